@@ -17,6 +17,7 @@ APT_PACKAGES=(
   python3-grpcio     # the conformance kit's non-Node driver
   python3-grpc-tools
   hyperfine          # benchmarks
+  busybox-static     # the quickstart's small image, imported into a machine with no registry
 )
 
 missing=()
