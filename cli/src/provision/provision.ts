@@ -1,0 +1,241 @@
+// Provisioning a host over SSH: wait for SSH, detect, install Docker when it
+// is missing, upload certificates and the daemon configuration, restart the
+// engine, and wait until its TLS endpoint answers with the machine's client
+// certificate. One SSH connection serves every step; certificate generation
+// runs while SSH is being waited for. Each phase is timed.
+import { daemonRequest, type TLSFiles } from '../certs/tls-check';
+import { SshConnection, waitForSsh, type HostKeyCheck, type SshTarget } from '../ssh';
+import { daemonArgs, decideStorageDriver, systemdDropIn, sysvinitDefaults, type EngineSettings } from './daemon';
+import { configureScript, STAGED } from './configure';
+import { detectionScript, parseDetection, type HostFacts } from './detect';
+import { installMethod, installScript } from './install';
+import { describeProvisioner, selectProvisioner } from './provisioners';
+
+export interface ServerCertificates {
+  caPem: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+}
+
+export interface ProvisionRequest {
+  machineName: string;
+  driverName: string;
+  ssh: SshTarget;
+  hostKey?: HostKeyCheck;
+  /** Where the engine is checked over TLS (the machine's IP or name). */
+  engineHost: string;
+  enginePort: number;
+  engine: EngineSettings;
+  installURL: string;
+  /** Sets the host's name to the machine's name (the reference does; registered hosts may opt out). */
+  setHostname: boolean;
+  /** Produces the CA and a server certificate for engineHost; called once, concurrently with the SSH wait. */
+  certificates: () => Promise<ServerCertificates>;
+  /** Local CA and client certificate files for the final check. */
+  clientTLS: TLSFiles;
+  /** Reuse an open connection instead of waiting for SSH. */
+  connection?: SshConnection;
+  sshTimeoutMs?: number;
+  dockerTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Progress lines ("Installing Docker..."). */
+  step?: (message: string) => void;
+}
+
+export interface ProvisionResult {
+  hostKey: string;
+  provisioner: string;
+  dockerVersion: string;
+  storageDriver: string;
+  installedDocker: boolean;
+  warnings: string[];
+  /** Milliseconds per phase: sshWait, detection, certificates, install, configuration, daemonWait. */
+  phases: Record<string, number>;
+}
+
+export class ProvisionError extends Error {
+  constructor(
+    message: string,
+    readonly phase: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ProvisionError';
+  }
+}
+
+export async function provisionHost(req: ProvisionRequest): Promise<ProvisionResult> {
+  const step = req.step ?? (() => undefined);
+  const phases: Record<string, number> = {};
+  const warnings: string[] = [];
+  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ProvisionError) throw err;
+      throw new ProvisionError(`${phaseLabel(phase)}: ${(err as Error).message}`, phase, { cause: err });
+    } finally {
+      phases[phase] = Math.round(performance.now() - start);
+    }
+  };
+
+  // Started now, awaited later: RSA key generation overlaps the network waits.
+  const certs = timed('certificates', req.certificates);
+  certs.catch(() => undefined);
+
+  let conn = req.connection;
+  const ownConnection = !conn;
+  try {
+    if (!conn) {
+      step('Waiting for SSH to be available...');
+      conn = await timed('sshWait', () =>
+        waitForSsh(req.ssh, { timeoutMs: req.sshTimeoutMs, hostKey: req.hostKey, signal: req.signal }),
+      );
+    }
+    const ssh = conn;
+
+    step('Detecting the provisioner...');
+    const facts = await timed('detection', async () => {
+      const result = await ssh.script(detectionScript(), { signal: req.signal });
+      if (result.code !== 0 && /sudo:.*password/i.test(result.stderr)) {
+        throw new Error(`user ${req.ssh.user} needs passwordless sudo on the host (sudo asked for a password). Add "${req.ssh.user} ALL=(ALL) NOPASSWD:ALL" to /etc/sudoers.d/, or connect as root.`);
+      }
+      return parseDetection(result.stdout);
+    });
+    if (facts.daemonJsonError) throw new ProvisionError(`${facts.daemonJsonError}. Fix it on the host and run "machine provision ${req.machineName}".`, 'detection');
+    const provisioner = selectProvisioner(facts.os);
+    const label = describeProvisioner(provisioner, facts.init);
+    step(`Provisioning with ${label}...`);
+
+    let installedDocker = false;
+    let current = facts;
+    if (!facts.docker || !facts.dockerd) {
+      step('Installing Docker...');
+      current = await timed('install', async () => {
+        await ssh.checkScript(installScript(installMethod(req.installURL), provisioner, facts.os), { signal: req.signal });
+        // The package decides where dockerd lives; look again.
+        const again = parseDetection((await ssh.checkScript(detectionScript(), { signal: req.signal })).stdout);
+        await ssh.exec(`rm -rf ${facts.staging}`);
+        if (!again.dockerd) throw new Error('Docker was installed but no dockerd binary was found on the host');
+        return { ...again, storageDriver: '' } satisfies HostFacts;
+      });
+      installedDocker = true;
+    }
+
+    const storage = decideStorageDriver(req.engine.storageDriver, current.storageDriver);
+    if (storage.warning) warnings.push(storage.warning);
+
+    const tls = await certs;
+    step('Copying certs to the remote machine...');
+    step('Setting Docker configuration on the remote daemon...');
+    await timed('configuration', async () => {
+      const rendered = daemonArgs({
+        engine: req.engine,
+        driverName: req.driverName,
+        port: req.enginePort,
+        storageDriver: storage.driver,
+        daemonJsonKeys: current.daemonJsonKeys,
+        // Restarting the engine for new certificates must not stop its containers;
+        // swarm mode refuses live-restore, so it is left out there.
+        liveRestore: current.swarmState !== 'active' && !req.engine.arbitraryFlags.some((f) => f.includes('live-restore')),
+      });
+      warnings.push(...rendered.warnings);
+      const files = [
+        { path: `${current.staging}/${STAGED.ca}`, content: tls.caPem, mode: 0o644 },
+        { path: `${current.staging}/${STAGED.cert}`, content: tls.serverCertPem, mode: 0o644 },
+        { path: `${current.staging}/${STAGED.key}`, content: tls.serverKeyPem, mode: 0o600 },
+      ];
+      if (current.init === 'systemd') {
+        files.push({ path: `${current.staging}/${STAGED.dropIn}`, content: systemdDropIn(current.dockerd, rendered.args, req.engine.env), mode: 0o644 });
+      } else {
+        const defaults = `DOCKERD=${current.dockerd}\n` + sysvinitDefaults(rendered.args, req.engine.env);
+        files.push({ path: `${current.staging}/${STAGED.defaults}`, content: defaults, mode: 0o644 });
+      }
+      await ssh.upload(files);
+      await ssh.checkScript(
+        configureScript({
+          staging: current.staging,
+          init: current.init,
+          hostname: req.setHostname ? req.machineName : '',
+          restart: true,
+        }),
+        { signal: req.signal },
+      );
+    });
+
+    step('Checking connection to Docker...');
+    const dockerVersion = await timed('daemonWait', () =>
+      waitForDaemon(
+        { url: `tcp://${bracket(req.engineHost)}:${req.enginePort}`, ...req.clientTLS },
+        req.dockerTimeoutMs ?? 120_000,
+        req.signal,
+        current.init,
+      ),
+    );
+    step('Docker is up and running!');
+    return {
+      hostKey: ssh.hostKey,
+      provisioner: label,
+      dockerVersion,
+      storageDriver: storage.driver,
+      installedDocker,
+      warnings,
+      phases,
+    };
+  } finally {
+    if (ownConnection) conn?.close();
+  }
+}
+
+function bracket(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function phaseLabel(phase: string): string {
+  const labels: Record<string, string> = {
+    sshWait: 'Waiting for SSH failed',
+    detection: 'Detecting the operating system failed',
+    certificates: 'Generating the certificates failed',
+    install: 'Installing Docker failed',
+    configuration: 'Configuring the Docker daemon failed',
+    daemonWait: 'The Docker daemon did not come up',
+  };
+  return labels[phase] ?? phase;
+}
+
+/**
+ * Polls GET /version over TLS with the client certificate until it answers.
+ * A refused connection is the normal state while the engine restarts, so
+ * attempts are frequent and cheap.
+ */
+export async function waitForDaemon(
+  target: { url: string } & TLSFiles,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  init: 'systemd' | 'sysvinit' = 'systemd',
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    if (signal?.aborted) throw new Error('cancelled while waiting for the Docker daemon');
+    try {
+      const r = await daemonRequest({ ...target, timeoutMs: Math.min(10_000, Math.max(1000, deadline - Date.now())) }, 'GET', '/version');
+      if (r.status === 200) {
+        const v = (JSON.parse(r.body) as { Version?: string }).Version;
+        return v ?? 'unknown';
+      }
+      last = `GET /version answered ${r.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() >= deadline) {
+      const logs = init === 'systemd' ? 'journalctl -u docker' : 'tail /var/log/docker.log';
+      throw new Error(
+        `no answer from ${target.url} over TLS within ${Math.round(timeoutMs / 1000)} s (last error: ${last}). ` +
+          `See the engine's log with "machine ssh NAME sudo ${logs}", and check that port ${target.url.split(':').pop()} is reachable from here.`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
