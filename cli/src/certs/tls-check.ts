@@ -1,0 +1,162 @@
+// Talking to a machine's Docker daemon over TLS with the client certificate:
+// the connection check env/config do first, and GET /version for ls's
+// DOCKER column and `version NAME`. Only node:tls, loaded on first use.
+import * as fs from 'node:fs';
+import type * as TLS from 'node:tls';
+import { MachineError } from '../errors';
+
+export interface TLSFiles {
+  caPath: string;
+  certPath: string;
+  keyPath: string;
+}
+
+export interface DaemonTarget extends TLSFiles {
+  /** tcp://host:port */
+  url: string;
+  timeoutMs?: number;
+}
+
+export function parseDockerURL(url: string): { host: string; port: number } {
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(url.trim());
+  if (!m) throw new MachineError('tls', `"${url}" is not a tcp://host:port URL`);
+  const host = m[1].startsWith('[') ? m[1].slice(1, -1) : m[1];
+  return { host, port: m[2] ? Number(m[2]) : 2376 };
+}
+
+function tlsOptions(t: DaemonTarget): TLS.ConnectionOptions {
+  const { host, port } = parseDockerURL(t.url);
+  return {
+    host,
+    port,
+    ca: fs.readFileSync(t.caPath),
+    cert: fs.readFileSync(t.certPath),
+    key: fs.readFileSync(t.keyPath),
+    // The daemon's certificate names the machine's IP; SNI with an IP is not allowed.
+    servername: /^[\d.:]+$/.test(host) ? undefined : host,
+    ALPNProtocols: ['http/1.1'],
+  };
+}
+
+export type TLSFailure = 'unreachable' | 'certificate' | 'timeout' | 'other';
+
+export class DaemonError extends Error {
+  readonly kind: TLSFailure;
+  constructor(kind: TLSFailure, message: string) {
+    super(message);
+    this.name = 'DaemonError';
+    this.kind = kind;
+  }
+}
+
+function classify(e: NodeJS.ErrnoException): TLSFailure {
+  const c = e.code ?? '';
+  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'].includes(c)) return 'unreachable';
+  if (c.startsWith('ERR_TLS_CERT') || c.includes('CERT') || c === 'DEPTH_ZERO_SELF_SIGNED_CERT' || c === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE') return 'certificate';
+  return 'other';
+}
+
+/**
+ * One HTTPS request over a verified TLS connection. Resolves with the status
+ * and body; rejects with DaemonError.
+ */
+export function daemonRequest(t: DaemonTarget, method: string, reqPath: string): Promise<{ status: number; body: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tls = require('node:tls') as typeof TLS;
+  const timeoutMs = t.timeoutMs ?? 20_000;
+  return new Promise((resolve, reject) => {
+    let opts: TLS.ConnectionOptions;
+    try {
+      opts = tlsOptions(t);
+    } catch (e) {
+      reject(e instanceof MachineError ? e : new DaemonError('other', (e as Error).message));
+      return;
+    }
+    const { host, port } = parseDockerURL(t.url);
+    let done = false;
+    const chunks: Buffer[] = [];
+    const sock = tls.connect(opts, () => {
+      sock.write(`${method} ${reqPath} HTTP/1.1\r\nHost: ${host.includes(':') ? `[${host}]` : host}:${port}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n`);
+    });
+    const finish = (err?: Error, value?: { status: number; body: string }): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(value as { status: number; body: string });
+    };
+    const timer = setTimeout(() => finish(new DaemonError('timeout', `no answer from ${host}:${port} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    sock.on('data', (d: Buffer) => chunks.push(d));
+    sock.on('error', (e: NodeJS.ErrnoException) => finish(new DaemonError(classify(e), e.message)));
+    sock.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const sep = raw.indexOf('\r\n\r\n');
+      const head = sep >= 0 ? raw.slice(0, sep) : raw;
+      let body = sep >= 0 ? raw.slice(sep + 4) : '';
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      if (!m) {
+        finish(new DaemonError('other', `unexpected answer from ${host}:${port}`));
+        return;
+      }
+      if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) body = dechunk(body);
+      finish(undefined, { status: Number(m[1]), body });
+    });
+    sock.on('close', () => finish(new DaemonError('unreachable', `connection to ${host}:${port} closed`)));
+  });
+}
+
+function dechunk(s: string): string {
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const nl = s.indexOf('\r\n', i);
+    if (nl < 0) break;
+    const size = parseInt(s.slice(i, nl), 16);
+    if (!size) break;
+    out += s.slice(nl + 2, nl + 2 + size);
+    i = nl + 2 + size + 2;
+  }
+  return out;
+}
+
+/** Only the TLS handshake: proves the daemon holds a certificate our CA signed for this address. */
+export function checkTLS(t: DaemonTarget): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tls = require('node:tls') as typeof TLS;
+  const timeoutMs = t.timeoutMs ?? 20_000;
+  return new Promise((resolve, reject) => {
+    let opts: TLS.ConnectionOptions;
+    try {
+      opts = tlsOptions(t);
+    } catch (e) {
+      reject(e instanceof MachineError ? e : new DaemonError('other', (e as Error).message));
+      return;
+    }
+    let done = false;
+    const sock = tls.connect(opts, () => finish());
+    const finish = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => finish(new DaemonError('timeout', `no TLS answer from ${t.url} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    sock.on('error', (e: NodeJS.ErrnoException) => finish(new DaemonError(classify(e), e.message)));
+  });
+}
+
+/** The daemon's version string ("24.0.7"), from GET /version. */
+export async function dockerVersion(t: DaemonTarget): Promise<string> {
+  const r = await daemonRequest(t, 'GET', '/version');
+  if (r.status !== 200) throw new DaemonError('other', `GET /version answered ${r.status}`);
+  try {
+    const v = (JSON.parse(r.body) as { Version?: unknown }).Version;
+    if (typeof v === 'string') return v;
+  } catch {
+    // fall through
+  }
+  throw new DaemonError('other', 'GET /version did not return a version');
+}

@@ -1,0 +1,59 @@
+// argv rewriting shared by both paths, done once in bin/run.js:
+//  - global flags given before the command move after its id, because oclif
+//    (like our fast parser) reads the id first;
+//  - `--flag=false` / `--flag=true` for negatable booleans become
+//    `--no-flag` / `--flag`, Docker Machine's spelling of negation.
+import { GLOBAL_FLAGS, globalFlagArity } from './global-flags';
+
+/** Commands with a topic: the id is two words. */
+export const TOPICS = new Set(['driver']);
+
+function rewriteBool(arg: string): string {
+  const m = /^--([a-z0-9-]+)=(true|false|1|0)$/i.exec(arg);
+  if (!m) return arg;
+  const def = GLOBAL_FLAGS[m[1]];
+  if (!def || def.type !== 'boolean' || !def.allowNo) return arg;
+  const on = /^(true|1)$/i.test(m[2]);
+  return on ? `--${m[1]}` : `--no-${m[1]}`;
+}
+
+export interface SplitArgv {
+  /** The command id words ([] when none was given). */
+  id: string[];
+  /** Everything else, global flags included, in parser order. */
+  rest: string[];
+  /** argv ready for oclif: id words first. */
+  normalized: string[];
+}
+
+export function splitArgv(argv: string[]): SplitArgv {
+  const arity = globalFlagArity();
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = rewriteBool(argv[i]);
+    if (!a.startsWith('-') || a === '-' || a === '--') break;
+    const eq = a.indexOf('=');
+    const key = eq > 0 ? a.slice(0, eq) : a;
+    if (!arity.has(key)) break;
+    leading.push(a);
+    i++;
+    if (arity.get(key) && eq < 0 && i < argv.length) leading.push(argv[i++]);
+  }
+  const id: string[] = [];
+  if (i < argv.length && !argv[i].startsWith('-')) {
+    id.push(argv[i++]);
+    if (TOPICS.has(id[0]) && i < argv.length && !argv[i].startsWith('-')) id.push(argv[i++]);
+  }
+  const tail: string[] = [];
+  let passthrough = false;
+  for (; i < argv.length; i++) {
+    if (argv[i] === '--') passthrough = true;
+    tail.push(passthrough ? argv[i] : rewriteBool(argv[i]));
+  }
+  const rest = [...tail, ...leading];
+  // Leading flags go before a `--` so they are still parsed as flags.
+  const dd = tail.indexOf('--');
+  const restOrdered = dd >= 0 ? [...tail.slice(0, dd), ...leading, ...tail.slice(dd)] : rest;
+  return { id, rest: restOrdered, normalized: [...id, ...restOrdered] };
+}

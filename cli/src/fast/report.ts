@@ -1,0 +1,15 @@
+// How a failed command ends, on both paths: the message on stderr (the
+// reference's wording; no stack unless --debug), then its exit code.
+import { EXIT_GENERAL, isMachineError } from '../errors';
+
+export function reportError(e: unknown, err: (s: string) => void, debug: boolean): number {
+  if (isMachineError(e)) {
+    err(e.message);
+    if (debug && e.cause instanceof Error && e.cause.stack) err(e.cause.stack);
+    return e.exitCode;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  err(msg.startsWith('Error') ? msg : `Error: ${msg}`);
+  if (debug && e instanceof Error && e.stack) err(e.stack);
+  return EXIT_GENERAL;
+}

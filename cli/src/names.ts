@@ -1,0 +1,20 @@
+// Machine-name rules. Docker Machine accepts exactly these names, and a name
+// ends up in hostnames, cloud resource names and directory names, so the rule
+// is kept identical: a leading letter or digit, then letters, digits, '.' and '-'.
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9\-.]*$/;
+
+/** Why `name` is not a valid machine name, or undefined when it is valid. */
+export function machineNameProblem(name: string): string | undefined {
+  if (name === '') return 'the name is empty';
+  if (!/^[a-zA-Z0-9]/.test(name)) return `it must start with a letter or a digit, not "${name[0]}"`;
+  if (!NAME_RE.test(name)) {
+    const bad = [...name].find((c) => !/[a-zA-Z0-9\-.]/.test(c)) ?? '';
+    return `it contains "${bad}"; allowed characters are 0-9 a-z A-Z . -`;
+  }
+  return undefined;
+}
+
+export function isValidMachineName(name: string): boolean {
+  return NAME_RE.test(name);
+}

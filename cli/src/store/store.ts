@@ -1,0 +1,217 @@
+/**
+ * The machine store: Docker Machine's directory layout under one root.
+ *
+ *   <root>/certs/{ca,ca-key,cert,key}.pem        CA and client certificate (see certs/)
+ *   <root>/machines/<name>/config.json          HostConfig, ConfigVersion 3 (see types.ts)
+ *   <root>/machines/<name>/{id_rsa,server.pem,...}
+ *   <root>/locks/<name>.lock                    per-machine lock (ours; the reference has none)
+ *   <root>/cache/                               caches that may be deleted at any time
+ *
+ * API (all paths absolute):
+ *   new Store(root)                 root defaults via storagePath() in paths.ts
+ *   exists(name) / names()          machine directories (skips dot-directories)
+ *   load(name): HostConfig          migrates v0..v2 (keeps config.json.bak); throws MachineError
+ *   list(): HostEntry[]             every machine, corrupt ones as { name, error }
+ *   save(host)                      atomic write of config.json (0600) in a 0700 dir
+ *   claim(name)                     creates machines/<name> exclusively (for create); throws already-exists
+ *   remove(name)                    deletes machines/<name>
+ *   lock(name, opts) / withLock(name, fn)   per-machine lock; hold it across read-modify-write
+ *   update(name, fn)                lock, load, fn(host), save
+ *   recordSeen(name, {url, ip})     remembers the driver's last URL/IP (best effort)
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MachineError, errorMessage, notExistError } from '../errors';
+import { machineNameProblem } from '../names';
+import { mkdirPrivate, writeFileAtomicSync } from './atomic';
+import { normalizeHost, serializeHost } from './host';
+import { acquireLock, tryLock, type LockOptions, type Release } from './lock';
+import { migrateHost } from './migrate';
+import { EXTRA_KEY, type HostConfig, type HostEntry, type MachineExtra } from './types';
+
+export class Store {
+  readonly root: string;
+  readonly certsDir: string;
+  readonly machinesDir: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    this.certsDir = path.join(this.root, 'certs');
+    this.machinesDir = path.join(this.root, 'machines');
+  }
+
+  machineDir(name: string): string {
+    return path.join(this.machinesDir, name);
+  }
+
+  configPath(name: string): string {
+    return path.join(this.machineDir(name), 'config.json');
+  }
+
+  lockPath(name: string): string {
+    return path.join(this.root, 'locks', `${name}.lock`);
+  }
+
+  exists(name: string): boolean {
+    if (machineNameProblem(name)) return false;
+    try {
+      return fs.statSync(this.machineDir(name)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Machine names in the store, sorted by code point (callers natural-sort for display). */
+  names(): string[] {
+    let ents: fs.Dirent[];
+    try {
+      ents = fs.readdirSync(this.machinesDir, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new MachineError('store', `Cannot read the machine store ${this.machinesDir}: ${errorMessage(e)}`);
+    }
+    return ents
+      .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || (d.isSymbolicLink() && this.exists(d.name))))
+      .map((d) => d.name)
+      .sort();
+  }
+
+  /** Loads a machine, migrating older config versions in place. */
+  load(name: string): HostConfig {
+    const file = this.configPath(name);
+    let bytes: string;
+    try {
+      bytes = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        if (!this.exists(name)) throw notExistError(name);
+        const holder = tryLockOwner(this.lockPath(name));
+        if (holder) throw new MachineError('store', `machine "${name}" is being created or changed by process ${holder}; its config.json is not written yet`);
+        throw new MachineError('store', `config.json is missing from ${this.machineDir(name)} (an interrupted create?). Remove the machine with "machine rm -f ${name}".`);
+      }
+      throw new MachineError('store', `Cannot read ${file}: ${errorMessage(e)}`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(bytes);
+    } catch (e) {
+      throw new MachineError('store', `${file} is not valid JSON (${errorMessage(e)}). Fix or remove it ("machine rm -f ${name}").`);
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new MachineError('store', `${file} does not hold a machine record. Fix or remove it ("machine rm -f ${name}").`);
+    }
+    const { host, migrated } = migrateHost(raw, this.root, name);
+    const out = normalizeHost(host, this.root, name);
+    if (migrated) {
+      // Keep the first original only: a second migration must not overwrite it.
+      const bak = `${file}.bak`;
+      if (!fs.existsSync(bak)) writeFileAtomicSync(bak, bytes, 0o600);
+      this.save(out);
+    }
+    return out;
+  }
+
+  /** Every machine; one that cannot be loaded is an entry with its error, never an exception. */
+  list(): HostEntry[] {
+    return this.names().map((name): HostEntry => {
+      try {
+        return { name, host: this.load(name) };
+      } catch (e) {
+        return { name, error: e instanceof Error ? e : new Error(String(e)) };
+      }
+    });
+  }
+
+  /** Writes config.json atomically. The machine directory is created if needed. */
+  save(host: HostConfig): void {
+    const problem = machineNameProblem(host.Name);
+    if (problem) throw new MachineError('invalid-name', `Invalid machine name "${host.Name}": ${problem}`);
+    mkdirPrivate(this.machineDir(host.Name));
+    writeFileAtomicSync(this.configPath(host.Name), serializeHost(host), 0o600);
+  }
+
+  /** Creates the machine's directory, failing if it exists: the first step of create. */
+  claim(name: string): void {
+    const problem = machineNameProblem(name);
+    if (problem) {
+      throw new MachineError('invalid-name', `Invalid machine name "${name}": ${problem}. Allowed hostname chars are: 0-9a-zA-Z . - (first: a letter or digit).`);
+    }
+    mkdirPrivate(this.machinesDir);
+    try {
+      fs.mkdirSync(this.machineDir(name), { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+      throw e;
+    }
+  }
+
+  remove(name: string): void {
+    if (machineNameProblem(name)) throw notExistError(name);
+    fs.rmSync(this.machineDir(name), { recursive: true, force: true });
+  }
+
+  lock(name: string, options?: LockOptions): Promise<Release> {
+    return acquireLock(this.lockPath(name), `Machine "${name}"`, options);
+  }
+
+  async withLock<T>(name: string, fn: () => Promise<T> | T, options?: LockOptions): Promise<T> {
+    const release = await this.lock(name, options);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** Read-modify-write under the machine's lock. */
+  update(name: string, fn: (host: HostConfig) => HostConfig | void, options?: LockOptions): Promise<HostConfig> {
+    return this.withLock(name, () => {
+      const host = this.load(name);
+      const next = fn(host) ?? host;
+      this.save(next);
+      return next;
+    }, options);
+  }
+
+  /**
+   * Remembers what the driver last reported, so env/url/config can answer
+   * without starting the driver. Best effort: skipped if the machine is busy.
+   */
+  recordSeen(name: string, seen: { url?: string; ip?: string }): void {
+    const release = tryLock(this.lockPath(name));
+    if (typeof release !== 'function') return;
+    try {
+      const host = this.load(name);
+      const extra: MachineExtra = { ...(host.Machine ?? {}) };
+      let changed = false;
+      if (seen.url !== undefined && seen.url !== '' && extra.LastURL !== seen.url) {
+        extra.LastURL = seen.url;
+        changed = true;
+      }
+      if (seen.ip !== undefined && seen.ip !== '' && extra.LastIP !== seen.ip) {
+        extra.LastIP = seen.ip;
+        changed = true;
+      }
+      if (!changed) return;
+      extra.LastSeen = new Date().toISOString();
+      host[EXTRA_KEY] = extra;
+      this.save(host);
+    } catch {
+      // A cache refresh must never fail the command that triggered it.
+    } finally {
+      release();
+    }
+  }
+}
+
+function tryLockOwner(file: string): number | undefined {
+  try {
+    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
+    if (typeof o.pid !== 'number') return undefined;
+    process.kill(o.pid, 0);
+    return o.pid;
+  } catch {
+    return undefined;
+  }
+}
