@@ -1,0 +1,107 @@
+// What a machine's container looks like, and how its engine-side status
+// reads as a machine state.
+import type Dockerode from 'dockerode';
+import type { MachineStateName } from '@machine/driver-sdk';
+import type { DockerState } from './config';
+import { machineLabels } from './labels';
+
+export const SSH_PORT = 22;
+export const ENGINE_PORT = 2376;
+
+// The engine's API takes fields its type definitions lag behind on.
+type HostConfig = Dockerode.HostConfig & { CgroupnsMode?: 'host' | 'private' };
+
+export interface ContainerSpecInput {
+  name: string;
+  storePath: string;
+  state: DockerState;
+  volumeName: string;
+}
+
+/**
+ * A systemd container that can run its own dockerd. `--privileged` is not
+ * available on every engine (a capability may be missing from the bounding
+ * set), so the container gets every capability the engine can grant instead,
+ * no seccomp or AppArmor confinement, the host's cgroup tree, and tmpfs on
+ * /run so that systemd starts clean each boot.
+ */
+export function containerSpec(input: ContainerSpecInput): Dockerode.ContainerCreateOptions {
+  const { state } = input;
+  const hostConfig: HostConfig = {
+    CapAdd: ['ALL'],
+    CapDrop: ['SYS_RESOURCE'],
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    Tmpfs: { '/run': 'rw,nosuid,nodev,exec,mode=755', '/run/lock': 'rw,nosuid,nodev,noexec,mode=1777' },
+    Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'],
+    CgroupnsMode: 'host',
+    // The machine's images and containers live here, so they outlast stop and start.
+    Mounts: [{ Type: 'volume', Source: input.volumeName, Target: '/var/lib/docker' }],
+    NetworkMode: state.network,
+    RestartPolicy: { Name: 'no' },
+  };
+  if (state.memoryMB > 0) hostConfig.Memory = state.memoryMB * 1024 * 1024;
+  if (state.cpus) hostConfig.NanoCpus = Math.round(Number(state.cpus) * 1e9);
+
+  const spec: Dockerode.ContainerCreateOptions = {
+    name: state.containerName,
+    Image: state.image,
+    Hostname: input.name,
+    Cmd: ['/sbin/init'],
+    Env: ['container=docker'],
+    Tty: true,
+    Labels: machineLabels(input.name, input.storePath, 'machine'),
+    // systemd halts cleanly on this signal; on SIGTERM it would re-execute.
+    StopSignal: 'SIGRTMIN+3',
+    HostConfig: hostConfig,
+  };
+  if (state.publish) {
+    spec.ExposedPorts = { [`${SSH_PORT}/tcp`]: {}, [`${ENGINE_PORT}/tcp`]: {} };
+    hostConfig.PortBindings = {
+      [`${SSH_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }],
+      [`${ENGINE_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }],
+    };
+  }
+  return spec;
+}
+
+/** The engine's container status as a machine state. */
+export function machineState(status: Dockerode.ContainerInspectInfo['State'] | undefined): MachineStateName {
+  if (!status) return 'Error';
+  if (status.Paused) return 'Paused';
+  switch (status.Status) {
+    case 'running':
+      return 'Running';
+    case 'restarting':
+      return 'Starting';
+    case 'paused':
+      return 'Paused';
+    case 'removing':
+      return 'Stopping';
+    case 'created':
+    case 'exited':
+      return 'Stopped';
+    case 'dead':
+      return 'Error';
+    default:
+      return 'Error';
+  }
+}
+
+/** The machine's address on its network, "" when it has none. */
+export function containerIP(info: Dockerode.ContainerInspectInfo, network: string): string {
+  const networks = info.NetworkSettings?.Networks ?? {};
+  const own = networks[network]?.IPAddress;
+  if (own) return own;
+  for (const n of Object.values(networks)) if (n?.IPAddress) return n.IPAddress;
+  return '';
+}
+
+/** Host port the engine published for a container port, 0 when none. */
+export function publishedPort(info: Dockerode.ContainerInspectInfo, port: number): number {
+  const bindings = (info.NetworkSettings?.Ports as Record<string, Array<{ HostIp: string; HostPort: string }> | null> | undefined)?.[`${port}/tcp`];
+  for (const b of bindings ?? []) {
+    const n = Number(b.HostPort);
+    if (n > 0) return n;
+  }
+  return 0;
+}

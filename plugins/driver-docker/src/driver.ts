@@ -1,0 +1,473 @@
+// The docker driver: each machine is a long-running systemd container with
+// its own dockerd, on a Docker engine reached through its API. The core
+// provisions it over SSH like any remote host; this file only makes and
+// controls the container.
+import type Dockerode from 'dockerode';
+import { promises as fs } from 'node:fs';
+import { DriverError, type Driver, type DriverContext, type FlagSpec, type FlagValues, type MachineStateName, type SSHInfo } from '@machine/driver-sdk';
+import { configure, schema, type DockerState } from './config';
+import { ENGINE_PORT, SSH_PORT, containerIP, containerSpec, machineState, publishedPort } from './container';
+import { connectEngine, engineMessage, engineStatus, isConnectionError, isNotFound } from './engine';
+import { LABEL_NAME, LABEL_STORE, labelFilter, machineLabels, networkLabels } from './labels';
+import { withLock } from './lock';
+import { generateSSHKeyPair } from './ssh-key';
+import { tarArchive } from './tar';
+import { AbortedError, sleep, waitForSSH } from './wait';
+import { ensureMachineImage, defaultImageTag } from './machine-image';
+
+const STOP_TIMEOUT_S = 30;
+const RUNNING_TIMEOUT_MS = 60_000;
+const SSH_TIMEOUT_MS = 120_000;
+
+type Undo = { what: string; run: () => Promise<void> };
+
+export class DockerDriver implements Driver<DockerState> {
+  readonly info = {
+    name: 'docker',
+    version: '0.1.0',
+    description: 'Machines as systemd containers with their own Docker Engine, on a local or remote Docker engine',
+    stateVersion: 1,
+    capabilities: ['cancel-create'],
+  };
+
+  schema(): FlagSpec[] {
+    return schema(defaultImageTag());
+  }
+
+  configure(ctx: DriverContext, flags: FlagValues): DockerState {
+    return configure(ctx.machine, flags, defaultImageTag());
+  }
+
+  async preCreateCheck(ctx: DriverContext, state: DockerState): Promise<void> {
+    const docker = this.engine(state);
+    await this.ping(docker, state, ctx.signal);
+    await this.checkNameFree(docker, state, ctx);
+    if (!(await this.imageExists(docker, state.image)) && state.image !== defaultImageTag()) {
+      throw missingImage(state);
+    }
+  }
+
+  async create(ctx: DriverContext, state: DockerState): Promise<DockerState> {
+    const docker = this.engine(state);
+    const { name, storePath, machineDir } = ctx.machine;
+    const undo: Undo[] = [];
+    const step = () => {
+      if (ctx.signal.aborted) throw new AbortedError();
+    };
+    try {
+      await this.ping(docker, state, ctx.signal);
+      step();
+      await ensureMachineImage(docker, state, ctx, () => missingImage(state));
+      step();
+      await this.checkNameFree(docker, state, ctx);
+
+      ctx.progress('Creating SSH key...');
+      await fs.mkdir(machineDir, { recursive: true, mode: 0o700 });
+      const keys = await generateSSHKeyPair(machineDir, { comment: `machine-${name}` });
+      undo.push({
+        what: 'SSH key',
+        run: async () => {
+          await fs.rm(keys.privateKeyPath, { force: true });
+          await fs.rm(keys.publicKeyPath, { force: true });
+        },
+      });
+      step();
+
+      const networkMade = await this.ensureNetwork(docker, state, ctx);
+      if (networkMade) undo.push({ what: `network ${state.network}`, run: () => this.removeNetworkIfUnused(docker, state.network) });
+      step();
+
+      const volumeName = `${state.containerName}-docker-${randomSuffix()}`;
+      await docker.createVolume({ Name: volumeName, Labels: machineLabels(name, storePath, 'docker-data') });
+      undo.push({ what: `volume ${volumeName}`, run: () => removeVolume(docker, volumeName) });
+      step();
+
+      ctx.progress(`Creating container ${state.containerName} from ${state.image}...`);
+      let container: Dockerode.Container;
+      try {
+        container = await docker.createContainer(containerSpec({ name, storePath, state, volumeName }));
+      } catch (err) {
+        throw this.containerRefused(err, state);
+      }
+      undo.push({ what: `container ${state.containerName}`, run: () => removeContainer(docker, container.id) });
+      step();
+
+      // The key goes in before the first boot, so sshd never runs without it.
+      await container.putArchive(
+        tarArchive([
+          { name: 'root/.ssh/', mode: 0o700 },
+          { name: 'root/.ssh/authorized_keys', mode: 0o600, content: `${keys.authorizedKey}\n` },
+        ]),
+        { path: '/' },
+      );
+
+      ctx.progress('Starting the container...');
+      try {
+        await container.start();
+      } catch (err) {
+        throw this.containerRefused(err, state);
+      }
+      const next: DockerState = { ...state, containerId: container.id, volumeName };
+      const ip = await this.waitUntilUp(docker, next, ctx);
+      return { ...next, ipAddress: ip };
+    } catch (err) {
+      for (const u of undo.reverse()) {
+        try {
+          await u.run();
+        } catch (cleanupErr) {
+          ctx.log.warn(`could not remove ${u.what} after a failed create`, { error: engineMessage(cleanupErr) });
+          ctx.warn(`Could not remove ${u.what} after the failed create`, engineMessage(cleanupErr));
+        }
+      }
+      throw this.translate(err, state);
+    }
+  }
+
+  async start(ctx: DriverContext, state: DockerState): Promise<DockerState> {
+    const container = await this.container(state, ctx);
+    ctx.progress('Starting the container...');
+    try {
+      await container.start();
+    } catch (err) {
+      // 304: already running.
+      if (engineStatus(err) !== 304) throw this.translate(err, state);
+    }
+    const ip = await this.waitUntilUp(this.engine(state), state, ctx);
+    return { ...state, ipAddress: ip };
+  }
+
+  async stop(ctx: DriverContext, state: DockerState): Promise<void> {
+    const container = await this.container(state, ctx);
+    ctx.progress('Stopping the container...');
+    try {
+      await container.stop({ t: STOP_TIMEOUT_S });
+    } catch (err) {
+      if (engineStatus(err) !== 304) throw this.translate(err, state);
+    }
+  }
+
+  async restart(ctx: DriverContext, state: DockerState): Promise<DockerState> {
+    const container = await this.container(state, ctx);
+    ctx.progress('Restarting the container...');
+    try {
+      await container.restart({ t: STOP_TIMEOUT_S });
+    } catch (err) {
+      throw this.translate(err, state);
+    }
+    const ip = await this.waitUntilUp(this.engine(state), state, ctx);
+    return { ...state, ipAddress: ip };
+  }
+
+  async kill(ctx: DriverContext, state: DockerState): Promise<void> {
+    const container = await this.container(state, ctx);
+    try {
+      await container.kill({ signal: 'SIGKILL' });
+    } catch (err) {
+      // 409: not running, which is what kill is for.
+      if (engineStatus(err) !== 409 && engineStatus(err) !== 304) throw this.translate(err, state);
+    }
+  }
+
+  async remove(ctx: DriverContext, state: DockerState): Promise<void> {
+    const docker = this.engine(state);
+    try {
+      if (state.containerId || state.containerName) {
+        const owned = await this.findOwnContainer(docker, state, ctx);
+        if (owned) await removeContainer(docker, owned);
+      }
+      if (state.volumeName) await removeVolume(docker, state.volumeName);
+      // A volume left over by an interrupted create of the same machine.
+      const leftovers = await docker.listVolumes({
+        filters: JSON.stringify({ label: labelFilter({ [LABEL_NAME]: ctx.machine.name, [LABEL_STORE]: ctx.machine.storePath }) }),
+      });
+      for (const v of leftovers.Volumes ?? []) await removeVolume(docker, v.Name);
+    } catch (err) {
+      throw this.translate(err, state);
+    }
+  }
+
+  async getState(ctx: DriverContext, state: DockerState): Promise<MachineStateName> {
+    try {
+      const info = await this.engine(state).getContainer(this.ref(state)).inspect({ abortSignal: ctx.signal });
+      return machineState(info.State);
+    } catch (err) {
+      if (isNotFound(err)) return 'Not Found';
+      throw this.translate(err, state);
+    }
+  }
+
+  async getIP(ctx: DriverContext, state: DockerState): Promise<string> {
+    const info = await this.inspect(state, ctx);
+    if (!info.State?.Running) throw new DriverError('failed-precondition', `machine "${ctx.machine.name}" is not running`, { detail: `Start it with: machine start ${ctx.machine.name}` });
+    if (state.publish) return '127.0.0.1';
+    const ip = containerIP(info, state.network);
+    if (!ip) throw new DriverError('failed-precondition', `the container of "${ctx.machine.name}" has no address on network ${state.network}`);
+    return ip;
+  }
+
+  async getURL(ctx: DriverContext, state: DockerState): Promise<string> {
+    const info = await this.inspect(state, ctx);
+    if (!info.State?.Running) return '';
+    if (state.publish) {
+      const port = publishedPort(info, ENGINE_PORT);
+      return port ? `tcp://127.0.0.1:${port}` : '';
+    }
+    const ip = containerIP(info, state.network);
+    return ip ? `tcp://${ip}:${ENGINE_PORT}` : '';
+  }
+
+  async getSSHInfo(ctx: DriverContext, state: DockerState): Promise<SSHInfo> {
+    const base = { user: state.sshUser, keyPath: state.sshKeyPath };
+    let info: Dockerode.ContainerInspectInfo | undefined;
+    try {
+      info = await this.engine(state).getContainer(this.ref(state)).inspect({ abortSignal: ctx.signal });
+    } catch (err) {
+      if (!isNotFound(err) && !isConnectionError(err)) throw this.translate(err, state);
+    }
+    if (state.publish) {
+      // Published ports are chosen anew at each start.
+      const port = info ? publishedPort(info, SSH_PORT) : 0;
+      return { ...base, host: '127.0.0.1', port: port || SSH_PORT };
+    }
+    const ip = (info && containerIP(info, state.network)) || state.ipAddress;
+    return { ...base, host: ip, port: SSH_PORT };
+  }
+
+  // ---- helpers ----
+
+  private engine(state: DockerState): Dockerode {
+    try {
+      return connectEngine({ host: state.dockerHost, certPath: state.dockerCertPath || undefined });
+    } catch (err) {
+      throw new DriverError('invalid-argument', `cannot use the Docker engine at ${state.dockerHost}: ${(err as Error).message}`, {
+        flag: state.dockerCertPath ? 'docker-cert-path' : 'docker-host',
+      });
+    }
+  }
+
+  private ref(state: DockerState): string {
+    return state.containerId || state.containerName;
+  }
+
+  private async ping(docker: Dockerode, state: DockerState, signal: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(10_000);
+    try {
+      // dockerode's types omit ping's options; the call takes an abortSignal.
+      const ping = docker.ping.bind(docker) as unknown as (opts: { abortSignal: AbortSignal }) => Promise<unknown>;
+      await ping({ abortSignal: AbortSignal.any([signal, timeout]) });
+    } catch (err) {
+      if (signal.aborted) throw new AbortedError();
+      throw unreachable(state, timeout.aborted ? 'no answer within 10 s' : engineMessage(err));
+    }
+  }
+
+  private async inspect(state: DockerState, ctx: DriverContext): Promise<Dockerode.ContainerInspectInfo> {
+    try {
+      return await this.engine(state).getContainer(this.ref(state)).inspect({ abortSignal: ctx.signal });
+    } catch (err) {
+      throw this.translate(err, state, ctx.machine.name);
+    }
+  }
+
+  private async container(state: DockerState, ctx: DriverContext): Promise<Dockerode.Container> {
+    const info = await this.inspect(state, ctx);
+    return this.engine(state).getContainer(info.Id);
+  }
+
+  /** The container of this machine, or undefined; never someone else's container of the same name. */
+  private async findOwnContainer(docker: Dockerode, state: DockerState, ctx: DriverContext): Promise<string | undefined> {
+    try {
+      const info = await docker.getContainer(this.ref(state)).inspect();
+      const labels = info.Config?.Labels ?? {};
+      if (labels[LABEL_NAME] === ctx.machine.name && labels[LABEL_STORE] === ctx.machine.storePath) return info.Id;
+      return undefined;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async checkNameFree(docker: Dockerode, state: DockerState, ctx: DriverContext): Promise<void> {
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await docker.getContainer(state.containerName).inspect({ abortSignal: ctx.signal });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw this.translate(err, state);
+    }
+    const labels = info.Config?.Labels ?? {};
+    const ours = labels[LABEL_NAME] === ctx.machine.name && labels[LABEL_STORE] === ctx.machine.storePath;
+    throw new DriverError('already-exists', `a container named "${state.containerName}" already exists on ${state.dockerHost}`, {
+      detail: ours
+        ? `It is left over from an earlier machine "${ctx.machine.name}" of this store. Remove it with: docker rm -f -v ${state.containerName}`
+        : `Choose another machine name, or remove that container (docker rm -f ${state.containerName}) if you no longer need it.`,
+    });
+  }
+
+  private async imageExists(docker: Dockerode, image: string): Promise<boolean> {
+    try {
+      await docker.getImage(image).inspect();
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Creates the network when absent; true when this call made it. */
+  private async ensureNetwork(docker: Dockerode, state: DockerState, ctx: DriverContext): Promise<boolean> {
+    return withLock(
+      `${state.dockerHost} network ${state.network}`,
+      async () => {
+        try {
+          const info = (await docker.getNetwork(state.network).inspect()) as { Driver?: string; Name?: string };
+          if (info.Driver && info.Driver !== 'bridge' && info.Driver !== 'macvlan' && info.Driver !== 'ipvlan' && info.Driver !== 'overlay') {
+            throw new DriverError('invalid-argument', `network "${state.network}" uses the ${info.Driver} driver, which gives the machine no address of its own`, {
+              flag: 'docker-network',
+              detail: 'Use a bridge network, or a name that does not exist yet so the driver creates one.',
+            });
+          }
+          return false;
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        ctx.progress(`Creating network ${state.network}...`);
+        try {
+          await docker.createNetwork({ Name: state.network, Driver: 'bridge', CheckDuplicate: true, Labels: networkLabels() });
+        } catch (err) {
+          throw new DriverError('failed-precondition', `the Docker engine refused to create network "${state.network}": ${engineMessage(err)}`, {
+            flag: 'docker-network',
+            detail: 'Pick another --docker-network, or create the network yourself (docker network create NAME).',
+          });
+        }
+        return true;
+      },
+      ctx.signal,
+    );
+  }
+
+  private async removeNetworkIfUnused(docker: Dockerode, network: string): Promise<void> {
+    await withLock(`network-remove ${network}`, async () => {
+      try {
+        const info = (await docker.getNetwork(network).inspect()) as { Containers?: Record<string, unknown> };
+        if (Object.keys(info.Containers ?? {}).length > 0) return;
+        await docker.getNetwork(network).remove();
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    });
+  }
+
+  /** Waits for the container to run, have an address and answer SSH; returns the address. */
+  private async waitUntilUp(docker: Dockerode, state: DockerState, ctx: DriverContext): Promise<string> {
+    const container = docker.getContainer(this.ref(state));
+    const until = Date.now() + RUNNING_TIMEOUT_MS;
+    let info: Dockerode.ContainerInspectInfo;
+    let ip = '';
+    for (;;) {
+      info = await container.inspect({ abortSignal: ctx.signal });
+      if (info.State?.Running) {
+        ip = state.publish ? '127.0.0.1' : containerIP(info, state.network);
+        if (ip && (!state.publish || publishedPort(info, SSH_PORT))) break;
+      } else if (info.State?.Status === 'exited' || info.State?.Status === 'dead') {
+        throw new DriverError('internal', `the machine's container stopped right after starting (exit code ${info.State.ExitCode})`, {
+          detail: await logTail(container),
+        });
+      }
+      if (Date.now() > until) throw new DriverError('deadline-exceeded', `the machine's container did not get an address on ${state.network} within ${RUNNING_TIMEOUT_MS / 1000} s`);
+      await sleep(200, ctx.signal);
+    }
+    const host = ip;
+    const port = state.publish ? publishedPort(info, SSH_PORT) : SSH_PORT;
+    ctx.progress(`Waiting for SSH on ${host}:${port}...`);
+    if (!(await waitForSSH(host, port, SSH_TIMEOUT_MS, ctx.signal))) {
+      throw new DriverError('deadline-exceeded', `sshd in the machine did not answer on ${host}:${port} within ${SSH_TIMEOUT_MS / 1000} s`, {
+        detail: await logTail(container),
+      });
+    }
+    return ip;
+  }
+
+  private containerRefused(err: unknown, state: DockerState): unknown {
+    const status = engineStatus(err);
+    if (status === 409) {
+      return new DriverError('already-exists', `a container named "${state.containerName}" already exists on ${state.dockerHost}`, {
+        detail: 'Choose another machine name, or remove that container if you no longer need it.',
+      });
+    }
+    if (status === 404 && /image/i.test(engineMessage(err))) return missingImage(state);
+    if (status !== undefined && status >= 400) {
+      const message = engineMessage(err);
+      const flag = /memory/i.test(message) ? 'docker-memory' : /cpu/i.test(message) ? 'docker-cpus' : /network/i.test(message) ? 'docker-network' : undefined;
+      return new DriverError('invalid-argument', `the Docker engine refused the machine's container: ${message}`, {
+        flag,
+        detail: flag ? `Check --${flag}.` : 'Check the --docker-* flags of this create.',
+      });
+    }
+    return err;
+  }
+
+  private translate(err: unknown, state: DockerState, machineName?: string): Error {
+    if (err instanceof DriverError) return err;
+    if (err instanceof AbortedError || (err as Error | undefined)?.name === 'AbortError') return new DriverError('cancelled', 'cancelled');
+    if (isConnectionError(err)) return unreachable(state, engineMessage(err));
+    if (isNotFound(err)) {
+      const who = machineName ? `"${machineName}"` : 'this machine';
+      return new DriverError('not-found', `the container of ${who} (${state.containerName}) no longer exists on ${state.dockerHost}`, {
+        detail: machineName ? `Remove the machine with: machine rm -f ${machineName}` : undefined,
+      });
+    }
+    return new DriverError('internal', `Docker engine error: ${engineMessage(err)}`, { cause: err });
+  }
+}
+
+function unreachable(state: DockerState, why: string): DriverError {
+  return new DriverError('unavailable', `cannot reach the Docker engine at ${state.dockerHost} (${why})`, {
+    flag: 'docker-host',
+    detail: 'Start the engine (on this host: bash scripts/ensure-dockerd.sh) or point --docker-host at a running one.',
+  });
+}
+
+function missingImage(state: DockerState): DriverError {
+  return new DriverError('failed-precondition', `the machine image ${state.image} is not on the Docker engine at ${state.dockerHost}`, {
+    flag: 'docker-image',
+    detail: `Build it with: machine image build --tag ${state.image}`,
+  });
+}
+
+function randomSuffix(): string {
+  return Math.floor(Math.random() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0');
+}
+
+async function removeContainer(docker: Dockerode, id: string): Promise<void> {
+  try {
+    await docker.getContainer(id).remove({ force: true, v: true });
+  } catch (err) {
+    if (!isNotFound(err) && !/already in progress/.test(engineMessage(err))) throw err;
+  }
+}
+
+async function removeVolume(docker: Dockerode, name: string): Promise<void> {
+  // A force-removed container can hold its volume for a moment.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await docker.getVolume(name).remove();
+      return;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (engineStatus(err) !== 409 || attempt >= 20) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+async function logTail(container: Dockerode.Container): Promise<string> {
+  try {
+    const buf = (await container.logs({ stdout: true, stderr: true, tail: 20 })) as unknown as Buffer;
+    return `Last lines of the container's output:\n${buf.toString('utf8').trim()}`;
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,38 @@
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { tarArchive } from './tar';
+
+describe('tarArchive', () => {
+  it('writes an archive GNU tar extracts with the given modes and contents', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tar-'));
+    try {
+      const body = 'x'.repeat(700);
+      await fs.writeFile(
+        path.join(dir, 'a.tar'),
+        tarArchive([
+          { name: 'root/.ssh/', mode: 0o700 },
+          { name: 'root/.ssh/authorized_keys', mode: 0o600, content: body },
+        ]),
+      );
+      const out = path.join(dir, 'out');
+      await fs.mkdir(out);
+      execFileSync('tar', ['-xf', path.join(dir, 'a.tar'), '-C', out, '--no-same-owner']);
+      assert.equal((await fs.stat(path.join(out, 'root/.ssh'))).mode & 0o777, 0o700);
+      const file = path.join(out, 'root/.ssh/authorized_keys');
+      assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
+      assert.equal(await fs.readFile(file, 'utf8'), body);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends with two zero blocks and pads to 512 bytes', () => {
+    const buf = tarArchive([{ name: 'f', mode: 0o644, content: 'abc' }]);
+    assert.equal(buf.length % 512, 0);
+    assert.equal(buf.length, 512 + 512 + 1024);
+    assert.ok(buf.subarray(buf.length - 1024).every((b) => b === 0));
+  });
+});
