@@ -1,0 +1,81 @@
+// The none driver: an existing Docker endpoint registered by URL. There is
+// no host to control and no SSH; the core skips provisioning for it.
+import { DriverError, type Driver, type DriverContext } from '@machine/driver-sdk';
+import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
+
+export interface NoneState extends JsonObject {
+  URL: string;
+  MachineName: string;
+  StorePath: string;
+  IPAddress: string;
+}
+
+/** host part of tcp://host:port (IPv6 brackets removed). */
+export function hostOfURL(url: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(\[[^\]]+\]|[^:/]+)/i.exec(url.trim());
+  if (!m) return '';
+  return m[1].startsWith('[') ? m[1].slice(1, -1) : m[1];
+}
+
+const unsupported = (what: string) =>
+  new DriverError('failed-precondition', `a machine registered with the none driver cannot be ${what}`, {
+    detail: 'machine only knows its URL; manage the engine behind it by other means.',
+  });
+
+export class NoneDriver implements Driver<NoneState> {
+  readonly info = { name: 'none', version: '0.1.0', description: 'An existing Docker engine, registered by URL', stateVersion: 1 };
+
+  schema(): FlagSpec[] {
+    return [{ name: 'url', type: 'string', description: 'URL of the Docker engine, e.g. tcp://203.0.113.10:2376', envVar: 'NONE_URL' }];
+  }
+
+  configure(ctx: DriverContext, flags: FlagValues): NoneState {
+    const url = String(flags.url ?? '').trim();
+    if (!url) throw new DriverError('invalid-argument', 'the none driver requires the --url option', { flag: 'url' });
+    const ip = hostOfURL(url);
+    if (!/^tcp:\/\//i.test(url) || !ip) {
+      throw new DriverError('invalid-argument', `--url must look like tcp://HOST:PORT, not "${url}"`, { flag: 'url' });
+    }
+    return { URL: url, MachineName: ctx.machine.name, StorePath: ctx.machine.storePath, IPAddress: ip };
+  }
+
+  async create(_ctx: DriverContext, state: NoneState): Promise<NoneState> {
+    return state;
+  }
+
+  async start(): Promise<void> {
+    throw unsupported('started');
+  }
+
+  async stop(): Promise<void> {
+    throw unsupported('stopped');
+  }
+
+  async restart(): Promise<void> {
+    throw unsupported('restarted');
+  }
+
+  async kill(): Promise<void> {
+    throw unsupported('killed');
+  }
+
+  async remove(): Promise<void> {
+    // Nothing was made.
+  }
+
+  async getState(): Promise<MachineStateName> {
+    return 'Running';
+  }
+
+  async getIP(_ctx: DriverContext, state: NoneState): Promise<string> {
+    return state.IPAddress || hostOfURL(state.URL);
+  }
+
+  async getURL(_ctx: DriverContext, state: NoneState): Promise<string> {
+    return state.URL;
+  }
+
+  async getSSHInfo(): Promise<SSHInfo> {
+    throw new DriverError('failed-precondition', 'a machine registered with the none driver has no SSH access');
+  }
+}
