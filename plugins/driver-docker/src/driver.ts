@@ -297,11 +297,12 @@ export class DockerDriver implements Driver<DockerState> {
     }
     const labels = info.Config?.Labels ?? {};
     const ours = labels[LABEL_NAME] === ctx.machine.name && labels[LABEL_STORE] === ctx.machine.storePath;
-    throw new DriverError('already-exists', `a container named "${state.containerName}" already exists on ${state.dockerHost}`, {
-      detail: ours
-        ? `It is left over from an earlier machine "${ctx.machine.name}" of this store. Remove it with: docker rm -f -v ${state.containerName}`
-        : `Choose another machine name, or remove that container (docker rm -f ${state.containerName}) if you no longer need it.`,
-    });
+    throw new DriverError(
+      'already-exists',
+      ours
+        ? `a container named "${state.containerName}" is left over from an earlier machine of this store on ${state.dockerHost}; remove it with: docker rm -f -v ${state.containerName}`
+        : `a container named "${state.containerName}" already exists on ${state.dockerHost}; choose another machine name or remove that container`,
+    );
   }
 
   private async imageExists(docker: Dockerode, image: string): Promise<boolean> {
@@ -391,18 +392,13 @@ export class DockerDriver implements Driver<DockerState> {
   private containerRefused(err: unknown, state: DockerState): unknown {
     const status = engineStatus(err);
     if (status === 409) {
-      return new DriverError('already-exists', `a container named "${state.containerName}" already exists on ${state.dockerHost}`, {
-        detail: 'Choose another machine name, or remove that container if you no longer need it.',
-      });
+      return new DriverError('already-exists', `a container named "${state.containerName}" already exists on ${state.dockerHost}; choose another machine name or remove that container`);
     }
     if (status === 404 && /image/i.test(engineMessage(err))) return missingImage(state);
     if (status !== undefined && status >= 400) {
       const message = engineMessage(err);
       const flag = /memory/i.test(message) ? 'docker-memory' : /cpu/i.test(message) ? 'docker-cpus' : /network/i.test(message) ? 'docker-network' : undefined;
-      return new DriverError('invalid-argument', `the Docker engine refused the machine's container: ${message}`, {
-        flag,
-        detail: flag ? `Check --${flag}.` : 'Check the --docker-* flags of this create.',
-      });
+      return new DriverError('invalid-argument', `the Docker engine refused the machine's container: ${message}; check ${flag ? `--${flag}` : 'the --docker-* flags'}`, { flag });
     }
     return err;
   }
@@ -422,17 +418,18 @@ export class DockerDriver implements Driver<DockerState> {
 }
 
 function unreachable(state: DockerState, why: string): DriverError {
-  return new DriverError('unavailable', `cannot reach the Docker engine at ${state.dockerHost} (${why})`, {
+  return new DriverError('unavailable', `cannot reach the Docker engine at ${state.dockerHost} (${why}); start it or point --docker-host at a running engine`, {
     flag: 'docker-host',
-    detail: 'Start the engine (on this host: bash scripts/ensure-dockerd.sh) or point --docker-host at a running one.',
+    detail: 'On this host, bash scripts/ensure-dockerd.sh starts a local dockerd.',
   });
 }
 
 function missingImage(state: DockerState): DriverError {
-  return new DriverError('failed-precondition', `the machine image ${state.image} is not on the Docker engine at ${state.dockerHost}`, {
-    flag: 'docker-image',
-    detail: `Build it with: machine image build --tag ${state.image}`,
-  });
+  return new DriverError(
+    'failed-precondition',
+    `the machine image ${state.image} is not on the Docker engine at ${state.dockerHost}; build it with: machine image build --tag ${state.image}`,
+    { flag: 'docker-image', detail: 'Or pass --docker-image with an image that is on the engine.' },
+  );
 }
 
 function randomSuffix(): string {
