@@ -1,2 +1,3 @@
 export * from './discover';
 export * from './registry';
+export * from './describe-cache';

@@ -40,13 +40,28 @@ function sdkLauncher(): Launcher {
 
 const live = new Set<DriverRegistry>();
 let hooksInstalled = false;
+const interruptHandlers = new Set<(sig: NodeJS.Signals) => Promise<void>>();
+
+/**
+ * Work that must finish, with the drivers still running, before an
+ * interrupted command closes them and exits: create's rollback calls the
+ * driver's Remove. Returns the function that unregisters the handler.
+ */
+export function onInterrupt(handler: (sig: NodeJS.Signals) => Promise<void>): () => void {
+  interruptHandlers.add(handler);
+  return () => {
+    interruptHandlers.delete(handler);
+  };
+}
 
 function installProcessHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   const onSignal = (sig: NodeJS.Signals): void => {
     const code = sig === 'SIGINT' ? 130 : 143;
-    Promise.allSettled([...live].map((r) => r.closeAll())).finally(() => process.exit(code));
+    Promise.allSettled([...interruptHandlers].map((h) => h(sig)))
+      .then(() => Promise.allSettled([...live].map((r) => r.closeAll())))
+      .finally(() => process.exit(code));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

@@ -1,0 +1,197 @@
+/**
+ * ls's data: every machine's state, URL and Docker version, gathered with one
+ * Describe call per machine over one process per driver, a per-machine
+ * timeout, and a cap on concurrent Docker version requests.
+ */
+import type { Description } from '@machine/driver-sdk/lib/types';
+import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
+import { dockerVersion, parseDockerURL } from '../certs/tls-check';
+import { errorMessage } from '../errors';
+import type { HostConfig, HostEntry } from '../store/types';
+import type { CommandContext } from './context';
+import { machineCall, tlsFilesOf } from './machine-info';
+
+export interface ListItem {
+  Name: string;
+  Active: string;
+  ActiveHost: boolean;
+  ActiveSwarm: boolean;
+  DriverName: string;
+  State: string;
+  URL: string;
+  Swarm: string;
+  Error: string;
+  DockerVersion: string;
+  ResponseTime: string;
+  SwarmOptions: HostConfig['HostOptions']['SwarmOptions'] | null;
+  EngineOptions: HostConfig['HostOptions']['EngineOptions'] | null;
+}
+
+export interface GatherOptions {
+  timeoutMs: number;
+  /** Skip the Docker version requests (active, filters). */
+  dockerVersion: boolean;
+  /** Max concurrent Docker version requests. */
+  dockerConcurrency?: number;
+}
+
+const NOT_RUNNING = 'Host is not running';
+
+function goDuration(ms: number): string {
+  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
+  if (ms < 1000) return `${ms.toFixed(3).replace(/\.?0+$/, '')}ms`;
+  return `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
+}
+
+function semaphore(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+export function errorItem(name: string, error: Error): ListItem {
+  return {
+    Name: name,
+    Active: '-',
+    ActiveHost: false,
+    ActiveSwarm: false,
+    DriverName: 'not found',
+    State: 'Error',
+    URL: '',
+    Swarm: '',
+    Error: oneLine(error.message),
+    DockerVersion: '',
+    ResponseTime: '',
+    SwarmOptions: null,
+    EngineOptions: null,
+  };
+}
+
+function swarmColumn(host: HostConfig, all: HostConfig[]): string {
+  const so = host.HostOptions.SwarmOptions;
+  if (!so.IsSwarm && !so.Master) return '';
+  if (so.Master) return `${host.Name} (master)`;
+  const master = all.find((h) => h.HostOptions.SwarmOptions.Master && h.HostOptions.SwarmOptions.Discovery === so.Discovery);
+  return master ? master.Name : '';
+}
+
+/** Describe with a deadline; a late answer becomes a Timeout row. */
+async function describeWithTimeout(ctx: CommandContext, host: HostConfig, timeoutMs: number): Promise<Description | 'timeout'> {
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      ac.abort();
+      resolve('timeout');
+    }, timeoutMs);
+  });
+  try {
+    const call = (async () => {
+      const d = await ctx.registry.get(host.DriverName);
+      return d.describe(machineCall(ctx.store, host), { signal: ac.signal, timeoutMs });
+    })();
+    // A rejection after the timeout won must not become an unhandled rejection.
+    call.catch(() => undefined);
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function gather(ctx: CommandContext, entries: HostEntry[], o: GatherOptions): Promise<ListItem[]> {
+  const hosts = entries.flatMap((e) => (e.host ? [e.host] : []));
+  const dockerHost = ctx.env.DOCKER_HOST ?? '';
+  const limit = semaphore(o.dockerConcurrency ?? 8);
+  return Promise.all(
+    entries.map(async (e): Promise<ListItem> => {
+      if (!e.host) return errorItem(e.name, e.error);
+      const host = e.host;
+      const item: ListItem = {
+        Name: host.Name,
+        Active: '-',
+        ActiveHost: false,
+        ActiveSwarm: false,
+        DriverName: host.DriverName,
+        State: '',
+        URL: '',
+        Swarm: swarmColumn(host, hosts),
+        Error: '',
+        DockerVersion: '',
+        ResponseTime: '',
+        SwarmOptions: host.HostOptions.SwarmOptions,
+        EngineOptions: host.HostOptions.EngineOptions,
+      };
+      const started = Date.now();
+      const deadline = started + o.timeoutMs;
+      let desc: Description | 'timeout';
+      try {
+        desc = await describeWithTimeout(ctx, host, o.timeoutMs);
+      } catch (err) {
+        item.State = 'Error';
+        item.Error = oneLine(errorMessage(err));
+        item.ResponseTime = goDuration(Date.now() - started);
+        return item;
+      }
+      if (desc === 'timeout') {
+        item.State = 'Timeout';
+        item.Active = '';
+        item.ResponseTime = goDuration(Date.now() - started);
+        return item;
+      }
+      item.State = desc.state;
+      item.URL = desc.url;
+      const errs = [desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
+      if (desc.url) ctx.store.recordSeen(host.Name, { url: desc.url, ip: desc.ip || undefined });
+      if (desc.state === 'Running') {
+        const ip = desc.ip || safeHost(desc.url);
+        if (ip) {
+          const c = checkServerCertHost(host.HostOptions.AuthOptions.ServerCertPath, ip);
+          if (!c.ok && !c.error) errs.push(certMismatchMessage(host.Name, ip, c.sans));
+        }
+        if (desc.url === dockerHost && dockerHost !== '') {
+          item.Active = '*';
+          item.ActiveHost = true;
+        }
+        const so = host.HostOptions.SwarmOptions;
+        if (so.Master && dockerHost !== '' && safeHost(desc.url) && dockerHost === `tcp://${safeHost(desc.url)}:${/:(\d+)$/.exec(so.Host)?.[1] ?? '3376'}`) {
+          item.Active = '* (swarm)';
+          item.ActiveSwarm = true;
+        }
+      }
+      if (o.dockerVersion) {
+        if (desc.url) {
+          const left = Math.max(200, deadline - Date.now());
+          try {
+            item.DockerVersion = 'v' + (await limit(() => dockerVersion({ url: desc.url, ...tlsFilesOf(host), timeoutMs: left })));
+          } catch {
+            item.DockerVersion = 'Unknown';
+          }
+        } else item.DockerVersion = 'Unknown';
+      }
+      item.Error = errs.map(oneLine).join('; ');
+      item.ResponseTime = goDuration(Date.now() - started);
+      return item;
+    }),
+  );
+}
+
+function safeHost(url: string): string | undefined {
+  try {
+    return parseDockerURL(url).host;
+  } catch {
+    return undefined;
+  }
+}

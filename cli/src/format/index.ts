@@ -1,0 +1,4 @@
+export * from './natural-sort';
+export * from './tabwriter';
+export * from './template';
+export * from './quote';
