@@ -9,12 +9,13 @@ describe('docker driver container', () => {
   const state = configure({ name: 'dev', machineDir: '/s/machines/dev' }, { 'docker-memory': 1024, 'docker-cpus': '1.5', 'docker-publish': true }, 'img:1');
 
   it('runs systemd unprivileged with the Docker data on the volume', () => {
-    const spec = containerSpec({ name: 'dev', storePath: '/s', state, volumeName: 'dev-docker-abc' });
+    const spec = containerSpec({ name: 'dev', storePath: '/s', state, volumeName: 'dev-docker-abc', stopSignal: 'SIGRTMIN+3' });
     const hc = spec.HostConfig as Dockerode.HostConfig & { CgroupnsMode?: string };
     assert.equal(hc.Privileged, undefined);
     assert.deepEqual(hc.CapAdd, ['ALL']);
     assert.deepEqual(spec.Cmd, ['/sbin/init']);
     assert.equal(hc.CgroupnsMode, 'host');
+    assert.equal(spec.StopSignal, 'SIGRTMIN+3');
     assert.deepEqual(hc.Mounts, [{ Type: 'volume', Source: 'dev-docker-abc', Target: '/var/lib/docker' }]);
     assert.equal(hc.Memory, 1024 * 1024 * 1024);
     assert.equal(hc.NanoCpus, 1.5e9);

@@ -16,6 +16,8 @@ export interface ContainerSpecInput {
   storePath: string;
   state: DockerState;
   volumeName: string;
+  /** The signal that halts the image's init cleanly. */
+  stopSignal: string;
 }
 
 /**
@@ -50,8 +52,8 @@ export function containerSpec(input: ContainerSpecInput): Dockerode.ContainerCre
     Env: ['container=docker'],
     Tty: true,
     Labels: machineLabels(input.name, input.storePath, 'machine'),
-    // systemd halts cleanly on this signal; on SIGTERM it would re-execute.
-    StopSignal: 'SIGRTMIN+3',
+    // systemd re-executes itself on SIGTERM; its halt signal stops the machine cleanly.
+    StopSignal: input.stopSignal,
     HostConfig: hostConfig,
   };
   if (state.publish) {

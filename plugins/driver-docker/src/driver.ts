@@ -57,7 +57,7 @@ export class DockerDriver implements Driver<DockerState> {
     try {
       await this.ping(docker, state, ctx.signal);
       step();
-      await ensureMachineImage(docker, state, ctx, () => missingImage(state));
+      const stopSignal = await ensureMachineImage(docker, state, ctx, () => missingImage(state));
       step();
       await this.checkNameFree(docker, state, ctx);
 
@@ -85,7 +85,7 @@ export class DockerDriver implements Driver<DockerState> {
       ctx.progress(`Creating container ${state.containerName} from ${state.image}...`);
       let container: Dockerode.Container;
       try {
-        container = await docker.createContainer(containerSpec({ name, storePath, state, volumeName }));
+        container = await docker.createContainer(containerSpec({ name, storePath, state, volumeName, stopSignal }));
       } catch (err) {
         throw this.containerRefused(err, state);
       }
