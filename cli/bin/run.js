@@ -14,7 +14,9 @@ runFast(argv).then(
       return;
     }
     const { splitArgv } = require('../lib/fast/argv');
-    return require('@oclif/core').execute({ dir: __dirname, args: splitArgv(argv).normalized });
+    return require('./manifest')
+      .ensureFresh()
+      .then(() => require('@oclif/core').execute({ dir: __dirname, args: splitArgv(argv).normalized }));
   },
   (err) => {
     process.stderr.write(`${(err && err.stack) || err}\n`);
