@@ -1,0 +1,44 @@
+// The EC2 client for a machine: region, endpoint, credentials and retries
+// from the driver state. The SDK is loaded here, lazily, so that the driver's
+// metadata and schema calls stay cheap.
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { endpointURL, type EC2State } from './flags';
+
+export type EC2Module = typeof import('@aws-sdk/client-ec2');
+
+let ec2Module: EC2Module | undefined;
+export function ec2(): EC2Module {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  ec2Module ??= require('@aws-sdk/client-ec2') as EC2Module;
+  return ec2Module;
+}
+
+export function credentialsFor(state: EC2State): AwsCredentialIdentity | AwsCredentialIdentityProvider {
+  // An explicit profile wins over keys that reached the flags from the environment.
+  if (state.AccessKey && state.SecretKey && !state.Profile) {
+    return { accessKeyId: state.AccessKey, secretAccessKey: state.SecretKey, sessionToken: state.SessionToken };
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { fromNodeProviderChain } = require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers');
+  return fromNodeProviderChain(state.Profile ? { profile: state.Profile } : {});
+}
+
+export function createClient(state: EC2State): EC2Client {
+  const { EC2Client } = ec2();
+  return new EC2Client({
+    region: state.Region,
+    endpoint: state.Endpoint ? endpointURL(state.Endpoint, state.DisableSSL) : undefined,
+    credentials: credentialsFor(state),
+    // Throttling and 5xx are retried by the SDK's standard strategy, with backoff.
+    maxAttempts: Math.max(1, state.RetryCount + 1),
+    retryMode: 'standard',
+  });
+}
+
+/** Waiter delays in seconds. MACHINE_AMAZONEC2_POLL_SECONDS shortens them for local endpoints. */
+export function waiterTiming(maxWaitTime: number): { maxWaitTime: number; minDelay: number; maxDelay: number } {
+  const poll = Number(process.env.MACHINE_AMAZONEC2_POLL_SECONDS);
+  if (Number.isFinite(poll) && poll > 0) return { maxWaitTime, minDelay: poll, maxDelay: Math.max(poll, poll * 4) };
+  return { maxWaitTime, minDelay: 2, maxDelay: 10 };
+}

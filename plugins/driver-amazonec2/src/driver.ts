@@ -1,0 +1,688 @@
+// The amazonec2 driver: Docker Machine's EC2 behaviour on AWS SDK v3, with
+// rollback of everything create makes and removal of the security groups it
+// created once nothing else uses them.
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { EC2Client, Instance, IpPermission, SecurityGroup, Tag } from '@aws-sdk/client-ec2';
+import { DriverError, type Driver, type DriverContext, type DriverInfo } from '@machine/driver-sdk';
+import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
+import { findDefaultAmi } from './ami';
+import { createClient, ec2, waiterTiming } from './client';
+import { awsErrorCode, isAwsError, translateError } from './errors';
+import {
+  availabilityZone,
+  DOCKER_PORT,
+  FLAGS,
+  parseOpenPort,
+  parseTags,
+  stateFromFlags,
+  SWARM_PORT,
+  type EC2State,
+} from './flags';
+import { generateSSHKeyPair, publicKeyFromPrivate, writeSSHKeyPair } from './sshkey';
+
+/** Tag put on security groups this driver creates, so any machine's rm may delete them once unused. */
+export const CREATED_BY_TAG = 'machine:created-by';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION = (require('../package.json') as { version: string }).version;
+
+const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
+
+export function machineState(ec2State: string | undefined): MachineStateName {
+  switch (ec2State) {
+    case 'pending':
+      return 'Starting';
+    case 'running':
+      return 'Running';
+    case 'stopping':
+    case 'shutting-down':
+      return 'Stopping';
+    case 'stopped':
+      return 'Stopped';
+    case 'terminated':
+      return 'Error';
+    default:
+      return '';
+  }
+}
+
+interface Network {
+  vpcId: string;
+  subnetId: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class AmazonEC2Driver implements Driver<EC2State> {
+  readonly info: DriverInfo = {
+    name: 'amazonec2',
+    version: VERSION,
+    description: 'Amazon Web Services EC2 instances',
+    stateVersion: 1,
+    capabilities: ['cancel-create'],
+  };
+
+  schema(): FlagSpec[] {
+    return FLAGS;
+  }
+
+  configure(ctx: DriverContext, flags: FlagValues): EC2State {
+    return stateFromFlags(flags, ctx.machine);
+  }
+
+  /** Fills what older stores (the reference's included) lack; their field names are already ours. */
+  upgradeState(ctx: DriverContext, old: JsonObject, _fromVersion: number): EC2State {
+    const kept = Object.fromEntries(Object.entries(old).filter(([, v]) => v !== null)) as Partial<EC2State>;
+    const s: EC2State = { ...stateFromFlags({}, ctx.machine), ...kept };
+    if (!s.SecurityGroupIds?.length && s.SecurityGroupId) s.SecurityGroupIds = [s.SecurityGroupId];
+    if (!kept.SecurityGroupNames?.length && s.SecurityGroupName) s.SecurityGroupNames = [s.SecurityGroupName];
+    // The reference imported the key pair unless the user named one.
+    s.KeyPairCreated ??= !s.ExistingKey && !!s.KeyName;
+    return s;
+  }
+
+  async preCreateCheck(ctx: DriverContext, state: EC2State): Promise<void> {
+    await this.withClient(state, async (client, call) => {
+      await this.resolveNetwork(client, state, call);
+      if (state.ExistingKey) {
+        await call('find the key pair', () => client.send(new (ec2().DescribeKeyPairsCommand)({ KeyNames: [state.KeyName!] }), this.opts(ctx)));
+      } else if (await this.keyPairExists(client, ctx.machine.name, ctx)) {
+        throw new DriverError(
+          'already-exists',
+          `there is already an EC2 key pair named ${ctx.machine.name}: remove that key pair or use a different machine name`,
+        );
+      }
+      if (state.AMI) {
+        const out = await call('find the AMI', () => client.send(new (ec2().DescribeImagesCommand)({ ImageIds: [state.AMI!] }), this.opts(ctx)));
+        if (!out.Images?.length) {
+          throw new DriverError('invalid-argument', `the AMI ${state.AMI} does not exist in ${state.Region}: check --amazonec2-ami`, { flag: 'amazonec2-ami' });
+        }
+      }
+      if (state.UserDataFile) await this.readUserData(state);
+      if (state.SSHPrivateKeyPath) await this.readKeyFiles(state);
+    });
+  }
+
+  async create(ctx: DriverContext, initial: EC2State): Promise<EC2State> {
+    const s: EC2State = { ...initial, CreatedSecurityGroupIds: [], SecurityGroupIds: [], KeyPairCreated: false };
+    const client = createClient(s);
+    const call = this.caller(s);
+    try {
+      const network = await this.resolveNetwork(client, s, call, ctx.signal);
+      s.VpcId = network.vpcId;
+      s.SubnetId = network.subnetId;
+
+      if (!s.AMI) {
+        ctx.progress('Looking up the latest Ubuntu LTS AMI');
+        s.AMI = await call('look up the Ubuntu AMI', () => findDefaultAmi(client, s.InstanceType, ctx.signal));
+        if (!s.AMI) {
+          throw new DriverError('not-found', `no Ubuntu LTS AMI for ${s.InstanceType} found in ${s.Region}: set --amazonec2-ami`, { flag: 'amazonec2-ami' });
+        }
+      }
+
+      await this.setUpKeyPair(ctx, client, s, call);
+      await this.setUpSecurityGroups(ctx, client, s, call);
+
+      const userData = s.UserDataFile ? (await this.readUserData(s)).toString('base64') : undefined;
+      s.ClientToken = randomUUID();
+      if (s.RequestSpotInstance) {
+        await this.launchSpot(ctx, client, s, call, userData);
+      } else {
+        ctx.progress(`Launching a ${s.InstanceType} instance from ${s.AMI}`);
+        const out = await call('launch the instance', () =>
+          client.send(
+            new (ec2().RunInstancesCommand)({
+              ...this.launchSpec(s, userData),
+              MinCount: 1,
+              MaxCount: 1,
+              ClientToken: s.ClientToken,
+              TagSpecifications: [{ ResourceType: 'instance', Tags: this.instanceTags(ctx, s) }],
+            }),
+            this.opts(ctx),
+          ),
+        );
+        s.InstanceId = out.Instances?.[0]?.InstanceId;
+        if (!s.InstanceId) throw new DriverError('internal', 'RunInstances returned no instance');
+      }
+
+      ctx.progress(`Waiting for instance ${s.InstanceId} to be running`);
+      await this.waitRunning(ctx, client, s, call);
+      ctx.progress(`Instance ${s.InstanceId} is running at ${this.address(s)}`);
+      return s;
+    } catch (err) {
+      const failure = call.wrap(err, 'create the machine');
+      await this.rollback(ctx, s, failure);
+      throw failure;
+    } finally {
+      client.destroy();
+    }
+  }
+
+  async start(ctx: DriverContext, state: EC2State): Promise<EC2State> {
+    return this.withClient(state, async (client, call) => {
+      const s = { ...state };
+      await call('start the instance', () => client.send(new (ec2().StartInstancesCommand)({ InstanceIds: [this.id(s)] }), this.opts(ctx)));
+      await this.waitRunning(ctx, client, s, call);
+      return s;
+    });
+  }
+
+  async stop(ctx: DriverContext, state: EC2State): Promise<EC2State> {
+    return this.stopInstance(ctx, state, false);
+  }
+
+  async kill(ctx: DriverContext, state: EC2State): Promise<EC2State> {
+    return this.stopInstance(ctx, state, true);
+  }
+
+  async restart(ctx: DriverContext, state: EC2State): Promise<EC2State> {
+    return this.withClient(state, async (client, call) => {
+      const s = { ...state };
+      await call('reboot the instance', () => client.send(new (ec2().RebootInstancesCommand)({ InstanceIds: [this.id(s)] }), this.opts(ctx)));
+      await this.waitRunning(ctx, client, s, call);
+      return s;
+    });
+  }
+
+  async remove(ctx: DriverContext, state: EC2State): Promise<void> {
+    const problems = await this.cleanUp(ctx, state, undefined);
+    if (problems.length > 0) {
+      throw new DriverError('internal', `could not remove everything the machine used in AWS: ${problems.join('; ')}`, {
+        detail: 'Run rm again, or delete these resources in the EC2 console.',
+      });
+    }
+  }
+
+  async getState(ctx: DriverContext, state: EC2State): Promise<MachineStateName> {
+    const instance = await this.describe(ctx, state);
+    return machineState(instance.State?.Name);
+  }
+
+  async getIP(ctx: DriverContext, state: EC2State): Promise<string> {
+    const instance = await this.describe(ctx, state);
+    const ip = this.pickAddress(state, instance);
+    if (!ip) {
+      throw new DriverError('failed-precondition', `instance ${state.InstanceId} has no ${this.wantsPrivate(state) ? 'private' : 'public'} IP address (state: ${instance.State?.Name ?? 'unknown'}); start the machine first`);
+    }
+    return ip;
+  }
+
+  async getURL(ctx: DriverContext, state: EC2State): Promise<string> {
+    const instance = await this.describe(ctx, state);
+    const ip = this.pickAddress(state, instance);
+    return instance.State?.Name === 'running' && ip ? `tcp://${ip}:${DOCKER_PORT}` : '';
+  }
+
+  async getSSHInfo(ctx: DriverContext, state: EC2State): Promise<SSHInfo> {
+    return {
+      host: await this.getIP(ctx, state),
+      port: state.SSHPort,
+      user: state.SSHUser,
+      keyPath: path.join(ctx.machine.machineDir, 'id_rsa'),
+    };
+  }
+
+  // ---- create steps ----
+
+  private async resolveNetwork(client: EC2Client, s: EC2State, call: Caller, signal?: AbortSignal): Promise<Network> {
+    const m = ec2();
+    let vpcId = s.VpcId;
+    if (!vpcId && s.SubnetId) {
+      const out = await call('look up the subnet', () => client.send(new m.DescribeSubnetsCommand({ SubnetIds: [s.SubnetId!] }), { abortSignal: signal }));
+      vpcId = out.Subnets?.[0]?.VpcId;
+    }
+    if (!vpcId) {
+      const out = await call('find the default VPC', () =>
+        client.send(new m.DescribeAccountAttributesCommand({ AttributeNames: ['default-vpc'] }), { abortSignal: signal }),
+      );
+      const value = out.AccountAttributes?.find((a) => a.AttributeName === 'default-vpc')?.AttributeValues?.[0]?.AttributeValue;
+      if (value && value !== 'none') vpcId = value;
+    }
+    if (!vpcId) {
+      throw new DriverError('invalid-argument', 'amazonec2 driver requires either the --amazonec2-subnet-id or --amazonec2-vpc-id option, or an AWS account with a default VPC', { flag: 'amazonec2-vpc-id' });
+    }
+    if (s.SubnetId) {
+      const out = await call('look up the subnet', () => client.send(new m.DescribeSubnetsCommand({ SubnetIds: [s.SubnetId!] }), { abortSignal: signal }));
+      const subnet = out.Subnets?.[0];
+      if (!subnet) throw new DriverError('invalid-argument', `the subnet ${s.SubnetId} does not exist: check --amazonec2-subnet-id`, { flag: 'amazonec2-subnet-id' });
+      if (subnet.VpcId !== vpcId) {
+        throw new DriverError('invalid-argument', `the subnet ${s.SubnetId} is in ${subnet.VpcId}, not in ${vpcId}: check --amazonec2-subnet-id and --amazonec2-vpc-id`, { flag: 'amazonec2-subnet-id' });
+      }
+      return { vpcId, subnetId: s.SubnetId };
+    }
+    const zone = availabilityZone(s);
+    const out = await call('find a subnet', () =>
+      client.send(
+        new m.DescribeSubnetsCommand({
+          Filters: [
+            { Name: 'availability-zone', Values: [zone] },
+            { Name: 'vpc-id', Values: [vpcId!] },
+          ],
+        }),
+        { abortSignal: signal },
+      ),
+    );
+    const subnets = out.Subnets ?? [];
+    const subnet = subnets.find((x) => x.DefaultForAz) ?? subnets[0];
+    if (!subnet?.SubnetId) {
+      throw new DriverError('invalid-argument', `the VPC ${vpcId} has no subnet in ${zone}: choose another --amazonec2-zone or set --amazonec2-subnet-id`, { flag: 'amazonec2-zone' });
+    }
+    return { vpcId, subnetId: subnet.SubnetId };
+  }
+
+  private async readUserData(s: EC2State): Promise<Buffer> {
+    try {
+      return await fs.readFile(s.UserDataFile!);
+    } catch (err) {
+      throw new DriverError('invalid-argument', `cannot read the user data file ${s.UserDataFile}: ${(err as Error).message}`, { flag: 'amazonec2-userdata' });
+    }
+  }
+
+  private async readKeyFiles(s: EC2State): Promise<{ privateKey: string; publicKey: string }> {
+    let privateKey: string;
+    try {
+      privateKey = await fs.readFile(s.SSHPrivateKeyPath!, 'utf8');
+    } catch (err) {
+      throw new DriverError('invalid-argument', `cannot read the SSH key ${s.SSHPrivateKeyPath}: ${(err as Error).message}`, { flag: 'amazonec2-ssh-keypath' });
+    }
+    let publicKey: string;
+    try {
+      publicKey = (await fs.readFile(`${s.SSHPrivateKeyPath}.pub`, 'utf8')).trim();
+    } catch {
+      try {
+        publicKey = publicKeyFromPrivate(privateKey);
+      } catch {
+        throw new DriverError('invalid-argument', `cannot read ${s.SSHPrivateKeyPath}.pub, and cannot derive it from the private key: put the public key beside it`, { flag: 'amazonec2-ssh-keypath' });
+      }
+    }
+    return { privateKey, publicKey };
+  }
+
+  private async keyPairExists(client: EC2Client, name: string, ctx: DriverContext): Promise<boolean> {
+    try {
+      const out = await client.send(new (ec2().DescribeKeyPairsCommand)({ KeyNames: [name] }), this.opts(ctx));
+      return (out.KeyPairs ?? []).length > 0;
+    } catch (err) {
+      if (isAwsError(err, 'InvalidKeyPair.NotFound')) return false;
+      throw err;
+    }
+  }
+
+  private async setUpKeyPair(ctx: DriverContext, client: EC2Client, s: EC2State, call: Caller): Promise<void> {
+    const keyPath = path.join(ctx.machine.machineDir, 'id_rsa');
+    await fs.mkdir(ctx.machine.machineDir, { recursive: true });
+    let publicKey: string;
+    if (s.SSHPrivateKeyPath) {
+      const pair = await this.readKeyFiles(s);
+      await writeSSHKeyPair(keyPath, pair);
+      publicKey = pair.publicKey;
+    } else {
+      ctx.progress('Creating an SSH key');
+      const pair = await generateSSHKeyPair(ctx.machine.name);
+      await writeSSHKeyPair(keyPath, pair);
+      publicKey = pair.publicKey;
+    }
+    if (s.ExistingKey) {
+      s.KeyPairCreated = false;
+      return;
+    }
+    s.KeyName = ctx.machine.name;
+    ctx.progress(`Importing key pair ${s.KeyName}`);
+    await call('import the key pair', () =>
+      client.send(new (ec2().ImportKeyPairCommand)({ KeyName: s.KeyName, PublicKeyMaterial: Buffer.from(publicKey) }), this.opts(ctx)),
+    );
+    s.KeyPairCreated = true;
+  }
+
+  private neededPorts(s: EC2State): { port: number; protocol: string }[] {
+    const ports = [
+      { port: s.SSHPort, protocol: 'tcp' },
+      { port: DOCKER_PORT, protocol: 'tcp' },
+    ];
+    if (s.SwarmMaster) {
+      const m = s.SwarmHost ? /:(\d+)\/?$/.exec(s.SwarmHost) : null;
+      ports.push({ port: m ? Number(m[1]) : SWARM_PORT, protocol: 'tcp' });
+    }
+    for (const p of s.OpenPorts) ports.push(parseOpenPort(p));
+    return ports;
+  }
+
+  private async setUpSecurityGroups(ctx: DriverContext, client: EC2Client, s: EC2State, call: Caller): Promise<void> {
+    const m = ec2();
+    for (const name of s.SecurityGroupNames) {
+      const found = await call(`look up security group ${name}`, () =>
+        client.send(
+          new m.DescribeSecurityGroupsCommand({
+            Filters: [
+              { Name: 'group-name', Values: [name] },
+              { Name: 'vpc-id', Values: [s.VpcId!] },
+            ],
+          }),
+          this.opts(ctx),
+        ),
+      );
+      let group: SecurityGroup | undefined = found.SecurityGroups?.[0];
+      if (!group) {
+        if (s.SecurityGroupReadOnly) {
+          throw new DriverError('invalid-argument', `security group ${name} does not exist in ${s.VpcId}, and --amazonec2-security-group-readonly forbids creating it`, { flag: 'amazonec2-security-group' });
+        }
+        ctx.progress(`Creating security group ${name}`);
+        const created = await call(`create security group ${name}`, () =>
+          client.send(
+            new m.CreateSecurityGroupCommand({
+              GroupName: name,
+              Description: 'Docker Machine',
+              VpcId: s.VpcId,
+              TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: CREATED_BY_TAG, Value: ctx.machine.name }] }],
+            }),
+            this.opts(ctx),
+          ),
+        );
+        const groupId = created.GroupId!;
+        s.CreatedSecurityGroupIds!.push(groupId);
+        await call(`wait for security group ${name}`, () =>
+          m.waitUntilSecurityGroupExists({ client, abortSignal: ctx.signal, ...waiterTiming(120) }, { GroupIds: [groupId] }),
+        );
+        group = { GroupId: groupId, GroupName: name, IpPermissions: [] };
+      }
+      s.SecurityGroupIds!.push(group.GroupId!);
+      if (s.SecurityGroupReadOnly) continue;
+      const missing = this.neededPorts(s).filter((p) => !covers(group!.IpPermissions ?? [], p.port, p.protocol));
+      // One rule per port and protocol, even when two flags ask for the same one.
+      const unique = missing.filter((p, i) => missing.findIndex((q) => q.port === p.port && q.protocol === p.protocol) === i);
+      if (unique.length === 0) continue;
+      ctx.progress(`Opening ports ${unique.map((p) => `${p.port}/${p.protocol}`).join(', ')} in security group ${name}`);
+      await call(`open ports in security group ${name}`, async () => {
+        try {
+          await client.send(
+            new m.AuthorizeSecurityGroupIngressCommand({
+              GroupId: group!.GroupId,
+              IpPermissions: unique.map((p) => ({ IpProtocol: p.protocol, FromPort: p.port, ToPort: p.port, IpRanges: [{ CidrIp: '0.0.0.0/0' }] })),
+            }),
+            this.opts(ctx),
+          );
+        } catch (err) {
+          // Another create running at the same time may have added the same rules.
+          if (!isAwsError(err, 'InvalidPermission.Duplicate')) throw err;
+        }
+      });
+    }
+  }
+
+  private launchSpec(s: EC2State, userData: string | undefined) {
+    return {
+      ImageId: s.AMI,
+      InstanceType: s.InstanceType as never,
+      KeyName: s.KeyName,
+      Placement: { AvailabilityZone: availabilityZone(s) },
+      NetworkInterfaces: [
+        { DeviceIndex: 0, SubnetId: s.SubnetId, Groups: s.SecurityGroupIds, AssociatePublicIpAddress: !s.PrivateIPOnly, DeleteOnTermination: true },
+      ],
+      Monitoring: { Enabled: s.Monitoring },
+      EbsOptimized: s.UseEbsOptimizedInstance,
+      IamInstanceProfile: s.IamInstanceProfile ? { Name: s.IamInstanceProfile } : undefined,
+      BlockDeviceMappings: [
+        { DeviceName: s.DeviceName, Ebs: { VolumeSize: s.RootSize, VolumeType: s.VolumeType as never, DeleteOnTermination: true } },
+      ],
+      UserData: userData,
+    };
+  }
+
+  private instanceTags(ctx: DriverContext, s: EC2State): Tag[] {
+    return [{ Key: 'Name', Value: ctx.machine.name }, ...parseTags(s.Tags)];
+  }
+
+  private async launchSpot(ctx: DriverContext, client: EC2Client, s: EC2State, call: Caller, userData: string | undefined): Promise<void> {
+    const m = ec2();
+    ctx.progress(`Requesting a ${s.InstanceType} spot instance at up to $${s.SpotPrice}/hour`);
+    const spec = this.launchSpec(s, userData);
+    const out = await call('request the spot instance', () =>
+      client.send(
+        new m.RequestSpotInstancesCommand({
+          SpotPrice: s.SpotPrice,
+          InstanceCount: 1,
+          ClientToken: s.ClientToken,
+          BlockDurationMinutes: s.BlockDurationMinutes > 0 ? s.BlockDurationMinutes : undefined,
+          LaunchSpecification: { ...spec, Placement: { AvailabilityZone: spec.Placement.AvailabilityZone } },
+        }),
+        this.opts(ctx),
+      ),
+    );
+    s.SpotInstanceRequestId = out.SpotInstanceRequests?.[0]?.SpotInstanceRequestId;
+    if (!s.SpotInstanceRequestId) throw new DriverError('internal', 'RequestSpotInstances returned no request');
+    ctx.progress(`Waiting for spot request ${s.SpotInstanceRequestId} to be fulfilled`);
+    const ids = { SpotInstanceRequestIds: [s.SpotInstanceRequestId] };
+    await call('wait for the spot request', () => m.waitUntilSpotInstanceRequestFulfilled({ client, abortSignal: ctx.signal, ...waiterTiming(600) }, ids));
+    const described = await call('read the spot request', () => client.send(new m.DescribeSpotInstanceRequestsCommand(ids), this.opts(ctx)));
+    s.InstanceId = described.SpotInstanceRequests?.[0]?.InstanceId;
+    if (!s.InstanceId) throw new DriverError('internal', `spot request ${s.SpotInstanceRequestId} was fulfilled without an instance`);
+    await call('tag the instance', () =>
+      client.send(new m.CreateTagsCommand({ Resources: [s.InstanceId!], Tags: this.instanceTags(ctx, s) }), this.opts(ctx)),
+    );
+  }
+
+  /** Waits for `running` and an address, and records the addresses in the state. */
+  private async waitRunning(ctx: DriverContext, client: EC2Client, s: EC2State, call: Caller): Promise<void> {
+    const m = ec2();
+    const input = { InstanceIds: [this.id(s)] };
+    await call('wait for the instance to run', () => m.waitUntilInstanceRunning({ client, abortSignal: ctx.signal, ...waiterTiming(900) }, input));
+    const { minDelay } = waiterTiming(1);
+    for (let attempt = 0; ; attempt++) {
+      const out = await call('describe the instance', () => client.send(new m.DescribeInstancesCommand(input), this.opts(ctx)));
+      const instance = out.Reservations?.[0]?.Instances?.[0];
+      s.IPAddress = instance?.PublicIpAddress;
+      s.PrivateIPAddress = instance?.PrivateIpAddress;
+      if (this.pickAddress(s, instance)) return;
+      if (attempt >= 60) throw new DriverError('deadline-exceeded', `instance ${s.InstanceId} is running but got no ${this.wantsPrivate(s) ? 'private' : 'public'} IP address`);
+      await sleep(minDelay * 1000);
+      if (ctx.signal.aborted) throw new DriverError('cancelled', 'cancelled while waiting for the instance address');
+    }
+  }
+
+  // ---- removal ----
+
+  /** Deletes what the state says exists; returns the problems, never throws for AWS errors. */
+  private async cleanUp(ctx: DriverContext, s: EC2State, reason: Error | undefined): Promise<string[]> {
+    // A fresh client without the (possibly aborted) call signal: cleanup must run to the end.
+    const client = createClient(s);
+    const m = ec2();
+    const problems: string[] = [];
+    const attempt = async (what: string, fn: () => Promise<unknown>, ignore: string[] = []) => {
+      try {
+        await fn();
+      } catch (err) {
+        if (isAwsError(err, ...ignore)) return;
+        problems.push(`${what}: ${awsErrorCode(err) ?? ''} ${(err as Error).message}`.trim());
+      }
+    };
+    try {
+      const instanceIds = s.InstanceId ? [s.InstanceId] : [];
+      if (s.SpotInstanceRequestId) {
+        await attempt(`cancel spot request ${s.SpotInstanceRequestId}`, async () => {
+          const out = await client.send(new m.DescribeSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [s.SpotInstanceRequestId!] }));
+          const late = out.SpotInstanceRequests?.[0]?.InstanceId;
+          if (late && !instanceIds.includes(late)) instanceIds.push(late);
+          await client.send(new m.CancelSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [s.SpotInstanceRequestId!] }));
+        }, ['InvalidSpotInstanceRequestID.NotFound']);
+      }
+      if (reason && instanceIds.length === 0 && s.ClientToken && !s.RequestSpotInstance) {
+        // The launch may have gone through even though its answer never came back.
+        await attempt('look for the launched instance', async () => {
+          const out = await client.send(new m.DescribeInstancesCommand({ Filters: [{ Name: 'client-token', Values: [s.ClientToken!] }] }));
+          for (const r of out.Reservations ?? []) for (const i of r.Instances ?? []) if (i.InstanceId) instanceIds.push(i.InstanceId);
+        });
+      }
+      if (instanceIds.length > 0) {
+        ctx.progress(`Terminating instance ${instanceIds.join(', ')}`);
+        await attempt(`terminate instance ${instanceIds.join(', ')}`, () => client.send(new m.TerminateInstancesCommand({ InstanceIds: instanceIds })), ['InvalidInstanceID.NotFound']);
+      }
+      if (s.KeyPairCreated && s.KeyName) {
+        await attempt(`delete key pair ${s.KeyName}`, () => client.send(new m.DeleteKeyPairCommand({ KeyName: s.KeyName })), ['InvalidKeyPair.NotFound']);
+      }
+      const groups = await this.groupsToDelete(client, s, instanceIds, problems);
+      if (groups.length > 0) {
+        if (instanceIds.length > 0) {
+          // A group cannot be deleted while an instance, even a terminating one, holds it.
+          await attempt('wait for the instance to terminate', () =>
+            m.waitUntilInstanceTerminated({ client, ...waiterTiming(600) }, { InstanceIds: instanceIds }), ['InvalidInstanceID.NotFound']);
+        }
+        for (const groupId of groups) {
+          ctx.progress(`Deleting security group ${groupId}`);
+          await attempt(`delete security group ${groupId}`, () => this.deleteGroup(client, groupId), ['InvalidGroup.NotFound']);
+        }
+      }
+    } finally {
+      client.destroy();
+    }
+    return problems;
+  }
+
+  /** Groups made by this driver (by state or tag) that no other live instance uses. */
+  private async groupsToDelete(client: EC2Client, s: EC2State, ours: string[], problems: string[]): Promise<string[]> {
+    const m = ec2();
+    const candidates = new Set(s.CreatedSecurityGroupIds ?? []);
+    const others = (s.SecurityGroupIds ?? []).filter((id) => !candidates.has(id));
+    if (others.length > 0) {
+      try {
+        const out = await client.send(new m.DescribeSecurityGroupsCommand({ GroupIds: others }));
+        for (const g of out.SecurityGroups ?? []) if (g.GroupId && g.Tags?.some((t) => t.Key === CREATED_BY_TAG)) candidates.add(g.GroupId);
+      } catch (err) {
+        if (!isAwsError(err, 'InvalidGroup.NotFound')) problems.push(`look up security groups: ${(err as Error).message}`);
+      }
+    }
+    const result: string[] = [];
+    for (const groupId of candidates) {
+      try {
+        const out = await client.send(
+          new m.DescribeInstancesCommand({
+            Filters: [
+              { Name: 'instance.group-id', Values: [groupId] },
+              { Name: 'instance-state-name', Values: LIVE_STATES },
+            ],
+          }),
+        );
+        const users = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.InstanceId && !ours.includes(i.InstanceId));
+        if (users.length === 0) result.push(groupId);
+      } catch (err) {
+        problems.push(`check who uses security group ${groupId}: ${(err as Error).message}`);
+      }
+    }
+    return result;
+  }
+
+  private async deleteGroup(client: EC2Client, groupId: string): Promise<void> {
+    const { DeleteSecurityGroupCommand } = ec2();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
+        return;
+      } catch (err) {
+        // Network interfaces of a terminated instance are released a little after it terminates.
+        if (!isAwsError(err, 'DependencyViolation') || attempt >= 20) throw err;
+        await sleep(waiterTiming(1).minDelay * 1000);
+      }
+    }
+  }
+
+  private async rollback(ctx: DriverContext, s: EC2State, failure: Error): Promise<void> {
+    const nothingMade = !s.InstanceId && !s.SpotInstanceRequestId && !s.KeyPairCreated && !s.CreatedSecurityGroupIds?.length && !s.ClientToken;
+    if (nothingMade) return;
+    ctx.progress('Create failed; removing what it made in AWS');
+    const problems = await this.cleanUp(ctx, s, failure);
+    if (problems.length > 0) {
+      ctx.warn(`could not undo everything create made in AWS: ${problems.join('; ')}`, 'Delete these resources in the EC2 console.');
+      if (failure instanceof DriverError) {
+        (failure as { detail?: string }).detail = `${failure.detail ? `${failure.detail}\n` : ''}Left behind: ${problems.join('; ')}`;
+      }
+    }
+  }
+
+  // ---- helpers ----
+
+  private async stopInstance(ctx: DriverContext, state: EC2State, force: boolean): Promise<EC2State> {
+    return this.withClient(state, async (client, call) => {
+      const m = ec2();
+      const input = { InstanceIds: [this.id(state)] };
+      await call(force ? 'kill the instance' : 'stop the instance', () => client.send(new m.StopInstancesCommand({ ...input, Force: force }), this.opts(ctx)));
+      await call('wait for the instance to stop', () => m.waitUntilInstanceStopped({ client, abortSignal: ctx.signal, ...waiterTiming(900) }, input));
+      return { ...state, ipAddress: undefined };
+    });
+  }
+
+  private async describe(ctx: DriverContext, s: EC2State): Promise<Instance> {
+    return this.withClient(s, async (client, call) => {
+      const out = await call('describe the instance', async () => {
+        try {
+          return await client.send(new (ec2().DescribeInstancesCommand)({ InstanceIds: [this.id(s)] }), this.opts(ctx));
+        } catch (err) {
+          if (isAwsError(err, 'InvalidInstanceID.NotFound')) {
+            throw new DriverError('not-found', `instance ${s.InstanceId} does not exist in ${s.Region}`);
+          }
+          throw err;
+        }
+      });
+      const instance = out.Reservations?.[0]?.Instances?.[0];
+      if (!instance) throw new DriverError('not-found', `instance ${s.InstanceId} does not exist in ${s.Region}`);
+      return instance;
+    });
+  }
+
+  private id(s: EC2State): string {
+    if (!s.InstanceId) throw new DriverError('not-found', 'the machine has no EC2 instance (create did not finish)');
+    return s.InstanceId;
+  }
+
+  private wantsPrivate(s: EC2State): boolean {
+    return s.PrivateIPOnly || s.UsePrivateIP;
+  }
+
+  private pickAddress(s: EC2State, instance: Instance | undefined): string | undefined {
+    if (!instance) return undefined;
+    return this.wantsPrivate(s) ? instance.PrivateIpAddress : instance.PublicIpAddress;
+  }
+
+  private address(s: EC2State): string {
+    return (this.wantsPrivate(s) ? s.PrivateIPAddress : s.IPAddress) ?? '';
+  }
+
+  private opts(ctx: DriverContext): { abortSignal: AbortSignal } {
+    return { abortSignal: ctx.signal };
+  }
+
+  private caller(s: EC2State): Caller {
+    const call = (async <T>(action: string, fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw translateError(err, s, action);
+      }
+    }) as Caller;
+    call.wrap = (err: unknown, action: string) => translateError(err, s, action);
+    return call;
+  }
+
+  private async withClient<T>(s: EC2State, fn: (client: EC2Client, call: Caller) => Promise<T>): Promise<T> {
+    const client = createClient(s);
+    try {
+      return await fn(client, this.caller(s));
+    } finally {
+      client.destroy();
+    }
+  }
+}
+
+interface Caller {
+  <T>(action: string, fn: () => Promise<T>): Promise<T>;
+  wrap(err: unknown, action: string): Error;
+}
+
+function covers(perms: IpPermission[], port: number, protocol: string): boolean {
+  return perms.some(
+    (p) =>
+      (p.IpProtocol === '-1' || p.IpProtocol === protocol) &&
+      (p.IpProtocol === '-1' || ((p.FromPort ?? 0) <= port && port <= (p.ToPort ?? 65535))) &&
+      (p.IpRanges ?? []).some((r) => r.CidrIp === '0.0.0.0/0'),
+  );
+}
