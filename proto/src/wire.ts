@@ -1,0 +1,59 @@
+// Loads @grpc/grpc-js and the generated descriptor. Only serve.ts, host.ts
+// and the conformance kit call loadWire(); nothing here runs on import.
+import type * as grpcTypes from '@grpc/grpc-js';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import type { ProtoGrpcType as DriverProto } from './gen/driver';
+import type { ProtoGrpcType as HealthProto } from './gen/health';
+import type { ProtoGrpcType as ControllerProto } from './gen/grpc_controller';
+import type { Diagnostics, Diagnostics__Output } from './gen/machine/driver/v1/Diagnostics';
+
+export type Grpc = typeof grpcTypes;
+export type Protos = DriverProto & HealthProto & ControllerProto;
+
+export interface Wire {
+  grpc: Grpc;
+  packageDefinition: PackageDefinition;
+  protos: Protos;
+  encodeDiagnostics(d: Diagnostics): Buffer;
+  decodeDiagnostics(b: Buffer): Diagnostics__Output;
+}
+
+let cached: Wire | undefined;
+
+/** Milliseconds spent in the first loadWire() of this process, for diagnostics and benchmarks. */
+export const loadTimings: { grpcMs?: number; protoLoaderMs?: number; descriptorMs?: number } = {};
+
+export function loadWire(): Wire {
+  if (cached) return cached;
+  let t = performance.now();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const grpc = require('@grpc/grpc-js') as Grpc;
+  loadTimings.grpcMs = performance.now() - t;
+  t = performance.now();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const protoLoader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
+  loadTimings.protoLoaderMs = performance.now() - t;
+  t = performance.now();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const descriptor = require('./gen/descriptor.json') as Parameters<typeof protoLoader.fromJSON>[0];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const opts = require('./gen/options.json') as { keepCase: boolean; longs: string; enums: string; defaults: boolean; oneofs: boolean };
+  const packageDefinition = protoLoader.fromJSON(descriptor, {
+    keepCase: opts.keepCase,
+    longs: opts.longs === 'String' ? String : Number,
+    enums: String,
+    defaults: opts.defaults,
+    oneofs: opts.oneofs,
+  });
+  const protos = grpc.loadPackageDefinition(packageDefinition) as unknown as Protos;
+  loadTimings.descriptorMs = performance.now() - t;
+  const diagnosticsType = protos.machine.driver.v1.Diagnostics;
+  cached = {
+    grpc,
+    packageDefinition,
+    protos,
+    encodeDiagnostics: (d) => diagnosticsType.serialize(d),
+    decodeDiagnostics: (b) => diagnosticsType.deserialize(b),
+  };
+  return cached;
+}
