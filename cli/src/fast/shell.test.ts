@@ -1,0 +1,55 @@
+import * as assert from 'node:assert/strict';
+import { commandLine, detectShell, shellSyntax } from './shell';
+import { splitArgv } from './argv';
+import { machineNameProblem } from '../names';
+
+describe('env shells', () => {
+  const url = 'tcp://1.2.3.4:2376';
+  it('sets and unsets per shell like the reference', () => {
+    assert.equal(shellSyntax('bash').set('DOCKER_HOST', url), 'export DOCKER_HOST="tcp://1.2.3.4:2376"');
+    assert.equal(shellSyntax('zsh').unset('DOCKER_HOST'), 'unset DOCKER_HOST');
+    assert.equal(shellSyntax('fish').set('DOCKER_HOST', url), 'set -gx DOCKER_HOST "tcp://1.2.3.4:2376";');
+    assert.equal(shellSyntax('fish').unset('DOCKER_HOST'), 'set -e DOCKER_HOST;');
+    assert.equal(shellSyntax('powershell').set('DOCKER_HOST', url), '$Env:DOCKER_HOST = "tcp://1.2.3.4:2376"');
+    assert.equal(shellSyntax('powershell').unset('DOCKER_HOST'), 'Remove-Item Env:\\\\DOCKER_HOST');
+    assert.equal(shellSyntax('cmd').set('DOCKER_HOST', url), 'SET DOCKER_HOST=tcp://1.2.3.4:2376');
+    assert.equal(shellSyntax('cmd').unset('DOCKER_HOST'), 'SET DOCKER_HOST=');
+    assert.equal(shellSyntax('tcsh').set('DOCKER_HOST', url), 'setenv DOCKER_HOST "tcp://1.2.3.4:2376";');
+    assert.equal(shellSyntax('tcsh').unset('DOCKER_HOST'), 'unsetenv DOCKER_HOST;');
+    assert.equal(shellSyntax('emacs').set('DOCKER_HOST', url), '(setenv "DOCKER_HOST" "tcp://1.2.3.4:2376")');
+    assert.equal(shellSyntax('emacs').unset('DOCKER_HOST'), '(setenv "DOCKER_HOST" nil)');
+  });
+
+  it('usage hints wrap the command per shell', () => {
+    assert.equal(shellSyntax('bash').usage('machine env dev'), 'eval $(machine env dev)');
+    assert.equal(shellSyntax('fish').usage('machine env dev'), 'eval (machine env dev)');
+    assert.equal(shellSyntax('powershell').usage('machine env dev'), '& machine env dev | Invoke-Expression');
+    assert.equal(shellSyntax('cmd').usage('machine env dev'), '\t@FOR /f "tokens=*" %i IN (\'machine env dev\') DO @%i');
+    assert.equal(shellSyntax('tcsh').usage('machine env dev'), 'eval `machine env dev`');
+    assert.equal(shellSyntax('emacs').comment, ';;');
+    assert.equal(commandLine(['/opt/my tools/machine', 'env', 'dev']), '"/opt/my tools/machine" env dev');
+  });
+
+  it('detects the shell from $SHELL and fails without it', () => {
+    assert.equal(detectShell(undefined, { SHELL: '/usr/bin/fish' }, () => undefined), 'fish');
+    const out: string[] = [];
+    assert.throws(() => detectShell(undefined, {}, (s) => out.push(s)), /Unknown shell/);
+    assert.match(out[0], /--shell flag/);
+  });
+});
+
+describe('argv and names', () => {
+  it('moves leading global flags after the command and rewrites --native-ssh=false', () => {
+    assert.deepEqual(splitArgv(['-s', '/x', '--debug', 'ls', '-q']).normalized, ['ls', '-q', '-s', '/x', '--debug']);
+    assert.deepEqual(splitArgv(['--native-ssh=false', 'driver', 'ls']).normalized, ['driver', 'ls', '--no-native-ssh']);
+    assert.deepEqual(splitArgv(['env', 'dev', '--native-ssh=true']).normalized, ['env', 'dev', '--native-ssh']);
+  });
+
+  it('machine names follow the reference regex', () => {
+    for (const ok of ['dev', 'a', '0', 'my-host.example', 'A-1.2']) assert.equal(machineNameProblem(ok), undefined, ok);
+    assert.match(String(machineNameProblem('.x')), /must start/);
+    assert.match(String(machineNameProblem('a b')), /contains " "/);
+    assert.match(String(machineNameProblem('a/b')), /contains "\/"/);
+    assert.match(String(machineNameProblem('')), /empty/);
+  });
+});

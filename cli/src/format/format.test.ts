@@ -1,0 +1,59 @@
+import * as assert from 'node:assert/strict';
+import { naturalSort } from './natural-sort';
+import { tabwrite, LS_TABWRITER } from './tabwriter';
+import { Template } from './template';
+import { goQuote } from './quote';
+import { DEFAULT_LS_FORMAT, parseFilters, renderItems } from '../fast/commands/ls';
+import type { ListItem } from '../fast/list';
+
+describe('format', () => {
+  it('natural sort is case-insensitive and numeric', () => {
+    assert.deepEqual(naturalSort(['node10', 'Node2', 'node1', 'alpha', 'Beta']), ['alpha', 'Beta', 'node1', 'Node2', 'node10']);
+  });
+
+  it('tabwriter pads columns like Go (minwidth 5, padding 3)', () => {
+    const out = tabwrite('NAME\tACTIVE\tURL\tERRORS\ndefault\t-\ttcp://1.2.3.4:2376\t\nx\t*\t\tboom\n', LS_TABWRITER);
+    assert.equal(out, 'NAME      ACTIVE   URL                  ERRORS\ndefault   -        tcp://1.2.3.4:2376   \nx         *                             boom\n');
+  });
+
+  it('templates: fields, json, pipes, if/range, missing keys', () => {
+    const data = { Name: 'dev', Labels: ['a=b', 'c=d'], Driver: { IP: '1.2.3.4' }, Empty: '' };
+    assert.equal(new Template('{{.Name}} {{ .Driver.IP }}').execute(data), 'dev 1.2.3.4');
+    assert.equal(new Template('{{json .Driver}}').execute(data), '{"IP":"1.2.3.4"}');
+    assert.equal(new Template('{{prettyjson .Driver}}').execute(data), '{\n    "IP": "1.2.3.4"\n}');
+    assert.equal(new Template('{{.Labels}}|{{range .Labels}}<{{.}}>{{end}}|{{join .Labels ","}}').execute(data), '[a=b c=d]|<a=b><c=d>|a=b,c=d');
+    assert.equal(new Template('{{if .Empty}}y{{else}}n{{end}} {{.Name | upper}}').execute(data), 'n DEV');
+    assert.equal(new Template('{{.Nope}}').execute(data), '<no value>');
+    assert.throws(() => new Template('{{.Nope}}', { strict: true }).execute(data), /can't evaluate field Nope/);
+    assert.throws(() => new Template('{{.Name'), /template parsing error/);
+    assert.throws(() => new Template('{{bogus .Name}}'), /function "bogus" not defined/);
+  });
+
+  it('ls renders the default table and custom formats', () => {
+    const item: ListItem = {
+      Name: 'default', Active: '-', ActiveHost: false, ActiveSwarm: false, DriverName: 'virtualbox', State: 'Running',
+      URL: 'tcp://192.168.99.100:2376', Swarm: '', Error: '', DockerVersion: 'v1.9.1', ResponseTime: '1ms', SwarmOptions: null, EngineOptions: null,
+    };
+    assert.equal(
+      renderItems([item], undefined),
+      'NAME      ACTIVE   DRIVER       STATE     URL                         SWARM   DOCKER   ERRORS\n' +
+        'default   -        virtualbox   Running   tcp://192.168.99.100:2376           v1.9.1   \n',
+    );
+    assert.equal(renderItems([item], '{{.Name}}: {{.State}}'), 'default: Running\n');
+    assert.equal(renderItems([item], 'table {{.Name}}\\t{{.DriverName}}'), 'NAME      DRIVER\ndefault   virtualbox\n');
+    assert.match(DEFAULT_LS_FORMAT, /^table /);
+  });
+
+  it('ls filters: syntax and keys', () => {
+    assert.throws(() => parseFilters(['nokey']), /Unsupported filter syntax/);
+    assert.throws(() => parseFilters(['color=red']), /Unsupported filter key 'color'/);
+    const f = parseFilters(['DRIVER=fake', 'state=Running', 'name=^a']);
+    assert.deepEqual(f.driver, ['fake']);
+    assert.ok(f.name[0].test('abc'));
+  });
+
+  it('goQuote is Go %q', () => {
+    assert.equal(goQuote('/home/u/.docker/machine/machines/dev/ca.pem'), '"/home/u/.docker/machine/machines/dev/ca.pem"');
+    assert.equal(goQuote('C:\\Users\\a "b"\n'), '"C:\\\\Users\\\\a \\"b\\"\\n"');
+  });
+});
