@@ -308,7 +308,7 @@ async function acquireLock(dir: string, progress: (line: string) => void, signal
     } catch {
       // The owner is between mkdir and writing its pid.
     }
-    if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+    if (Number.isInteger(owner) && owner > 0 ? !processAlive(owner) : lockAgeMs(dir) > 10_000) {
       fs.rmSync(dir, { recursive: true, force: true });
       continue;
     }
@@ -317,6 +317,14 @@ async function acquireLock(dir: string, progress: (line: string) => void, signal
       told = true;
     }
     await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function lockAgeMs(dir: string): number {
+  try {
+    return Date.now() - fs.statSync(dir).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 
