@@ -74,7 +74,7 @@ export class DockerDriver implements Driver<DockerState> {
       step();
 
       const networkMade = await this.ensureNetwork(docker, state, ctx);
-      if (networkMade) undo.push({ what: `network ${state.network}`, run: () => this.removeNetworkIfUnused(docker, state.network) });
+      if (networkMade) undo.push({ what: `network ${state.network}`, run: () => this.removeNetworkIfUnused(docker, state) });
       step();
 
       const volumeName = `${state.containerName}-docker-${randomSuffix()}`;
@@ -235,9 +235,17 @@ export class DockerDriver implements Driver<DockerState> {
 
   // ---- helpers ----
 
+  // One client per engine for the life of the process: `ls` asks about many machines.
+  private readonly engines = new Map<string, Dockerode>();
+
   private engine(state: DockerState): Dockerode {
+    const key = `${state.dockerHost}\n${state.dockerCertPath}`;
+    const known = this.engines.get(key);
+    if (known) return known;
     try {
-      return connectEngine({ host: state.dockerHost, certPath: state.dockerCertPath || undefined });
+      const docker = connectEngine({ host: state.dockerHost, certPath: state.dockerCertPath || undefined });
+      this.engines.set(key, docker);
+      return docker;
     } catch (err) {
       throw new DriverError('invalid-argument', `cannot use the Docker engine at ${state.dockerHost}: ${(err as Error).message}`, {
         flag: state.dockerCertPath ? 'docker-cert-path' : 'docker-host',
@@ -318,7 +326,7 @@ export class DockerDriver implements Driver<DockerState> {
   /** Creates the network when absent; true when this call made it. */
   private async ensureNetwork(docker: Dockerode, state: DockerState, ctx: DriverContext): Promise<boolean> {
     return withLock(
-      `${state.dockerHost} network ${state.network}`,
+      networkLockKey(state),
       async () => {
         try {
           const info = (await docker.getNetwork(state.network).inspect()) as { Driver?: string; Name?: string };
@@ -347,8 +355,10 @@ export class DockerDriver implements Driver<DockerState> {
     );
   }
 
-  private async removeNetworkIfUnused(docker: Dockerode, network: string): Promise<void> {
-    await withLock(`network-remove ${network}`, async () => {
+  private async removeNetworkIfUnused(docker: Dockerode, state: DockerState): Promise<void> {
+    const network = state.network;
+    // The same lock as creation: a create waiting on it then finds the network gone and makes it anew.
+    await withLock(networkLockKey(state), async () => {
       try {
         const info = (await docker.getNetwork(network).inspect()) as { Containers?: Record<string, unknown> };
         if (Object.keys(info.Containers ?? {}).length > 0) return;
@@ -430,6 +440,10 @@ function missingImage(state: DockerState): DriverError {
     `the machine image ${state.image} is not on the Docker engine at ${state.dockerHost}; build it with: machine image build --tag ${state.image}`,
     { flag: 'docker-image', detail: 'Or pass --docker-image with an image that is on the engine.' },
   );
+}
+
+function networkLockKey(state: DockerState): string {
+  return `${state.dockerHost} network ${state.network}`;
 }
 
 function randomSuffix(): string {
