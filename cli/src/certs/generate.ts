@@ -83,7 +83,9 @@ function build(o: BuildOptions): string {
   const v = validity(o.now ?? new Date());
   cert.validity.notBefore = v.notBefore;
   cert.validity.notAfter = v.notAfter;
-  const subject = [{ shortName: 'O', value: o.org }];
+  // UTF8String, as Go writes it: the client's "<user>.<bootstrap>" has characters
+  // PrintableString (forge's default) forbids, and Go's parser rejects such certificates.
+  const subject = [{ shortName: 'O', value: o.org, valueTagClass: f.asn1.Type.UTF8 as number }];
   cert.setSubject(subject);
   cert.setIssuer(o.issuer ? o.issuer.subject.attributes : subject);
   cert.setExtensions(o.extensions);

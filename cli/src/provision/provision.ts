@@ -217,6 +217,9 @@ export async function waitForDaemon(
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
+  // A certificate rejection is not the engine still starting: give it a few
+  // seconds (an old daemon may be on its way out), then report it.
+  let certErrorSince = 0;
   for (;;) {
     if (signal?.aborted) throw new Error('cancelled while waiting for the Docker daemon');
     try {
@@ -226,8 +229,17 @@ export async function waitForDaemon(
         return v ?? 'unknown';
       }
       last = `GET /version answered ${r.status}`;
+      certErrorSince = 0;
     } catch (err) {
       last = (err as Error).message;
+      if ((err as { kind?: string }).kind === 'certificate' || /certificate|SSL alert/i.test(last)) {
+        certErrorSince ||= Date.now();
+        if (Date.now() - certErrorSince > 5000) {
+          throw new Error(`the engine at ${target.url} rejects the TLS connection: ${last.trim()}. Regenerate the certificates with "machine regenerate-certs NAME".`);
+        }
+      } else {
+        certErrorSince = 0;
+      }
     }
     if (Date.now() >= deadline) {
       const logs = init === 'systemd' ? 'journalctl -u docker' : 'tail /var/log/docker.log';

@@ -1,0 +1,193 @@
+// create: the driver makes the host, the core provisions it. A failure or
+// an interrupt at any point undoes what was made (the driver's resources,
+// then the store directory) unless the user asked to keep them.
+import type { DriverClient, FlagValues, MachineCall, MachineStateName } from '@machine/driver-sdk';
+import { bootstrapCertificates } from '../certs/bootstrap';
+import { MachineError, errorMessage } from '../errors';
+import type { ProvisionResult } from '../provision/provision';
+import { newHostConfig } from '../store/host';
+import type { Store } from '../store/store';
+import type { EngineOptions, HostConfig, SwarmOptions } from '../store/types';
+import { applyOutcome, machineCall, setExtra } from './machine';
+import { provisionMachine } from './provision-machine';
+
+export interface StepSink {
+  step(text: string): void;
+  line(text: string): void;
+}
+
+export interface TLSOverrides {
+  caCert?: string;
+  caKey?: string;
+  clientCert?: string;
+  clientKey?: string;
+}
+
+export interface CreateRequest {
+  store: Store;
+  driver: DriverClient;
+  name: string;
+  driverFlags: FlagValues;
+  engine: Partial<EngineOptions>;
+  swarm: Partial<SwarmOptions>;
+  tlsSans: string[];
+  tls: TLSOverrides;
+  keepOnFailure: boolean;
+  progress: StepSink;
+  signal?: AbortSignal;
+  /** Overall wait for the driver's "Running" state (default 180 s). */
+  runningTimeoutMs?: number;
+}
+
+export interface CreateResult {
+  host: HostConfig;
+  provision?: ProvisionResult;
+  warnings: string[];
+  /** Milliseconds per phase, provisioning's included. */
+  phases: Record<string, number>;
+}
+
+/** Drivers whose machines are existing engines: nothing to provision. */
+const UNPROVISIONED = new Set(['none']);
+
+export async function createMachine(req: CreateRequest): Promise<CreateResult> {
+  const { store, driver, name, progress } = req;
+  const phases: Record<string, number> = {};
+  const warnings: string[] = [];
+  const time = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      phases[phase] = Math.round(performance.now() - t0);
+    }
+  };
+  const warn = (w: { summary: string; detail?: string }) => {
+    const text = w.detail ? `${w.summary}: ${w.detail}` : w.summary;
+    warnings.push(text);
+    progress.line(`Warning: ${text}`);
+  };
+
+  const certPaths = {
+    certDir: `${store.root}/certs`,
+    caCertPath: req.tls.caCert ?? `${store.root}/certs/ca.pem`,
+    caKeyPath: req.tls.caKey ?? `${store.root}/certs/ca-key.pem`,
+    clientCertPath: req.tls.clientCert ?? `${store.root}/certs/cert.pem`,
+    clientKeyPath: req.tls.clientKey ?? `${store.root}/certs/key.pem`,
+  };
+  await time('bootstrap', () => bootstrapCertificates(certPaths, { storeRoot: store.root, log: (l) => progress.line(l) }));
+
+  const release = await store.lock(name, { waitMs: 0 });
+  let claimed = false;
+  let driverTouched = false;
+  let host: HostConfig | undefined;
+  try {
+    store.claim(name);
+    claimed = true;
+    const ref = { name, storePath: store.root, machineDir: store.machineDir(name) };
+    const configured = await time('configure', () => driver.configure(ref, req.driverFlags, { signal: req.signal }));
+    configured.warnings.forEach(warn);
+
+    host = newHostConfig({ storeRoot: store.root, name, driverName: driver.name, driverState: configured.state, driverStateVersion: configured.stateVersion });
+    Object.assign(host.HostOptions.EngineOptions, req.engine);
+    Object.assign(host.HostOptions.SwarmOptions, req.swarm);
+    const auth = host.HostOptions.AuthOptions;
+    auth.CaCertPath = certPaths.caCertPath;
+    auth.CaPrivateKeyPath = certPaths.caKeyPath;
+    auth.ClientCertPath = certPaths.clientCertPath;
+    auth.ClientKeyPath = certPaths.clientKeyPath;
+    auth.ServerCertSANs = req.tlsSans;
+
+    progress.step('Running pre-create checks...');
+    try {
+      const checked = await time('preCreateCheck', () => driver.preCreateCheck(machineCall(store, host as HostConfig), { signal: req.signal }));
+      checked.warnings.forEach(warn);
+    } catch (err) {
+      throw new MachineError('precreate', `Error with pre-create check: "${errorMessage(err)}"`, { cause: err });
+    }
+    // Written before the driver runs, so that whatever it makes is findable
+    // (and removable with "machine rm -f") even if this process dies.
+    store.save(host);
+
+    progress.step('Creating machine...');
+    driverTouched = true;
+    const created = await time('driverCreate', () =>
+      driver.create(machineCall(store, host as HostConfig), { signal: req.signal, onProgress: (m) => progress.line(`(${name}) ${m}`) }),
+    );
+    created.warnings.forEach(warn);
+    applyOutcome(host, created);
+    store.save(host);
+
+    let provision: ProvisionResult | undefined;
+    if (!UNPROVISIONED.has(driver.name)) {
+      progress.step('Waiting for machine to be running, this may take a few minutes...');
+      await time('waitRunning', () => waitForState(driver, machineCall(store, host as HostConfig), 'Running', req.runningTimeoutMs ?? 180_000, req.signal));
+      progress.step('Detecting operating system of created instance...');
+      provision = await provisionMachine({
+        store,
+        host,
+        driver,
+        signal: req.signal,
+        step: (s) => progress.step(s),
+        acceptNewHostKey: true,
+      });
+      Object.assign(phases, provision.phases);
+      provision.warnings.forEach((w) => warn({ summary: w }));
+    } else {
+      const call = machineCall(store, host);
+      const url = await driver.getURL(call, { signal: req.signal }).catch(() => '');
+      if (url) setExtra(host, { LastURL: url, LastSeen: new Date().toISOString() });
+    }
+    store.save(host);
+    return { host, provision, warnings, phases };
+  } catch (err) {
+    if (claimed && !req.keepOnFailure) {
+      await rollback(req, driverTouched && host ? machineCall(store, host) : undefined);
+    } else if (claimed) {
+      progress.line(`Kept the machine for debugging (--keep-on-failure). Remove it with "machine rm -f ${name}".`);
+    }
+    throw err;
+  } finally {
+    release();
+  }
+}
+
+async function rollback(req: CreateRequest, call: MachineCall | undefined): Promise<void> {
+  const { progress, name } = req;
+  const problems: string[] = [];
+  if (call) {
+    progress.line(`Rolling back: removing what the ${req.driver.name} driver made for "${name}"...`);
+    try {
+      // The create call's own signal may be aborted; removal must still run.
+      await req.driver.remove(call, { timeoutMs: 300_000 });
+    } catch (err) {
+      problems.push(`the driver could not remove the machine: ${errorMessage(err)}`);
+    }
+  }
+  if (problems.length) {
+    progress.line(`Rollback incomplete: ${problems.join('; ')}. The machine is kept so that "machine rm -f ${name}" can retry.`);
+    return;
+  }
+  req.store.remove(name);
+  progress.line(`Rolled back: "${name}" was removed. Use --keep-on-failure to keep a failed machine for debugging.`);
+}
+
+/** Polls the driver until the machine reaches `wanted` (the reference's WaitFor, with a shorter period). */
+export async function waitForState(driver: DriverClient, call: MachineCall, wanted: MachineStateName, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: string = '';
+  for (;;) {
+    if (signal?.aborted) throw new MachineError('internal', 'interrupted');
+    try {
+      const state = await driver.getState(call, { signal, timeoutMs: 30_000 });
+      if (state === wanted) return;
+      last = state || 'None';
+    } catch (err) {
+      last = errorMessage(err);
+    }
+    if (Date.now() >= deadline) {
+      throw new MachineError('timeout', `Machine "${call.machine.name}" did not reach state ${wanted} within ${Math.round(timeoutMs / 1000)} s (last: ${last}).`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
