@@ -9,6 +9,9 @@ export type EC2Module = typeof import('@aws-sdk/client-ec2');
 
 let ec2Module: EC2Module | undefined;
 export function ec2(): EC2Module {
+  // The SDK's notice about its own future Node support is not something a
+  // machine user can act on; it would print on every driver start.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   ec2Module ??= require('@aws-sdk/client-ec2') as EC2Module;
   return ec2Module;

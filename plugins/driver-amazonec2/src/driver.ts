@@ -28,7 +28,8 @@ export const CREATED_BY_TAG = 'machine:created-by';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION = (require('../package.json') as { version: string }).version;
 
-const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
+// Instances that still use a security group; shutting-down ones only delay its deletion.
+const USER_STATES = ['pending', 'running', 'stopping', 'stopped'];
 
 export function machineState(ec2State: string | undefined): MachineStateName {
   switch (ec2State) {
@@ -559,7 +560,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
           new m.DescribeInstancesCommand({
             Filters: [
               { Name: 'instance.group-id', Values: [groupId] },
-              { Name: 'instance-state-name', Values: LIVE_STATES },
+              { Name: 'instance-state-name', Values: USER_STATES },
             ],
           }),
         );
