@@ -5,9 +5,10 @@
 'use strict';
 
 const argv = process.argv.slice(2);
-const { runFast } = require('../lib/fast/dispatch');
+// MACHINE_NO_FAST_PATH=1 sends every command through oclif (tests compare both paths).
+const fast = process.env.MACHINE_NO_FAST_PATH ? Promise.resolve(undefined) : require('../lib/fast/dispatch').runFast(argv);
 
-runFast(argv).then(
+fast.then(
   (code) => {
     if (code !== undefined) {
       process.exit(code);

@@ -23,6 +23,12 @@ export interface RegistryOptions extends DiscoveryOptions {
   launch?: Launcher;
   /** Where debug lines go (default stderr). */
   logSink?: (line: string) => void;
+  /**
+   * Longest wait for drivers to stop gracefully before they are killed.
+   * Read-only commands set a few seconds: a driver stuck in a cancelled read
+   * must not hold the prompt. Default: the SDK's own policy.
+   */
+  closeGraceMs?: number;
 }
 
 function sdkLauncher(): Launcher {
@@ -133,12 +139,28 @@ export class DriverRegistry {
       // Wait for launches in flight so their processes are closed too.
       const pending = [...this.clients.values()].map((p) => p.catch(() => undefined));
       this.closing = Promise.all(pending)
-        .then(() => Promise.allSettled(this.started.map((c) => c.close())))
+        .then(() => this.closeStarted())
         .then(() => {
           live.delete(this);
         });
     }
     return this.closing;
+  }
+
+  private async closeStarted(): Promise<void> {
+    const all = Promise.allSettled(this.started.map((c) => c.close()));
+    const grace = this.options.closeGraceMs;
+    if (grace === undefined) {
+      await all;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), grace)))]);
+    clearTimeout(timer);
+    if (late) {
+      this.killAllSync();
+      await all;
+    }
   }
 
   /** Synchronous SIGKILL of every started driver process (exit hook only). */

@@ -51,6 +51,8 @@ export interface ContextOptions {
   invocation?: string[];
   out?: (s: string) => void;
   err?: (s: string) => void;
+  /** See RegistryOptions.closeGraceMs. */
+  driverCloseGraceMs?: number;
 }
 
 export class CommandContext {
@@ -61,6 +63,7 @@ export class CommandContext {
   readonly out: (s: string) => void;
   readonly err: (s: string) => void;
   private reg: DriverRegistry | undefined;
+  private readonly closeGraceMs: number | undefined;
 
   constructor(o: ContextOptions) {
     this.global = o.global;
@@ -69,13 +72,14 @@ export class CommandContext {
     this.invocation = o.invocation ?? ['machine', ...process.argv.slice(2)];
     this.out = o.out ?? ((s) => process.stdout.write(s + '\n'));
     this.err = o.err ?? ((s) => process.stderr.write(s + '\n'));
+    this.closeGraceMs = o.driverCloseGraceMs;
   }
 
   get registry(): DriverRegistry {
     if (!this.reg) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { DriverRegistry: R } = require('../discovery/registry') as typeof import('../discovery/registry');
-      this.reg = new R({ debug: this.global.debug, env: this.env });
+      this.reg = new R({ debug: this.global.debug, env: this.env, closeGraceMs: this.closeGraceMs });
     }
     return this.reg;
   }

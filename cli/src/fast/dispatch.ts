@@ -104,7 +104,7 @@ export async function runSpec(
   try {
     const global = globalOptionsFrom(parsed.global, env);
     debug = global.debug;
-    ctx = new CommandContext({ global, env });
+    ctx = new CommandContext({ global, env, driverCloseGraceMs: spec.readOnly ? 3000 : undefined });
     const flags = resolveFlags(spec.flags, parsed.flags, env);
     const code = await spec.run(ctx, { flags, args: parsed.args });
     return code ?? 0;

@@ -73,6 +73,8 @@ export interface CommandSpec {
   args: ArgDef[];
   /** Accept more positional arguments than `args` lists (machine lists). */
   variadic?: boolean;
+  /** Only reads: drivers still busy with a cancelled call are killed after a short grace at exit. */
+  readOnly?: boolean;
   /** Returns the exit code (default 0). Throw MachineError for failures. */
   run(ctx: CommandContext, input: CommandInput): Promise<number | void>;
 }

@@ -10,6 +10,7 @@ export const spec: CommandSpec = {
   description: 'Prints the docker client flags for a machine, one per line: docker $(machine config NAME) ps',
   examples: ['docker $(<%= config.bin %> config dev) ps'],
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
+  readOnly: true,
   flags: {
     swarm: { type: 'boolean', description: 'Display the Swarm config instead of the Docker daemon' },
   },

@@ -7,6 +7,7 @@ export const spec: CommandSpec = {
   id: 'driver inspect',
   summary: 'Show a driver\'s metadata and create flags',
   args: [{ name: 'name', description: 'driver name', required: true }],
+  readOnly: true,
   flags: {
     json: { type: 'boolean', description: 'Print metadata and flag schema as JSON' },
   },

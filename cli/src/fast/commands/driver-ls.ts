@@ -23,6 +23,7 @@ export const spec: CommandSpec = {
   summary: 'List the drivers that can be used',
   description: 'Lists every driver found, in search order (MACHINE_DRIVER_PATH, oclif plugins, bundled, PATH). A driver hidden by an earlier one with the same name is marked shadowed.',
   args: [],
+  readOnly: true,
   flags: {
     json: { type: 'boolean', description: 'Print the drivers as a JSON array' },
   },

@@ -30,6 +30,7 @@ export const spec: CommandSpec = {
   description: 'Prints the machine\'s record (config.json with the driver\'s state) as JSON, secrets masked; --format applies a Go template to it.',
   examples: ['<%= config.bin %> inspect dev', "<%= config.bin %> inspect --format '{{.Driver.IPAddress}}' dev", "<%= config.bin %> inspect -f '{{json .HostOptions.EngineOptions}}' dev"],
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
+  readOnly: true,
   flags: {
     format: { type: 'string', char: 'f', description: 'Format the output using the given Go template', helpValue: '<template>' },
     'show-secrets': { type: 'boolean', description: 'Do not mask passwords, tokens and secret keys in the driver state' },

@@ -7,6 +7,7 @@ export const spec: CommandSpec = {
   summary: 'Get the IP address of one or more machines',
   args: [{ name: 'names', description: 'machine names (default: "default")' }],
   variadic: true,
+  readOnly: true,
   flags: {},
   async run(ctx, { args }) {
     const names = ctx.targetNames(args);

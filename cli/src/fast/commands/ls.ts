@@ -96,6 +96,7 @@ export const spec: CommandSpec = {
   description: 'Lists every machine with its driver, state, URL and Docker version. One driver process serves all machines of that driver; a machine that does not answer within --timeout shows as Timeout, and a broken one shows its error without hiding the others.',
   examples: ['<%= config.bin %> ls', '<%= config.bin %> ls --filter driver=generic --filter state=Running', "<%= config.bin %> ls --format '{{.Name}}: {{.URL}}'", '<%= config.bin %> ls -q'],
   args: [],
+  readOnly: true,
   flags: {
     quiet: { type: 'boolean', char: 'q', description: 'Enable quiet mode' },
     filter: { type: 'string', multiple: true, description: 'Filter output based on conditions provided', helpValue: '<key=value>' },

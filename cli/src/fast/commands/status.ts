@@ -7,6 +7,7 @@ export const spec: CommandSpec = {
   summary: 'Get the status of a machine',
   description: 'Prints the driver\'s state: Running, Stopped, Paused, Saved, Stopping, Starting, Error, or an empty line when unknown.',
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
+  readOnly: true,
   flags: {
     json: { type: 'boolean', description: 'Print {"Name", "State"} as JSON' },
   },

@@ -27,6 +27,7 @@ export const spec: CommandSpec = {
   id: 'version',
   summary: 'Show the machine version or a machine\'s docker version',
   args: [{ name: 'name', description: 'machine whose Docker daemon version to print' }],
+  readOnly: true,
   flags: {},
   async run(ctx, { args }) {
     if (args.length === 0) {

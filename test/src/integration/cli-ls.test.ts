@@ -1,0 +1,128 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { addFakeMachine, addScriptDriver, loopbackIP, sandbox, startDaemon, waitGone, REPO, type Sandbox } from './cli-support';
+
+function rows(stdout: string): string[][] {
+  return stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s{3,}/));
+}
+
+describe('machine ls (real CLI, fake driver)', function () {
+  this.timeout(120_000);
+  let sb: Sandbox;
+  beforeEach(() => {
+    sb = sandbox();
+  });
+  afterEach(async () => {
+    assert.deepEqual(await waitGone(sb), [], 'driver processes left behind');
+    sb.cleanup();
+  });
+
+  it('lists running, stopped and corrupt machines, natural-sorted, with one driver process', async () => {
+    const ip = loopbackIP();
+    addFakeMachine(sb, 'node10', { ip });
+    addFakeMachine(sb, 'node2', { ip: loopbackIP(), power: 'Stopped' });
+    addFakeMachine(sb, 'Node1', { ip });
+    const daemon = await startDaemon(sb, 'node10', ip);
+    fs.mkdirSync(sb.store.machineDir('broken'));
+    fs.writeFileSync(sb.store.configPath('broken'), '{"ConfigVersion": 3, "Driver": ');
+    try {
+      const r = await sb.run(['ls'], { DOCKER_HOST: daemon.url });
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trimEnd().split('\n');
+      assert.match(lines[0], /^NAME\s+ACTIVE\s+DRIVER\s+STATE\s+URL\s+SWARM\s+DOCKER\s+ERRORS$/);
+      const byName = Object.fromEntries(rows(r.stdout).map((c) => [c[0], c]));
+      assert.deepEqual(rows(r.stdout).map((c) => c[0]), ['broken', 'Node1', 'node2', 'node10']);
+      assert.match(lines[1], /^broken\s+-\s+not found\s+Error\s+.*not valid JSON/);
+      // node10's daemon answers: active (DOCKER_HOST), Docker version read over TLS.
+      assert.match(lines[4], new RegExp(`^node10\\s+\\*\\s+fake\\s+Running\\s+tcp://${ip.replace(/\./g, '\\.')}:2376\\s+v24\\.0\\.7`));
+      assert.equal(byName.node2[3], 'Stopped');
+      // Node1 shares the IP but has no certificate of its own: Docker version unknown, no error.
+      assert.match(lines[2], /^Node1\s+\*?\s*-?\s*fake\s+Running\s+\S+\s+(v24\.0\.7|Unknown)/);
+      assert.equal(sb.spawned().length, 1, 'one driver process for all machines of the driver');
+      assert.ok(daemon.requests >= 1);
+    } finally {
+      await daemon.close();
+    }
+  });
+
+  it('over 50 machines starts exactly one driver process and leaves none', async () => {
+    for (let i = 1; i <= 50; i++) addFakeMachine(sb, `m${i}`, { ip: '127.0.0.1', power: i % 2 ? 'Running' : 'Stopped' });
+    const r = await sb.run(['ls', '--format', '{{.Name}} {{.State}}']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout.trimEnd().split('\n');
+    assert.equal(out.length, 50);
+    assert.equal(out[0], 'm1 Running');
+    assert.equal(out[1], 'm2 Stopped');
+    assert.equal(out[49], 'm50 Stopped');
+    assert.equal(sb.spawned().length, 1);
+    assert.deepEqual(await waitGone(sb, 2000), []);
+  });
+
+  it('filters, quiet mode, JSON and templates', async () => {
+    addFakeMachine(sb, 'a1');
+    addFakeMachine(sb, 'a2', { power: 'Stopped' });
+    addFakeMachine(sb, 'b1');
+    const q = await sb.run(['ls', '-q']);
+    assert.equal(q.stdout, 'a1\na2\nb1\n');
+    assert.equal(sb.spawned().length, 0, 'ls -q needs no driver');
+    const st = await sb.run(['ls', '--filter', 'state=stopped', '--filter', 'name=^a', '-q']);
+    assert.equal(st.stdout, 'a2\n');
+    const nm = await sb.run(['ls', '--filter', 'name=1$', '--format', '{{.Name}}']);
+    assert.equal(nm.stdout, 'a1\nb1\n');
+    const js = await sb.run(['ls', '--json']);
+    const items = JSON.parse(js.stdout) as { Name: string; State: string; DriverName: string }[];
+    assert.deepEqual(items.map((i) => [i.Name, i.State, i.DriverName]), [['a1', 'Running', 'fake'], ['a2', 'Stopped', 'fake'], ['b1', 'Running', 'fake']]);
+    const tbl = await sb.run(['ls', '--format', 'table {{.Name}}\\t{{.State}}']);
+    assert.equal(tbl.stdout, 'NAME   STATE\na1     Running\na2     Stopped\nb1     Running\n');
+    const bad = await sb.run(['ls', '--filter', 'color=red']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /Unsupported filter key 'color'/);
+    const badT = await sb.run(['ls', '--format', '{{.Nope}}']);
+    assert.equal(badT.code, 1);
+    assert.match(badT.stderr, /can't evaluate field Nope/);
+  });
+
+  it('a machine that does not answer within --timeout is a Timeout row; the others still show', async () => {
+    addScriptDriver(
+      sb,
+      'slow',
+      `const { serveDriver } = require(${JSON.stringify(path.join(REPO, 'proto', 'lib', 'index.js'))});
+// Ignores cancellation on purpose: a driver stuck in a call must not hold ls.
+const wait = () => new Promise(() => undefined);
+serveDriver({
+  info: { name: 'slow', version: '0.0.1' },
+  schema: () => [],
+  configure: () => ({}),
+  create: async (_c, s) => s, start: async () => {}, stop: async () => {}, restart: async () => {}, kill: async () => {}, remove: async () => {},
+  getState: async () => { await wait(); return 'Running'; },
+  getIP: async () => { await wait(); return '127.0.0.1'; },
+  getURL: async () => { await wait(); return ''; },
+  getSSHInfo: async () => ({ host: '127.0.0.1', port: 22, user: 'root', keyPath: '' }),
+});
+`,
+    );
+    addFakeMachine(sb, 'fast1');
+    addFakeMachine(sb, 'hung', { driver: 'slow', stateVersion: 1 });
+    const started = Date.now();
+    const r = await sb.run(['ls', '--timeout', '5']);
+    const took = Date.now() - started;
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[1], /^fast1\s+-\s+fake\s+Running/);
+    assert.match(lines[2], /^hung\s+slow\s+Timeout/);
+    assert.equal(sb.spawned().length, 2);
+    // --timeout 5, then at most a few seconds to stop the stuck driver (not its 30 s grace).
+    assert.ok(took < 25_000, `ls returned after ${took} ms`);
+  });
+
+  it('a driver that cannot be found shows as an error row naming where drivers were looked for', async () => {
+    addFakeMachine(sb, 'ok');
+    addFakeMachine(sb, 'orphan', { driver: 'nosuchdriver' });
+    const r = await sb.run(['ls']);
+    assert.equal(r.code, 0);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[1], /^ok\s+-\s+fake\s+Running/);
+    assert.match(lines[2], /^orphan\s+-\s+nosuchdriver\s+Error\s+Driver "nosuchdriver" not found\. Drivers found: .*fake/);
+  });
+});
