@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import { DriverError, type Driver, type DriverContext, type FlagSpec, type FlagValues, type MachineStateName, type SSHInfo } from '@machine/driver-sdk';
 import { configure, schema, type DockerState } from './config';
 import { ENGINE_PORT, SSH_PORT, containerIP, containerSpec, machineState, publishedPort } from './container';
-import { connectEngine, engineMessage, engineStatus, isConnectionError, isNotFound } from './engine';
+import { DEFAULT_DOCKER_HOST, connectEngine, engineMessage, engineStatus, isConnectionError, isNotFound } from './engine';
 import { LABEL_NAME, LABEL_STORE, labelFilter, machineLabels, networkLabels } from './labels';
 import { withLock } from './lock';
 import { generateSSHKeyPair } from './ssh-key';
@@ -169,9 +169,11 @@ export class DockerDriver implements Driver<DockerState> {
   }
 
   async remove(ctx: DriverContext, state: DockerState): Promise<void> {
+    // A machine that was never configured has nothing on any engine.
+    if (!state.dockerHost) return;
     const docker = this.engine(state);
     try {
-      if (state.containerId || state.containerName) {
+      if (this.ref(state)) {
         const owned = await this.findOwnContainer(docker, state, ctx);
         if (owned) await removeContainer(docker, owned);
       }
@@ -187,6 +189,7 @@ export class DockerDriver implements Driver<DockerState> {
   }
 
   async getState(ctx: DriverContext, state: DockerState): Promise<MachineStateName> {
+    if (!this.ref(state)) return 'Not Found';
     try {
       const info = await this.engine(state).getContainer(this.ref(state)).inspect({ abortSignal: ctx.signal });
       return machineState(info.State);
@@ -217,6 +220,7 @@ export class DockerDriver implements Driver<DockerState> {
   }
 
   async getSSHInfo(ctx: DriverContext, state: DockerState): Promise<SSHInfo> {
+    if (!this.ref(state)) throw new DriverError('not-found', `machine "${ctx.machine.name}" has no container: it was never created`);
     const base = { user: state.sshUser, keyPath: state.sshKeyPath };
     let info: Dockerode.ContainerInspectInfo | undefined;
     try {
@@ -239,6 +243,8 @@ export class DockerDriver implements Driver<DockerState> {
   private readonly engines = new Map<string, Dockerode>();
 
   private engine(state: DockerState): Dockerode {
+    // State from an unconfigured machine has no host; the default engine is the honest guess.
+    state = { ...state, dockerHost: state.dockerHost || DEFAULT_DOCKER_HOST, dockerCertPath: state.dockerCertPath || '' };
     const key = `${state.dockerHost}\n${state.dockerCertPath}`;
     const known = this.engines.get(key);
     if (known) return known;
@@ -254,7 +260,7 @@ export class DockerDriver implements Driver<DockerState> {
   }
 
   private ref(state: DockerState): string {
-    return state.containerId || state.containerName;
+    return state.containerId || state.containerName || '';
   }
 
   private async ping(docker: Dockerode, state: DockerState, signal: AbortSignal): Promise<void> {
@@ -270,6 +276,7 @@ export class DockerDriver implements Driver<DockerState> {
   }
 
   private async inspect(state: DockerState, ctx: DriverContext): Promise<Dockerode.ContainerInspectInfo> {
+    if (!this.ref(state)) throw new DriverError('not-found', `machine "${ctx.machine.name}" has no container: it was never created`);
     try {
       return await this.engine(state).getContainer(this.ref(state)).inspect({ abortSignal: ctx.signal });
     } catch (err) {
