@@ -5,5 +5,5 @@ export type { SshTarget, HostKeyCheck, ConnectOptions, ExecOptions, ExecResult, 
 export { waitForSsh, SshWaitTimeoutError } from './wait';
 export type { WaitForSshOptions } from './wait';
 export { HostKeyMismatchError, fingerprint, hostKeyLine, knownHostsLine, sameHostKey } from './hostkey';
-export { externalSshOptions, sshArgs, rsyncShell, shellQuote } from './external';
-export type { ExternalSshContext } from './external';
+export { externalSshOptions, sshArgs, rsyncShell, shellQuote, writeKnownHosts } from './external';
+export type { KnownHost } from './external';

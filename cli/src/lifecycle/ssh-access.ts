@@ -1,0 +1,57 @@
+// Where and how to reach a machine over SSH, for the ssh, scp and mount
+// commands: the driver's SSH info, the recorded host key, and the options
+// the system's OpenSSH tools need to verify it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SSHInfo } from '@machine/driver-sdk';
+import type { CommandContext } from '../fast/context';
+import { MachineError } from '../errors';
+import { externalSshOptions, writeKnownHosts } from '../ssh/external';
+import type { HostConfig } from '../store/types';
+import { machineCall } from './machine';
+
+export interface SshAccess {
+  host: HostConfig;
+  info: SSHInfo;
+  hostKey?: string;
+  /** The machine's known_hosts file (written when a key was recorded). */
+  knownHostsFile?: string;
+}
+
+export async function sshAccess(ctx: CommandContext, name: string): Promise<SshAccess> {
+  const host = ctx.loadHost(name);
+  if (host.DriverName === 'none') {
+    throw new MachineError('usage', `Machine "${name}" uses the none driver and has no SSH access.`);
+  }
+  const driver = await ctx.registry.get(host.DriverName);
+  const call = machineCall(ctx.store, host);
+  const [state, info] = await Promise.all([driver.getState(call, { timeoutMs: 30_000 }), driver.getSSHInfo(call)]);
+  if (state !== 'Running') {
+    throw new MachineError('not-running', `Error: Cannot run SSH command: Host "${name}" is not running. Start it with "machine start ${name}".`);
+  }
+  if (info.keyPath) checkKeyPermissions(info.keyPath);
+  const hostKey = host.Machine?.SSHHostKey;
+  let knownHostsFile: string | undefined;
+  if (hostKey) {
+    knownHostsFile = path.join(ctx.store.machineDir(name), 'known_hosts');
+    writeKnownHosts(knownHostsFile, [{ host: info.host, port: info.port, key: hostKey }]);
+  }
+  return { host, info, hostKey, knownHostsFile };
+}
+
+/** OpenSSH refuses keys others can read; say so before it does, with the fix. */
+export function checkKeyPermissions(keyPath: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(keyPath);
+  } catch (err) {
+    throw new MachineError('usage', `Cannot read the SSH key ${keyPath}: ${(err as Error).message}`);
+  }
+  if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+    throw new MachineError('usage', `Error: permissions 0${(st.mode & 0o777).toString(8)} for '${keyPath}' are too open. Run "chmod 600 ${keyPath}".`);
+  }
+}
+
+export function optionsFor(access: SshAccess): string[] {
+  return externalSshOptions({ port: access.info.port, user: access.info.user, keyPath: access.info.keyPath || undefined }, access.knownHostsFile);
+}
