@@ -8,7 +8,7 @@ import { DriverError, type Driver, type DriverContext, type FlagSpec, type FlagV
 import { configure, schema, type DockerState } from './config';
 import { ENGINE_PORT, SSH_PORT, containerIP, containerSpec, machineState, publishedPort } from './container';
 import { DEFAULT_DOCKER_HOST, connectEngine, engineMessage, engineStatus, isConnectionError, isNotFound } from './engine';
-import { LABEL_NAME, LABEL_STORE, labelFilter, machineLabels, networkLabels } from './labels';
+import { LABEL_MANAGED, LABEL_NAME, LABEL_ROLE, LABEL_STORE, labelFilter, machineLabels, networkLabels } from './labels';
 import { withLock } from './lock';
 import { generateSSHKeyPair } from './ssh-key';
 import { tarArchive } from './tar';
@@ -73,8 +73,8 @@ export class DockerDriver implements Driver<DockerState> {
       });
       step();
 
-      const networkMade = await this.ensureNetwork(docker, state, ctx);
-      if (networkMade) undo.push({ what: `network ${state.network}`, run: () => this.removeNetworkIfUnused(docker, state) });
+      const undoNetwork = { what: `network ${state.network}`, run: () => this.removeNetworkIfUnused(docker, state) };
+      if (await this.ensureNetwork(docker, state, ctx)) undo.push(undoNetwork);
       step();
 
       const volumeName = `${state.containerName}-docker-${randomSuffix()}`;
@@ -83,11 +83,19 @@ export class DockerDriver implements Driver<DockerState> {
       step();
 
       ctx.progress(`Creating container ${state.containerName} from ${state.image}...`);
+      const spec = containerSpec({ name, storePath, state, volumeName, stopSignal });
       let container: Dockerode.Container;
       try {
-        container = await docker.createContainer(containerSpec({ name, storePath, state, volumeName, stopSignal }));
+        container = await docker.createContainer(spec);
       } catch (err) {
-        throw this.containerRefused(err, state);
+        if (!(engineStatus(err) === 404 && /network/i.test(engineMessage(err)))) throw this.containerRefused(err, state);
+        // The last machine on the network was removed (and the network with it) since ensureNetwork.
+        if (await this.ensureNetwork(docker, state, ctx)) undo.push(undoNetwork);
+        try {
+          container = await docker.createContainer(spec);
+        } catch (again) {
+          throw this.containerRefused(again, state);
+        }
       }
       undo.push({ what: `container ${state.containerName}`, run: () => removeContainer(docker, container.id) });
       step();
@@ -183,6 +191,7 @@ export class DockerDriver implements Driver<DockerState> {
         filters: JSON.stringify({ label: labelFilter({ [LABEL_NAME]: ctx.machine.name, [LABEL_STORE]: ctx.machine.storePath }) }),
       });
       for (const v of leftovers.Volumes ?? []) await removeVolume(docker, v.Name);
+      await this.removeNetworkIfUnused(docker, state);
     } catch (err) {
       throw this.translate(err, state);
     }
@@ -364,12 +373,17 @@ export class DockerDriver implements Driver<DockerState> {
 
   private async removeNetworkIfUnused(docker: Dockerode, state: DockerState): Promise<void> {
     const network = state.network;
+    if (!network) return;
     // The same lock as creation: a create waiting on it then finds the network gone and makes it anew.
     await withLock(networkLockKey(state), async () => {
       try {
-        const info = (await docker.getNetwork(network).inspect()) as { Containers?: Record<string, unknown> };
-        if (Object.keys(info.Containers ?? {}).length > 0) return;
-        await docker.getNetwork(network).remove();
+        const info = (await docker.getNetwork(network).inspect()) as { Id: string; Labels?: Record<string, string> };
+        // Only networks this driver made, and only once no container is on them.
+        if (info.Labels?.[LABEL_MANAGED] !== 'true' || info.Labels?.[LABEL_ROLE] !== 'network') return;
+        // Stopped containers are missing from the network's own list; the container list has them.
+        const users = await docker.listContainers({ all: true, filters: JSON.stringify({ network: [info.Id] }) });
+        if (users.length > 0) return;
+        await docker.getNetwork(info.Id).remove();
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
