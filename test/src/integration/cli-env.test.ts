@@ -1,0 +1,149 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { CLI, addFakeMachine, loopbackIP, sandbox, startDaemon, waitGone, type Daemon, type Sandbox } from './cli-support';
+
+describe('machine env / config / url / inspect (real CLI, fake driver)', function () {
+  this.timeout(120_000);
+  let sb: Sandbox;
+  let daemon: Daemon | undefined;
+  let ip: string;
+  beforeEach(async () => {
+    sb = sandbox();
+    ip = loopbackIP();
+    addFakeMachine(sb, 'dev', { ip });
+    daemon = await startDaemon(sb, 'dev', ip);
+  });
+  afterEach(async () => {
+    await daemon?.close();
+    assert.deepEqual(await waitGone(sb), [], 'driver processes left behind');
+    sb.cleanup();
+  });
+
+  const dir = (): string => sb.store.machineDir('dev');
+
+  it('env prints the reference lines, asks the driver once, then answers from the remembered URL', async () => {
+    const first = await sb.run(['env', 'dev']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(
+      first.stdout,
+      `export DOCKER_TLS_VERIFY="1"\nexport DOCKER_HOST="tcp://${ip}:2376"\nexport DOCKER_CERT_PATH="${dir()}"\nexport DOCKER_MACHINE_NAME="dev"\n` +
+        `# Run this command to configure your shell: \n# eval $(${CLI} env dev)\n`,
+    );
+    assert.equal(sb.spawned().length, 1);
+    assert.equal(sb.store.load('dev').Machine?.LastURL, `tcp://${ip}:2376`);
+    const second = await sb.run(['env', 'dev']);
+    assert.equal(second.stdout, first.stdout);
+    assert.equal(sb.spawned().length, 1, 'the second env started no driver');
+  });
+
+  it('env for every shell, --unset and --no-proxy without gluing', async () => {
+    const sh = async (shell: string, ...extra: string[]): Promise<string> => {
+      const r = await sb.run(['env', '--shell', shell, ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    assert.match(await sh('fish', 'dev'), new RegExp(`^set -gx DOCKER_HOST "tcp://${ip}:2376";$`, 'm'));
+    assert.match(await sh('fish', 'dev'), new RegExp(`^# eval \\(${CLI} env --shell fish dev\\)$`, 'm'));
+    assert.match(await sh('powershell', 'dev'), /^\$Env:DOCKER_TLS_VERIFY = "1"$/m);
+    assert.match(await sh('powershell', 'dev'), new RegExp(`^# & ${CLI} env --shell powershell dev \\| Invoke-Expression$`, 'm'));
+    assert.match(await sh('cmd', 'dev'), new RegExp(`^SET DOCKER_HOST=tcp://${ip}:2376$`, 'm'));
+    assert.match(await sh('cmd', 'dev'), new RegExp(`^REM \t@FOR /f "tokens=\\*" %i IN \\('${CLI} env --shell cmd dev'\\) DO @%i$`, 'm'));
+    assert.match(await sh('tcsh', 'dev'), /^setenv DOCKER_MACHINE_NAME "dev";$/m);
+    assert.match(await sh('tcsh', 'dev'), new RegExp('^: eval `' + CLI + ' env --shell tcsh dev`$', 'm'));
+    assert.match(await sh('emacs', 'dev'), /^\(setenv "DOCKER_MACHINE_NAME" "dev"\)$/m);
+    assert.match(await sh('emacs', 'dev'), /^;; \(with-temp-buffer/m);
+    const unset = await sb.run(['env', '-u', '--no-proxy']);
+    assert.equal(
+      unset.stdout,
+      'unset DOCKER_TLS_VERIFY\nunset DOCKER_HOST\nunset DOCKER_CERT_PATH\nunset DOCKER_MACHINE_NAME\nunset NO_PROXY\n# Run this command to configure your shell: \n# eval $(' + CLI + ' env -u --no-proxy)\n',
+    );
+    const ps = await sb.run(['env', '--shell', 'powershell', '-u']);
+    assert.match(ps.stdout, /^Remove-Item Env:\\\\DOCKER_HOST$/m);
+    const np = await sb.run(['env', '--no-proxy', 'dev'], { NO_PROXY: 'localhost' });
+    assert.match(np.stdout, new RegExp(`^export NO_PROXY="localhost,${ip.replace(/\./g, '\\.')}"$`, 'm'));
+    const lower = await sb.run(['env', '--no-proxy', 'dev'], { no_proxy: `x,${ip}` });
+    assert.match(lower.stdout, new RegExp(`^export no_proxy="x,${ip.replace(/\./g, '\\.')}"$`, 'm'));
+    const named = await sb.run(['env', '-u', 'dev']);
+    assert.equal(named.code, 1);
+    assert.match(named.stderr, /Expected no machine name when the -u flag is present/);
+    const noShell = await sb.run(['env', 'dev'], { SHELL: '' });
+    assert.equal(noShell.code, 1);
+    assert.match(noShell.stdout, /--shell flag/);
+    assert.match(noShell.stderr, /Unknown shell/);
+  });
+
+  it('config prints the five lines with Go quoting', async () => {
+    const r = await sb.run(['config', 'dev']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `--tlsverify\n--tlscacert="${dir()}/ca.pem"\n--tlscert="${dir()}/cert.pem"\n--tlskey="${dir()}/key.pem"\n-H=tcp://${ip}:2376\n`);
+  });
+
+  it('the default machine is used when no name is given; unknown names get the reference error', async () => {
+    const none = await sb.run(['url']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /No machine name\(s\) specified and no "default" machine exists/);
+    const missing = await sb.run(['url', 'nosuch']);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'Docker machine "nosuch" does not exist. Use "machine ls" to list machines. Use "machine create" to add a new one.\n');
+    const bad = await sb.run(['inspect', 'bad_name']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /Invalid machine name "bad_name": it contains "_"/);
+    addFakeMachine(sb, 'default', { ip });
+    const def = await sb.run(['url']);
+    assert.equal(def.stdout, `tcp://${ip}:2376\n`);
+  });
+
+  it('url answers from the remembered URL while the port answers, else asks the driver', async () => {
+    await sb.store.update('dev', (h) => {
+      h.Machine = { ...(h.Machine ?? {}), LastURL: `tcp://${ip}:2376` };
+    });
+    const cached = await sb.run(['url', 'dev']);
+    assert.equal(cached.stdout, `tcp://${ip}:2376\n`);
+    assert.equal(sb.spawned().length, 0);
+    await daemon?.close();
+    daemon = undefined;
+    const stale = await sb.run(['url', 'dev']);
+    assert.equal(stale.stdout, `tcp://${ip}:2376\n`);
+    assert.equal(sb.spawned().length, 1, 'a dead remembered URL is checked with the driver');
+    const status = await sb.run(['status', 'dev']);
+    assert.equal(status.stdout, 'Running\n');
+    const ipOut = await sb.run(['ip', 'dev']);
+    assert.equal(ipOut.stdout, `${ip}\n`);
+  });
+
+  it('a certificate that no longer names the IP: env, config and ls say so and name regenerate-certs', async () => {
+    await daemon?.close();
+    daemon = await startDaemon(sb, 'dev', ip, ['10.1.2.3', 'localhost']);
+    for (const cmd of ['env', 'config']) {
+      const r = await sb.run([cmd, 'dev']);
+      assert.equal(r.code, 1, `${cmd} should fail`);
+      assert.match(r.stderr, new RegExp(`not valid for its current address ${ip.replace(/\./g, '\\.')} \\(it was issued for 10\\.1\\.2\\.3, localhost\\)\\. Run "machine regenerate-certs dev"`));
+    }
+    // The daemon's certificate fails verification too, so DOCKER is Unknown.
+    const ls = await sb.run(['ls']);
+    assert.equal(ls.code, 0);
+    assert.match(ls.stdout, /^dev\s+-\s+fake\s+Running\s+\S+\s+Unknown\s+.*machine regenerate-certs dev/m);
+  });
+
+  it('inspect prints config.json with secrets masked, and templates', async () => {
+    await sb.store.update('dev', (h) => {
+      h.Driver.AccessToken = 'very-secret';
+      h.Driver.SSHKeyPath = '/x/id_rsa';
+    });
+    const r = await sb.run(['inspect', 'dev']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\{\n {4}"ConfigVersion": 3,\n {4}"Driver": \{/);
+    assert.match(r.stdout, /"AccessToken": "\*\*\*\*\*\*\*\*"/);
+    assert.match(r.stdout, /"SSHKeyPath": "\/x\/id_rsa"/);
+    assert.doesNotMatch(r.stdout, /very-secret/);
+    const f = await sb.run(['inspect', '-f', '{{.Driver.ip}} {{.HostOptions.EngineOptions.TlsVerify}} {{json .HostOptions.EngineOptions.Dns}}', 'dev']);
+    assert.equal(f.stdout, `${ip} true null\n`);
+    const pj = await sb.run(['inspect', '--format', '{{prettyjson .HostOptions.SwarmOptions.Image}}', 'dev']);
+    assert.equal(pj.stdout, '"swarm:latest"\n');
+    const bad = await sb.run(['inspect', '-f', '{{.Name', 'dev']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /template parsing error/);
+    assert.equal(sb.spawned().length, 0, 'inspect needs no driver');
+    assert.ok(fs.existsSync(sb.store.configPath('dev')));
+  });
+});
