@@ -188,6 +188,8 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   }
 
   async remove(ctx: DriverContext, state: EC2State): Promise<void> {
+    const made = state.InstanceId || state.SpotInstanceRequestId || (state.KeyPairCreated && state.KeyName) || state.CreatedSecurityGroupIds?.length || state.SecurityGroupIds?.length;
+    if (!made) return;
     const problems = await this.cleanUp(ctx, state, undefined);
     if (problems.length > 0) {
       throw new DriverError('internal', `could not remove everything the machine used in AWS: ${problems.join('; ')}`, {
@@ -613,6 +615,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   }
 
   private async describe(ctx: DriverContext, s: EC2State): Promise<Instance> {
+    this.id(s);
     return this.withClient(s, async (client, call) => {
       const out = await call('describe the instance', async () => {
         try {
