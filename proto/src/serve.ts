@@ -321,14 +321,16 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
     },
   });
 
+  // Ctrl-C reaches the whole process group; the host decides when the driver
+  // stops. Installed before the handshake so no SIGINT can slip in between.
+  process.on('SIGINT', () => log.debug('ignoring SIGINT; the host stops the driver'));
+  process.on('SIGTERM', () => void terminate('SIGTERM', 0, 1500));
+
   const bound = await listen(server, wire, log);
   files.socketDir = bound.socketDir;
   fs.writeSync(1, formatHandshake({ app: version, network: bound.network, address: bound.address, protocol: 'grpc', certDer: bound.certDer }));
   log.debug('driver serving', { network: bound.network, address: bound.address, protocol: version });
 
-  // Ctrl-C reaches the whole process group; the host decides when the driver stops.
-  process.on('SIGINT', () => log.debug('ignoring SIGINT; the host stops the driver'));
-  process.on('SIGTERM', () => void terminate('SIGTERM', 0, 1500));
   watchHost(() => void terminate('the host went away'));
 }
 

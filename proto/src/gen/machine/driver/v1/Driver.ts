@@ -116,10 +116,18 @@ export interface DriverClient extends grpc.Client {
   getSchema(argument: _machine_driver_v1_GetSchemaRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_driver_v1_Schema__Output>): grpc.ClientUnaryCall;
   getSchema(argument: _machine_driver_v1_GetSchemaRequest, callback: grpc.requestCallback<_machine_driver_v1_Schema__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * The machine's power state. NOT_FOUND (or MACHINE_STATE_NOT_FOUND) when its
+   * resource does not exist, including for an unknown machine (see above).
+   */
   GetState(argument: _machine_driver_v1_MachineRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_driver_v1_GetStateResponse__Output>): grpc.ClientUnaryCall;
   GetState(argument: _machine_driver_v1_MachineRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_driver_v1_GetStateResponse__Output>): grpc.ClientUnaryCall;
   GetState(argument: _machine_driver_v1_MachineRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_driver_v1_GetStateResponse__Output>): grpc.ClientUnaryCall;
   GetState(argument: _machine_driver_v1_MachineRequest, callback: grpc.requestCallback<_machine_driver_v1_GetStateResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The machine's power state. NOT_FOUND (or MACHINE_STATE_NOT_FOUND) when its
+   * resource does not exist, including for an unknown machine (see above).
+   */
   getState(argument: _machine_driver_v1_MachineRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_driver_v1_GetStateResponse__Output>): grpc.ClientUnaryCall;
   getState(argument: _machine_driver_v1_MachineRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_driver_v1_GetStateResponse__Output>): grpc.ClientUnaryCall;
   getState(argument: _machine_driver_v1_MachineRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_driver_v1_GetStateResponse__Output>): grpc.ClientUnaryCall;
@@ -243,6 +251,10 @@ export interface DriverHandlers extends grpc.UntypedServiceImplementation {
    */
   GetSchema: grpc.handleUnaryCall<_machine_driver_v1_GetSchemaRequest__Output, _machine_driver_v1_Schema>;
   
+  /**
+   * The machine's power state. NOT_FOUND (or MACHINE_STATE_NOT_FOUND) when its
+   * resource does not exist, including for an unknown machine (see above).
+   */
   GetState: grpc.handleUnaryCall<_machine_driver_v1_MachineRequest__Output, _machine_driver_v1_GetStateResponse>;
   
   GetURL: grpc.handleUnaryCall<_machine_driver_v1_MachineRequest__Output, _machine_driver_v1_GetURLResponse>;
