@@ -1,0 +1,228 @@
+// The docker driver end to end: the real CLI, the real local engine, machines
+// that are real systemd containers running their own dockerd, reached with
+// the real docker client through `machine env`.
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Docker from 'dockerode';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'cli/bin/run.js');
+const NETWORK = `machine-e2e-${process.pid}`;
+const IMAGE = 'e2e/busybox:latest';
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** The environment of a user with no machine selected. */
+function baseEnv(store: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, MACHINE_STORAGE_PATH: store, SHELL: '/bin/bash' };
+  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_MACHINE_NAME', 'MACHINE_DRIVER']) delete env[k];
+  return env;
+}
+
+function explain(r: Result): string {
+  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+class Machines {
+  constructor(readonly store: string) {}
+
+  cli(args: string[]): Promise<Result> {
+    return run(process.execPath, [CLI, ...args], baseEnv(this.store));
+  }
+
+  async ok(args: string[]): Promise<Result> {
+    const r = await this.cli(args);
+    assert.equal(r.code, 0, `machine ${args.join(' ')} failed: ${explain(r)}`);
+    return r;
+  }
+
+  /** DOCKER_* variables from `machine env NAME`, parsed from its export lines. */
+  async env(name: string): Promise<NodeJS.ProcessEnv> {
+    const r = await this.ok(['env', name]);
+    const vars: NodeJS.ProcessEnv = {};
+    for (const m of r.stdout.matchAll(/^export ([A-Z_]+)="([^"]*)"$/gm)) vars[m[1]] = m[2];
+    assert.ok(vars.DOCKER_HOST, `machine env printed no DOCKER_HOST: ${r.stdout}`);
+    return { ...baseEnv(this.store), ...vars };
+  }
+
+  async docker(name: string, args: string[]): Promise<Result> {
+    return run('docker', args, await this.env(name), 120_000);
+  }
+
+  async dockerOk(name: string, args: string[]): Promise<string> {
+    const r = await this.docker(name, args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')} on ${name} failed: ${explain(r)}`);
+    return r.stdout.trim();
+  }
+
+  /** Machine states from `machine ls`, by name. */
+  async states(): Promise<Map<string, string>> {
+    const r = await this.ok(['ls']);
+    const lines = r.stdout.trim().split('\n');
+    assert.match(lines[0], /^NAME\s+ACTIVE\s+DRIVER\s+STATE\s+URL/, `unexpected ls header: ${r.stdout}`);
+    const out = new Map<string, string>();
+    for (const line of lines.slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      out.set(cols[0], cols[3]);
+    }
+    return out;
+  }
+}
+
+async function labelled(docker: Docker, store: string, name?: string): Promise<{ containers: string[]; volumes: string[] }> {
+  const label = [`io.machine.store=${store}`, ...(name ? [`io.machine.name=${name}`] : [])];
+  const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label }) });
+  const volumes = await docker.listVolumes({ filters: JSON.stringify({ label }) });
+  return { containers: containers.map((c) => c.Names[0]), volumes: (volumes.Volumes ?? []).map((v) => v.Name) };
+}
+
+/** A one-binary image made from the host's busybox-static, for `docker import`. */
+async function busyboxTarball(dir: string): Promise<string> {
+  const rootfs = path.join(dir, 'rootfs');
+  await fs.mkdir(path.join(rootfs, 'bin'), { recursive: true });
+  await fs.copyFile('/bin/busybox', path.join(rootfs, 'bin/busybox'));
+  for (const applet of ['sh', 'echo', 'cat', 'sleep']) await fs.symlink('busybox', path.join(rootfs, 'bin', applet));
+  const tarball = path.join(dir, 'busybox.tar');
+  const r = await run('tar', ['-C', rootfs, '--numeric-owner', '-cf', tarball, '.'], process.env);
+  assert.equal(r.code, 0, explain(r));
+  return tarball;
+}
+
+describe('docker driver (e2e)', function () {
+  const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+  let tmp: string;
+  let store: string;
+  let m: Machines;
+  let tarball: string;
+
+  before(async () => {
+    await docker.ping();
+    await fs.access('/bin/busybox').catch(() => {
+      throw new Error('/bin/busybox is missing: install busybox-static (scripts/setup-host.sh does)');
+    });
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'machine-e2e-docker-'));
+    store = path.join(tmp, 'store');
+    m = new Machines(store);
+    tarball = await busyboxTarball(tmp);
+  });
+
+  after(async () => {
+    // Only what this run made: found by its store label and network name.
+    const { containers, volumes } = await labelled(docker, store);
+    for (const c of containers) await docker.getContainer(c.replace(/^\//, '')).remove({ force: true, v: true }).catch(() => undefined);
+    for (const v of volumes) await docker.getVolume(v).remove().catch(() => undefined);
+    await docker.getNetwork(NETWORK).remove().catch(() => undefined);
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  describe('one machine through its whole life', () => {
+    const name = 'dev';
+
+    it('creates a machine with the default driver (docker)', async () => {
+      await m.ok(['create', name, '--docker-network', NETWORK]);
+      const inspect = JSON.parse((await m.ok(['inspect', name])).stdout) as { DriverName: string };
+      assert.equal(inspect.DriverName, 'docker');
+      assert.equal((await m.states()).get(name), 'Running');
+      const { containers, volumes } = await labelled(docker, store, name);
+      assert.deepEqual(containers, [`/${name}`]);
+      assert.equal(volumes.length, 1);
+      const info = await docker.getContainer(name).inspect();
+      assert.ok(info.NetworkSettings.Networks[NETWORK], `container is not on ${NETWORK}`);
+      const key = await fs.stat(path.join(store, 'machines', name, 'id_rsa'));
+      assert.equal(key.mode & 0o777, 0o600);
+    });
+
+    it('runs a container on the machine through machine env', async () => {
+      await m.dockerOk(name, ['import', tarball, IMAGE]);
+      const out = await m.dockerOk(name, ['run', '--rm', IMAGE, '/bin/sh', '-c', 'echo hello from the machine']);
+      assert.equal(out, 'hello from the machine');
+      // The image lives in the machine's engine, not the host's.
+      await assert.rejects(docker.getImage(IMAGE).inspect(), (err: { statusCode?: number }) => err.statusCode === 404);
+    });
+
+    it('keeps images and containers across stop and start', async () => {
+      await m.dockerOk(name, ['create', '--name', 'keeper', IMAGE, '/bin/sleep', '1']);
+      await m.ok(['stop', name]);
+      assert.equal((await m.states()).get(name), 'Stopped');
+      assert.equal((await docker.getContainer(name).inspect()).State.Running, false);
+      await m.ok(['start', name]);
+      assert.equal((await m.states()).get(name), 'Running');
+      assert.equal(await m.dockerOk(name, ['image', 'inspect', '--format', '{{.RepoTags}}', IMAGE]), `[${IMAGE}]`);
+      assert.equal(await m.dockerOk(name, ['container', 'inspect', '--format', '{{.Name}}', 'keeper']), '/keeper');
+    });
+
+    it('restarts, and the engine answers afterwards', async () => {
+      const before = (await docker.getContainer(name).inspect()).State.StartedAt;
+      await m.ok(['restart', name]);
+      const after = (await docker.getContainer(name).inspect()).State.StartedAt;
+      assert.notEqual(after, before, 'the container was not restarted');
+      assert.equal(await m.dockerOk(name, ['run', '--rm', IMAGE, '/bin/echo', 'after restart']), 'after restart');
+    });
+
+    it('kills the machine', async () => {
+      await m.ok(['kill', name]);
+      const info = await docker.getContainer(name).inspect();
+      assert.equal(info.State.Running, false);
+      assert.equal(info.State.ExitCode, 137, 'kill is SIGKILL');
+      assert.equal((await m.states()).get(name), 'Stopped');
+    });
+
+    it('removes the machine with its container and volume', async () => {
+      await m.ok(['rm', '-y', name]);
+      assert.deepEqual(await labelled(docker, store, name), { containers: [], volumes: [] });
+      await assert.rejects(fs.access(path.join(store, 'machines', name)));
+      assert.equal((await m.states()).has(name), false);
+    });
+  });
+
+  describe('several machines', () => {
+    const names = ['p1', 'p2', 'p3'];
+
+    it('creates three machines in parallel', async () => {
+      const results = await Promise.all(names.map((n) => m.cli(['create', '--driver', 'docker', '--docker-network', NETWORK, n])));
+      results.forEach((r, i) => assert.equal(r.code, 0, `create ${names[i]}: ${explain(r)}`));
+      const states = await m.states();
+      for (const n of names) assert.equal(states.get(n), 'Running', `${n} in ls`);
+      const ips = await Promise.all(names.map(async (n) => (await m.ok(['ip', n])).stdout.trim()));
+      assert.equal(new Set(ips).size, 3, `three distinct addresses: ${ips.join(' ')}`);
+      for (const n of names) assert.equal(await m.dockerOk(n, ['info', '--format', '{{.Name}}']), n);
+    });
+
+    it('lists every machine while one is stopped', async () => {
+      await m.ok(['stop', 'p2']);
+      const r = await m.ok(['ls']);
+      const states = await m.states();
+      assert.equal(states.get('p1'), 'Running');
+      assert.equal(states.get('p2'), 'Stopped');
+      assert.equal(states.get('p3'), 'Running');
+      const p2 = r.stdout.split('\n').find((l) => l.startsWith('p2 '));
+      assert.ok(p2 && !/tcp:\/\//.test(p2), `a stopped machine has no URL: ${p2}`);
+    });
+
+    it('keeps the network while a stopped machine is on it, and removes it with the last one', async () => {
+      await m.ok(['rm', '-y', 'p1', 'p3']);
+      await docker.getNetwork(NETWORK).inspect();
+      await m.ok(['start', 'p2']);
+      assert.equal((await m.states()).get('p2'), 'Running');
+      await m.ok(['rm', '-y', 'p2']);
+      assert.deepEqual(await labelled(docker, store), { containers: [], volumes: [] });
+      await assert.rejects(docker.getNetwork(NETWORK).inspect(), (err: { statusCode?: number }) => err.statusCode === 404);
+    });
+  });
+});
