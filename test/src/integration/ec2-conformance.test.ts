@@ -28,6 +28,8 @@ describe('amazonec2 driver conformance with a local EC2 endpoint', function () {
   runConformance(DRIVER_BIN, { name: 'amazonec2', env: cleanAwsEnv(home), createFlags });
 
   describe('after the kit', () => {
+    // The kit cancels early (first progress event or 300 ms), often before any
+    // request; ec2-driver.test.ts cancels during the wait for "running".
     it('the endpoint holds nothing that the cancelled create made', async () => {
       const clean = () =>
         fake!.liveInstances().length === 0 && fake!.keyPairs.size === 0 && ![...fake!.securityGroups.values()].some((g) => g.groupName === 'docker-machine');
@@ -35,7 +37,6 @@ describe('amazonec2 driver conformance with a local EC2 endpoint', function () {
       assert.equal(fake!.liveInstances().length, 0);
       assert.equal(fake!.keyPairs.size, 0);
       assert.deepEqual([...fake!.securityGroups.values()].map((g) => g.groupName), ['default']);
-      assert.ok(fake!.actions().includes('DescribeAccountAttributes'), 'the kit\'s create did reach the endpoint');
     });
   });
 });
