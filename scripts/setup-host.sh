@@ -16,6 +16,7 @@ APT_PACKAGES=(
   iproute2
   python3-grpcio     # the conformance kit's non-Node driver
   python3-grpc-tools
+  python3-cryptography  # AutoMTLS certificates in the Python conformance driver
   hyperfine          # benchmarks
   busybox-static     # the quickstart's small image, imported into a machine with no registry
 )
