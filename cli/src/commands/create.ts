@@ -45,29 +45,6 @@ export function oclifDriverFlags(schema: FlagSpec[]): Interfaces.FlagInput {
   return out;
 }
 
-/**
- * `create -d NAME --help` must list NAME's flags, but oclif renders help
- * from the class before any code of ours runs; so in that one case the
- * class asks the driver for its schema while it is being loaded.
- */
-function helpDriverFlags(): Interfaces.FlagInput {
-  const argv = process.argv.slice(2);
-  if (!argv.includes('create') || !argv.some((a) => a === '--help' || a === '-h')) return {};
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { scanDriverFlag } = require('../lifecycle/create-flags') as typeof import('../lifecycle/create-flags');
-  const name = scanDriverFlag(argv) ?? process.env.MACHINE_DRIVER;
-  if (!name) return {};
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync(process.execPath, [require.resolve('../lifecycle/schema-dump'), name], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) return {};
-  try {
-    return oclifDriverFlags(JSON.parse(r.stdout) as FlagSpec[]);
-  } catch {
-    return {};
-  }
-}
-
 export default class Create extends BaseCommand {
   static override summary = 'Create a machine';
   static override description =
@@ -77,10 +54,17 @@ export default class Create extends BaseCommand {
     '<%= config.bin %> create -d none --url tcp://203.0.113.10:2376 existing',
   ];
   static override args = { name: Args.string({ description: 'machine name', required: true }) };
-  static override flags: Interfaces.FlagInput = { ...SHARED_FLAGS, ...helpDriverFlags() };
+  static override flags: Interfaces.FlagInput = { ...SHARED_FLAGS };
   static override strict = true;
+  private serverKey?: Promise<import('../certs/generate').KeyPairPem>;
+  /** Time before createMachine: process start-up and the driver's launch. */
+  private readonly phases: Record<string, number> = {};
 
   async run(): Promise<void> {
+    // RSA key generation runs on the thread pool: start it now, while the driver launches.
+    const { generateRsaKey } = await import('../certs/generate');
+    this.serverKey = generateRsaKey();
+    this.serverKey.catch(() => undefined);
     const { chooseDriver, driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = await import('../lifecycle/create-flags');
     const driverName = await chooseDriver(this.argv, process.env);
     // The command context parses the whole command line, driver flags
@@ -89,8 +73,11 @@ export default class Create extends BaseCommand {
     const debug = this.argv.some((a) => a === '-D' || a === '--debug') || /^(1|true)$/i.test(process.env.MACHINE_DEBUG ?? '');
     const registry = new DriverRegistry({ debug, env: process.env });
     try {
+      this.phases.startup = Math.round(performance.now());
+      const launchStart = performance.now();
       const driver = await registry.get(driverName);
       const schema = await driver.schema();
+      this.phases.driverLaunch = Math.round(performance.now() - launchStart);
       Create.flags = { ...SHARED_FLAGS, ...oclifDriverFlags(schema) };
       await this.createWith(driverName, driver, schema, { driverFlagValues, engineOptionsFrom, swarmOptionsFrom });
     } finally {
@@ -148,6 +135,7 @@ export default class Create extends BaseCommand {
       keepOnFailure: all['keep-on-failure'] === true,
       progress,
       signal: abort.signal,
+      serverKey: this.serverKey,
     });
     running = creating;
     let result: Awaited<typeof creating>;
@@ -176,7 +164,7 @@ export default class Create extends BaseCommand {
         Provisioner: result.provision?.provisioner ?? '',
         InstalledDocker: result.provision?.installedDocker ?? false,
         Warnings: result.warnings,
-        Phases: result.phases,
+        Phases: { ...this.phases, ...result.phases },
         TotalMs: totalMs,
       };
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');

@@ -3,7 +3,7 @@
 // the daemon, valid for the machine's address, "localhost" and --tls-san.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { generateServerCert, localUser } from '../certs/generate';
+import { generateServerCert, localUser, type KeyPairPem } from '../certs/generate';
 import { writeFileAtomicSync } from '../store/atomic';
 import type { HostConfig } from '../store/types';
 import type { ServerCertificates } from '../provision/provision';
@@ -27,7 +27,7 @@ export function copyClientCerts(host: HostConfig): void {
 }
 
 /** Issues and stores the server certificate for `address`; records which address it covers. */
-export async function issueServerCert(host: HostConfig, address: string): Promise<ServerCertificates> {
+export async function issueServerCert(host: HostConfig, address: string, key?: Promise<KeyPairPem>): Promise<ServerCertificates> {
   const a = host.HostOptions.AuthOptions;
   const caPem = fs.readFileSync(a.CaCertPath, 'utf8');
   const hosts = [address, 'localhost', ...(a.ServerCertSANs ?? [])].filter(Boolean);
@@ -37,6 +37,7 @@ export async function issueServerCert(host: HostConfig, address: string): Promis
     org: `${localUser()}.${host.Name}`,
     hosts,
     clientAuth: host.HostOptions.SwarmOptions.Master,
+    key,
   });
   writeFileAtomicSync(a.ServerKeyPath, issued.keyPem, 0o600);
   writeFileAtomicSync(a.ServerCertPath, issued.certPem, 0o644);

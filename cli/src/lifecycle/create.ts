@@ -3,6 +3,7 @@
 // then the store directory) unless the user asked to keep them.
 import type { DriverClient, FlagValues, MachineCall, MachineStateName } from '@machine/driver-sdk';
 import { bootstrapCertificates } from '../certs/bootstrap';
+import type { KeyPairPem } from '../certs/generate';
 import { MachineError, errorMessage } from '../errors';
 import type { ProvisionResult } from '../provision/provision';
 import { newHostConfig } from '../store/host';
@@ -37,6 +38,8 @@ export interface CreateRequest {
   signal?: AbortSignal;
   /** Overall wait for the driver's "Running" state (default 180 s). */
   runningTimeoutMs?: number;
+  /** The machine's server key, started early by the caller so it is ready when needed. */
+  serverKey?: Promise<KeyPairPem>;
 }
 
 export interface CreateResult {
@@ -130,6 +133,7 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
         signal: req.signal,
         step: (s) => progress.step(s),
         acceptNewHostKey: true,
+        serverKey: req.serverKey,
       });
       Object.assign(phases, provision.phases);
       provision.warnings.forEach((w) => warn({ summary: w }));

@@ -2,6 +2,7 @@
 // are, prepares certificates, runs the provisioner, and records what it
 // learnt (host key, the address the certificate covers, the storage driver).
 import type { DriverClient } from '@machine/driver-sdk';
+import type { KeyPairPem } from '../certs/generate';
 import { REMOTE_CA, REMOTE_SERVER_CERT, REMOTE_SERVER_KEY } from '../provision/daemon';
 import { provisionHost, type ProvisionResult } from '../provision/provision';
 import type { SshConnection } from '../ssh/client';
@@ -20,6 +21,8 @@ export interface ProvisionMachineOptions {
   acceptNewHostKey?: boolean;
   connection?: SshConnection;
   sshTimeoutMs?: number;
+  /** The server key, when it is being made ahead of time. */
+  serverKey?: Promise<KeyPairPem>;
 }
 
 /** Where the driver says the machine is: SSH target, IP and engine URL, fetched together. */
@@ -50,7 +53,7 @@ export async function provisionMachine(o: ProvisionMachineOptions): Promise<Prov
     certificates: async () => {
       o.step?.('Copying certs to the local machine directory...');
       copyClientCerts(host);
-      return issueServerCert(host, where.ip);
+      return issueServerCert(host, where.ip, o.serverKey);
     },
     clientTLS: machineTLS(o.store, host),
     connection: o.connection,
