@@ -7,7 +7,8 @@
 #
 # The image it runs is made here from Debian's busybox-static and loaded
 # into the machine's own engine, so no registry is needed.
-# Environment: MACHINE_QUICKSTART_NAME (default dev), MACHINE_STORAGE_PATH.
+# Environment: MACHINE_QUICKSTART_NAME (default dev), MACHINE_STORAGE_PATH,
+# MACHINE_QUICKSTART_SKIP_SETUP=1 to skip the host setup (already done).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -21,8 +22,10 @@ fail() {
 }
 machine() { node "$ROOT/cli/bin/run.js" "$@"; }
 
-log "setting up this host"
-bash scripts/setup-host.sh || fail "setting up this host failed (output above); fix it and run $0 again"
+if [ "${MACHINE_QUICKSTART_SKIP_SETUP:-}" != 1 ]; then
+  log "setting up this host"
+  bash scripts/setup-host.sh || fail "setting up this host failed (output above); fix it and run $0 again"
+fi
 
 if machine inspect "$NAME" >/dev/null 2>&1; then
   fail "a machine named $NAME already exists; remove it (machine rm -y $NAME) or pick another name with MACHINE_QUICKSTART_NAME=NAME $0"
