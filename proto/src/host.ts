@@ -661,3 +661,6 @@ function startTimeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Loads gRPC and the protocol now (otherwise the first launch does), and how long that took. */
+export { loadWire as preloadProtocol, loadTimings } from './wire';

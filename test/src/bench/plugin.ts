@@ -1,0 +1,93 @@
+// Plugin start-up: spawn + handshake + first answered call (GetMetadata) for
+// the fake driver, next to a bare `node -e 0` in the same run, interleaved
+// so both see the same machine load. Measures the driver bundled with
+// proto/scripts/bundle-driver.js and as plain tsc output.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { launchDriver, loadTimings, preloadProtocol } from '@machine/driver-sdk/host';
+
+type Report = (name: string, samplesMs: number[], extra?: Record<string, string | number>) => void;
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const ROUNDS = Number(process.env.BENCH_PLUGIN_ROUNDS ?? 15);
+
+function median(samples: number[]): number {
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** A copy of the fake driver's bin next to a fresh bundle, as a release would ship it. */
+function bundledFake(dir: string): string {
+  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+  const bin = path.join(dir, 'bin', 'machine-driver-fake');
+  fs.copyFileSync(path.join(root, 'test', 'bin', 'machine-driver-fake'), bin);
+  fs.chmodSync(bin, 0o755);
+  execFileSync(process.execPath, [
+    path.join(root, 'proto', 'scripts', 'bundle-driver.js'),
+    path.join(root, 'test', 'lib', 'fixtures', 'drivers', 'fake.js'),
+    path.join(dir, 'dist', 'machine-driver-fake.js'),
+  ]);
+  return bin;
+}
+
+function unbundledFake(dir: string): string {
+  // The checked-in bin prefers dist/ when a build made one; this copy has only lib/.
+  fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+  const bin = path.join(dir, 'bin', 'machine-driver-fake');
+  const target = path.join(root, 'test', 'lib', 'fixtures', 'drivers', 'fake.js');
+  fs.writeFileSync(bin, `#!/usr/bin/env node\nrequire(${JSON.stringify(target)}).main();\n`, { mode: 0o755 });
+  return bin;
+}
+
+async function launchOnce(bin: string): Promise<number> {
+  const t = performance.now();
+  const d = await launchDriver({ name: 'fake', path: bin });
+  const ms = performance.now() - t;
+  await d.close();
+  return ms;
+}
+
+export async function bench(report: Report): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'machine-bench-plugin-'));
+  try {
+    // The host's own gRPC load happens once per command; measure it apart.
+    const t = performance.now();
+    preloadProtocol();
+    const hostLoadMs = performance.now() - t;
+    const bundled = bundledFake(path.join(tmp, 'bundled'));
+    const plain = unbundledFake(path.join(tmp, 'plain'));
+    const bundleKiB = Math.round(fs.statSync(path.join(tmp, 'bundled', 'dist', 'machine-driver-fake.js')).size / 1024);
+    await launchOnce(bundled);
+    await launchOnce(plain);
+
+    const node: number[] = [];
+    const b: number[] = [];
+    const p: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const t0 = performance.now();
+      execFileSync(process.execPath, ['-e', '0']);
+      node.push(performance.now() - t0);
+      b.push(await launchOnce(bundled));
+      p.push(await launchOnce(plain));
+    }
+    const base = median(node);
+    report('node -e 0 (baseline)', node);
+    report('fake driver, bundled: spawn + handshake + GetMetadata', b, {
+      ratio: Number((median(b) / base).toFixed(2)),
+      target: '<= 2.5',
+      bundleKiB,
+    });
+    report('fake driver, unbundled: spawn + handshake + GetMetadata', p, { ratio: Number((median(p) / base).toFixed(2)) });
+    report('host: load @grpc/grpc-js + descriptor (once per command)', [hostLoadMs], {
+      grpcMs: Math.round(loadTimings.grpcMs ?? 0),
+      protoLoaderMs: Math.round(loadTimings.protoLoaderMs ?? 0),
+      fromJSONMs: Math.round(loadTimings.descriptorMs ?? 0),
+    });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
