@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MachineError } from '../errors';
+import { cliRoot } from '../root';
 
 export const DRIVER_PREFIX = 'machine-driver-';
 
@@ -42,8 +43,7 @@ export interface DiscoveryResult {
 }
 
 export function cliPackageRoot(): string {
-  // lib/discovery/discover.js → package root
-  return path.resolve(__dirname, '..', '..');
+  return cliRoot();
 }
 
 function isExecutableFile(p: string): boolean {

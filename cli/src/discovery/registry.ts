@@ -35,7 +35,7 @@ function sdkLauncher(): Launcher {
   let mod: { launchDriver?: Launcher };
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require('@machine/driver-sdk/lib/host') as { launchDriver?: Launcher };
+    mod = require('@machine/driver-sdk/host') as { launchDriver?: Launcher };
   } catch {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require('@machine/driver-sdk') as { launchDriver?: Launcher };

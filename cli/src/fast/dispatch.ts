@@ -12,26 +12,32 @@ import { CommandContext, globalOptionsFrom } from './context';
 import { reportError } from './report';
 import { resolveFlags, type CommandSpec, type FlagDefs, type ParsedFlags } from './spec';
 
-/** Command id → module under lib/fast/commands exporting `spec`. */
-export const FAST_COMMANDS: Record<string, string> = {
-  active: './commands/active',
-  config: './commands/config',
-  env: './commands/env',
-  inspect: './commands/inspect',
-  ip: './commands/ip',
-  ls: './commands/ls',
-  status: './commands/status',
-  url: './commands/url',
-  version: './commands/version',
-  'driver ls': './commands/driver-ls',
-  'driver inspect': './commands/driver-inspect',
+/**
+ * Command id → its spec. Static requires inside functions: only the command
+ * asked for is loaded, and a bundler can still follow them.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+export const FAST_COMMANDS: Record<string, () => CommandSpec> = {
+  active: () => (require('./commands/active') as SpecModule).spec,
+  config: () => (require('./commands/config') as SpecModule).spec,
+  env: () => (require('./commands/env') as SpecModule).spec,
+  inspect: () => (require('./commands/inspect') as SpecModule).spec,
+  ip: () => (require('./commands/ip') as SpecModule).spec,
+  ls: () => (require('./commands/ls') as SpecModule).spec,
+  status: () => (require('./commands/status') as SpecModule).spec,
+  url: () => (require('./commands/url') as SpecModule).spec,
+  version: () => (require('./commands/version') as SpecModule).spec,
+  'driver ls': () => (require('./commands/driver-ls') as SpecModule).spec,
+  'driver inspect': () => (require('./commands/driver-inspect') as SpecModule).spec,
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+interface SpecModule {
+  spec: CommandSpec;
+}
 
 export function loadSpec(id: string): CommandSpec | undefined {
-  const mod = FAST_COMMANDS[id];
-  if (!mod) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(mod) as { spec: CommandSpec }).spec;
+  return Object.prototype.hasOwnProperty.call(FAST_COMMANDS, id) ? FAST_COMMANDS[id]() : undefined;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

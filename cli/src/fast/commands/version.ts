@@ -4,10 +4,11 @@ import { MachineError, errorMessage } from '../../errors';
 import { dockerVersion } from '../../certs/tls-check';
 import { resolveURL, tlsFilesOf } from '../machine-info';
 import type { CommandSpec } from '../spec';
+import { cliRoot } from '../../root';
 
 /** Version and commit, written at build time to lib/build.json. */
 export function buildInfo(): { version: string; commit: string } {
-  const root = path.resolve(__dirname, '..', '..', '..');
+  const root = cliRoot();
   let version = '0.0.0';
   let commit = 'unknown';
   try {
