@@ -125,6 +125,14 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
     assert.match(ls.stdout, /^dev\s+-\s+fake\s+Running\s+\S+\s+Unknown\s+.*machine regenerate-certs dev/m);
   });
 
+  it('version prints the build, and a machine\'s Docker version over TLS', async () => {
+    const v = await sb.run(['version']);
+    assert.match(v.stdout, /^machine version \d+\.\d+\.\d+, build \S+\n$/);
+    const remote = await sb.run(['version', 'dev']);
+    assert.equal(remote.code, 0, remote.stderr);
+    assert.equal(remote.stdout, '24.0.7\n');
+  });
+
   it('inspect prints config.json with secrets masked, and templates', async () => {
     await sb.store.update('dev', (h) => {
       h.Driver.AccessToken = 'very-secret';

@@ -1,7 +1,24 @@
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { addFakeMachine, addScriptDriver, loopbackIP, sandbox, startDaemon, waitGone, REPO, type Sandbox } from './cli-support';
+import { CLI, addFakeMachine, addScriptDriver, loopbackIP, sandbox, startDaemon, waitGone, REPO, type Sandbox } from './cli-support';
+
+// A driver whose reads never answer and ignore cancellation.
+const SLOW_DRIVER = `const { serveDriver } = require(${JSON.stringify(path.join(REPO, 'proto', 'lib', 'index.js'))});
+// Ignores cancellation on purpose: a driver stuck in a call must not hold ls.
+const wait = () => new Promise(() => undefined);
+serveDriver({
+  info: { name: 'slow', version: '0.0.1' },
+  schema: () => [],
+  configure: () => ({}),
+  create: async (_c, s) => s, start: async () => {}, stop: async () => {}, restart: async () => {}, kill: async () => {}, remove: async () => {},
+  getState: async () => { await wait(); return 'Running'; },
+  getIP: async () => { await wait(); return '127.0.0.1'; },
+  getURL: async () => { await wait(); return ''; },
+  getSSHInfo: async () => ({ host: '127.0.0.1', port: 22, user: 'root', keyPath: '' }),
+});
+`;
 
 function rows(stdout: string): string[][] {
   return stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s{3,}/));
@@ -84,24 +101,7 @@ describe('machine ls (real CLI, fake driver)', function () {
   });
 
   it('a machine that does not answer within --timeout is a Timeout row; the others still show', async () => {
-    addScriptDriver(
-      sb,
-      'slow',
-      `const { serveDriver } = require(${JSON.stringify(path.join(REPO, 'proto', 'lib', 'index.js'))});
-// Ignores cancellation on purpose: a driver stuck in a call must not hold ls.
-const wait = () => new Promise(() => undefined);
-serveDriver({
-  info: { name: 'slow', version: '0.0.1' },
-  schema: () => [],
-  configure: () => ({}),
-  create: async (_c, s) => s, start: async () => {}, stop: async () => {}, restart: async () => {}, kill: async () => {}, remove: async () => {},
-  getState: async () => { await wait(); return 'Running'; },
-  getIP: async () => { await wait(); return '127.0.0.1'; },
-  getURL: async () => { await wait(); return ''; },
-  getSSHInfo: async () => ({ host: '127.0.0.1', port: 22, user: 'root', keyPath: '' }),
-});
-`,
-    );
+    addScriptDriver(sb, 'slow', SLOW_DRIVER);
     addFakeMachine(sb, 'fast1');
     addFakeMachine(sb, 'hung', { driver: 'slow', stateVersion: 1 });
     const started = Date.now();
@@ -114,6 +114,22 @@ serveDriver({
     assert.equal(sb.spawned().length, 2);
     // --timeout 5, then at most a few seconds to stop the stuck driver (not its 30 s grace).
     assert.ok(took < 25_000, `ls returned after ${took} ms`);
+  });
+
+  it('Ctrl-C during ls ends the command and its driver processes', async () => {
+    addScriptDriver(sb, 'slow', SLOW_DRIVER);
+    addFakeMachine(sb, 'hung', { driver: 'slow', stateVersion: 1 });
+    const child = spawn(process.execPath, [CLI, 'ls', '--timeout', '60'], { env: sb.env, stdio: 'ignore' });
+    const deadline = Date.now() + 30_000;
+    while (sb.spawned().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(sb.spawned().length, 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.equal(code, 130);
+    assert.ok(Date.now() - t0 < 15_000, 'interrupted ls returned promptly');
+    assert.deepEqual(await waitGone(sb, 3000), []);
   });
 
   it('a driver that cannot be found shows as an error row naming where drivers were looked for', async () => {
