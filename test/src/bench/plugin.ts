@@ -1,7 +1,8 @@
 // Plugin start-up: spawn + handshake + first answered call (GetMetadata) for
 // the fake driver, next to a bare `node -e 0` in the same run, interleaved
-// so both see the same machine load. Measures the driver bundled with
-// proto/scripts/bundle-driver.js and as plain tsc output.
+// so all see the same machine load. Measures the driver bundled with
+// proto/scripts/bundle-driver.js (with and without its V8 code cache) and as
+// plain tsc output.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -43,9 +44,9 @@ function unbundledFake(dir: string): string {
   return bin;
 }
 
-async function launchOnce(bin: string): Promise<number> {
+async function launchOnce(bin: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const t = performance.now();
-  const d = await launchDriver({ name: 'fake', path: bin });
+  const d = await launchDriver({ name: 'fake', path: bin, env });
   const ms = performance.now() - t;
   await d.close();
   return ms;
@@ -60,18 +61,23 @@ export async function bench(report: Report): Promise<void> {
     const hostLoadMs = performance.now() - t;
     const bundled = bundledFake(path.join(tmp, 'bundled'));
     const plain = unbundledFake(path.join(tmp, 'plain'));
-    const bundleKiB = Math.round(fs.statSync(path.join(tmp, 'bundled', 'dist', 'machine-driver-fake.js')).size / 1024);
+    const bundleKiB = Math.round(fs.statSync(path.join(tmp, 'bundled', 'dist', 'machine-driver-fake.bundle.js')).size / 1024);
+    const noCache = { ...process.env, MACHINE_NO_CODE_CACHE: '1' };
+    // Warm-up; the first bundled run also writes the V8 code cache.
     await launchOnce(bundled);
+    await launchOnce(bundled, noCache);
     await launchOnce(plain);
 
     const node: number[] = [];
     const b: number[] = [];
+    const bn: number[] = [];
     const p: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const t0 = performance.now();
       execFileSync(process.execPath, ['-e', '0']);
       node.push(performance.now() - t0);
       b.push(await launchOnce(bundled));
+      bn.push(await launchOnce(bundled, noCache));
       p.push(await launchOnce(plain));
     }
     const base = median(node);
@@ -81,6 +87,7 @@ export async function bench(report: Report): Promise<void> {
       target: '<= 2.5',
       bundleKiB,
     });
+    report('fake driver, bundled without code cache', bn, { ratio: Number((median(bn) / base).toFixed(2)) });
     report('fake driver, unbundled: spawn + handshake + GetMetadata', p, { ratio: Number((median(p) / base).toFixed(2)) });
     report('host: load @grpc/grpc-js + descriptor (once per command)', [hostLoadMs], {
       grpcMs: Math.round(loadTimings.grpcMs ?? 0),
