@@ -27,6 +27,23 @@ export function credentialsFor(state: EC2State): AwsCredentialIdentity | AwsCred
   return fromNodeProviderChain(state.Profile ? { profile: state.Profile } : {});
 }
 
+const clients = new Map<string, EC2Client>();
+
+/**
+ * One client per account, region and endpoint for the life of the driver
+ * process: `ls` over many machines then resolves credentials once and
+ * reuses connections.
+ */
+export function clientFor(state: EC2State): EC2Client {
+  const key = JSON.stringify([state.Region, state.Endpoint, state.DisableSSL, state.AccessKey, state.SecretKey, state.SessionToken, state.Profile, state.RetryCount]);
+  let client = clients.get(key);
+  if (!client) {
+    client = createClient(state);
+    clients.set(key, client);
+  }
+  return client;
+}
+
 export function createClient(state: EC2State): EC2Client {
   const { EC2Client } = ec2();
   return new EC2Client({

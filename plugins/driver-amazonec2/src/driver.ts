@@ -8,7 +8,7 @@ import type { EC2Client, Instance, IpPermission, SecurityGroup, Tag } from '@aws
 import { DriverError, type Driver, type DriverContext, type DriverInfo } from '@machine/driver-sdk';
 import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
 import { findDefaultAmi } from './ami';
-import { createClient, ec2, waiterTiming } from './client';
+import { clientFor, ec2, waiterTiming } from './client';
 import { awsErrorCode, isAwsError, translateError } from './errors';
 import {
   availabilityZone,
@@ -108,8 +108,9 @@ export class AmazonEC2Driver implements Driver<EC2State> {
 
   async create(ctx: DriverContext, initial: EC2State): Promise<EC2State> {
     const s: EC2State = { ...initial, CreatedSecurityGroupIds: [], SecurityGroupIds: [], KeyPairCreated: false };
-    const client = createClient(s);
+    const client = clientFor(s);
     const call = this.caller(s);
+    this.recent.clear();
     try {
       const network = await this.resolveNetwork(client, s, call, ctx.signal);
       s.VpcId = network.vpcId;
@@ -156,14 +157,13 @@ export class AmazonEC2Driver implements Driver<EC2State> {
       const failure = call.wrap(err, 'create the machine');
       await this.rollback(ctx, s, failure);
       throw failure;
-    } finally {
-      client.destroy();
     }
   }
 
   async start(ctx: DriverContext, state: EC2State): Promise<EC2State> {
     return this.withClient(state, async (client, call) => {
       const s = { ...state };
+      this.recent.clear();
       await call('start the instance', () => client.send(new (ec2().StartInstancesCommand)({ InstanceIds: [this.id(s)] }), this.opts(ctx)));
       await this.waitRunning(ctx, client, s, call);
       return s;
@@ -181,6 +181,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   async restart(ctx: DriverContext, state: EC2State): Promise<EC2State> {
     return this.withClient(state, async (client, call) => {
       const s = { ...state };
+      this.recent.clear();
       await call('reboot the instance', () => client.send(new (ec2().RebootInstancesCommand)({ InstanceIds: [this.id(s)] }), this.opts(ctx)));
       await this.waitRunning(ctx, client, s, call);
       return s;
@@ -206,6 +207,8 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   async getIP(ctx: DriverContext, state: EC2State): Promise<string> {
     const instance = await this.describe(ctx, state);
     const ip = this.pickAddress(state, instance);
+    // A stopped instance has no public address; that is its state, not a failure.
+    if (!ip && instance.State?.Name !== 'running') return '';
     if (!ip) {
       throw new DriverError('failed-precondition', `instance ${state.InstanceId} has no ${this.wantsPrivate(state) ? 'private' : 'public'} IP address (state: ${instance.State?.Name ?? 'unknown'}); start the machine first`);
     }
@@ -488,10 +491,11 @@ export class AmazonEC2Driver implements Driver<EC2State> {
 
   /** Deletes what the state says exists; returns the problems, never throws for AWS errors. */
   private async cleanUp(ctx: DriverContext, s: EC2State, reason: Error | undefined): Promise<string[]> {
-    // A fresh client without the (possibly aborted) call signal: cleanup must run to the end.
-    const client = createClient(s);
+    // Requests here carry no abort signal: cleanup must run to the end even when the call was cancelled.
+    const client = clientFor(s);
     const m = ec2();
     const problems: string[] = [];
+    this.recent.clear();
     const attempt = async (what: string, fn: () => Promise<unknown>, ignore: string[] = []) => {
       try {
         await fn();
@@ -536,8 +540,8 @@ export class AmazonEC2Driver implements Driver<EC2State> {
           await attempt(`delete security group ${groupId}`, () => this.deleteGroup(client, groupId), ['InvalidGroup.NotFound']);
         }
       }
-    } finally {
-      client.destroy();
+    } catch (err) {
+      problems.push((err as Error).message);
     }
     return problems;
   }
@@ -608,14 +612,31 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     return this.withClient(state, async (client, call) => {
       const m = ec2();
       const input = { InstanceIds: [this.id(state)] };
+      this.recent.clear();
       await call(force ? 'kill the instance' : 'stop the instance', () => client.send(new m.StopInstancesCommand({ ...input, Force: force }), this.opts(ctx)));
       await call('wait for the instance to stop', () => m.waitUntilInstanceStopped({ client, abortSignal: ctx.signal, ...waiterTiming(900) }, input));
       return { ...state, ipAddress: undefined };
     });
   }
 
-  private async describe(ctx: DriverContext, s: EC2State): Promise<Instance> {
-    this.id(s);
+  /**
+   * Describe asks for state, IP and URL in turn; one DescribeInstances
+   * answers all three, so a result is reused for a moment. Any call that
+   * changes the instance forgets it.
+   */
+  private readonly recent = new Map<string, { at: number; instance: Promise<Instance> }>();
+
+  private describe(ctx: DriverContext, s: EC2State): Promise<Instance> {
+    const key = `${s.Endpoint ?? ''}|${s.Region}|${this.id(s)}`;
+    const hit = this.recent.get(key);
+    if (hit && Date.now() - hit.at < 2000) return hit.instance;
+    const instance = this.describeNow(ctx, s);
+    this.recent.set(key, { at: Date.now(), instance });
+    instance.catch(() => this.recent.delete(key));
+    return instance;
+  }
+
+  private async describeNow(ctx: DriverContext, s: EC2State): Promise<Instance> {
     return this.withClient(s, async (client, call) => {
       const out = await call('describe the instance', async () => {
         try {
@@ -668,12 +689,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   }
 
   private async withClient<T>(s: EC2State, fn: (client: EC2Client, call: Caller) => Promise<T>): Promise<T> {
-    const client = createClient(s);
-    try {
-      return await fn(client, this.caller(s));
-    } finally {
-      client.destroy();
-    }
+    return fn(clientFor(s), this.caller(s));
   }
 }
 

@@ -37,6 +37,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { startFakeEc2, ec2Fault, CANONICAL, LATEST_LTS_AMD64, type FakeEc2 } from '../fakes/ec2';
 
+import '../fakes/ec2/harness';
+
 const KEY = 'AKIDFAKEEC2';
 const SECRET = 'fake-secret-key';
 const PUBLIC_KEY = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDfakefakefakefakefake test@example';

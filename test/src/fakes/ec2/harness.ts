@@ -6,6 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FakeEc2 } from './server';
 
+// The SDK's notice about its own future Node support would clutter test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export const ACCESS_KEY = 'AKIDFAKEEC2';
 export const SECRET_KEY = 'fake-secret-key';
 
