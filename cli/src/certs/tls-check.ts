@@ -1,6 +1,7 @@
 // Talking to a machine's Docker daemon over TLS with the client certificate:
 // the connection check env/config do first, and GET /version for ls's
 // DOCKER column and `version NAME`. Only node:tls, loaded on first use.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as TLS from 'node:tls';
 import { MachineError } from '../errors';
@@ -15,6 +16,12 @@ export interface DaemonTarget extends TLSFiles {
   /** tcp://host:port */
   url: string;
   timeoutMs?: number;
+  /**
+   * The certificate the daemon must present (PEM). Another of our machines
+   * that later got the same IP also holds a certificate our CA signed for it;
+   * only the exact certificate proves it is this machine.
+   */
+  expectCertPem?: string | Buffer;
 }
 
 export function parseDockerURL(url: string): { host: string; port: number } {
@@ -134,7 +141,17 @@ export function checkTLS(t: DaemonTarget): Promise<void> {
       return;
     }
     let done = false;
-    const sock = tls.connect(opts, () => finish());
+    const sock = tls.connect(opts, () => {
+      if (t.expectCertPem !== undefined) {
+        const got = sock.getPeerX509Certificate();
+        const want = new crypto.X509Certificate(t.expectCertPem);
+        if (!got || got.fingerprint256 !== want.fingerprint256) {
+          finish(new DaemonError('certificate', `the daemon at ${t.url} presented another machine's certificate (${got?.subject.replace(/\n/g, ', ') ?? 'none'})`));
+          return;
+        }
+      }
+      finish();
+    });
     const finish = (err?: Error): void => {
       if (done) return;
       done = true;

@@ -8,6 +8,7 @@
  *   connectionCheck(ctx, host)            the URL, after SAN and TLS checks; MachineError otherwise
  *   tlsFilesOf(host)                      CA / client cert / key paths recorded for the machine
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { MachineCall } from '@machine/driver-sdk/lib/client';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
@@ -105,13 +106,21 @@ function certHint(name: string): string {
   return `You can attempt to regenerate them using 'machine regenerate-certs ${name}'.\nBe advised that this will trigger a Docker daemon restart which might stop running containers.`;
 }
 
-async function checkOnce(host: HostConfig, url: string, timeoutMs: number): Promise<void> {
+async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameMachine: boolean): Promise<void> {
   const { host: ip, port } = parseDockerURL(url);
   const serverCert = host.HostOptions.AuthOptions.ServerCertPath;
   const san = checkServerCertHost(serverCert, ip);
   if (!san.ok && !san.error) throw new MachineError('cert-mismatch', certMismatchMessage(host.Name, ip, san.sans));
+  let expectCertPem: Buffer | undefined;
+  if (sameMachine) {
+    try {
+      expectCertPem = fs.readFileSync(serverCert);
+    } catch {
+      // no certificate of its own (e.g. the none driver): the CA check must do
+    }
+  }
   try {
-    await checkTLS({ url, ...tlsFilesOf(host), timeoutMs });
+    await checkTLS({ url, ...tlsFilesOf(host), timeoutMs, expectCertPem });
   } catch (e) {
     const de = e as DaemonError;
     if (de.name === 'DaemonError' && de.kind === 'certificate') {
@@ -132,7 +141,7 @@ export async function connectionCheck(ctx: CommandContext, host: HostConfig): Pr
   const first: ResolvedURL = typeof cached === 'string' && cached !== '' ? { url: cached, source: 'cache' } : { url: await driverURL(ctx, host), source: 'driver' };
   if (!first.url) throw notRunning();
   try {
-    await checkOnce(host, first.url, first.source === 'cache' ? 3000 : 20_000);
+    await checkOnce(host, first.url, first.source === 'cache' ? 3000 : 20_000, first.source === 'cache');
     return first.url;
   } catch (e) {
     if (first.source !== 'cache') throw e;
@@ -140,7 +149,7 @@ export async function connectionCheck(ctx: CommandContext, host: HostConfig): Pr
     const url = await driverURL(ctx, host);
     if (!url) throw notRunning();
     if (url === first.url) throw e;
-    await checkOnce(host, url, 20_000);
+    await checkOnce(host, url, 20_000, false);
     return url;
   }
 }

@@ -72,6 +72,25 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
     assert.match(noShell.stderr, /Unknown shell/);
   });
 
+  it('a remembered URL now answered by another machine is not trusted: the driver is asked', async () => {
+    const otherIP = loopbackIP();
+    addFakeMachine(sb, 'other', { ip: otherIP });
+    const other = await startDaemon(sb, 'other', otherIP);
+    try {
+      // dev remembers other's address (say, dev's old IP went to other).
+      await sb.store.update('dev', (h) => {
+        h.Machine = { ...(h.Machine ?? {}), LastURL: `tcp://${otherIP}:2376` };
+      });
+      const r = await sb.run(['env', 'dev']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^export DOCKER_HOST="tcp://${ip.replace(/\./g, '\\.')}:2376"$`, 'm'));
+      assert.equal(sb.spawned().length, 1);
+      assert.equal(sb.store.load('dev').Machine?.LastURL, `tcp://${ip}:2376`);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('config prints the five lines with Go quoting', async () => {
     const r = await sb.run(['config', 'dev']);
     assert.equal(r.code, 0, r.stderr);
