@@ -1,6 +1,7 @@
 // The interface a driver author implements. `serveDriver(new MyDriver())`
 // (see serve.ts) turns it into a plugin executable.
 import type {
+  Description,
   DiagnosticInfo,
   ErrorCode,
   FlagSpec,
@@ -62,6 +63,12 @@ export interface Driver<S extends JsonObject = JsonObject> {
   /** Defaults to tcp://IP:2376 when running, "" otherwise. */
   getURL?(ctx: DriverContext, state: S): Promise<string>;
   getSSHInfo(ctx: DriverContext, state: S): Promise<SSHInfo>;
+  /**
+   * State, IP and URL in one call for `ls`, with per-field errors. The SDK
+   * builds it from getState, getIP and getURL; override it when one remote
+   * call can answer all three.
+   */
+  describe?(ctx: DriverContext, state: S): Promise<Description>;
   upgradeState?(ctx: DriverContext, state: JsonObject, fromVersion: number): S;
 }
 

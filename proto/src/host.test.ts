@@ -18,7 +18,13 @@ function alive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // An exited child of a dead host may linger as a zombie until reaped.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
@@ -172,6 +178,24 @@ describe('launchDriver and serveDriver', function () {
     const err = await rejects(d2.getState({ machine, state: {}, stateVersion: 0 }));
     assert.equal(err.code, 'unavailable');
   });
+
+  for (const [how, script] of [
+    ['is killed with SIGKILL', 'process.kill(process.pid, "SIGKILL")'],
+    ['exits without closing it', 'process.exit(0)'],
+  ]) {
+    it(`leaves no driver behind when the host ${how}`, async () => {
+      const host = `const { launchDriver } = require(${JSON.stringify(path.join(__dirname, 'host.js'))});
+        launchDriver({ name: 'mini', path: process.execPath, args: [${JSON.stringify(MINI)}] }).then((d) => {
+          process.stdout.write(String(d.pid) + '\\n');
+          setTimeout(() => { ${script}; }, 50);
+        });`;
+      const r = spawnSync(process.execPath, ['-e', host], { encoding: 'utf8', timeout: 20_000 });
+      const pid = Number(r.stdout.trim());
+      assert.ok(pid > 0, `host output: ${r.stdout} ${r.stderr}`);
+      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
+      assert.equal(alive(pid), false, `driver ${pid} outlived its host`);
+    });
+  }
 
   it('refuses to run without the magic cookie, with an explanation', () => {
     const env = { ...process.env };

@@ -304,7 +304,18 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
     GetIP: withState('GetIP', async (ctx, state) => ({ ip: await driver.getIP(ctx, state) })),
     GetURL: withState('GetURL', async (ctx, state) => ({ url: await getURL(ctx, state) })),
     GetSSHInfo: withState('GetSSHInfo', async (ctx, state) => driver.getSSHInfo(ctx, state)),
-    Describe: withState('Describe', (ctx, state) => describe(driver, ctx, state, getURL)),
+    Describe: withState('Describe', async (ctx, state) => {
+      if (!driver.describe) return describe(driver, ctx, state, getURL);
+      const d = await driver.describe(ctx, state);
+      return {
+        state: stateToWire(d.state),
+        ip: d.ip,
+        url: d.url,
+        stateError: d.stateError ?? '',
+        ipError: d.ipError ?? '',
+        urlError: d.urlError ?? '',
+      };
+    }),
     UpgradeState: unary('UpgradeState', async (ctx, req, warnings) => {
       const upgraded = readState(req, ctx);
       return { state: stateToBytes(upgraded), stateVersion: currentStateVersion, warnings: warnings.map(diagnosticToWire) };
