@@ -182,7 +182,9 @@ add_local_docker_repo() {
   done < <(in_root apt-get install -s docker.io | awk '/^Inst /{print $2, $3}')
   [ -n "$(ls "$ROOT$LOCAL_REPO")" ] || die "no Docker packages were downloaded"
   write_packages_index "$ROOT$LOCAL_REPO"
-  cat >"$ROOT/etc/apt/sources.list.d/machine-local.sources" <<EOF
+  # apt fetches a version from the first source that lists it: this one must
+  # come before the mirror, or an offline install waits on the network.
+  cat >"$ROOT/etc/apt/sources.list.d/00-machine-local.sources" <<EOF
 # Docker's packages from Debian, for installing with no network.
 Types: deb
 URIs: file:$LOCAL_REPO

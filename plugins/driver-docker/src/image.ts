@@ -286,8 +286,22 @@ async function importTarball(docker: Dockerode, tarball: string, tag: string, ch
     await docker.getImage(id).remove({ force: true }).catch(() => undefined);
     throw abortError();
   }
+  const previous = await docker
+    .getImage(tag)
+    .inspect()
+    .then((i) => i.Id)
+    .catch(() => undefined);
   const { repo, tag: version } = splitTag(tag);
   await docker.getImage(id).tag({ repo, tag: version });
+  if (previous && previous !== id) {
+    // The superseded build would otherwise stay behind, untagged, at several
+    // hundred MB; while containers still use it the engine refuses, and it
+    // goes with a later prune.
+    await docker
+      .getImage(previous)
+      .remove()
+      .catch(() => undefined);
+  }
 }
 
 /** A lock directory holding its owner's pid; a dead owner's lock is taken over. */

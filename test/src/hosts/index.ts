@@ -1,0 +1,3 @@
+export * from './hosts';
+export * from './images';
+export { TestHostProvider } from './provider';
