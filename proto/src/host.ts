@@ -416,6 +416,9 @@ class HostedDriver implements DriverClient {
         cause: err,
       });
     }
+    if (!primary && this.closing) {
+      return new DriverCallError({ code: 'cancelled', summary: `${method} was interrupted because the driver was closed`, driver: this.name, call: method, cause: err });
+    }
     if (!primary && (code === 'unavailable' || code === 'internal' || code === 'cancelled')) {
       // The connection broke: usually the driver died. Wait a moment for the
       // exit status and its last words on stderr.
