@@ -193,7 +193,11 @@ class HostedDriver implements DriverClient {
       env[ENV_TRANSPORT] = 'tcp';
     }
 
-    const line = await this.spawnAndHandshake(env, timeoutMs);
+    const handshake = this.spawnAndHandshake(env, timeoutMs);
+    // The driver is starting on another core; load gRPC here meanwhile
+    // instead of after its handshake line arrives.
+    this.wire = loadWire();
+    const line = await handshake;
     let hs: HandshakeLine;
     try {
       hs = parseHandshake(line, this.hostVersions);
