@@ -10,7 +10,7 @@ import { ENGINE_PORT, SSH_PORT, containerIP, containerSpec, machineState, publis
 import { DEFAULT_DOCKER_HOST, connectEngine, engineMessage, engineStatus, isConnectionError, isNotFound } from './engine';
 import { LABEL_MANAGED, LABEL_NAME, LABEL_ROLE, LABEL_STORE, labelFilter, machineLabels, networkLabels } from './labels';
 import { withLock } from './lock';
-import { generateSSHKeyPair } from './ssh-key';
+import { generateEd25519HostKey, generateSSHKeyPair } from './ssh-key';
 import { tarArchive } from './tar';
 import { AbortedError, sleep, waitForSSH } from './wait';
 import { ensureMachineImage, defaultImageTag } from './machine-image';
@@ -81,9 +81,6 @@ export class DockerDriver implements Driver<DockerState> {
       await this.checkNameFree(docker, state, ctx);
       step('nameCheck');
 
-      const keys = await keysPending;
-      step('sshKey');
-
       const undoNetwork = { what: `network ${state.network}`, run: () => this.removeNetworkIfUnused(docker, state) };
       if (await this.ensureNetwork(docker, state, ctx)) undo.push(undoNetwork);
       step('network');
@@ -111,11 +108,17 @@ export class DockerDriver implements Driver<DockerState> {
       undo.push({ what: `container ${state.containerName}`, run: () => removeContainer(docker, container.id) });
       step('containerCreate');
 
-      // The key goes in before the first boot, so sshd never runs without it.
+      const keys = await keysPending;
+      step('sshKey');
+      // The keys go in before the first boot, so sshd never runs without
+      // them, and the image's first-boot host key generation is skipped.
+      const hostKey = generateEd25519HostKey(`root@${name}`);
       await container.putArchive(
         tarArchive([
           { name: 'root/.ssh/', mode: 0o700 },
           { name: 'root/.ssh/authorized_keys', mode: 0o600, content: `${keys.authorizedKey}\n` },
+          { name: 'etc/ssh/ssh_host_ed25519_key', mode: 0o600, content: hostKey.privateKey },
+          { name: 'etc/ssh/ssh_host_ed25519_key.pub', mode: 0o644, content: `${hostKey.publicKey}\n` },
         ]),
         { path: '/' },
       );

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateSSHKeyPair } from './ssh-key';
+import { generateEd25519HostKey, generateSSHKeyPair } from './ssh-key';
 
 function readSSHString(buf: Buffer, offset: number): [Buffer, number] {
   const len = buf.readUInt32BE(offset);
@@ -57,5 +57,27 @@ describe('generateSSHKeyPair', () => {
     const pair = await generateSSHKeyPair(dir);
     const derived = execFileSync('ssh-keygen', ['-y', '-f', pair.privateKeyPath], { encoding: 'utf8' }).trim();
     assert.equal(derived.split(' ').slice(0, 2).join(' '), pair.authorizedKey.split(' ').slice(0, 2).join(' '));
+  });
+});
+
+describe('generateEd25519HostKey', () => {
+  it('writes a key OpenSSH reads, whose public half matches', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hostkey-'));
+    try {
+      const key = generateEd25519HostKey('root@dev');
+      assert.match(key.privateKey, /^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
+      const file = path.join(dir, 'ssh_host_ed25519_key');
+      await fs.writeFile(file, key.privateKey, { mode: 0o600 });
+      const derived = execFileSync('ssh-keygen', ['-y', '-f', file], { encoding: 'utf8' }).trim();
+      assert.equal(derived.split(' ').slice(0, 2).join(' '), key.publicKey.split(' ').slice(0, 2).join(' '));
+      const fingerprint = execFileSync('ssh-keygen', ['-l', '-f', file], { encoding: 'utf8' });
+      assert.match(fingerprint, /^256 SHA256:\S+ root@dev \(ED25519\)/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('makes a new key each time', () => {
+    assert.notEqual(generateEd25519HostKey('a').publicKey, generateEd25519HostKey('a').publicKey);
   });
 });
