@@ -13,9 +13,12 @@ npm run --silent lint
 echo "==> preparing test hosts"
 node test/lib/hosts/prepare.js
 
+# One id for every suite's test hosts, so that whatever a killed suite left
+# is removed at the end; other runs on the same engine are not touched.
+export MACHINE_TEST_RUN_ID="run$$-$(date +%s)"
 export MACHINE_TEST_SUMMARY
 MACHINE_TEST_SUMMARY="$(mktemp)"
-trap 'rm -f "$MACHINE_TEST_SUMMARY"' EXIT
+trap 'node test/lib/hosts/cleanup.js "$MACHINE_TEST_RUN_ID" || true; rm -f "$MACHINE_TEST_SUMMARY"' EXIT
 
 status=0
 run_suite() {

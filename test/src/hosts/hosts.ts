@@ -43,6 +43,10 @@ export function engine(): Dockerode {
 /** One id per test process unless MACHINE_TEST_RUN_ID names it; it is in every label and name. */
 export const runId: string = process.env.MACHINE_TEST_RUN_ID ?? `${process.pid.toString(36)}${crypto.randomBytes(3).toString('hex')}`;
 
+// Several processes may share a run id (test/run-all.sh sets one for all
+// suites): names also carry the process, so they never collide.
+const namePrefix = `machine-test-${runId}${process.env.MACHINE_TEST_RUN_ID ? `-${process.pid.toString(36)}` : ''}`;
+
 function runLabels(role: string): Record<string, string> {
   return { [LABEL_RUN]: runId, [LABEL_OWNER_PID]: String(process.pid), [LABEL_ROLE]: role };
 }
@@ -82,7 +86,7 @@ let networkSeq = 0;
  * test process still reaches their hosts.
  */
 export async function createTestNetwork(opts: { name?: string; internal?: boolean } = {}): Promise<TestNetwork> {
-  const name = opts.name ?? `machine-test-${runId}-net${++networkSeq}`;
+  const name = opts.name ?? `${namePrefix}-net${++networkSeq}`;
   const net = await engine().createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Internal: opts.internal ?? false, Labels: runLabels('network') });
   return {
     id: net.id,
@@ -95,7 +99,7 @@ export async function createTestNetwork(opts: { name?: string; internal?: boolea
 
 let defaultNetwork: Promise<TestNetwork> | undefined;
 function runNetwork(): Promise<TestNetwork> {
-  defaultNetwork ??= createTestNetwork({ name: `machine-test-${runId}` }).catch((err: unknown) => {
+  defaultNetwork ??= createTestNetwork({ name: namePrefix }).catch((err: unknown) => {
     defaultNetwork = undefined;
     throw err;
   });
@@ -137,7 +141,7 @@ export interface StartHostOptions {
   flavour: TestHostFlavour;
   /** A network from createTestNetwork(), by name; default: this run's own network. */
   network?: string | TestNetwork;
-  /** Container name and hostname; default machine-test-RUN-N. */
+  /** Container name and hostname; default machine-test-RUN[-PID]-N. */
   name?: string;
   /** The SSH user; default root, or SUDO_USER for 'sudo-user'. A non-root user gets passwordless sudo. */
   user?: string;
@@ -174,7 +178,7 @@ export async function startHost(opts: StartHostOptions): Promise<TestHost> {
   const imageFlavour = imageFlavourOf(flavour);
   const image = imageTag(imageFlavour);
   const network = typeof opts.network === 'string' ? opts.network : (opts.network ?? (await runNetwork())).name;
-  const name = opts.name ?? `machine-test-${runId}-${++hostSeq}`;
+  const name = opts.name ?? `${namePrefix}-${++hostSeq}`;
   const user = opts.user ?? (flavour === 'sudo-user' ? SUDO_USER : 'root');
   const withRunKey = opts.withRunKey ?? true;
   const keys = [...(opts.authorizedKeys ?? []), ...(withRunKey ? [testRunKey().publicKey] : [])];
@@ -382,16 +386,26 @@ export async function cleanupTestHosts(run: string = runId): Promise<{ container
 export async function cleanupAbandonedTestHosts(): Promise<string[]> {
   const docker = engine();
   const filters = JSON.stringify({ label: [LABEL_RUN] });
-  const owners = new Map<string, string>();
-  for (const c of await docker.listContainers({ all: true, filters })) owners.set(c.Labels[LABEL_RUN], c.Labels[LABEL_OWNER_PID] ?? '');
-  for (const n of await docker.listNetworks({ filters })) owners.set(n.Labels?.[LABEL_RUN] ?? '', n.Labels?.[LABEL_OWNER_PID] ?? '');
-  const dead: string[] = [];
-  for (const [run, pid] of owners) {
-    if (!run || run === runId || !/^\d+$/.test(pid) || processAlive(Number(pid))) continue;
+  // A run may span several processes (MACHINE_TEST_RUN_ID): it has ended
+  // only when every process that made something for it is gone.
+  const owners = new Map<string, Set<string>>();
+  const note = (labels: Record<string, string> | undefined) => {
+    const run = labels?.[LABEL_RUN];
+    if (!run) return;
+    if (!owners.has(run)) owners.set(run, new Set());
+    owners.get(run)?.add(labels?.[LABEL_OWNER_PID] ?? '');
+  };
+  for (const c of await docker.listContainers({ all: true, filters })) note(c.Labels);
+  for (const n of await docker.listNetworks({ filters })) note(n.Labels);
+  const ended: string[] = [];
+  for (const [run, pids] of owners) {
+    if (run === runId) continue;
+    const dead = [...pids].every((pid) => /^\d+$/.test(pid) && !processAlive(Number(pid)));
+    if (!dead) continue;
     await cleanupTestHosts(run);
-    dead.push(run);
+    ended.push(run);
   }
-  return dead;
+  return ended;
 }
 
 function processAlive(pid: number): boolean {
