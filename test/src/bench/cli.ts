@@ -26,23 +26,34 @@ function runOnce(argv: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; 
   });
 }
 
-async function time(argv: string[], env: NodeJS.ProcessEnv, n = N): Promise<number[]> {
-  const out: number[] = [];
+/**
+ * Runs the command and `node -e 0` alternately, so both see the same load:
+ * on a shared machine the ratio of their medians is steadier than either.
+ */
+async function paired(argv: string[], env: NodeJS.ProcessEnv, n = N): Promise<{ samples: number[]; node: number[] }> {
+  const samples: number[] = [];
+  const node: number[] = [];
   for (let i = 0; i < n + 1; i++) {
+    const base = await runOnce([process.execPath, '-e', '0'], process.env);
     const r = await runOnce(argv, env);
-    const ms = r.ms;
     if (r.code !== 0) throw new Error(`${argv.slice(1).join(' ')} failed (${r.code}): ${r.stderr}`);
-    // The first run warms the page cache; it is not a sample.
-    if (i > 0) out.push(ms);
+    // The first pair warms the page cache; it is not a sample.
+    if (i > 0) {
+      samples.push(r.ms);
+      node.push(base.ms);
+    }
   }
-  return out;
+  return { samples, node };
 }
 
 export async function bench(report: Report): Promise<void> {
-  const node = await time([process.execPath, '-e', '0'], process.env);
-  const base = median(node);
-  report('node -e 0', node);
-  const ratio = (s: number[]): string => (median(s) / base).toFixed(2);
+  const allNode: number[] = [];
+  const measure = async (name: string, argv: string[], env: NodeJS.ProcessEnv, n = N, extra: () => Record<string, string | number> = () => ({})): Promise<number[]> => {
+    const p = await paired(argv, env, n);
+    allNode.push(...p.node);
+    report(name, p.samples, { xNode: (median(p.samples) / median(p.node)).toFixed(2), nodeMedianMs: median(p.node).toFixed(1), ...extra() });
+    return p.samples;
+  };
 
   const sb: Sandbox = sandbox();
   const ip = loopbackIP();
@@ -50,20 +61,14 @@ export async function bench(report: Report): Promise<void> {
   const daemon = await startDaemon(sb, 'dev', ip);
   try {
     const cli = (...a: string[]): string[] => [process.execPath, CLI, ...a];
-    const version = await time(cli('version'), sb.env);
-    report('machine version', version, { xNode: ratio(version) });
+    await measure('machine version', cli('version'), sb.env);
 
     // First env asks the driver and remembers the URL; later ones do not start it.
     const spawnsBefore = sb.spawned().length;
-    const env = await time(cli('env', 'dev'), sb.env);
-    report('machine env NAME (remembered URL, TLS check)', env, { xNode: ratio(env), driverStarts: sb.spawned().length - spawnsBefore - 1 });
-    const url = await time(cli('url', 'dev'), sb.env);
-    report('machine url NAME (remembered URL, TCP probe)', url, { xNode: ratio(url) });
-    const oclifUrl = await time(cli('url', 'dev'), { ...sb.env, MACHINE_NO_FAST_PATH: '1' }, Math.min(N, 7));
-    report('machine url NAME via oclif (for comparison)', oclifUrl, { xNode: ratio(oclifUrl) });
-
-    const status = await time(cli('status', 'dev'), sb.env, Math.min(N, 7));
-    report('machine status NAME (driver started)', status, { xNode: ratio(status) });
+    await measure('machine env NAME (remembered URL, TLS check)', cli('env', 'dev'), sb.env, N, () => ({ driverStarts: sb.spawned().length - spawnsBefore - 1 }));
+    await measure('machine url NAME (remembered URL, TCP probe)', cli('url', 'dev'), sb.env);
+    await measure('machine url NAME via oclif (for comparison)', cli('url', 'dev'), { ...sb.env, MACHINE_NO_FAST_PATH: '1' }, Math.min(N, 7));
+    await measure('machine status NAME (driver started)', cli('status', 'dev'), sb.env, Math.min(N, 7));
   } finally {
     await daemon.close();
     sb.cleanup();
@@ -75,16 +80,15 @@ export async function bench(report: Report): Promise<void> {
     try {
       for (let i = 1; i <= count; i++) addFakeMachine(s, `m${i}`, { ip: '127.0.0.1', power: i % 2 ? 'Running' : 'Stopped' });
       const before = s.spawned().length;
-      const samples = await time([process.execPath, CLI, 'ls'], s.env, count === 50 ? N : Math.min(N, 7));
-      const runs = (count === 50 ? N : Math.min(N, 7)) + 1;
+      const n = count === 50 ? N : Math.min(N, 7);
+      const samples = await measure(`machine ls, ${count} machine${count > 1 ? 's' : ''}`, [process.execPath, CLI, 'ls'], s.env, n, () => ({
+        driverProcessesPerLs: ((s.spawned().length - before) / (n + 1)).toFixed(2),
+      }));
       lsMedians[count] = median(samples);
-      report(`machine ls, ${count} machine${count > 1 ? 's' : ''}`, samples, {
-        xNode: ratio(samples),
-        driverProcessesPerLs: ((s.spawned().length - before) / runs).toFixed(2),
-      });
     } finally {
       s.cleanup();
     }
   }
+  report('node -e 0 (interleaved with the above)', allNode);
   report('machine ls, per extra machine (slope 1→50)', [(lsMedians[50] - lsMedians[1]) / 49], { from20: ((lsMedians[50] - lsMedians[20]) / 30).toFixed(2) });
 }
