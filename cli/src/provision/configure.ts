@@ -12,6 +12,11 @@ export interface ConfigureScriptInput {
   hostname: string;
   /** Restart the engine so it picks up new certificates and flags. */
   restart: boolean;
+  /**
+   * Keep running containers through the restart: live-restore is switched on
+   * for the restart only (daemon.json plus a reload), then put back.
+   */
+  keepContainers?: boolean;
 }
 
 /** File names inside the staging directory. */
@@ -21,7 +26,44 @@ export const STAGED = {
   key: 'server-key.pem',
   dropIn: '10-machine.conf',
   defaults: 'docker.default',
+  liveDaemonJson: 'daemon.json.live',
+  offDaemonJson: 'daemon.json.off',
 } as const;
+
+const DAEMON_JSON = '/etc/docker/daemon.json';
+
+// Only an engine with live-restore on leaves its containers running when it
+// stops. Having it on for good would make every shutdown of the host wait
+// for containers nobody stops, so it is on only while machine restarts the
+// engine. dockerd reloads live-restore from daemon.json on SIGHUP.
+const LIVE_RESTORE_ON = `
+dockerd_pid() { pidof dockerd 2>/dev/null || pgrep -x dockerd 2>/dev/null || true; }
+if [ -e ${DAEMON_JSON} ]; then cp -p ${DAEMON_JSON} "$S/daemon.json.orig"; fi
+# A reload only changes the keys the file has: switching back needs an
+# explicit "live-restore": false, then the original file is put back.
+restore_daemon_json() {
+  pid=$(dockerd_pid)
+  if [ -n "$pid" ]; then
+    install -m 0644 "$S/daemon.json.off" ${DAEMON_JSON}
+    kill -HUP $pid
+    i=0; until [ "$(docker info --format '{{.LiveRestoreEnabled}}' 2>/dev/null)" != true ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i+1)); done
+  fi
+  if [ -e "$S/daemon.json.orig" ]; then cp -p "$S/daemon.json.orig" ${DAEMON_JSON}; else rm -f ${DAEMON_JSON}; fi
+}
+trap 'restore_daemon_json; rm -rf "$S"' EXIT
+install -m 0644 "$S/daemon.json.live" ${DAEMON_JSON}
+pid=$(dockerd_pid)
+if [ -n "$pid" ]; then
+  kill -HUP $pid
+  i=0; until [ "$(docker info --format '{{.LiveRestoreEnabled}}' 2>/dev/null)" = true ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i+1)); done
+fi
+`;
+
+/** daemon.json with live-restore on (for the restart) and as it was (for switching it back). */
+export function liveRestoreDaemonJson(current: Record<string, unknown> | undefined): { on: string; off: string } {
+  const render = (v: boolean) => JSON.stringify({ ...(current ?? {}), 'live-restore': v }, null, 2) + '\n';
+  return { on: render(true), off: render(current?.['live-restore'] === true) };
+}
 
 // Docker bind-mounts /etc/hostname and /etc/hosts into containers, and so do
 // other container-based hosts: files there can be rewritten in place but not
@@ -52,6 +94,7 @@ export function configureScript(input: ConfigureScriptInput): string {
     `install -m 0600 "$S/${STAGED.key}" ${REMOTE_SERVER_KEY}`,
   ];
   if (input.hostname) parts.push(hostnameScript(input.hostname));
+  if (input.keepContainers && input.restart) parts.push(LIVE_RESTORE_ON);
   if (input.init === 'systemd') {
     parts.push(
       // Each systemctl call costs a few hundred milliseconds; skip the ones with nothing to do.

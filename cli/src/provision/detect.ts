@@ -16,8 +16,14 @@ export interface HostFacts {
   storageDriver: string;
   /** Swarm-mode state of the running engine ("active", "inactive", ""). */
   swarmState: string;
+  /** Whether the running engine has live-restore on. */
+  liveRestore: boolean;
+  /** Containers running on the engine now. */
+  containersRunning: number;
   /** Top-level keys of /etc/docker/daemon.json. */
   daemonJsonKeys: string[];
+  /** /etc/docker/daemon.json as parsed, when it exists and is valid. */
+  daemonJson?: Record<string, unknown>;
   daemonJsonError?: string;
   cloudInit: boolean;
   /** Upload directory for this run, writable by the login user. */
@@ -37,7 +43,7 @@ PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin:/usr/local/bin"
 echo "docker=$(command -v docker 2>/dev/null)"
 echo "dockerd=$(command -v dockerd 2>/dev/null)"
 if command -v docker >/dev/null 2>&1 && [ -S /var/run/docker.sock ]; then
-  echo "engine=$(timeout 10 docker info --format '{{.Driver}} {{.Swarm.LocalNodeState}}' 2>/dev/null)"
+  echo "engine=$(timeout 10 docker info --format '{{.Driver}} {{.Swarm.LocalNodeState}} {{.LiveRestoreEnabled}} {{.ContainersRunning}}' 2>/dev/null)"
 fi
 if command -v cloud-init >/dev/null 2>&1; then echo cloudinit=1; fi
 staging=$(mktemp -d /tmp/machine.XXXXXX) && chmod 700 "$staging" && [ -n "$SUDO_USER" ] && chown "$SUDO_USER" "$staging"
@@ -67,14 +73,18 @@ export function parseDetection(output: string): HostFacts {
     const eq = line.indexOf('=');
     if (eq > 0) facts[line.slice(0, eq)] = line.slice(eq + 1).trim();
   }
-  const [storageDriver = '', swarmState = ''] = (facts.engine ?? '').split(/\s+/);
+  const [storageDriver = '', swarmState = '', liveRestore = '', running = '0'] = (facts.engine ?? '').split(/\s+/);
   let daemonJsonKeys: string[] = [];
+  let daemonJsonValue: Record<string, unknown> | undefined;
   let daemonJsonError: string | undefined;
   const daemonJson = (sections['daemon.json'] ?? '').trim();
   if (daemonJson) {
     try {
       const parsed = JSON.parse(daemonJson) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) daemonJsonKeys = Object.keys(parsed);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        daemonJsonValue = parsed as Record<string, unknown>;
+        daemonJsonKeys = Object.keys(parsed);
+      }
     } catch (err) {
       daemonJsonError = `/etc/docker/daemon.json on the host is not valid JSON (${(err as Error).message})`;
     }
@@ -87,7 +97,10 @@ export function parseDetection(output: string): HostFacts {
     dockerd: facts.dockerd ?? '',
     storageDriver,
     swarmState,
+    liveRestore: liveRestore === 'true',
+    containersRunning: Number(running) || 0,
     daemonJsonKeys,
+    daemonJson: daemonJsonValue,
     daemonJsonError,
     cloudInit: facts.cloudinit === '1',
     staging: facts.staging,

@@ -4,7 +4,7 @@ import { describeProvisioner, packageTool, selectProvisioner } from './provision
 import { daemonArgs, decideStorageDriver, DaemonConfigConflictError, engineOptFlag, systemdDropIn, systemdQuote, sysvinitDefaults, type EngineSettings } from './daemon';
 import { parseDetection } from './detect';
 import { installMethod, installScript } from './install';
-import { configureScript } from './configure';
+import { configureScript, liveRestoreDaemonJson } from './configure';
 
 const engine = (over: Partial<EngineSettings> = {}): EngineSettings => ({
   arbitraryFlags: [],
@@ -231,6 +231,19 @@ describe('configure script', () => {
     assert.match(s, /systemctl restart docker/);
     assert.match(s, /hostname dev/);
     assert.ok(!/printf '%s' '-----BEGIN/.test(s));
+  });
+
+  it('switches live-restore on only around the restart when containers must survive', () => {
+    const plain = configureScript({ staging: '/tmp/machine.x', init: 'systemd', hostname: '', restart: true });
+    assert.ok(!plain.includes('daemon.json.live'));
+    const keep = configureScript({ staging: '/tmp/machine.x', init: 'systemd', hostname: '', restart: true, keepContainers: true });
+    assert.ok(keep.indexOf('daemon.json.live') < keep.indexOf('systemctl restart docker'));
+    assert.match(keep, /kill -HUP/);
+    assert.match(keep, /trap 'restore_daemon_json; rm -rf "\$S"' EXIT/);
+    const json = liveRestoreDaemonJson({ 'storage-driver': 'vfs' });
+    assert.deepEqual(JSON.parse(json.on), { 'storage-driver': 'vfs', 'live-restore': true });
+    assert.deepEqual(JSON.parse(json.off), { 'storage-driver': 'vfs', 'live-restore': false });
+    assert.equal(JSON.parse(liveRestoreDaemonJson({ 'live-restore': true }).off)['live-restore'], true);
   });
 
   it('uses the service command without systemd', () => {

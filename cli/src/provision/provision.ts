@@ -6,7 +6,7 @@
 import { daemonRequest, type TLSFiles } from '../certs/tls-check';
 import { SshConnection, waitForSsh, type HostKeyCheck, type SshTarget } from '../ssh';
 import { daemonArgs, decideStorageDriver, systemdDropIn, sysvinitDefaults, type EngineSettings } from './daemon';
-import { configureScript, STAGED } from './configure';
+import { configureScript, liveRestoreDaemonJson, STAGED } from './configure';
 import { detectionScript, parseDetection, type HostFacts } from './detect';
 import { installMethod, installScript } from './install';
 import { describeProvisioner, selectProvisioner } from './provisioners';
@@ -136,10 +136,11 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
         port: req.enginePort,
         storageDriver: storage.driver,
         daemonJsonKeys: current.daemonJsonKeys,
-        // Restarting the engine for new certificates must not stop its containers;
-        // swarm mode refuses live-restore, so it is left out there.
-        liveRestore: current.swarmState !== 'active' && !req.engine.arbitraryFlags.some((f) => f.includes('live-restore')),
       });
+      // Restarting the engine for new certificates must not stop its containers.
+      // Swarm mode refuses live-restore; an engine that has it already needs nothing.
+      const keepContainers =
+        current.containersRunning > 0 && !current.liveRestore && current.swarmState !== 'active' && !req.engine.arbitraryFlags.some((f) => f.includes('live-restore'));
       warnings.push(...rendered.warnings);
       const files = [
         { path: `${current.staging}/${STAGED.ca}`, content: tls.caPem, mode: 0o644 },
@@ -152,6 +153,11 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
         const defaults = `DOCKERD=${current.dockerd}\n` + sysvinitDefaults(rendered.args, req.engine.env);
         files.push({ path: `${current.staging}/${STAGED.defaults}`, content: defaults, mode: 0o644 });
       }
+      if (keepContainers) {
+        const json = liveRestoreDaemonJson(current.daemonJson);
+        files.push({ path: `${current.staging}/${STAGED.liveDaemonJson}`, content: json.on, mode: 0o644 });
+        files.push({ path: `${current.staging}/${STAGED.offDaemonJson}`, content: json.off, mode: 0o644 });
+      }
       await ssh.upload(files);
       await ssh.checkScript(
         configureScript({
@@ -159,6 +165,7 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
           init: current.init,
           hostname: req.setHostname ? req.machineName : '',
           restart: true,
+          keepContainers,
         }),
         { signal: req.signal },
       );
