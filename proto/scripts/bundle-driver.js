@@ -24,16 +24,17 @@ const Module = require('module');
 const file = path.join(__dirname, BUNDLE);
 const source = fs.readFileSync(file, 'utf8');
 const useCache = !process.env.MACHINE_NO_CODE_CACHE;
-function cachePaths() {
-  const key = require('crypto').createHash('sha256').update(file + '\\0' + process.version + '\\0' + source.length).digest('hex').slice(0, 16);
-  return [file + '.' + process.version + '.v8cache', path.join(require('os').tmpdir(), 'machine-v8cache', key + '.v8cache')];
-}
+const paths = [
+  () => file + '.' + process.version + '.v8cache',
+  () => {
+    const key = require('crypto').createHash('sha256').update(file + '\\0' + process.version).digest('hex').slice(0, 16);
+    return path.join(require('os').tmpdir(), 'machine-v8cache', key + '.v8cache');
+  },
+];
 let cached;
-let paths = [];
 if (useCache) {
-  paths = cachePaths();
   for (const p of paths) {
-    try { cached = fs.readFileSync(p); break; } catch (e) { /* none yet */ }
+    try { cached = fs.readFileSync(p()); break; } catch (e) { /* none there yet */ }
   }
 }
 const script = new vm.Script(Module.wrap(source), { filename: file, cachedData: cached });
@@ -46,8 +47,9 @@ if (useCache && (!cached || script.cachedDataRejected)) {
   // At exit the cache also holds the functions this run compiled lazily.
   process.once('exit', () => {
     const data = script.createCachedData();
-    for (const p of paths) {
+    for (const pathOf of paths) {
       try {
+        const p = pathOf();
         fs.mkdirSync(path.dirname(p), { recursive: true });
         const tmp = p + '.' + process.pid + '.tmp';
         fs.writeFileSync(tmp, data);

@@ -75,4 +75,8 @@ export const miniDriver: Driver<MiniState> = {
   },
 };
 
-if (require.main === module) void serveDriver(miniDriver);
+export function main(): void {
+  void serveDriver(miniDriver);
+}
+
+if (require.main === module) main();
