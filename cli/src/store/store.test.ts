@@ -147,3 +147,34 @@ describe('machine locks', () => {
     assert.equal(s.load('c').Driver.n, 20);
   });
 });
+
+describe('store across processes', function () {
+  this.timeout(60_000);
+  it('parallel writers in separate processes: no lost update on one machine, no interference between machines', async () => {
+    const { spawn } = await import('node:child_process');
+    const s = tmpStore();
+    for (const n of ['shared', 'a', 'b', 'c']) s.save(newHostConfig({ storeRoot: s.root, name: n, driverName: 'none', driverState: { n: 0 } }));
+    const script = `
+      const { Store } = require(${JSON.stringify(path.join(__dirname, 'store.js'))});
+      const s = new Store(process.argv[1]);
+      (async () => {
+        for (let i = 0; i < 10; i++) {
+          await s.update('shared', (h) => { h.Driver.n += 1; });
+          await s.update(process.argv[2], (h) => { h.Driver.n += 1; });
+        }
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const codes = await Promise.all(
+      ['a', 'b', 'c'].map(
+        (own) =>
+          new Promise<number | null>((resolve) => {
+            const child = spawn(process.execPath, ['-e', script, s.root, own], { stdio: ['ignore', 'ignore', 'inherit'] });
+            child.on('exit', resolve);
+          }),
+      ),
+    );
+    assert.deepEqual(codes, [0, 0, 0]);
+    assert.equal(s.load('shared').Driver.n, 30);
+    for (const n of ['a', 'b', 'c']) assert.equal(s.load(n).Driver.n, 10);
+    assert.deepEqual(fs.readdirSync(path.join(s.root, 'locks')), []);
+  });
+});

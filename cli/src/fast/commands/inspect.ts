@@ -1,4 +1,6 @@
 import type { JsonValue } from '@machine/driver-sdk/lib/types';
+import { cachedDescription } from '../../discovery/describe-cache';
+import { findDriver } from '../../discovery/discover';
 import { MachineError } from '../../errors';
 import { Template, TemplateError, unescapeFormat } from '../../format/template';
 import { serializeHost } from '../../store/host';
@@ -10,18 +12,36 @@ const SENSITIVE = /(password|passwd|secret|token|apikey|api_key|accesskey|access
 const NOT_SECRET = /(path|file|name|id|url|type)$/i;
 export const MASK = '********';
 
-export function maskSecrets(v: JsonValue, depth = 0): JsonValue {
+const norm = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/**
+ * Masks secret-looking values. `extra` holds normalised key names the
+ * driver's schema marks sensitive ("amazonec2-secret-key" → "secretkey").
+ */
+export function maskSecrets(v: JsonValue, extra: Set<string> = new Set(), depth = 0): JsonValue {
   if (depth > 20 || v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map((x) => maskSecrets(x, depth + 1));
+  if (Array.isArray(v)) return v.map((x) => maskSecrets(x, extra, depth + 1));
   const out: Record<string, JsonValue> = {};
   for (const [k, x] of Object.entries(v)) {
-    out[k] = SENSITIVE.test(k) && !NOT_SECRET.test(k) && typeof x === 'string' && x !== '' ? MASK : maskSecrets(x, depth + 1);
+    const secret = (SENSITIVE.test(k) && !NOT_SECRET.test(k)) || extra.has(norm(k));
+    out[k] = secret && typeof x === 'string' && x !== '' ? MASK : maskSecrets(x, extra, depth + 1);
   }
   return out;
 }
 
-export function maskedHost(host: HostConfig): HostConfig {
-  return { ...host, Driver: maskSecrets(host.Driver) as HostConfig['Driver'] };
+/** Sensitive flag names from the driver's cached description; never starts the driver. */
+function sensitiveKeys(host: HostConfig, storeRoot: string, env: NodeJS.ProcessEnv): Set<string> {
+  try {
+    const desc = cachedDescription(findDriver(host.DriverName, { env }), storeRoot);
+    const prefix = `${host.DriverName}-`;
+    return new Set((desc?.schema ?? []).filter((f) => f.sensitive).map((f) => norm(f.name.startsWith(prefix) ? f.name.slice(prefix.length) : f.name)));
+  } catch {
+    return new Set();
+  }
+}
+
+export function maskedHost(host: HostConfig, extra?: Set<string>): HostConfig {
+  return { ...host, Driver: maskSecrets(host.Driver, extra) as HostConfig['Driver'] };
 }
 
 export const spec: CommandSpec = {
@@ -37,7 +57,7 @@ export const spec: CommandSpec = {
   },
   async run(ctx, { flags, args }) {
     const host = ctx.loadHost(ctx.targetName(args));
-    const shown = flags['show-secrets'] === true ? host : maskedHost(host);
+    const shown = flags['show-secrets'] === true ? host : maskedHost(host, sensitiveKeys(host, ctx.store.root, ctx.env));
     const format = flags.format as string | undefined;
     if (!format) {
       ctx.out(serializeHost(shown));
