@@ -167,6 +167,34 @@ describe('docker driver (e2e)', function () {
       assert.equal(await m.dockerOk(name, ['container', 'inspect', '--format', '{{.Name}}', 'keeper']), '/keeper');
     });
 
+    it('follows an address change across stop and start: certificates are renewed for the new address', async () => {
+      const before = (await m.ok(['ip', name])).stdout.trim();
+      await m.ok(['stop', name]);
+      // The engine hands out the lowest free address: a stand-in takes the machine's.
+      const standIn = await docker.createContainer({
+        Image: (await docker.getContainer(name).inspect()).Config.Image,
+        Cmd: ['sleep', 'infinity'],
+        Entrypoint: [],
+        Labels: { 'io.machine.store': store, 'io.machine.e2e': 'stand-in' },
+        HostConfig: { NetworkMode: NETWORK },
+      });
+      try {
+        await standIn.start();
+        const taken = (await standIn.inspect()).NetworkSettings.Networks[NETWORK].IPAddress;
+        assert.equal(taken, before, 'the stand-in did not get the stopped machine\'s address, so nothing would change');
+        await m.ok(['start', name]);
+        const after = (await m.ok(['ip', name])).stdout.trim();
+        assert.notEqual(after, before, 'the machine kept its address');
+        const env = await m.env(name);
+        assert.equal(env.DOCKER_HOST, `tcp://${after}:2376`);
+        // DOCKER_TLS_VERIFY=1: this only works with a server certificate for the new address.
+        assert.equal(env.DOCKER_TLS_VERIFY, '1');
+        assert.equal(await m.dockerOk(name, ['run', '--rm', IMAGE, '/bin/echo', 'new address']), 'new address');
+      } finally {
+        await standIn.remove({ force: true });
+      }
+    });
+
     it('restarts, and the engine answers afterwards', async () => {
       const before = (await docker.getContainer(name).inspect()).State.StartedAt;
       await m.ok(['restart', name]);
