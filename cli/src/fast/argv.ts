@@ -41,6 +41,10 @@ export function splitArgv(argv: string[]): SplitArgv {
     if (arity.get(key) && eq < 0 && i < argv.length) leading.push(argv[i++]);
   }
   const id: string[] = [];
+  // `machine --version` / `-v` print what `machine version` prints, as Docker Machine does.
+  if (i === argv.length - 1 && (argv[i] === '--version' || argv[i] === '-v')) {
+    return { id: ['version'], rest: leading, normalized: ['version', ...leading] };
+  }
   if (i < argv.length && !argv[i].startsWith('-')) {
     id.push(argv[i++]);
     if (TOPICS.has(id[0]) && i < argv.length && !argv[i].startsWith('-')) id.push(argv[i++]);

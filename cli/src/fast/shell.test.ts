@@ -43,6 +43,8 @@ describe('argv and names', () => {
     assert.deepEqual(splitArgv(['-s', '/x', '--debug', 'ls', '-q']).normalized, ['ls', '-q', '-s', '/x', '--debug']);
     assert.deepEqual(splitArgv(['--native-ssh=false', 'driver', 'ls']).normalized, ['driver', 'ls', '--no-native-ssh']);
     assert.deepEqual(splitArgv(['env', 'dev', '--native-ssh=true']).normalized, ['env', 'dev', '--native-ssh']);
+    assert.deepEqual(splitArgv(['--version']).normalized, ['version']);
+    assert.deepEqual(splitArgv(['-s', '/x', '-v']).normalized, ['version', '-s', '/x']);
   });
 
   it('machine names follow the reference regex', () => {

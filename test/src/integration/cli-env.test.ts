@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { CLI, addFakeMachine, loopbackIP, sandbox, startDaemon, waitGone, type Daemon, type Sandbox } from './cli-support';
+import { CLI, addFakeMachine, runNode, loopbackIP, sandbox, startDaemon, waitGone, type Daemon, type Sandbox } from './cli-support';
 
 describe('machine env / config / url / inspect (real CLI, fake driver)', function () {
   this.timeout(120_000);
@@ -34,6 +34,24 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
     const second = await sb.run(['env', 'dev']);
     assert.equal(second.stdout, first.stdout);
     assert.equal(sb.spawned().length, 1, 'the second env started no driver');
+  });
+
+  it('env with a remembered URL loads neither gRPC, node-forge nor @oclif/core', async () => {
+    await sb.store.update('dev', (h) => {
+      h.Machine = { ...(h.Machine ?? {}), LastURL: `tcp://${ip}:2376` };
+    });
+    const probe = `
+      const dispatch = require(${JSON.stringify(require.resolve('@machine/cli/lib/fast/dispatch'))});
+      dispatch.runFast(['env', 'dev']).then((code) => {
+        const heavy = Object.keys(require.cache).filter((k) => /@grpc|node-forge|@oclif|ssh2/.test(k));
+        process.stderr.write('HEAVY=' + JSON.stringify(heavy) + '\\n');
+        process.exit(code);
+      });`;
+    const r = await runNode(['-e', probe], sb.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^export DOCKER_HOST=/m);
+    assert.match(r.stderr, /^HEAVY=\[\]$/m);
+    assert.equal(sb.spawned().length, 0);
   });
 
   it('env for every shell, --unset and --no-proxy without gluing', async () => {

@@ -34,6 +34,7 @@ describe('fast path and oclif path agree', function () {
     ['env', '-u'],
     ['env', '--help'],
     ['version'],
+    ['--version'],
     ['active'],
     ['-s', '/nonexistent-store', 'ls', '-q'],
     ['--native-ssh=false', 'ls', '-q'],

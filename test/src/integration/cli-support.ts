@@ -86,8 +86,12 @@ export function addScriptDriver(sb: Sandbox, name: string, js: string): void {
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return runNode([CLI, ...args], env);
+}
+
+export function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
