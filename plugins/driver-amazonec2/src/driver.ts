@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { EC2Client, Instance, IpPermission, SecurityGroup, Tag } from '@aws-sdk/client-ec2';
 import { DriverError, type Driver, type DriverContext, type DriverInfo } from '@machine/driver-sdk';
-import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
+import type { Description, FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
 import { findDefaultAmi } from './ami';
 import { clientFor, ec2, waiterTiming } from './client';
 import { awsErrorCode, isAwsError, translateError } from './errors';
@@ -200,12 +200,12 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   }
 
   async getState(ctx: DriverContext, state: EC2State): Promise<MachineStateName> {
-    const instance = await this.describe(ctx, state);
+    const instance = await this.findInstance(ctx, state);
     return machineState(instance.State?.Name);
   }
 
   async getIP(ctx: DriverContext, state: EC2State): Promise<string> {
-    const instance = await this.describe(ctx, state);
+    const instance = await this.findInstance(ctx, state);
     const ip = this.pickAddress(state, instance);
     // A stopped instance has no public address; that is its state, not a failure.
     if (!ip && instance.State?.Name !== 'running') return '';
@@ -216,9 +216,24 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   }
 
   async getURL(ctx: DriverContext, state: EC2State): Promise<string> {
-    const instance = await this.describe(ctx, state);
+    const instance = await this.findInstance(ctx, state);
     const ip = this.pickAddress(state, instance);
     return instance.State?.Name === 'running' && ip ? `tcp://${ip}:${DOCKER_PORT}` : '';
+  }
+
+  /** State, IP and URL from one DescribeInstances, for `ls`. */
+  async describe(ctx: DriverContext, state: EC2State): Promise<Description> {
+    if (!state.InstanceId) return { state: 'Not Found', ip: '', url: '' };
+    let instance: Instance;
+    try {
+      instance = await this.findInstance(ctx, state);
+    } catch (err) {
+      if (err instanceof DriverError && err.code === 'not-found') return { state: 'Not Found', ip: '', url: '', stateError: err.message };
+      return { state: 'Error', ip: '', url: '', stateError: err instanceof Error ? err.message : String(err) };
+    }
+    const st = machineState(instance.State?.Name);
+    const ip = this.pickAddress(state, instance) ?? '';
+    return { state: st, ip, url: st === 'Running' && ip ? `tcp://${ip}:${DOCKER_PORT}` : '' };
   }
 
   async getSSHInfo(ctx: DriverContext, state: EC2State): Promise<SSHInfo> {
@@ -473,7 +488,21 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   private async waitRunning(ctx: DriverContext, client: EC2Client, s: EC2State, call: Caller): Promise<void> {
     const m = ec2();
     const input = { InstanceIds: [this.id(s)] };
-    await call('wait for the instance to run', () => m.waitUntilInstanceRunning({ client, abortSignal: ctx.signal, ...waiterTiming(900) }, input));
+    await call('wait for the instance to run', async () => {
+      const result = await m.waitUntilInstanceRunning({ client, abortSignal: ctx.signal, ...waiterTiming(900) }, input).catch((err: unknown) => err);
+      if (!(result instanceof Error) || result.name === 'AbortError' || result.name === 'TimeoutError' || awsErrorCode(result)) {
+        if (result instanceof Error) throw result;
+        return;
+      }
+      // The waiter gave up because the instance stopped or terminated: say why.
+      const out = await client.send(new m.DescribeInstancesCommand(input), this.opts(ctx));
+      const instance = out.Reservations?.[0]?.Instances?.[0];
+      throw new DriverError(
+        'failed-precondition',
+        `instance ${s.InstanceId} went to ${instance?.State?.Name ?? 'an unexpected state'} instead of running${instance?.StateReason?.Message ? `: ${instance.StateReason.Message}` : ''}`,
+        { detail: result.message },
+      );
+    });
     const { minDelay } = waiterTiming(1);
     for (let attempt = 0; ; attempt++) {
       const out = await call('describe the instance', () => client.send(new m.DescribeInstancesCommand(input), this.opts(ctx)));
@@ -626,17 +655,17 @@ export class AmazonEC2Driver implements Driver<EC2State> {
    */
   private readonly recent = new Map<string, { at: number; instance: Promise<Instance> }>();
 
-  private describe(ctx: DriverContext, s: EC2State): Promise<Instance> {
+  private findInstance(ctx: DriverContext, s: EC2State): Promise<Instance> {
     const key = `${s.Endpoint ?? ''}|${s.Region}|${this.id(s)}`;
     const hit = this.recent.get(key);
     if (hit && Date.now() - hit.at < 2000) return hit.instance;
-    const instance = this.describeNow(ctx, s);
+    const instance = this.findInstanceNow(ctx, s);
     this.recent.set(key, { at: Date.now(), instance });
     instance.catch(() => this.recent.delete(key));
     return instance;
   }
 
-  private async describeNow(ctx: DriverContext, s: EC2State): Promise<Instance> {
+  private async findInstanceNow(ctx: DriverContext, s: EC2State): Promise<Instance> {
     return this.withClient(s, async (client, call) => {
       const out = await call('describe the instance', async () => {
         try {

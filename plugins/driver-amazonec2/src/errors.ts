@@ -14,7 +14,8 @@ interface AwsErrorShape {
 export function awsErrorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as AwsErrorShape;
-  return e.Code ?? (e.$metadata ? e.name : undefined) ?? e.code;
+  // Service errors carry an HTTP status; network errors (ECONNREFUSED) only a node error code.
+  return e.Code ?? (e.$fault && e.$metadata?.httpStatusCode ? e.name : undefined);
 }
 
 export function isAwsError(err: unknown, ...codes: string[]): boolean {

@@ -121,6 +121,12 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
 
   describe('one machine through its whole life (credentials from the environment)', () => {
     const name = 'ec2-life';
+    // A container holding the machine's first address, from stop until the end:
+    // a reboot must find its address still taken, as EC2 keeps it across reboots.
+    let squatter = '';
+    after(async () => {
+      if (squatter) await run('docker', ['rm', '-f', squatter], process.env);
+    });
 
     it('creates the machine on an instance of the endpoint', async () => {
       const r = await create(name, ['--amazonec2-open-port', '8080']);
@@ -139,15 +145,28 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
       assert.equal(await docker(name, ['run', '--rm', IMAGE, '/bin/sh', '-c', 'echo hello from ec2']), 'hello from ec2');
     });
 
-    it('stops and starts; the certificates follow the (possibly new) address', async () => {
+    it('stops and starts at a new address; the certificates follow it', async () => {
+      const oldIp = instanceOf(name)!.publicIp!;
+      const backing = hosts.hosts.find((h) => h.ip === oldIp)!;
+      assert.ok(backing, `a test host has the instance's address ${oldIp}`);
       await ok(['stop', name]);
       assert.equal((await states()).get(name)?.[3], 'Stopped');
       assert.equal(instanceOf(name)?.state, 'stopped');
-      await ok(['start', name]);
-      const instance = instanceOf(name)!;
-      assert.equal(instance.state, 'running');
-      assert.equal((await states()).get(name)?.[4], `tcp://${instance.publicIp}:2376`);
-      assert.equal(await docker(name, ['run', '--rm', IMAGE, '/bin/echo', 'after start']), 'after start');
+      // As on EC2, the stopped instance's public address goes to someone else.
+      const image = (await run('docker', ['inspect', '-f', '{{.Config.Image}}', backing.containerId], process.env)).stdout.trim();
+      const squat = await run('docker', ['run', '-d', '--rm', '--network', backing.network, '--entrypoint', '/bin/sleep', image, '600'], process.env);
+      assert.equal(squat.code, 0, explain(squat));
+      squatter = squat.stdout.trim();
+      {
+        const squatterIp = (await run('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', squatter], process.env)).stdout.trim();
+        assert.equal(squatterIp, oldIp, 'the freed address was taken');
+        await ok(['start', name]);
+        const instance = instanceOf(name)!;
+        assert.equal(instance.state, 'running');
+        assert.notEqual(instance.publicIp, oldIp);
+        assert.equal((await states()).get(name)?.[4], `tcp://${instance.publicIp}:2376`);
+        assert.equal(await docker(name, ['run', '--rm', IMAGE, '/bin/echo', 'after start']), 'after start');
+      }
     });
 
     it('restarts, and the engine answers afterwards', async () => {

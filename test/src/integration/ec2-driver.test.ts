@@ -354,6 +354,25 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     assert.ok(![...fake.securityGroups.values()].some((g) => g.groupName === 'docker-machine'), 'the created group is deleted');
   });
 
+  it('says why when the instance terminates instead of running, and rolls back', async () => {
+    await fake.close();
+    fake = await startFakeEc2({
+      timings: { pendingMs: 100, shuttingDownMs: 50 },
+      hosts: {
+        launch: async () => {
+          throw new Error('no host for you');
+        },
+      },
+    });
+    const ref = machine('doomed');
+    const configured = await driver.configure(ref, endpointFlags(fake));
+    const e = await expectError(driver.create({ machine: ref, state: configured.state, stateVersion: configured.stateVersion }));
+    assert.equal(e.code, 'failed-precondition');
+    assert.match(e.summary, /went to terminated instead of running: Server\.InternalError/);
+    assert.equal(fake.keyPairs.size, 0);
+    assert.deepEqual([...fake.securityGroups.values()].map((g) => g.groupName), ['default']);
+  });
+
   it('rolls back when cancelled while waiting for the instance to run', async () => {
     fake.timings.pendingMs = 60000;
     const ref = machine('cancelled');
