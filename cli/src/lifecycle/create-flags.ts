@@ -16,7 +16,7 @@ export function scanDriverFlag(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') break;
-    if (a === '-d' || a === '--driver' || a === '-driver') return argv[i + 1];
+    if (a === '-d' || a === '--driver' || a === '-driver') return argv[i + 1] ?? '';
     const m = /^(?:-d|--driver|-driver)=(.*)$/.exec(a);
     if (m) return m[1];
     if (/^-d[^=-]/.test(a)) return a.slice(2);

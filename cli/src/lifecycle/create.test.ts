@@ -1,0 +1,142 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as sinon from 'sinon';
+import type { DriverClient, OperationOutcome } from '@machine/driver-sdk';
+import { Store } from '../store/store';
+import { createMachine, type CreateRequest } from './create';
+
+/** A DriverClient whose calls are sinon stubs. */
+type FakeDriver = { [K in keyof DriverClient]: DriverClient[K] extends (...args: never[]) => unknown ? sinon.SinonStub : DriverClient[K] };
+
+function fakeDriver(name: string, overrides: Partial<Record<keyof DriverClient, sinon.SinonStub>> = {}): FakeDriver {
+  const ok: OperationOutcome = { warnings: [] };
+  const base = {
+    name,
+    path: `/fake/${name}`,
+    pid: 1,
+    metadata: { name, version: '0', description: '', protocolVersions: [1], capabilities: [], stateVersion: 1, sdk: 'test' },
+    schema: sinon.stub().resolves([]),
+    configure: sinon.stub().resolves({ state: { IPAddress: '192.0.2.10' }, stateVersion: 1, warnings: [] }),
+    preCreateCheck: sinon.stub().resolves(ok),
+    create: sinon.stub().resolves({ state: { IPAddress: '192.0.2.10', Created: true }, stateVersion: 1, warnings: [] }),
+    start: sinon.stub().resolves(ok),
+    restart: sinon.stub().resolves(ok),
+    stop: sinon.stub().resolves(ok),
+    kill: sinon.stub().resolves(ok),
+    remove: sinon.stub().resolves(ok),
+    getState: sinon.stub().resolves('Running'),
+    getIP: sinon.stub().resolves('192.0.2.10'),
+    getURL: sinon.stub().resolves('tcp://192.0.2.10:2376'),
+    getSSHInfo: sinon.stub().rejects(new Error('no SSH here')),
+    describe: sinon.stub().resolves({ state: 'Running', ip: '192.0.2.10', url: 'tcp://192.0.2.10:2376' }),
+    upgradeState: sinon.stub().resolves({ state: {}, stateVersion: 1, warnings: [] }),
+    stderrTail: () => [],
+    close: sinon.stub().resolves(),
+    ...overrides,
+  };
+  return base as unknown as FakeDriver;
+}
+
+describe('createMachine', () => {
+  let root: string;
+  let store: Store;
+  let lines: string[];
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'create-test-'));
+    store = new Store(root);
+    lines = [];
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const request = (driver: FakeDriver, extra: Partial<CreateRequest> = {}): CreateRequest => ({
+    store,
+    driver: driver as unknown as DriverClient,
+    name: 'm1',
+    driverFlags: {},
+    engine: { Labels: ['team=a'] },
+    swarm: {},
+    tlsSans: ['m1.example'],
+    tls: {},
+    keepOnFailure: false,
+    progress: { step: (s) => lines.push(s), line: (s) => lines.push(s) },
+    ...extra,
+  });
+
+  it('records an unprovisioned (none-like) machine with the driver state and options', async () => {
+    const driver = fakeDriver('none');
+    const result = await createMachine(request(driver));
+    assert.equal(result.host.DriverName, 'none');
+    const saved = store.load('m1');
+    assert.deepEqual(saved.Driver, { IPAddress: '192.0.2.10', Created: true });
+    assert.deepEqual(saved.HostOptions.EngineOptions.Labels, ['team=a']);
+    assert.deepEqual(saved.HostOptions.AuthOptions.ServerCertSANs, ['m1.example']);
+    assert.equal(saved.Machine?.LastURL, 'tcp://192.0.2.10:2376');
+    assert.ok(fs.existsSync(path.join(root, 'certs', 'ca.pem')), 'the CA was bootstrapped');
+    assert.ok(lines.includes('Running pre-create checks...'));
+    assert.ok(lines.includes('Creating machine...'));
+    assert.ok(driver.getSSHInfo.notCalled, 'nothing is provisioned');
+  });
+
+  it('fails a pre-create check with exit code 3 and leaves nothing behind', async () => {
+    const driver = fakeDriver('generic', { preCreateCheck: sinon.stub().rejects(new Error('quota exceeded')) });
+    await assert.rejects(createMachine(request(driver)), (e: Error & { exitCode?: number }) => e.exitCode === 3 && /Error with pre-create check: "quota exceeded"/.test(e.message));
+    assert.ok(driver.create.notCalled);
+    assert.ok(driver.remove.notCalled, 'nothing was made, so nothing is removed');
+    assert.ok(!store.exists('m1'));
+  });
+
+  it('rolls back the driver and the store when a later step fails', async () => {
+    const driver = fakeDriver('generic');
+    await assert.rejects(createMachine(request(driver)), /no SSH here/);
+    assert.ok(driver.create.calledOnce);
+    assert.ok(driver.remove.calledOnce, 'the driver removes what it made');
+    const call = driver.remove.firstCall.args[0] as { state: Record<string, unknown> };
+    assert.equal(call.state.Created, true, 'removal gets the state create returned');
+    assert.ok(!store.exists('m1'));
+    assert.ok(lines.some((l) => /Rolled back: "m1" was removed/.test(l)));
+  });
+
+  it('keeps everything with --keep-on-failure', async () => {
+    const driver = fakeDriver('generic', { create: sinon.stub().rejects(new Error('boom')) });
+    await assert.rejects(createMachine(request(driver, { keepOnFailure: true })), /boom/);
+    assert.ok(driver.remove.notCalled);
+    assert.ok(store.exists('m1'));
+    assert.equal(store.load('m1').DriverName, 'generic', 'the record written before the driver ran is kept');
+  });
+
+  it('keeps the record when the driver cannot remove what it made, so rm -f can retry', async () => {
+    const driver = fakeDriver('generic', {
+      create: sinon.stub().rejects(new Error('half made')),
+      remove: sinon.stub().rejects(new Error('API down')),
+    });
+    await assert.rejects(createMachine(request(driver)), /half made/);
+    assert.ok(store.exists('m1'));
+    assert.ok(lines.some((l) => /Rollback incomplete: .*API down/.test(l)));
+  });
+
+  it('rolls back when interrupted while the driver creates', async () => {
+    const abort = new AbortController();
+    const driver = fakeDriver('generic', {
+      create: sinon.stub().callsFake((_call: unknown, opts: { signal: AbortSignal }) => {
+        abort.abort();
+        return Promise.reject(Object.assign(new Error('cancelled'), { aborted: opts.signal.aborted }));
+      }),
+    });
+    await assert.rejects(createMachine(request(driver, { signal: abort.signal })), /cancelled/);
+    assert.ok(driver.remove.calledOnce);
+    const opts = driver.remove.firstCall.args[1] as { signal?: AbortSignal };
+    assert.equal(opts.signal, undefined, 'removal is not tied to the aborted signal');
+    assert.ok(!store.exists('m1'));
+  });
+
+  it('refuses a name that exists and leaves the existing machine alone', async () => {
+    await createMachine(request(fakeDriver('none')));
+    const driver = fakeDriver('none');
+    await assert.rejects(createMachine(request(driver)), /already exists/);
+    assert.ok(driver.remove.notCalled);
+    assert.ok(store.exists('m1'));
+  });
+});
