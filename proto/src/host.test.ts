@@ -6,6 +6,7 @@ import { closeAllDrivers, launchDriver, liveDriverCount } from './host';
 import { isDriverCallError, type DriverCallError } from './errors';
 import type { DriverClient, MachineCall } from './client';
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from './constants';
+import { closeAllDrivers as closeAllFromIndex } from './index';
 
 const MINI = path.join(__dirname, 'testing', 'mini-driver.js');
 const machine = { name: 'm', storePath: '/tmp/store', machineDir: '/tmp/store/machines/m' };
@@ -196,6 +197,16 @@ describe('launchDriver and serveDriver', function () {
       assert.equal(alive(pid), false, `driver ${pid} outlived its host`);
     });
   }
+
+  it('closeAllDrivers from the gRPC-free entry point stops every driver', async () => {
+    const a = await launchMini();
+    const b = await launchMini();
+    await closeAllFromIndex();
+    assert.equal(liveDriverCount(), 0);
+    assert.equal(alive(a.pid), false);
+    assert.equal(alive(b.pid), false);
+    d = await launchMini();
+  });
 
   it('refuses to run without the magic cookie, with an explanation', () => {
     const env = { ...process.env };

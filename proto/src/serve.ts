@@ -108,6 +108,9 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
     if (pending.length > 0) {
       await Promise.race([Promise.allSettled(pending.map((f) => f.done)), delay(graceMs)]);
     }
+    // Let replies in flight (the Shutdown answer itself) reach the host, but
+    // do not wait for streams that never end, such as health Watch.
+    await Promise.race([new Promise<void>((resolve) => server.tryShutdown(() => resolve())), delay(250)]);
     server.forceShutdown();
     if (files.socketDir) fs.rmSync(files.socketDir, { recursive: true, force: true });
     process.exit(code);
