@@ -3,7 +3,9 @@ import { naturalSort } from './natural-sort';
 import { tabwrite, LS_TABWRITER } from './tabwriter';
 import { Template } from './template';
 import { goQuote } from './quote';
-import { DEFAULT_LS_FORMAT, parseFilters, renderItems } from '../fast/commands/ls';
+import { DEFAULT_LS_FORMAT, parseFilters, renderItems, staticFilter } from '../fast/commands/ls';
+import { newHostConfig } from '../store/host';
+import type { HostEntry } from '../store/types';
 import type { ListItem } from '../fast/list';
 
 describe('format', () => {
@@ -50,6 +52,28 @@ describe('format', () => {
     const f = parseFilters(['DRIVER=fake', 'state=Running', 'name=^a']);
     assert.deepEqual(f.driver, ['fake']);
     assert.ok(f.name[0].test('abc'));
+  });
+
+  it('ls filters: same key ORs, different keys AND; label and swarm master', () => {
+    const mk = (name: string, driver: string, labels: string[], swarm?: { master?: boolean; discovery?: string }): HostEntry => {
+      const host = newHostConfig({ storeRoot: '/s', name, driverName: driver });
+      host.HostOptions.EngineOptions.Labels = labels;
+      if (swarm) Object.assign(host.HostOptions.SwarmOptions, { IsSwarm: true, Master: swarm.master === true, Discovery: swarm.discovery ?? '' });
+      return { name, host };
+    };
+    const entries: HostEntry[] = [
+      mk('m1', 'fake', ['env=prod'], { master: true, discovery: 'token://x' }),
+      mk('w1', 'fake', ['env=dev'], { discovery: 'token://x' }),
+      mk('g1', 'generic', ['env=prod']),
+      { name: 'broken', error: new Error('bad') },
+    ];
+    const names = (f: string[]): string[] => staticFilter(entries, parseFilters(f)).map((e) => e.name);
+    assert.deepEqual(names([]), ['m1', 'w1', 'g1', 'broken']);
+    assert.deepEqual(names(['driver=FAKE']), ['m1', 'w1']);
+    assert.deepEqual(names(['driver=fake', 'driver=generic']), ['m1', 'w1', 'g1']);
+    assert.deepEqual(names(['driver=fake', 'label=env=prod']), ['m1']);
+    assert.deepEqual(names(['swarm=m1']), ['m1', 'w1']);
+    assert.deepEqual(names(['name=^(g|b)']), ['g1', 'broken']);
   });
 
   it('goQuote is Go %q', () => {
