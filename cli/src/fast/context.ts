@@ -53,6 +53,8 @@ export interface ContextOptions {
   err?: (s: string) => void;
   /** See RegistryOptions.closeGraceMs. */
   driverCloseGraceMs?: number;
+  /** A ready registry (tests); by default one is made on first use. */
+  registry?: DriverRegistry;
 }
 
 export class CommandContext {
@@ -73,6 +75,7 @@ export class CommandContext {
     this.out = o.out ?? ((s) => process.stdout.write(s + '\n'));
     this.err = o.err ?? ((s) => process.stderr.write(s + '\n'));
     this.closeGraceMs = o.driverCloseGraceMs;
+    this.reg = o.registry;
   }
 
   get registry(): DriverRegistry {

@@ -58,6 +58,10 @@ function semaphore(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   };
 }
 
+function isUnimplemented(e: unknown): boolean {
+  return e instanceof Error && e.name === 'DriverCallError' && (e as { code?: unknown }).code === 'unimplemented';
+}
+
 function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
 }
@@ -101,7 +105,30 @@ async function describeWithTimeout(ctx: CommandContext, host: HostConfig, timeou
   try {
     const call = (async () => {
       const d = await ctx.registry.get(host.DriverName);
-      return d.describe(machineCall(ctx.store, host), { signal: ac.signal, timeoutMs });
+      const mc = machineCall(ctx.store, host);
+      const opts = { signal: ac.signal, timeoutMs };
+      try {
+        return await d.describe(mc, opts);
+      } catch (e) {
+        if (!isUnimplemented(e)) throw e;
+      }
+      // A driver without Describe (another language, older SDK): the
+      // reference's sequence, URL first; a URL means it runs.
+      const field = async <T>(f: () => Promise<T>): Promise<{ v?: T; err?: string }> => {
+        try {
+          return { v: await f() };
+        } catch (e) {
+          return { err: errorMessage(e) };
+        }
+      };
+      const url = await field(() => d.getURL(mc, opts));
+      const state = url.v ? { v: 'Running' as const } : await field(() => d.getState(mc, opts));
+      const ip = await field(() => d.getIP(mc, opts));
+      const out: Description = { state: state.v ?? 'Error', url: url.v ?? '', ip: ip.v ?? '' };
+      if (state.err) out.stateError = state.err;
+      if (url.err) out.urlError = url.err;
+      if (ip.err) out.ipError = ip.err;
+      return out;
     })();
     // A rejection after the timeout won must not become an unhandled rejection.
     call.catch(() => undefined);
