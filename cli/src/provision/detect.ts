@@ -37,6 +37,8 @@ export function detectionScript(): string {
   return `
 echo '${MARK}os-release'
 cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+# Files may lack a final newline; markers must start a line.
+echo
 echo '${MARK}facts'
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then echo init=systemd; else echo init=sysvinit; fi
 PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin:/usr/local/bin"
@@ -50,6 +52,7 @@ staging=$(mktemp -d /tmp/machine.XXXXXX) && chmod 700 "$staging" && [ -n "$SUDO_
 echo "staging=$staging"
 echo '${MARK}daemon.json'
 cat /etc/docker/daemon.json 2>/dev/null
+echo
 echo '${MARK}end'
 `;
 }
