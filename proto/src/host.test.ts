@@ -233,9 +233,19 @@ describe('launchDriver and serveDriver', function () {
   it('explains a missing executable and a handshake timeout', async () => {
     const missing = await rejects(launchDriver({ name: 'nope', path: '/nonexistent/machine-driver-nope' }));
     assert.equal(missing.code, 'not-found');
-    const slow = await rejects(launchDriver({ name: 'sleepy', path: process.execPath, args: ['-e', 'setTimeout(() => {}, 10000)'], startTimeoutMs: 300 }));
+    const before = liveDriverCount();
+    const slow = await rejects(
+      launchDriver({
+        name: 'sleepy',
+        path: process.execPath,
+        args: ['-e', 'setTimeout(() => {}, 10000)'],
+        env: { ...process.env, MACHINE_PLUGIN_START_TIMEOUT: '0.3' },
+      }),
+    );
     assert.equal(slow.code, 'deadline-exceeded');
-    assert.match(slow.message, /MACHINE_PLUGIN_START_TIMEOUT/);
+    assert.match(slow.message, /did not complete the handshake within 0\.3 s/);
+    assert.match(slow.message, /raise MACHINE_PLUGIN_START_TIMEOUT/);
+    assert.equal(liveDriverCount(), before, 'the slow process must be stopped');
   });
 
   it('rejects a bad handshake line with a clear message', async () => {

@@ -311,7 +311,7 @@ class HostedDriver implements DriverClient {
           finish(
             this.launchError(
               'deadline-exceeded',
-              `the driver at ${this.path} did not complete the handshake within ${Math.round(timeoutMs / 1000)} s`,
+              `the driver at ${this.path} did not complete the handshake within ${seconds(timeoutMs)}`,
               `If it is just slow to start, raise ${ENV_START_TIMEOUT} (seconds).`,
             ),
           ),
@@ -413,7 +413,7 @@ class HostedDriver implements DriverClient {
     if (code === 'deadline-exceeded' && !primary) {
       return new DriverCallError({
         code,
-        summary: `${method} did not finish within ${Math.round((timeoutMs ?? 0) / 1000)} s`,
+        summary: `${method} did not finish within ${seconds(timeoutMs ?? 0)}`,
         driver: this.name,
         call: method,
         diagnostics,
@@ -651,6 +651,10 @@ function toOutcome(res: OperationResult__Output): OperationOutcome {
     out.stateVersion = res.stateVersion;
   }
   return out;
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${Number((ms / 1000).toFixed(1))} s` : `${Math.round(ms / 1000)} s`;
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
