@@ -6,7 +6,8 @@
  * API:
  *   const reg = new DriverRegistry({ debug })
  *   const client = await reg.get('generic')   // DriverClient from @machine/driver-sdk; MachineError if unknown
- *   await reg.closeAll()                       // idempotent; also runs on SIGINT/SIGTERM and (forcefully) at exit
+ *   await reg.closeAll()                       // idempotent; also runs on SIGINT/SIGTERM (unless the command
+ *                                              // has its own handler for that signal) and, forcefully, at exit
  *   reg.launchedCount                          // for tests and benchmarks
  * Loading gRPC happens inside get(), never at import.
  */
@@ -64,6 +65,13 @@ function installProcessHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   const onSignal = (sig: NodeJS.Signals): void => {
+    // A command with its own handler (create cancelling its call and rolling
+    // back) owns the interrupt and closes the registry itself; the exit hook
+    // below still catches anything it leaves.
+    if (process.listenerCount(sig) > 0) {
+      process.once(sig, onSignal);
+      return;
+    }
     const code = sig === 'SIGINT' ? 130 : 143;
     Promise.allSettled([...interruptHandlers].map((h) => h(sig)))
       .then(() => Promise.allSettled([...live].map((r) => r.closeAll())))
