@@ -17,6 +17,13 @@ export type DockerState = {
   memoryMB: number;
   network: string;
   publish: boolean;
+  /**
+   * With publish: the ports on 127.0.0.1, chosen at create and kept across
+   * restarts. The engine listens on the same port inside the container,
+   * because the core configures the daemon for the port of the machine's URL.
+   */
+  sshHostPort: number;
+  engineHostPort: number;
   containerName: string;
   /** "" until the container exists. */
   containerId: string;
@@ -151,6 +158,8 @@ export function configure(machine: { name: string; machineDir: string }, flags: 
     memoryMB,
     network,
     publish: bool(flags, 'docker-publish'),
+    sshHostPort: 0,
+    engineHostPort: 0,
     containerName: machine.name,
     containerId: '',
     volumeName: '',

@@ -6,7 +6,11 @@ import { containerIP, containerSpec, machineState, publishedPort } from './conta
 type Inspect = Dockerode.ContainerInspectInfo;
 
 describe('docker driver container', () => {
-  const state = configure({ name: 'dev', machineDir: '/s/machines/dev' }, { 'docker-memory': 1024, 'docker-cpus': '1.5', 'docker-publish': true }, 'img:1');
+  const state = {
+    ...configure({ name: 'dev', machineDir: '/s/machines/dev' }, { 'docker-memory': 1024, 'docker-cpus': '1.5', 'docker-publish': true }, 'img:1'),
+    sshHostPort: 40022,
+    engineHostPort: 40376,
+  };
 
   it('runs systemd unprivileged with the Docker data on the volume', () => {
     const spec = containerSpec({ name: 'dev', storePath: '/s', state, volumeName: 'dev-docker-abc', stopSignal: 'SIGRTMIN+3' });
@@ -21,8 +25,12 @@ describe('docker driver container', () => {
     assert.equal(hc.NanoCpus, 1.5e9);
     assert.equal(spec.Labels?.['io.machine.name'], 'dev');
     assert.equal(spec.Labels?.['io.machine.store'], '/s');
-    assert.deepEqual(hc.PortBindings['22/tcp'], [{ HostIp: '127.0.0.1', HostPort: '' }]);
-    assert.deepEqual(hc.PortBindings['2376/tcp'], [{ HostIp: '127.0.0.1', HostPort: '' }]);
+    // The engine's port is the same inside and out: the daemon is configured for the URL's port.
+    assert.deepEqual(hc.PortBindings, {
+      '22/tcp': [{ HostIp: '127.0.0.1', HostPort: '40022' }],
+      '40376/tcp': [{ HostIp: '127.0.0.1', HostPort: '40376' }],
+    });
+    assert.deepEqual(Object.keys(spec.ExposedPorts ?? {}).sort(), ['22/tcp', '40376/tcp']);
   });
 
   it('maps container status to machine state', () => {

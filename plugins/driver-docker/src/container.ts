@@ -57,10 +57,11 @@ export function containerSpec(input: ContainerSpecInput): Dockerode.ContainerCre
     HostConfig: hostConfig,
   };
   if (state.publish) {
-    spec.ExposedPorts = { [`${SSH_PORT}/tcp`]: {}, [`${ENGINE_PORT}/tcp`]: {} };
+    const engine = `${state.engineHostPort}/tcp`;
+    spec.ExposedPorts = { [`${SSH_PORT}/tcp`]: {}, [engine]: {} };
     hostConfig.PortBindings = {
-      [`${SSH_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }],
-      [`${ENGINE_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }],
+      [`${SSH_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(state.sshHostPort) }],
+      [engine]: [{ HostIp: '127.0.0.1', HostPort: String(state.engineHostPort) }],
     };
   }
   return spec;

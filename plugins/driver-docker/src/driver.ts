@@ -90,6 +90,7 @@ export class DockerDriver implements Driver<DockerState> {
       undo.push({ what: `volume ${volumeName}`, run: () => removeVolume(docker, volumeName) });
       step('volume');
 
+      if (state.publish) state = { ...state, ...(await freeLoopbackPorts()) };
       ctx.progress(`Creating container ${state.containerName} from ${state.image}...`);
       const spec = containerSpec({ name, storePath, state, volumeName, stopSignal });
       let container: Dockerode.Container;
@@ -238,7 +239,7 @@ export class DockerDriver implements Driver<DockerState> {
     const info = await this.inspect(state, ctx);
     if (!info.State?.Running) return '';
     if (state.publish) {
-      const port = publishedPort(info, ENGINE_PORT);
+      const port = publishedPort(info, state.engineHostPort);
       return port ? `tcp://127.0.0.1:${port}` : '';
     }
     const ip = containerIP(info, state.network);
@@ -480,6 +481,24 @@ function missingImage(state: DockerState): DriverError {
     `the machine image ${state.image} is not on the Docker engine at ${state.dockerHost}; build it with: machine image build --tag ${state.image}`,
     { flag: 'docker-image', detail: 'Or pass --docker-image with an image that is on the engine.' },
   );
+}
+
+/** Two ports free on this host's loopback, for a machine's published SSH and engine ports. */
+async function freeLoopbackPorts(): Promise<{ sshHostPort: number; engineHostPort: number }> {
+  const net = await import('node:net');
+  const servers = [net.createServer(), net.createServer()];
+  // Both held open at once, so they differ.
+  const ports = await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<number>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+        }),
+    ),
+  );
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return { sshHostPort: ports[0], engineHostPort: ports[1] };
 }
 
 function networkLockKey(state: DockerState): string {

@@ -219,6 +219,36 @@ describe('docker driver (e2e)', function () {
     });
   });
 
+  describe('--docker-publish', () => {
+    it('reaches SSH and the engine through ports published on 127.0.0.1', async () => {
+      const name = 'pub';
+      await m.ok(['create', '--driver', 'docker', '--docker-network', NETWORK, '--docker-publish', name]);
+      try {
+        const info = await docker.getContainer(name).inspect();
+        const ports = info.NetworkSettings.Ports as Record<string, Array<{ HostIp: string; HostPort: string }>>;
+        assert.equal(ports['22/tcp'][0].HostIp, '127.0.0.1');
+        const engine = Object.keys(ports).filter((p) => p !== '22/tcp');
+        assert.equal(engine.length, 1, `one engine port: ${JSON.stringify(ports)}`);
+        const enginePort = ports[engine[0]][0];
+        assert.equal(enginePort.HostIp, '127.0.0.1');
+        // The daemon listens on the URL's port, so it is the same inside and out.
+        assert.equal(engine[0], `${enginePort.HostPort}/tcp`);
+        const url = (await m.ok(['url', name])).stdout.trim();
+        assert.equal(url, `tcp://127.0.0.1:${enginePort.HostPort}`);
+        assert.equal((await m.ok(['ssh', name, 'hostname'])).stdout.trim(), name);
+        await m.dockerOk(name, ['import', tarball, IMAGE]);
+        assert.equal(await m.dockerOk(name, ['run', '--rm', IMAGE, '/bin/echo', 'published']), 'published');
+        // The ports were chosen at create: a restart keeps the URL.
+        await m.ok(['restart', name]);
+        assert.equal((await m.ok(['url', name])).stdout.trim(), url);
+        assert.equal(await m.dockerOk(name, ['run', '--rm', IMAGE, '/bin/echo', 'still published']), 'still published');
+      } finally {
+        await m.ok(['rm', '-y', name]);
+      }
+      assert.deepEqual(await labelled(docker, store, name), { containers: [], volumes: [] });
+    });
+  });
+
   describe('several machines', () => {
     const names = ['p1', 'p2', 'p3'];
 
