@@ -347,16 +347,15 @@ class HostedDriver implements DriverClient {
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
       'grpc.max_send_message_length': 64 * 1024 * 1024,
     };
-    let target: string;
     let creds: grpcTypes.ChannelCredentials;
-    if (hs.network === 'unix') {
-      target = `unix:${hs.address}`;
+    const target = hs.network === 'unix' ? `unix:${hs.address}` : hs.address;
+    if (!hs.certDer) {
       creds = grpc.credentials.createInsecure();
     } else {
+      if (!clientCert) throw this.launchError('failed-precondition', `the driver at ${this.path} answered with a TLS certificate the host did not ask for`);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { derToPem } = require('./mtls') as typeof import('./mtls');
-      target = hs.address;
-      creds = grpc.credentials.createSsl(Buffer.from(derToPem(hs.certDer as Buffer)), Buffer.from(clientCert!.keyPem), Buffer.from(clientCert!.certPem), {
+      creds = grpc.credentials.createSsl(Buffer.from(derToPem(hs.certDer as Buffer)), Buffer.from(clientCert.keyPem), Buffer.from(clientCert.certPem), {
         checkServerIdentity: () => undefined,
       });
       channelOptions['grpc.ssl_target_name_override'] = 'localhost';

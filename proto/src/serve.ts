@@ -440,6 +440,19 @@ function bindAsync(server: grpcTypes.Server, target: string, creds: grpcTypes.Se
 
 async function listen(server: grpcTypes.Server, wire: Wire, log: ReturnType<typeof createLogger>): Promise<Bound> {
   const { grpc } = wire;
+  // go-plugin's AutoMTLS: a host that sends its certificate gets TLS on
+  // whatever transport the driver picks (go-plugin hosts send it for unix
+  // sockets too); ours sends it only with TCP.
+  const clientCert = process.env[ENV_CLIENT_CERT];
+  let creds = grpc.ServerCredentials.createInsecure();
+  let certDer: Buffer | undefined;
+  if (clientCert) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { generateEphemeralCert } = require('./mtls') as typeof import('./mtls');
+    const own = generateEphemeralCert();
+    certDer = own.certDer;
+    creds = grpc.ServerCredentials.createSsl(Buffer.from(clientCert), [{ private_key: Buffer.from(own.keyPem), cert_chain: Buffer.from(own.certPem) }], true);
+  }
   const forceTcp = process.env[ENV_TRANSPORT] === 'tcp' || process.platform === 'win32';
   if (!forceTcp) {
     // A fresh private directory per launch: a stale socket from a killed driver
@@ -453,23 +466,13 @@ async function listen(server: grpcTypes.Server, wire: Wire, log: ReturnType<type
         const sock = path.join(dir, 'd.sock');
         // sun_path is 104–108 bytes; longer paths fail or get truncated.
         if (Buffer.byteLength(sock) > 100) throw new Error(`socket path too long: ${sock}`);
-        await bindAsync(server, `unix:${sock}`, grpc.ServerCredentials.createInsecure());
-        return { network: 'unix', address: sock, socketDir: dir };
+        await bindAsync(server, `unix:${sock}`, creds);
+        return { network: 'unix', address: sock, socketDir: dir, certDer };
       } catch (err) {
         if (dir) fs.rmSync(dir, { recursive: true, force: true });
         log.debug('unix socket unavailable', { base, error: err instanceof Error ? err.message : String(err) });
       }
     }
-  }
-  const clientCert = process.env[ENV_CLIENT_CERT];
-  let creds = grpc.ServerCredentials.createInsecure();
-  let certDer: Buffer | undefined;
-  if (clientCert) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { generateEphemeralCert } = require('./mtls') as typeof import('./mtls');
-    const own = generateEphemeralCert();
-    certDer = own.certDer;
-    creds = grpc.ServerCredentials.createSsl(Buffer.from(clientCert), [{ private_key: Buffer.from(own.keyPem), cert_chain: Buffer.from(own.certPem) }], true);
   }
   const min = Number(process.env[ENV_MIN_PORT] ?? 0);
   const max = Number(process.env[ENV_MAX_PORT] ?? 0);
