@@ -1,7 +1,7 @@
 // The docker driver refusing bad input: each failed create says what is wrong
 // and how to fix it, and leaves no container, volume, network or store entry.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -110,6 +110,31 @@ describe('docker driver: bad input (e2e)', function () {
     assert.notEqual(r.code, 0);
     assert.match(r.output, /the Docker engine refused the machine's container: .*[Mm]emory/);
     assert.match(r.output, /--docker-memory/);
+    await assertNothingLeft(name, network);
+  });
+
+  it('an interrupted create (Ctrl-C while the container starts)', async () => {
+    const name = 'interrupted';
+    const network = `machine-e2e-bad-${RUN}-int`;
+    const env: NodeJS.ProcessEnv = { ...process.env, MACHINE_STORAGE_PATH: store };
+    for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'MACHINE_DRIVER']) delete env[k];
+    const child = spawn(process.execPath, [CLI, 'create', '--driver', 'docker', '--docker-network', network, name], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let sent = false;
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      // The container exists by now: there is something to undo.
+      if (!sent && output.includes(`(${name}) Starting the container`)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const code = await exited;
+    assert.ok(sent, `create never reached the container start:\n${output}`);
+    assert.notEqual(code, 0, output);
     await assertNothingLeft(name, network);
   });
 
