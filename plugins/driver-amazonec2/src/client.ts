@@ -5,7 +5,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { endpointURL, type EC2State } from './flags';
 
-export type EC2Module = typeof import('@aws-sdk/client-ec2');
+export type EC2Module = typeof import('./aws');
 
 let ec2Module: EC2Module | undefined;
 export function ec2(): EC2Module {
@@ -13,7 +13,7 @@ export function ec2(): EC2Module {
   // machine user can act on; it would print on every driver start.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  ec2Module ??= require('@aws-sdk/client-ec2') as EC2Module;
+  ec2Module ??= require('./aws') as EC2Module;
   return ec2Module;
 }
 
@@ -22,8 +22,7 @@ export function credentialsFor(state: EC2State): AwsCredentialIdentity | AwsCred
   if (state.AccessKey && state.SecretKey && !state.Profile) {
     return { accessKeyId: state.AccessKey, secretAccessKey: state.SecretKey, sessionToken: state.SessionToken };
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { fromNodeProviderChain } = require('@aws-sdk/credential-providers') as typeof import('@aws-sdk/credential-providers');
+  const { fromNodeProviderChain } = ec2();
   return fromNodeProviderChain(state.Profile ? { profile: state.Profile } : {});
 }
 

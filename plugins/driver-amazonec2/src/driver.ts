@@ -479,9 +479,17 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     const described = await call('read the spot request', () => client.send(new m.DescribeSpotInstanceRequestsCommand(ids), this.opts(ctx)));
     s.InstanceId = described.SpotInstanceRequests?.[0]?.InstanceId;
     if (!s.InstanceId) throw new DriverError('internal', `spot request ${s.SpotInstanceRequestId} was fulfilled without an instance`);
-    await call('tag the instance', () =>
-      client.send(new m.CreateTagsCommand({ Resources: [s.InstanceId!], Tags: this.instanceTags(ctx, s) }), this.opts(ctx)),
-    );
+    await call('tag the instance', async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await client.send(new m.CreateTagsCommand({ Resources: [s.InstanceId!], Tags: this.instanceTags(ctx, s) }), this.opts(ctx));
+        } catch (err) {
+          // A just-launched instance may not be visible to every API yet.
+          if (!isAwsError(err, 'InvalidInstanceID.NotFound') || attempt >= 20) throw err;
+          await sleep(waiterTiming(1).minDelay * 1000);
+        }
+      }
+    });
   }
 
   /** Waits for `running` and an address, and records the addresses in the state. */

@@ -329,6 +329,22 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     assert.match(e.summary, /ami-00000000000000bad/);
   });
 
+  it('waits out eventual consistency: a new instance unknown for a while', async () => {
+    fake.timings.visibilityMs = 400;
+    const { ref, state } = await create('eventual', { 'amazonec2-request-spot-instance': true });
+    assert.ok(fake.requests.some((r) => r.error === 'InvalidInstanceID.NotFound'), 'the endpoint did answer NotFound at first');
+    assert.equal(await driver.getState(call(ref, state)), 'Running');
+    await driver.remove(call(ref, state));
+    assert.equal(fake.liveInstances().length, 0);
+  });
+
+  it('opens the swarm port when the core asks for a swarm master', async () => {
+    const { ref, state } = await create('swarm', { 'swarm-master': true, 'swarm-host': 'tcp://0.0.0.0:3377' });
+    const group = [...fake.securityGroups.values()].find((g) => g.groupName === 'docker-machine')!;
+    assert.deepEqual(group.ingress.map((r) => r.fromPort).sort(), [22, 2376, 3377]);
+    await driver.remove(call(ref, state));
+  });
+
   it('survives throttling and server errors during create', async () => {
     fake.faults.inject(ec2Fault('RequestLimitExceeded'), { operation: 'RunInstances', times: 2 });
     fake.faults.inject(ec2Fault('RequestLimitExceeded'), { operation: 'DescribeInstances', times: 2 });

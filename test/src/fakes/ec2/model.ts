@@ -23,9 +23,14 @@ export interface Timings {
   spotFulfilMs: number;
   /** Added to every response. */
   latencyMs: number;
+  /**
+   * EC2 is eventually consistent: for this long after launch, asking for the
+   * instance by id answers InvalidInstanceID.NotFound (and filters miss it).
+   */
+  visibilityMs: number;
 }
 
-export const DEFAULT_TIMINGS: Timings = { pendingMs: 300, stoppingMs: 200, shuttingDownMs: 200, spotFulfilMs: 300, latencyMs: 0 };
+export const DEFAULT_TIMINGS: Timings = { pendingMs: 300, stoppingMs: 200, shuttingDownMs: 200, spotFulfilMs: 300, latencyMs: 0, visibilityMs: 0 };
 
 export interface FakeImage {
   imageId: string;

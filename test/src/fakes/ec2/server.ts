@@ -230,10 +230,11 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     return { page, nextToken: next };
   };
 
+  const visible = (i: Instance) => Date.now() - i.launchTime >= timings.visibilityMs;
   const findInstance = (id: string): Instance => {
     if (!INSTANCE_ID.test(id)) throw new Ec2Error('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
     const i = instances.get(id);
-    if (!i) throw new Ec2Error('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    if (!i || !visible(i)) throw new Ec2Error('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
     return i;
   };
   const findGroup = (id: string): SecurityGroup => {
@@ -865,7 +866,7 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
       }
       for (const id of ids) findInstance(id);
       const filters = filtersOf(p);
-      const chosen = filterBy([...instances.values()].filter((i) => ids.length === 0 || ids.includes(i.instanceId)), filters, instanceFields, 'DescribeInstances');
+      const chosen = filterBy([...instances.values()].filter((i) => visible(i) && (ids.length === 0 || ids.includes(i.instanceId))), filters, instanceFields, 'DescribeInstances');
       const byReservation = new Map<string, Instance[]>();
       for (const i of chosen) byReservation.set(i.reservationId, [...(byReservation.get(i.reservationId) ?? []), i]);
       const groups = [...byReservation.entries()];
