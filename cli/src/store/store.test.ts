@@ -79,6 +79,26 @@ describe('Store', () => {
     assert.equal((JSON.parse(fs.readFileSync(s.configPath('old'), 'utf8')) as { ConfigVersion: number }).ConfigVersion, 3);
   });
 
+  it('persists a migration only under the machine lock', async () => {
+    const s = tmpStore();
+    fs.mkdirSync(s.machineDir('v2'), { recursive: true });
+    const v2 = JSON.stringify({ ConfigVersion: 2, Name: 'v2', DriverName: 'none', Driver: { URL: 'tcp://x:2376' }, HostOptions: {} });
+    fs.writeFileSync(s.configPath('v2'), v2);
+    const other = new Store(s.root);
+    const release = await other.lock('v2');
+    assert.equal(s.load('v2').ConfigVersion, 3, 'migrated in memory');
+    assert.equal(fs.readFileSync(s.configPath('v2'), 'utf8'), v2, 'not written while another holder has the lock');
+    release();
+    await s.update('v2', (h) => {
+      h.Driver.URL = 'tcp://y:2376';
+    });
+    assert.equal(fs.readFileSync(`${s.configPath('v2')}.bak`, 'utf8'), v2);
+    const after = JSON.parse(fs.readFileSync(s.configPath('v2'), 'utf8')) as { ConfigVersion: number; Driver: { URL: string; StorePath: string } };
+    assert.equal(after.ConfigVersion, 3);
+    assert.equal(after.Driver.URL, 'tcp://y:2376');
+    assert.equal(after.Driver.StorePath, s.root);
+  });
+
   it('refuses a config version from the future', () => {
     const s = tmpStore();
     fs.mkdirSync(s.machineDir('new'), { recursive: true });

@@ -33,6 +33,8 @@ export class Store {
   readonly root: string;
   readonly certsDir: string;
   readonly machinesDir: string;
+  /** Machines whose lock this Store holds, so load() may persist a migration under it. */
+  private readonly held = new Set<string>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -103,13 +105,24 @@ export class Store {
     }
     const { host, migrated } = migrateHost(raw, this.root, name);
     const out = normalizeHost(host, this.root, name);
-    if (migrated) {
+    if (migrated) this.persistMigration(name, file, bytes, out);
+    return out;
+  }
+
+  // Written under the machine's lock; when another process holds it, the
+  // migrated record is only returned, and the next load tries again.
+  private persistMigration(name: string, file: string, original: string, host: HostConfig): void {
+    const mine = this.held.has(name);
+    const release = mine ? undefined : tryLock(this.lockPath(name));
+    if (!mine && typeof release !== 'function') return;
+    try {
       // Keep the first original only: a second migration must not overwrite it.
       const bak = `${file}.bak`;
-      if (!fs.existsSync(bak)) writeFileAtomicSync(bak, bytes, 0o600);
-      this.save(out);
+      if (!fs.existsSync(bak)) writeFileAtomicSync(bak, original, 0o600);
+      this.save(host);
+    } finally {
+      if (typeof release === 'function') release();
     }
-    return out;
   }
 
   /** Every machine; one that cannot be loaded is an entry with its error, never an exception. */
@@ -151,8 +164,13 @@ export class Store {
     fs.rmSync(this.machineDir(name), { recursive: true, force: true });
   }
 
-  lock(name: string, options?: LockOptions): Promise<Release> {
-    return acquireLock(this.lockPath(name), `Machine "${name}"`, options);
+  async lock(name: string, options?: LockOptions): Promise<Release> {
+    const release = await acquireLock(this.lockPath(name), `Machine "${name}"`, options);
+    this.held.add(name);
+    return () => {
+      this.held.delete(name);
+      release();
+    };
   }
 
   async withLock<T>(name: string, fn: () => Promise<T> | T, options?: LockOptions): Promise<T> {
@@ -181,6 +199,7 @@ export class Store {
   recordSeen(name: string, seen: { url?: string; ip?: string }): void {
     const release = tryLock(this.lockPath(name));
     if (typeof release !== 'function') return;
+    this.held.add(name);
     try {
       const host = this.load(name);
       const extra: MachineExtra = { ...(host.Machine ?? {}) };
@@ -200,6 +219,7 @@ export class Store {
     } catch {
       // A cache refresh must never fail the command that triggered it.
     } finally {
+      this.held.delete(name);
       release();
     }
   }
