@@ -45,6 +45,11 @@ export function splitArgv(argv: string[]): SplitArgv {
   if (i === argv.length - 1 && (argv[i] === '--version' || argv[i] === '-v')) {
     return { id: ['version'], rest: leading, normalized: ['version', ...leading] };
   }
+  // `machine help [COMMAND...]` is `machine [COMMAND...] --help`, as in Docker Machine.
+  if (argv[i] === 'help' || argv[i] === 'h') {
+    const words = argv.slice(i + 1).filter((a) => !a.startsWith('-'));
+    return { id: [], rest: [...words, '--help', ...leading], normalized: [...words, '--help', ...leading] };
+  }
   if (i < argv.length && !argv[i].startsWith('-')) {
     id.push(argv[i++]);
     if (TOPICS.has(id[0]) && i < argv.length && !argv[i].startsWith('-')) id.push(argv[i++]);

@@ -44,6 +44,8 @@ describe('argv and names', () => {
     assert.deepEqual(splitArgv(['--native-ssh=false', 'driver', 'ls']).normalized, ['driver', 'ls', '--no-native-ssh']);
     assert.deepEqual(splitArgv(['env', 'dev', '--native-ssh=true']).normalized, ['env', 'dev', '--native-ssh']);
     assert.deepEqual(splitArgv(['--version']).normalized, ['version']);
+    assert.deepEqual(splitArgv(['help', 'driver', 'ls']).normalized, ['driver', 'ls', '--help']);
+    assert.deepEqual(splitArgv(['help']).normalized, ['--help']);
     assert.deepEqual(splitArgv(['-s', '/x', '-v']).normalized, ['version', '-s', '/x']);
   });
 
