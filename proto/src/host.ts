@@ -624,7 +624,11 @@ class HostedDriver implements DriverClient {
 
   private async waitExit(ms: number): Promise<boolean> {
     if (this.exit) return true;
-    await Promise.race([this.exited, delay(ms)]);
+    // The grace timer is cleared once the driver has exited: left running it
+    // would hold the host process open for the whole grace period.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
     return this.exit !== undefined;
   }
 
