@@ -30,6 +30,12 @@ export interface ConformanceOptions {
    * that cannot create anything in the test environment. Default: {}.
    */
   createFlags?: FlagValues | false;
+  /**
+   * Create flags for a full lifecycle run (configure, pre-create check,
+   * create, state, describe, SSH info, stop, start, restart, kill, remove).
+   * Left out unless given, since it makes a real machine.
+   */
+  lifecycleFlags?: FlagValues;
   /** Upper bound for each wait (handshake, exit, cancellation) in ms; a hang guard, not a speed check. Default 30 s. */
   waitMs?: number;
 }
@@ -247,6 +253,49 @@ export function runConformance(executablePath: string, options: ConformanceOptio
           assert.ok(last === 'Not Found' || last === 'not-found', `after a cancelled Create the machine must not exist, GetState says ${last}`);
           // Still serving after the cancellation.
           assert.ok(Array.isArray(await client.schema({ timeoutMs: waitMs })));
+        });
+      });
+    }
+
+    if (options.lifecycleFlags) {
+      const lifecycleFlags = options.lifecycleFlags;
+      describe('lifecycle', () => {
+        it('creates, reports, stops, starts, restarts, kills and removes a machine', async () => {
+          const client = track(await launch());
+          const machine = machineRef(`conformance-life-${process.pid}`);
+          fs.mkdirSync(machine.machineDir, { recursive: true });
+          const configured = await client.configure(machine, lifecycleFlags);
+          assert.equal(typeof configured.state, 'object');
+          let call: MachineCall = { machine, state: configured.state, stateVersion: configured.stateVersion };
+          const update = (o: { state?: MachineCall['state']; stateVersion?: number }) => {
+            if (o.state) call = { ...call, state: o.state, stateVersion: o.stateVersion ?? call.stateVersion };
+          };
+          await client.preCreateCheck(call);
+          const progress: string[] = [];
+          try {
+            update(await client.create(call, { onProgress: (m) => progress.push(m), timeoutMs: waitMs * 10 }));
+            assert.equal(await client.getState(call), 'Running', 'GetState right after Create');
+            const d = await client.describe(call);
+            assert.equal(d.state, 'Running');
+            assert.ok(d.ip, `Describe of a running machine has no IP: ${JSON.stringify(d)}`);
+            assert.equal(await client.getIP(call), d.ip);
+            assert.equal(await client.getURL(call), d.url);
+            const ssh = await client.getSSHInfo(call);
+            assert.ok(ssh.host && ssh.port > 0 && ssh.user, `GetSSHInfo: ${JSON.stringify(ssh)}`);
+            update(await client.stop(call, { timeoutMs: waitMs * 10 }));
+            assert.equal(await client.getState(call), 'Stopped', 'GetState after Stop');
+            assert.equal(await client.getURL(call), '', 'GetURL of a stopped machine');
+            update(await client.start(call, { timeoutMs: waitMs * 10 }));
+            assert.equal(await client.getState(call), 'Running', 'GetState after Start');
+            update(await client.restart(call, { timeoutMs: waitMs * 10 }));
+            assert.equal(await client.getState(call), 'Running', 'GetState after Restart');
+            update(await client.kill(call));
+            assert.equal(await client.getState(call), 'Stopped', 'GetState after Kill');
+          } finally {
+            await client.remove(call);
+          }
+          const gone = await client.getState(call).catch((err: unknown) => (isDriverCallError(err) ? err.code : String(err)));
+          assert.ok(gone === 'Not Found' || gone === 'not-found', `GetState after Remove: ${gone}`);
         });
       });
     }

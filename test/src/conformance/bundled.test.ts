@@ -18,7 +18,7 @@ const root = path.resolve(__dirname, '..', '..', '..');
 interface PackageJson {
   machine?: {
     drivers?: Record<string, string>;
-    conformance?: Record<string, { createFlags?: FlagValues | false }>;
+    conformance?: Record<string, { createFlags?: FlagValues | false; lifecycleFlags?: FlagValues }>;
   };
 }
 
@@ -39,7 +39,7 @@ for (const dir of packages()) {
     const exe = path.join(dir, rel);
     if (!fs.existsSync(exe)) continue;
     const tuned = pkg.machine?.conformance?.[name];
-    const options: ConformanceOptions = { name, createFlags: tuned?.createFlags ?? false };
+    const options: ConformanceOptions = { name, createFlags: tuned?.createFlags ?? false, lifecycleFlags: tuned?.lifecycleFlags };
     runConformance(exe, options);
   }
 }
@@ -47,4 +47,5 @@ for (const dir of packages()) {
 runConformance(path.join(root, 'test', 'bin', 'machine-driver-fake'), {
   name: 'fake',
   createFlags: { 'fake-create-delay-ms': 20_000 },
+  lifecycleFlags: { 'fake-ip': '10.9.8.7', 'fake-labels': ['a', 'b'] },
 });

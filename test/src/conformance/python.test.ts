@@ -46,7 +46,7 @@ describe('python driver', function () {
   before(generateStubs);
   after(() => fs.rmSync(stubs, { recursive: true, force: true }));
 
-  runConformance(exe, { name: 'pyfake', env, createFlags: { 'pyfake-create-delay-ms': 20_000 } });
+  runConformance(exe, { name: 'pyfake', env, createFlags: { 'pyfake-create-delay-ms': 20_000 }, lifecycleFlags: { 'pyfake-ip': '10.9.8.6' } });
 
   it('serves over loopback TCP with go-plugin AutoMTLS', async () => {
     const d = await launchDriver({ name: 'pyfake', path: exe, env: { ...env, MACHINE_PLUGIN_TRANSPORT: 'tcp' } });
