@@ -176,11 +176,48 @@ export function discoverDrivers(options: DiscoveryOptions = {}): DiscoveryResult
   return { drivers, searched };
 }
 
+/**
+ * The same search order as discoverDrivers, but for one name: a stat per
+ * directory instead of a listing of every PATH directory.
+ */
+function findQuick(name: string, options: DiscoveryOptions): DriverLocation | undefined {
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return undefined;
+  const env = options.env ?? process.env;
+  const cliRoot = options.cliRoot ?? cliPackageRoot();
+  const file = DRIVER_PREFIX + name;
+  for (const dir of (env.MACHINE_DRIVER_PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const p = path.join(dir, file);
+    if (isExecutableFile(p)) return { name, path: p, source: 'MACHINE_DRIVER_PATH' };
+  }
+  for (const root of pluginRoots(cliRoot, env).roots) {
+    const hit = declaredDrivers(root, 'plugin').find((d) => d.name === name);
+    if (hit) return hit;
+  }
+  const bundled = [cliRoot];
+  const pluginsDir = path.resolve(cliRoot, '..', 'plugins');
+  try {
+    for (const d of fs.readdirSync(pluginsDir).filter((x) => x.startsWith('driver-')).sort()) bundled.push(path.join(pluginsDir, d));
+  } catch {
+    // no sibling plugins directory
+  }
+  for (const root of bundled) {
+    const hit = declaredDrivers(root, 'bundled').find((d) => d.name === name);
+    if (hit) return hit;
+  }
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const p = path.join(dir, file);
+    if (isExecutableFile(p)) return { name, path: p, source: 'PATH' };
+  }
+  return undefined;
+}
+
 /** Looks for a single driver; cheaper than discoverDrivers when it is found early. */
 export function findDriver(name: string, options: DiscoveryOptions = {}): DriverLocation {
   if (path.isAbsolute(name) && isExecutableFile(name)) {
     return { name: path.basename(name).replace(DRIVER_PREFIX, ''), path: name, source: 'PATH' };
   }
+  const quick = findQuick(name, options);
+  if (quick) return quick;
   const res = discoverDrivers(options);
   const hit = res.drivers.find((d) => d.name === name && !d.shadowedBy);
   if (hit) return hit;

@@ -54,6 +54,10 @@ describe('driver discovery', () => {
   it('an unknown driver lists what was found and where it looked', () => {
     const { env, cliRoot } = layout();
     assert.equal(findDriver('generic', { env, cliRoot }).source, 'bundled');
+    // The one-name search agrees with the full discovery for every name.
+    for (const d of discoverDrivers({ env, cliRoot }).drivers.filter((x) => !x.shadowedBy)) {
+      assert.equal(findDriver(d.name, { env, cliRoot }).path, d.path, d.name);
+    }
     assert.throws(
       () => findDriver('nosuch', { env, cliRoot }),
       (e: Error) => /Driver "nosuch" not found\. Drivers found: cloudy, docker, generic, none, onpath\./.test(e.message) && /MACHINE_DRIVER_PATH: /.test(e.message) && /PATH: machine-driver-NAME/.test(e.message),
