@@ -87,6 +87,9 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
   }
 
   guardStdout();
+  // A host that died closes the pipe; logging must not crash the driver while
+  // it undoes work on its way out.
+  process.stderr.on('error', () => undefined);
   const log = createLogger({ driver: info.name });
   const wire = loadWire();
   const { grpc } = wire;
