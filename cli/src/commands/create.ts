@@ -102,7 +102,7 @@ export default class Create extends BaseCommand {
     const name = args.name as string;
     const problem = machineNameProblem(name);
     if (problem) {
-      throw new MachineError('invalid-name', `Error creating machine: Invalid hostname specified "${name}": ${problem}. Allowed hostname chars are: 0-9a-zA-Z . - (and the first must be a letter or a digit).`);
+      throw new MachineError('invalid-name', `Error creating machine: Invalid hostname specified. "${name}" is not a valid machine name: ${problem}.`);
     }
     if (ctx.store.exists(name)) throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
 

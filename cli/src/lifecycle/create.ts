@@ -85,8 +85,9 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
   let driverTouched = false;
   let host: HostConfig | undefined;
   try {
-    store.claim(name);
-    claimed = true;
+    if (store.exists(name)) throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+    // Configure and the pre-create check make nothing, so they run before
+    // the store entry exists: a bad flag leaves nothing to clean up.
     const ref = { name, storePath: store.root, machineDir: store.machineDir(name) };
     const configured = await time('configure', () => driver.configure(ref, req.driverFlags, { signal: req.signal }));
     configured.warnings.forEach(warn);
@@ -108,6 +109,8 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
     } catch (err) {
       throw new MachineError('precreate', `Error with pre-create check: "${errorMessage(err)}"`, { cause: err });
     }
+    store.claim(name);
+    claimed = true;
     // Written before the driver runs, so that whatever it makes is findable
     // (and removable with "machine rm -f") even if this process dies.
     store.save(host);
@@ -121,6 +124,12 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
     applyOutcome(host, created);
     store.save(host);
 
+    if (host.HostOptions.SwarmOptions.IsSwarm) {
+      warn({
+        summary: 'the --swarm options were recorded, but no Swarm (classic) agent is started',
+        detail: 'Swarm classic is obsolete; use "docker swarm init" and "docker swarm join" on the machines instead',
+      });
+    }
     let provision: ProvisionResult | undefined;
     if (!UNPROVISIONED.has(driver.name)) {
       progress.step('Waiting for machine to be running, this may take a few minutes...');
@@ -145,8 +154,11 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
     store.save(host);
     return { host, provision, warnings, phases };
   } catch (err) {
-    if (claimed && !req.keepOnFailure) {
-      await rollback(req, driverTouched && host ? machineCall(store, host) : undefined);
+    if (claimed && !driverTouched) {
+      // Only the record was written: nothing to report, nothing to keep.
+      store.remove(name);
+    } else if (claimed && !req.keepOnFailure) {
+      await rollback(req, host ? machineCall(store, host) : undefined);
     } else if (claimed) {
       progress.line(`Kept the machine for debugging (--keep-on-failure). Remove it with "machine rm -f ${name}".`);
     }
