@@ -73,18 +73,13 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     return stateFromFlags(flags, ctx.machine);
   }
 
-  /** Fills what older stores (the reference's included) lack; their field names are already ours. */
+  /** Reads state written by older drivers, the reference's included (see normalizeState). */
   upgradeState(ctx: DriverContext, old: JsonObject, _fromVersion: number): EC2State {
-    const kept = Object.fromEntries(Object.entries(old).filter(([, v]) => v !== null)) as Partial<EC2State>;
-    const s: EC2State = { ...stateFromFlags({}, ctx.machine), ...kept };
-    if (!s.SecurityGroupIds?.length && s.SecurityGroupId) s.SecurityGroupIds = [s.SecurityGroupId];
-    if (!kept.SecurityGroupNames?.length && s.SecurityGroupName) s.SecurityGroupNames = [s.SecurityGroupName];
-    // The reference imported the key pair unless the user named one.
-    s.KeyPairCreated ??= !s.ExistingKey && !!s.KeyName;
-    return s;
+    return normalizeState({ ...stateFromFlags({}, ctx.machine), ...(old as Partial<EC2State>) });
   }
 
-  async preCreateCheck(ctx: DriverContext, state: EC2State): Promise<void> {
+  async preCreateCheck(ctx: DriverContext, stored: EC2State): Promise<void> {
+    const state = normalizeState(stored);
     await this.withClient(state, async (client, call) => {
       await this.resolveNetwork(client, state, call);
       if (state.ExistingKey) {
@@ -107,7 +102,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   }
 
   async create(ctx: DriverContext, initial: EC2State): Promise<EC2State> {
-    const s: EC2State = { ...initial, CreatedSecurityGroupIds: [], SecurityGroupIds: [], KeyPairCreated: false };
+    const s: EC2State = { ...normalizeState(initial), CreatedSecurityGroupIds: [], SecurityGroupIds: [], KeyPairCreated: false };
     const client = clientFor(s);
     const call = this.caller(s);
     this.recent.clear();
@@ -160,7 +155,8 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     }
   }
 
-  async start(ctx: DriverContext, state: EC2State): Promise<EC2State> {
+  async start(ctx: DriverContext, stored: EC2State): Promise<EC2State> {
+    const state = normalizeState(stored);
     return this.withClient(state, async (client, call) => {
       const s = { ...state };
       this.recent.clear();
@@ -170,15 +166,18 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     });
   }
 
-  async stop(ctx: DriverContext, state: EC2State): Promise<EC2State> {
+  async stop(ctx: DriverContext, stored: EC2State): Promise<EC2State> {
+    const state = normalizeState(stored);
     return this.stopInstance(ctx, state, false);
   }
 
-  async kill(ctx: DriverContext, state: EC2State): Promise<EC2State> {
+  async kill(ctx: DriverContext, stored: EC2State): Promise<EC2State> {
+    const state = normalizeState(stored);
     return this.stopInstance(ctx, state, true);
   }
 
-  async restart(ctx: DriverContext, state: EC2State): Promise<EC2State> {
+  async restart(ctx: DriverContext, stored: EC2State): Promise<EC2State> {
+    const state = normalizeState(stored);
     return this.withClient(state, async (client, call) => {
       const s = { ...state };
       this.recent.clear();
@@ -188,7 +187,8 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     });
   }
 
-  async remove(ctx: DriverContext, state: EC2State): Promise<void> {
+  async remove(ctx: DriverContext, stored: EC2State): Promise<void> {
+    const state = normalizeState(stored);
     const made = state.InstanceId || state.SpotInstanceRequestId || (state.KeyPairCreated && state.KeyName) || state.CreatedSecurityGroupIds?.length || state.SecurityGroupIds?.length;
     if (!made) return;
     const problems = await this.cleanUp(ctx, state, undefined);
@@ -199,12 +199,14 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     }
   }
 
-  async getState(ctx: DriverContext, state: EC2State): Promise<MachineStateName> {
+  async getState(ctx: DriverContext, stored: EC2State): Promise<MachineStateName> {
+    const state = normalizeState(stored);
     const instance = await this.findInstance(ctx, state);
     return machineState(instance.State?.Name);
   }
 
-  async getIP(ctx: DriverContext, state: EC2State): Promise<string> {
+  async getIP(ctx: DriverContext, stored: EC2State): Promise<string> {
+    const state = normalizeState(stored);
     const instance = await this.findInstance(ctx, state);
     const ip = this.pickAddress(state, instance);
     // A stopped instance has no public address; that is its state, not a failure.
@@ -215,14 +217,16 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     return ip;
   }
 
-  async getURL(ctx: DriverContext, state: EC2State): Promise<string> {
+  async getURL(ctx: DriverContext, stored: EC2State): Promise<string> {
+    const state = normalizeState(stored);
     const instance = await this.findInstance(ctx, state);
     const ip = this.pickAddress(state, instance);
     return instance.State?.Name === 'running' && ip ? `tcp://${ip}:${DOCKER_PORT}` : '';
   }
 
   /** State, IP and URL from one DescribeInstances, for `ls`. */
-  async describe(ctx: DriverContext, state: EC2State): Promise<Description> {
+  async describe(ctx: DriverContext, stored: EC2State): Promise<Description> {
+    const state = normalizeState(stored);
     if (!state.InstanceId) return { state: 'Not Found', ip: '', url: '' };
     let instance: Instance;
     try {
@@ -236,7 +240,8 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     return { state: st, ip, url: st === 'Running' && ip ? `tcp://${ip}:${DOCKER_PORT}` : '' };
   }
 
-  async getSSHInfo(ctx: DriverContext, state: EC2State): Promise<SSHInfo> {
+  async getSSHInfo(ctx: DriverContext, stored: EC2State): Promise<SSHInfo> {
+    const state = normalizeState(stored);
     return {
       host: await this.getIP(ctx, state),
       port: state.SSHPort,
@@ -728,6 +733,22 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   private async withClient<T>(s: EC2State, fn: (client: EC2Client, call: Caller) => Promise<T>): Promise<T> {
     return fn(clientFor(s), this.caller(s));
   }
+}
+
+/**
+ * Makes any stored state safe to use. Hosts pass states of version 0 (the
+ * reference's stores) unchanged, so this runs on every call rather than only
+ * in upgradeState: Go's nil slices arrive as null, and the single-group
+ * fields predate the lists.
+ */
+export function normalizeState(stored: EC2State): EC2State {
+  const s = Object.fromEntries(Object.entries(stored).filter(([, v]) => v !== null)) as EC2State;
+  if (!s.SecurityGroupIds?.length && s.SecurityGroupId) s.SecurityGroupIds = [s.SecurityGroupId];
+  if (!s.SecurityGroupNames?.length) s.SecurityGroupNames = s.SecurityGroupName ? [s.SecurityGroupName] : ['docker-machine'];
+  s.OpenPorts ??= [];
+  // The reference imported the key pair unless the user named one.
+  if (s.KeyPairCreated === undefined && s.InstanceId) s.KeyPairCreated = !s.ExistingKey && !!s.KeyName;
+  return s;
 }
 
 interface Caller {

@@ -10,6 +10,11 @@ import { ACCESS_KEY, DRIVER_BIN, SECRET_KEY, cleanAwsEnv, endpointFlags, tempDir
 
 const SSH_RSA = /^ssh-rsa AAAA[A-Za-z0-9+/]+=* /;
 
+async function until(check: () => boolean): Promise<void> {
+  for (let n = 0; n < 200 && !check(); n++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(check(), 'timed out');
+}
+
 async function expectError(p: Promise<unknown>): Promise<DriverCallError> {
   try {
     await p;
@@ -109,6 +114,37 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     }
     assert.equal(byName.get('amazonec2-secret-key')?.sensitive, true);
     assert.equal(schema.length, expect.length);
+  });
+
+  it('upgrades a machine stored by the reference driver and can then remove it', async () => {
+    const ec2 = new (await import('@aws-sdk/client-ec2')).EC2Client({ region: 'us-east-1', endpoint: fake.url, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+    const m = await import('@aws-sdk/client-ec2');
+    await ec2.send(new m.ImportKeyPairCommand({ KeyName: 'legacy', PublicKeyMaterial: Buffer.from('ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC legacy') }));
+    const group = await ec2.send(new m.CreateSecurityGroupCommand({ GroupName: 'docker-machine', Description: 'Docker Machine' }));
+    const run = await ec2.send(new m.RunInstancesCommand({ ImageId: LATEST_LTS_AMD64, MinCount: 1, MaxCount: 1, KeyName: 'legacy', SecurityGroupIds: [group.GroupId!] }));
+    ec2.destroy();
+    const ref = machine('legacy');
+    // Field names and nulls as the reference wrote them to config.json.
+    const stored = {
+      IPAddress: '', MachineName: 'legacy', SSHUser: 'ubuntu', SSHPort: 22, SSHKeyPath: path.join(ref.machineDir, 'id_rsa'), StorePath: store,
+      SwarmMaster: false, SwarmHost: '', SwarmDiscovery: '', Id: 'abc', AccessKey: ACCESS_KEY, SecretKey: SECRET_KEY, SessionToken: '',
+      Region: 'us-east-1', AMI: LATEST_LTS_AMD64, SSHKeyID: 0, ExistingKey: false, KeyName: 'legacy', InstanceId: run.Instances![0].InstanceId!,
+      InstanceType: 't2.micro', PrivateIPAddress: '', SecurityGroupId: group.GroupId!, SecurityGroupIds: null, SecurityGroupName: 'docker-machine',
+      SecurityGroupNames: null, SecurityGroupReadOnly: false, OpenPorts: null, Tags: '', ReservationId: '', DeviceName: '/dev/sda1', RootSize: 16,
+      VolumeType: 'gp2', IamInstanceProfile: '', VpcId: '', SubnetId: '', Zone: 'a', RequestSpotInstance: false, SpotPrice: '0.50',
+      BlockDurationMinutes: 0, PrivateIPOnly: false, UsePrivateIP: false, UseEbsOptimizedInstance: false, Monitoring: false,
+      SSHPrivateKeyPath: '', RetryCount: 5, Endpoint: fake.url, DisableSSL: false, UserDataFile: '',
+    };
+    // Hosts hand version-0 state to every call as it is.
+    const upgraded = await driver.upgradeState({ machine: ref, state: stored, stateVersion: 0 });
+    assert.deepEqual(upgraded.state, stored);
+    await until(() => fake.instances.get(stored.InstanceId)?.state === 'running');
+    assert.equal(await driver.getState(call(ref, stored)), 'Running');
+    assert.equal((await driver.describe(call(ref, stored))).state, 'Running');
+    await driver.remove(call(ref, stored));
+    assert.equal(fake.instances.get(stored.InstanceId)?.state, 'shutting-down');
+    assert.ok(!fake.keyPairs.has('legacy'), 'the reference imported it, so it goes');
+    assert.ok(fake.securityGroups.has(group.GroupId!), 'a group without our tag that the reference made is kept');
   });
 
   it('rejects inconsistent flags naming the flag to fix, without calling AWS', async () => {
