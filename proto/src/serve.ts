@@ -259,8 +259,7 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
     if (driver.getURL) return driver.getURL(ctx, state);
     if ((await driver.getState(ctx, state)) !== 'Running') return '';
     const ip = await driver.getIP(ctx, state);
-    if (!ip) return '';
-    return `tcp://${ip.includes(':') ? `[${ip}]` : ip}:2376`;
+    return ip ? defaultURL(ip) : '';
   };
 
   const schema = driver.schema();
@@ -351,6 +350,11 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
   watchHost(() => void terminate('the host went away'));
 }
 
+/** Docker Machine's default: the engine's TLS port on the machine's IP. */
+function defaultURL(ip: string): string {
+  return `tcp://${ip.includes(':') ? `[${ip}]` : ip}:2376`;
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
@@ -408,8 +412,9 @@ async function describe<S extends JsonObject>(
     out.ipError = message(err);
   }
   try {
-    if (driver.getURL) out.url = await driver.getURL(ctx, state);
-    else if (st === 'Running' && out.ip) out.url = await getURL(ctx, state);
+    if (driver.getURL) out.url = await getURL(ctx, state);
+    // The default URL follows from state and IP, which are known by now.
+    else if (st === 'Running' && out.ip) out.url = defaultURL(out.ip);
   } catch (err) {
     out.urlError = message(err);
   }
