@@ -141,14 +141,14 @@ clean_root() {
 }
 
 build_base() {
-  log "debootstrap Debian 12 ($SUITE) from $MIRROR (about a minute)"
+  log "debootstrap Debian 12 ($SUITE) from $MIRROR (one to a few minutes)"
   WORK=$(mktemp -d "$CACHE/base.XXXXXX")
   ROOT=$WORK/rootfs
   if ! debootstrap --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$ROOT" "$MIRROR" >"$WORK/debootstrap.log" 2>&1; then
     tail -n 20 "$WORK/debootstrap.log" >&2
     die "debootstrap failed (log above); check that $MIRROR is reachable or pass --mirror"
   fi
-  [ -x "$ROOT/usr/sbin/sshd" ] || die "debootstrap did not produce a system with sshd; see its log in $ROOT/debootstrap/debootstrap.log"
+  [ -x "$ROOT/usr/sbin/sshd" ] || die "debootstrap finished without installing openssh-server"
   configure_base
   mount_chroot
   log "updating package lists (with $SUITE-updates and security)"
@@ -159,8 +159,6 @@ build_base() {
   log "saving the base root filesystem in $BASE_TAR"
   tar -C "$ROOT" --numeric-owner --xattrs -cf "$BASE_TAR.partial" .
   mv "$BASE_TAR.partial" "$BASE_TAR"
-  rm -rf --one-file-system "$WORK"
-  WORK=
   # Older bases of this cache are unusable after the recipe changed.
   find "$CACHE" -maxdepth 1 \( -name 'base-*.tar' -o -name 'debs-*' \) ! -name "base-$BASE_KEY.tar" ! -name "debs-$BASE_KEY" \
     -exec rm -rf {} +
@@ -223,16 +221,16 @@ if ! flock -n 9; then
 fi
 
 if [ ! -f "$BASE_TAR" ]; then
+  # The tree just built becomes this flavour as it stands: no unpacking.
   build_base
 else
   log "using the cached base root filesystem $BASE_TAR"
+  WORK=$(mktemp -d "$CACHE/$FLAVOUR.XXXXXX")
+  ROOT=$WORK/rootfs
+  mkdir "$ROOT"
+  log "unpacking the base root filesystem"
+  tar -C "$ROOT" --numeric-owner --xattrs -xf "$BASE_TAR"
 fi
-
-WORK=$(mktemp -d "$CACHE/$FLAVOUR.XXXXXX")
-ROOT=$WORK/rootfs
-mkdir "$ROOT"
-log "unpacking the base root filesystem"
-tar -C "$ROOT" --numeric-owner --xattrs -xf "$BASE_TAR"
 mount_chroot
 
 case $FLAVOUR in

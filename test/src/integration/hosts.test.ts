@@ -52,11 +52,17 @@ describe('test hosts', function () {
       assert.equal(host.flavour, 'docker');
     });
 
-    it("starts its own dockerd with the vfs storage driver", async () => {
+    it("starts its own dockerd with the vfs storage driver, which runs containers", async () => {
       await ok(host, 'systemctl start docker');
       const r = await ssh(host, "docker info --format '{{.Driver}} {{.ServerVersion}}'");
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout.trim(), /^vfs 20\.10\./);
+      // A container inside the host, from an image made of the host's own files.
+      const run = await ok(
+        host,
+        'tar -C / -ch usr/bin/echo usr/lib/x86_64-linux-gnu/libc.so.6 lib64/ld-linux-x86-64.so.2 | docker import - tiny >/dev/null && docker run --rm tiny /usr/bin/echo inner-ok',
+      );
+      assert.equal(run.trim(), 'inner-ok');
     });
 
     it('is a distinct host: its own SSH host key and machine id', async () => {
