@@ -4,7 +4,7 @@
 // controls the container.
 import type Dockerode from 'dockerode';
 import { promises as fs } from 'node:fs';
-import { DriverError, type Driver, type DriverContext, type FlagSpec, type FlagValues, type MachineStateName, type SSHInfo } from '@machine/driver-sdk';
+import { DriverError, type Description, type Driver, type DriverContext, type FlagSpec, type FlagValues, type MachineStateName, type SSHInfo } from '@machine/driver-sdk';
 import { configure, schema, type DockerState } from './config';
 import { ENGINE_PORT, SSH_PORT, containerIP, containerSpec, machineState, publishedPort } from './container';
 import { DEFAULT_DOCKER_HOST, connectEngine, engineMessage, engineStatus, isConnectionError, isNotFound } from './engine';
@@ -236,14 +236,24 @@ export class DockerDriver implements Driver<DockerState> {
   }
 
   async getURL(ctx: DriverContext, state: DockerState): Promise<string> {
-    const info = await this.inspect(state, ctx);
-    if (!info.State?.Running) return '';
-    if (state.publish) {
-      const port = publishedPort(info, state.engineHostPort);
-      return port ? `tcp://127.0.0.1:${port}` : '';
+    return urlOf(await this.inspect(state, ctx), state);
+  }
+
+  /** One inspect answers all of `ls`'s questions. A stopped machine has no address and that is no error. */
+  async describe(ctx: DriverContext, state: DockerState): Promise<Description> {
+    if (!this.ref(state)) return { state: 'Not Found', ip: '', url: '' };
+    let info: Dockerode.ContainerInspectInfo;
+    try {
+      info = await this.engine(state).getContainer(this.ref(state)).inspect({ abortSignal: ctx.signal });
+    } catch (err) {
+      if (isNotFound(err)) return { state: 'Not Found', ip: '', url: '' };
+      return { state: 'Error', ip: '', url: '', stateError: this.translate(err, state).message };
     }
-    const ip = containerIP(info, state.network);
-    return ip ? `tcp://${ip}:${ENGINE_PORT}` : '';
+    const st = machineState(info.State);
+    if (st !== 'Running') return { state: st, ip: '', url: '' };
+    const ip = state.publish ? '127.0.0.1' : containerIP(info, state.network);
+    const url = urlOf(info, state);
+    return { state: st, ip, url, ...(ip ? {} : { ipError: `no address on network ${state.network}` }) };
   }
 
   async getSSHInfo(ctx: DriverContext, state: DockerState): Promise<SSHInfo> {
@@ -256,7 +266,6 @@ export class DockerDriver implements Driver<DockerState> {
       if (!isNotFound(err) && !isConnectionError(err)) throw this.translate(err, state);
     }
     if (state.publish) {
-      // Published ports are chosen anew at each start.
       const port = info ? publishedPort(info, SSH_PORT) : 0;
       return { ...base, host: '127.0.0.1', port: port || SSH_PORT };
     }
@@ -499,6 +508,16 @@ async function freeLoopbackPorts(): Promise<{ sshHostPort: number; engineHostPor
   );
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return { sshHostPort: ports[0], engineHostPort: ports[1] };
+}
+
+function urlOf(info: Dockerode.ContainerInspectInfo, state: DockerState): string {
+  if (!info.State?.Running) return '';
+  if (state.publish) {
+    const port = publishedPort(info, state.engineHostPort);
+    return port ? `tcp://127.0.0.1:${port}` : '';
+  }
+  const ip = containerIP(info, state.network);
+  return ip ? `tcp://${ip}:${ENGINE_PORT}` : '';
 }
 
 function networkLockKey(state: DockerState): string {

@@ -192,7 +192,7 @@ export async function buildMachineImage(opts: BuildImageOptions): Promise<string
       progress(`building image ${tag} (flavour ${opts.flavour})`);
       await runRecipe(identity.recipe ?? recipePath(), opts.flavour, tarball, cacheDir, mirrors, progress, opts.signal);
       progress(`importing ${tag} into the engine`);
-      await importTarball(opts.docker, tarball, tag, importChanges(opts.flavour, content), opts.signal);
+      await importTarball(opts.docker, tarball, tag, opts.flavour, content, opts.signal);
     } finally {
       fs.rmSync(tarball, { force: true });
     }
@@ -270,7 +270,8 @@ async function runRecipe(
  * Imports untagged first and tags only a complete import, so that a build
  * cut short never leaves a half image under the real tag.
  */
-async function importTarball(docker: Dockerode, tarball: string, tag: string, changes: string[], signal: AbortSignal | undefined): Promise<void> {
+async function importTarball(docker: Dockerode, tarball: string, tag: string, flavour: ImageFlavour, content: string, signal: AbortSignal | undefined): Promise<void> {
+  const changes = importChanges(flavour, content);
   const stream = await docker.importImage(fs.createReadStream(tarball), { changes, message: 'machine image' });
   const events = await new Promise<Array<{ status?: string; error?: string }>>((resolve, reject) => {
     docker.modem.followProgress(stream, (err: Error | null, out: Array<{ status?: string; error?: string }>) => (err ? reject(err) : resolve(out)));
@@ -295,14 +296,19 @@ async function importTarball(docker: Dockerode, tarball: string, tag: string, ch
   await docker.getImage(id).tag({ repo, tag: version });
   if (previous && previous !== id) {
     // The superseded build would otherwise stay behind, untagged, at several
-    // hundred MB; while containers still use it the engine refuses, and it
-    // goes with a later prune.
+    // hundred MB; while containers still use it the engine refuses.
     await docker
       .getImage(previous)
       .remove()
       .catch(() => undefined);
   }
+  // Older builds whose last containers have gone since. Only this flavour's:
+  // the caller holds its lock, so none of them is an import in flight.
+  await docker
+    .pruneImages({ filters: JSON.stringify({ dangling: ['true'], label: [`${LABEL_FLAVOUR}=${flavour}`] }) })
+    .catch(() => undefined);
 }
+
 
 /** A lock directory holding its owner's pid; a dead owner's lock is taken over. */
 async function acquireLock(dir: string, progress: (line: string) => void, signal: AbortSignal | undefined): Promise<() => void> {
