@@ -186,15 +186,20 @@ describe('launchDriver and serveDriver', function () {
   ]) {
     it(`leaves no driver behind when the host ${how}`, async () => {
       const host = `const { launchDriver } = require(${JSON.stringify(path.join(__dirname, 'host.js'))});
-        launchDriver({ name: 'mini', path: process.execPath, args: [${JSON.stringify(MINI)}] }).then((d) => {
-          process.stdout.write(String(d.pid) + '\\n');
-          setTimeout(() => { ${script}; }, 50);
+        let address = '';
+        const onLog = (e) => { if (typeof e.fields.address === 'string') address = e.fields.address; };
+        launchDriver({ name: 'mini', path: process.execPath, args: [${JSON.stringify(MINI)}], onLog }).then((d) => {
+          setTimeout(() => { process.stdout.write(d.pid + ' ' + address + '\\n'); ${script}; }, 200);
         });`;
       const r = spawnSync(process.execPath, ['-e', host], { encoding: 'utf8', timeout: 20_000 });
-      const pid = Number(r.stdout.trim());
-      assert.ok(pid > 0, `host output: ${r.stdout} ${r.stderr}`);
+      const [pidText, address] = r.stdout.trim().split(' ');
+      const pid = Number(pidText);
+      assert.ok(pid > 0 && address, `host output: ${r.stdout} ${r.stderr}`);
       for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
       assert.equal(alive(pid), false, `driver ${pid} outlived its host`);
+      const hostDir = path.dirname(path.dirname(address));
+      for (let i = 0; i < 40 && fs.existsSync(hostDir); i++) await new Promise((res) => setTimeout(res, 50));
+      assert.equal(fs.existsSync(hostDir), false, `socket directory ${hostDir} left behind`);
     });
   }
 

@@ -102,6 +102,7 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
   let stopping = false;
   const grace = options.shutdownGraceMs ?? 30_000;
 
+  let hostGone = false;
   const terminate = async (reason: string, code = 0, graceMs = grace): Promise<void> => {
     if (stopping) return;
     stopping = true;
@@ -115,7 +116,19 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
     // do not wait for streams that never end, such as health Watch.
     await Promise.race([new Promise<void>((resolve) => server.tryShutdown(() => resolve())), delay(250)]);
     server.forceShutdown();
-    if (files.socketDir) fs.rmSync(files.socketDir, { recursive: true, force: true });
+    if (files.socketDir) {
+      fs.rmSync(files.socketDir, { recursive: true, force: true });
+      // A host that is gone cannot remove the directory it made for us; do it
+      // when nothing else is left in it (rmdir refuses otherwise).
+      const hostDir = process.env[ENV_UNIX_SOCKET_DIR];
+      if (hostGone && hostDir && path.dirname(files.socketDir) === path.resolve(hostDir)) {
+        try {
+          fs.rmdirSync(hostDir);
+        } catch {
+          // not empty, or already removed by the host
+        }
+      }
+    }
     process.exit(code);
   };
 
@@ -347,7 +360,10 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
   fs.writeSync(1, formatHandshake({ app: version, network: bound.network, address: bound.address, protocol: 'grpc', certDer: bound.certDer }));
   log.debug('driver serving', { network: bound.network, address: bound.address, protocol: version });
 
-  watchHost(() => void terminate('the host went away'));
+  watchHost(() => {
+    hostGone = true;
+    void terminate('the host went away');
+  });
 }
 
 /** Docker Machine's default: the engine's TLS port on the machine's IP. */
