@@ -55,7 +55,9 @@ log "eval \$(machine env $NAME)"
 ENV_OUT=$(SHELL=${SHELL:-/bin/bash} machine env "$NAME") || fail "machine env $NAME failed (output above)"
 eval "$ENV_OUT"
 [ -n "${DOCKER_HOST:-}" ] || fail "machine env $NAME set no DOCKER_HOST"
-log "docker now talks to $DOCKER_HOST"
+ENGINE=$(docker info --format '{{.Name}}') || fail "docker cannot reach machine $NAME at $DOCKER_HOST (output above)"
+[ "$ENGINE" = "$NAME" ] || fail "docker talks to engine '$ENGINE', not to machine $NAME"
+log "docker now talks to machine $NAME at $DOCKER_HOST"
 
 log "making a small image from Debian's busybox-static and loading it into $NAME"
 BUSYBOX=$(command -v busybox || true)
@@ -73,12 +75,10 @@ docker import --change 'CMD ["/bin/sh"]' "$WORK/rootfs.tar" "$IMAGE" >/dev/null 
   || fail "docker import into machine $NAME failed (output above)"
 
 log "docker run --rm $IMAGE"
-OUT=$(docker run --rm "$IMAGE" /bin/sh -c 'echo "hello from $(uname -n)"') || fail "docker run on machine $NAME failed (output above)"
+OUT=$(docker run --rm "$IMAGE" /bin/echo "hello from a busybox container on machine $NAME") || fail "docker run on machine $NAME failed (output above)"
 printf '%s\n' "$OUT"
-case $OUT in
-  hello\ from\ *) ;;
-  *) fail "docker run printed '$OUT', expected 'hello from ...'" ;;
-esac
+[ "$OUT" = "hello from a busybox container on machine $NAME" ] || fail "docker run printed '$OUT', expected the greeting"
+
 
 log "machine ls"
 machine ls || fail "machine ls failed (output above)"

@@ -55,7 +55,8 @@ describe('quickstart (e2e)', function () {
       assert.ok(i >= 0, `step "${step}" is printed, in order:\n${r.output}`);
       at += i;
     }
-    assert.match(r.output, /^hello from \S+$/m);
+    assert.match(r.output, new RegExp(`^hello from a busybox container on machine ${name}$`, 'm'));
+    assert.match(r.output, new RegExp(`==> docker now talks to machine ${name} at tcp://`));
     assert.match(r.output, new RegExp(`^${name}\\s+\\*\\s+docker\\s+Running\\s+tcp://`, 'm'), 'ls shows the machine running and active');
     const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`io.machine.store=${store}`] }) });
     assert.deepEqual(left, []);
@@ -70,7 +71,7 @@ describe('quickstart (e2e)', function () {
     await fs.writeFile(path.join(bin, 'docker'), '#!/bin/sh\necho "docker: simulated failure" >&2\nexit 1\n', { mode: 0o755 });
     const r = await quickstart(env({ PATH: `${bin}:${process.env.PATH ?? ''}` }));
     assert.notEqual(r.code, 0, r.output);
-    assert.match(r.output, new RegExp(`error: docker import into machine ${name} failed`));
+    assert.match(r.output, new RegExp(`error: docker cannot reach machine ${name} at tcp://`));
     assert.match(r.output, new RegExp(`removing machine ${name} after the failure`));
     const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`io.machine.store=${store}`] }) });
     assert.deepEqual(left, []);
