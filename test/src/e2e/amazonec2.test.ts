@@ -147,7 +147,8 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
 
     it('stops and starts at a new address; the certificates follow it', async () => {
       const oldIp = instanceOf(name)!.publicIp!;
-      const backing = hosts.hosts.find((h) => h.ip === oldIp)!;
+      // The newest host with that address: earlier, removed machines may have had it too.
+      const backing = [...hosts.hosts].reverse().find((h) => h.ip === oldIp)!;
       assert.ok(backing, `a test host has the instance's address ${oldIp}`);
       await ok(['stop', name]);
       assert.equal((await states()).get(name)?.[3], 'Stopped');
