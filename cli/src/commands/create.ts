@@ -61,28 +61,31 @@ export default class Create extends BaseCommand {
   private readonly phases: Record<string, number> = {};
 
   async run(): Promise<void> {
-    // RSA key generation runs on the thread pool: start it now, while the driver launches.
-    const { generateRsaKey } = await import('../certs/generate');
-    this.serverKey = generateRsaKey();
-    this.serverKey.catch(() => undefined);
-    const { chooseDriver, driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = await import('../lifecycle/create-flags');
-    const driverName = await chooseDriver(this.argv, process.env);
-    // The command context parses the whole command line, driver flags
-    // included, so the driver is started first, outside the context.
-    const { DriverRegistry } = await import('../discovery/registry');
-    const debug = this.argv.some((a) => a === '-D' || a === '--debug') || /^(1|true)$/i.test(process.env.MACHINE_DEBUG ?? '');
-    const registry = new DriverRegistry({ debug, env: process.env });
-    try {
-      this.phases.startup = Math.round(performance.now());
-      const launchStart = performance.now();
-      const driver = await registry.get(driverName);
-      const schema = await driver.schema();
-      this.phases.driverLaunch = Math.round(performance.now() - launchStart);
-      Create.flags = { ...SHARED_FLAGS, ...oclifDriverFlags(schema) };
-      await this.createWith(driverName, driver, schema, { driverFlagValues, engineOptionsFrom, swarmOptionsFrom });
-    } finally {
-      await registry.closeAll();
-    }
+    const { reported } = await import('../lifecycle/command-env');
+    return reported(async () => {
+      // RSA key generation runs on the thread pool: start it now, while the driver launches.
+      const { generateRsaKey } = await import('../certs/generate');
+      this.serverKey = generateRsaKey();
+      this.serverKey.catch(() => undefined);
+      const { chooseDriver, driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = await import('../lifecycle/create-flags');
+      const driverName = await chooseDriver(this.argv, process.env);
+      // The command context parses the whole command line, driver flags
+      // included, so the driver is started first, outside the context.
+      const { DriverRegistry } = await import('../discovery/registry');
+      const debug = this.argv.some((a) => a === '-D' || a === '--debug') || /^(1|true)$/i.test(process.env.MACHINE_DEBUG ?? '');
+      const registry = new DriverRegistry({ debug, env: process.env });
+      try {
+        this.phases.startup = Math.round(performance.now());
+        const launchStart = performance.now();
+        const driver = await registry.get(driverName);
+        const schema = await driver.schema();
+        this.phases.driverLaunch = Math.round(performance.now() - launchStart);
+        Create.flags = { ...SHARED_FLAGS, ...oclifDriverFlags(schema) };
+        await this.createWith(driverName, driver, schema, { driverFlagValues, engineOptionsFrom, swarmOptionsFrom });
+      } finally {
+        await registry.closeAll();
+      }
+    });
   }
 
   private async createWith(

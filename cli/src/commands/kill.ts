@@ -8,12 +8,15 @@ export default class Kill extends BaseCommand {
   static override flags = {};
 
   async run(): Promise<void> {
-    const ctx = await this.context();
-    const { argv } = await this.parse(Kill);
-    const { actionEnv, checkNames } = await import('../lifecycle/command-env');
-    const { runAction } = await import('../lifecycle/actions');
-    const names = ctx.targetNames(argv as string[]);
-    checkNames(names);
-    await runAction(actionEnv(ctx), 'kill', names);
+    const { reported } = await import('../lifecycle/command-env');
+    return reported(async () => {
+      const ctx = await this.context();
+      const { argv } = await this.parse(Kill);
+      const { actionEnv, checkNames } = await import('../lifecycle/command-env');
+      const { runAction } = await import('../lifecycle/actions');
+      const names = ctx.targetNames(argv as string[]);
+      checkNames(names);
+      await runAction(actionEnv(ctx), 'kill', names);
+    });
   }
 }

@@ -15,30 +15,33 @@ export default class Mount extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    const ctx = await this.context();
-    const { args, flags } = await this.parse(Mount);
-    const { parseLocation, sshfsArgs } = await import('../lifecycle/copy');
-    const loc = parseLocation(args.source.includes(':') ? args.source : `default:${args.source}`);
-    const mountpoint = args.mountpoint ?? loc.path;
-    if (!mountpoint) throw new MachineError('usage', 'Error: give a mount point (or a remote path to reuse as one)');
-    const { spawn } = await import('node:child_process');
-    const runTool = (program: string, argv: string[]) =>
-      new Promise<number>((resolve, reject) => {
-        const child = spawn(program, argv, { stdio: 'inherit' });
-        child.once('error', (err) => reject(new MachineError('usage', `You must have a copy of the ${program} binary locally to use the mount feature (${err.message})`)));
-        child.once('exit', (c) => resolve(c ?? 1));
-      });
-    let code: number;
-    if (flags.unmount) {
-      code = await runTool('fusermount', ['-u', mountpoint]);
-    } else {
-      const { sshAccess, optionsFor } = await import('../lifecycle/ssh-access');
-      const access = await sshAccess(ctx, loc.machine ?? 'default');
-      const end = { host: access.info.host, port: access.info.port, user: loc.user ?? access.info.user };
-      // sshfs takes ssh options as -o NAME=VALUE too, minus the ones it sets itself.
-      const options = optionsFor(access).filter((o, i, all) => !(o.startsWith('Port=') || o.startsWith('User=') || (o === '-o' && /^(Port|User)=/.test(all[i + 1] ?? ''))));
-      code = await runTool('sshfs', sshfsArgs(end, loc.path || '.', mountpoint, options));
-    }
-    if (code !== 0) this.exit(code);
+    const { reported } = await import('../lifecycle/command-env');
+    return reported(async () => {
+      const ctx = await this.context();
+      const { args, flags } = await this.parse(Mount);
+      const { parseLocation, sshfsArgs } = await import('../lifecycle/copy');
+      const loc = parseLocation(args.source.includes(':') ? args.source : `default:${args.source}`);
+      const mountpoint = args.mountpoint ?? loc.path;
+      if (!mountpoint) throw new MachineError('usage', 'Error: give a mount point (or a remote path to reuse as one)');
+      const { spawn } = await import('node:child_process');
+      const runTool = (program: string, argv: string[]) =>
+        new Promise<number>((resolve, reject) => {
+          const child = spawn(program, argv, { stdio: 'inherit' });
+          child.once('error', (err) => reject(new MachineError('usage', `You must have a copy of the ${program} binary locally to use the mount feature (${err.message})`)));
+          child.once('exit', (c) => resolve(c ?? 1));
+        });
+      let code: number;
+      if (flags.unmount) {
+        code = await runTool('fusermount', ['-u', mountpoint]);
+      } else {
+        const { sshAccess, optionsFor } = await import('../lifecycle/ssh-access');
+        const access = await sshAccess(ctx, loc.machine ?? 'default');
+        const end = { host: access.info.host, port: access.info.port, user: loc.user ?? access.info.user };
+        // sshfs takes ssh options as -o NAME=VALUE too, minus the ones it sets itself.
+        const options = optionsFor(access).filter((o, i, all) => !(o.startsWith('Port=') || o.startsWith('User=') || (o === '-o' && /^(Port|User)=/.test(all[i + 1] ?? ''))));
+        code = await runTool('sshfs', sshfsArgs(end, loc.path || '.', mountpoint, options));
+      }
+      if (code !== 0) this.exit(code);
+    });
   }
 }

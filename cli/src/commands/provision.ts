@@ -11,12 +11,15 @@ export default class Provision extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    const ctx = await this.context();
-    const { argv, flags } = await this.parse(Provision);
-    const { actionEnv, checkNames } = await import('../lifecycle/command-env');
-    const { runAction } = await import('../lifecycle/actions');
-    const names = ctx.targetNames(argv as string[]);
-    checkNames(names);
-    await runAction(actionEnv(ctx), 'provision', names, { resetHostKey: flags['reset-host-key'] });
+    const { reported } = await import('../lifecycle/command-env');
+    return reported(async () => {
+      const ctx = await this.context();
+      const { argv, flags } = await this.parse(Provision);
+      const { actionEnv, checkNames } = await import('../lifecycle/command-env');
+      const { runAction } = await import('../lifecycle/actions');
+      const names = ctx.targetNames(argv as string[]);
+      checkNames(names);
+      await runAction(actionEnv(ctx), 'provision', names, { resetHostKey: flags['reset-host-key'] });
+    });
   }
 }

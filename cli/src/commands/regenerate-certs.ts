@@ -13,17 +13,20 @@ export default class RegenerateCerts extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    const ctx = await this.context();
-    const { argv, flags } = await this.parse(RegenerateCerts);
-    const { actionEnv, checkNames } = await import('../lifecycle/command-env');
-    const names = ctx.targetNames(argv as string[]);
-    checkNames(names);
-    for (const n of names) ctx.loadHost(n);
-    if (!flags.force) {
-      const { confirm } = await import('../lifecycle/prompt');
-      if (!(await confirm('Regenerate TLS machine certs?  Warning: this is irreversible. (y/n): '))) return;
-    }
-    const { runAction } = await import('../lifecycle/actions');
-    await runAction(actionEnv(ctx), 'regenerate-certs', names, { clientCerts: flags['client-certs'] });
+    const { reported } = await import('../lifecycle/command-env');
+    return reported(async () => {
+      const ctx = await this.context();
+      const { argv, flags } = await this.parse(RegenerateCerts);
+      const { actionEnv, checkNames } = await import('../lifecycle/command-env');
+      const names = ctx.targetNames(argv as string[]);
+      checkNames(names);
+      for (const n of names) ctx.loadHost(n);
+      if (!flags.force) {
+        const { confirm } = await import('../lifecycle/prompt');
+        if (!(await confirm('Regenerate TLS machine certs?  Warning: this is irreversible. (y/n): '))) return;
+      }
+      const { runAction } = await import('../lifecycle/actions');
+      await runAction(actionEnv(ctx), 'regenerate-certs', names, { clientCerts: flags['client-certs'] });
+    });
   }
 }

@@ -39,43 +39,46 @@ export default class Scp extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    const ctx = await this.context();
-    const { args, flags } = await this.parse(Scp);
-    const { parseLocation, scpCommand } = await import('../lifecycle/copy');
-    const { sshAccess } = await import('../lifecycle/ssh-access');
-    const { externalSshOptions, writeKnownHosts } = await import('../ssh/external');
-    const src = parseLocation(args.from);
-    const dst = parseLocation(args.to);
-    const sides = [src, dst];
-    const accesses = await Promise.all(sides.map((l) => (l.machine ? sshAccess(ctx, l.machine) : Promise.resolve(undefined))));
-    // One known_hosts and one option set for both ends: scp takes a single set.
-    const known = accesses.flatMap((a) => (a?.hostKey ? [{ host: a.info.host, port: a.info.port, key: a.hostKey }] : []));
-    let knownFile: string | undefined;
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const tmp = mkdtempSync(join(tmpdir(), 'machine-scp-'));
-    try {
-      if (known.length === accesses.filter(Boolean).length && known.length > 0) {
-        knownFile = join(tmp, 'known_hosts');
-        writeKnownHosts(knownFile, known);
+    const { reported } = await import('../lifecycle/command-env');
+    return reported(async () => {
+      const ctx = await this.context();
+      const { args, flags } = await this.parse(Scp);
+      const { parseLocation, scpCommand } = await import('../lifecycle/copy');
+      const { sshAccess } = await import('../lifecycle/ssh-access');
+      const { externalSshOptions, writeKnownHosts } = await import('../ssh/external');
+      const src = parseLocation(args.from);
+      const dst = parseLocation(args.to);
+      const sides = [src, dst];
+      const accesses = await Promise.all(sides.map((l) => (l.machine ? sshAccess(ctx, l.machine) : Promise.resolve(undefined))));
+      // One known_hosts and one option set for both ends: scp takes a single set.
+      const known = accesses.flatMap((a) => (a?.hostKey ? [{ host: a.info.host, port: a.info.port, key: a.hostKey }] : []));
+      let knownFile: string | undefined;
+      const { mkdtempSync, rmSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      const tmp = mkdtempSync(join(tmpdir(), 'machine-scp-'));
+      try {
+        if (known.length === accesses.filter(Boolean).length && known.length > 0) {
+          knownFile = join(tmp, 'known_hosts');
+          writeKnownHosts(knownFile, known);
+        }
+        const keyPaths = accesses.flatMap((a) => (a?.info.keyPath ? [a.info.keyPath] : []));
+        const options = externalSshOptions({ keyPaths }, knownFile);
+        const ends = sides.map((l, i) => (accesses[i] ? { host: accesses[i].info.host, port: accesses[i].info.port, user: l.user ?? accesses[i].info.user } : undefined));
+        const delta = flags.delta && (await rsyncOnBothSides(accesses.find(Boolean), ctx.err));
+        const cmd = scpCommand({ loc: src, end: ends[0] }, { loc: dst, end: ends[1] }, options, { ...flags, delta });
+        const { spawn } = await import('node:child_process');
+        const code = await new Promise<number>((resolve, reject) => {
+          const child = spawn(cmd.program, cmd.args, { stdio: 'inherit' });
+          child.once('error', (err) =>
+            reject(new MachineError('usage', `You must have a copy of the ${cmd.program} binary locally to use the scp feature (${err.message})`)),
+          );
+          child.once('exit', (c) => resolve(c ?? 1));
+        });
+        if (code !== 0) this.exit(code);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
       }
-      const keyPaths = accesses.flatMap((a) => (a?.info.keyPath ? [a.info.keyPath] : []));
-      const options = externalSshOptions({ keyPaths }, knownFile);
-      const ends = sides.map((l, i) => (accesses[i] ? { host: accesses[i].info.host, port: accesses[i].info.port, user: l.user ?? accesses[i].info.user } : undefined));
-      const delta = flags.delta && (await rsyncOnBothSides(accesses.find(Boolean), ctx.err));
-      const cmd = scpCommand({ loc: src, end: ends[0] }, { loc: dst, end: ends[1] }, options, { ...flags, delta });
-      const { spawn } = await import('node:child_process');
-      const code = await new Promise<number>((resolve, reject) => {
-        const child = spawn(cmd.program, cmd.args, { stdio: 'inherit' });
-        child.once('error', (err) =>
-          reject(new MachineError('usage', `You must have a copy of the ${cmd.program} binary locally to use the scp feature (${err.message})`)),
-        );
-        child.once('exit', (c) => resolve(c ?? 1));
-      });
-      if (code !== 0) this.exit(code);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   }
 }

@@ -18,7 +18,8 @@ function ownArgv(parsed: string[]): string[] {
 function globalsBefore(): string[] {
   const typed = process.argv.slice(2);
   const at = commandIndex(typed);
-  return at > 0 ? typed.slice(0, at) : [];
+  // The reference's spelling of negation, as bin/run.js rewrites it for the other commands.
+  return (at > 0 ? typed.slice(0, at) : []).map((a) => a.replace(/^--([a-z-]+)=(false|0)$/i, '--no-$1').replace(/^--([a-z-]+)=(true|1)$/i, '--$1'));
 }
 
 function commandIndex(typed: string[]): number {
@@ -38,47 +39,50 @@ export default class Ssh extends BaseCommand {
   static override flags = {};
 
   async run(): Promise<void> {
-    // Everything after the machine name belongs to the remote command, so
-    // only what precedes it is parsed as flags.
-    const raw = ownArgv(this.argv);
-    let i = 0;
-    while (i < raw.length && raw[i].startsWith('-') && raw[i] !== '--') i += VALUE_FLAGS.has(raw[i]) ? 2 : 1;
-    if (raw[i] === '--') i++;
-    const original = this.argv;
-    this.argv = [...globalsBefore(), ...raw.slice(0, Math.min(i, raw.length))];
-    const ctx = await this.context();
-    this.argv = original;
-    const rest = raw.slice(i);
-    const name = rest.length ? rest[0] : ctx.targetName([]);
-    const command = rest.slice(1);
-    if (command[0] === '--') command.shift();
+    const { reported } = await import('../lifecycle/command-env');
+    return reported(async () => {
+      // Everything after the machine name belongs to the remote command, so
+      // only what precedes it is parsed as flags.
+      const raw = ownArgv(this.argv);
+      let i = 0;
+      while (i < raw.length && raw[i].startsWith('-') && raw[i] !== '--') i += VALUE_FLAGS.has(raw[i]) ? 2 : 1;
+      if (raw[i] === '--') i++;
+      const original = this.argv;
+      this.argv = [...globalsBefore(), ...raw.slice(0, Math.min(i, raw.length))];
+      const ctx = await this.context();
+      this.argv = original;
+      const rest = raw.slice(i);
+      const name = rest.length ? rest[0] : ctx.targetName([]);
+      const command = rest.slice(1);
+      if (command[0] === '--') command.shift();
 
-    const { sshAccess, optionsFor } = await import('../lifecycle/ssh-access');
-    const access = await sshAccess(ctx, name);
-    let code: number;
-    if (ctx.global.nativeSsh) {
-      const { SshConnection } = await import('../ssh/client');
-      const conn = await SshConnection.connect(
-        { host: access.info.host, port: access.info.port, user: access.info.user, keyPath: access.info.keyPath || undefined },
-        { hostKey: { expected: access.hostKey, machineName: name } },
-      );
-      try {
-        code = await conn.interactive(command.length ? command.join(' ') : undefined);
-      } finally {
-        conn.close();
-      }
-    } else {
-      const { sshArgs } = await import('../ssh/external');
-      const { spawn } = await import('node:child_process');
-      const args = sshArgs(optionsFor(access), access.info.host, command, command.length === 0 && process.stdin.isTTY === true);
-      code = await new Promise<number>((resolve, reject) => {
-        const child = spawn('ssh', args, { stdio: 'inherit' });
-        child.once('error', (err) =>
-          reject(new MachineError('usage', `Cannot run the system ssh (${err.message}); install OpenSSH's client or drop --native-ssh=false.`)),
+      const { sshAccess, optionsFor } = await import('../lifecycle/ssh-access');
+      const access = await sshAccess(ctx, name);
+      let code: number;
+      if (ctx.global.nativeSsh) {
+        const { SshConnection } = await import('../ssh/client');
+        const conn = await SshConnection.connect(
+          { host: access.info.host, port: access.info.port, user: access.info.user, keyPath: access.info.keyPath || undefined },
+          { hostKey: { expected: access.hostKey, machineName: name } },
         );
-        child.once('exit', (c, sig) => resolve(c ?? (sig ? 128 + 1 : 255)));
-      });
-    }
-    if (code !== 0) this.exit(code);
+        try {
+          code = await conn.interactive(command.length ? command.join(' ') : undefined);
+        } finally {
+          conn.close();
+        }
+      } else {
+        const { sshArgs } = await import('../ssh/external');
+        const { spawn } = await import('node:child_process');
+        const args = sshArgs(optionsFor(access), access.info.host, command, command.length === 0 && process.stdin.isTTY === true);
+        code = await new Promise<number>((resolve, reject) => {
+          const child = spawn('ssh', args, { stdio: 'inherit' });
+          child.once('error', (err) =>
+            reject(new MachineError('usage', `Cannot run the system ssh (${err.message}); install OpenSSH's client or drop --native-ssh=false.`)),
+          );
+          child.once('exit', (c, sig) => resolve(c ?? (sig ? 128 + 1 : 255)));
+        });
+      }
+      if (code !== 0) this.exit(code);
+    });
   }
 }

@@ -16,3 +16,20 @@ export function checkNames(names: string[]): void {
     if (problem) throw new MachineError('invalid-name', `Invalid machine name "${n}": ${problem}.`);
   }
 }
+
+/**
+ * Runs a command body so that every failure reaches the user as a
+ * MachineError: its message on stderr and exit code 1 (3 for pre-create),
+ * instead of oclif's generic error block. oclif's own exits pass through.
+ */
+export async function reported<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof MachineError) throw err;
+    if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined) throw err;
+    if ((err as { name?: string }).name === 'MachineError') throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new MachineError('driver', message.startsWith('Error') ? message : `Error: ${message}`, { cause: err });
+  }
+}

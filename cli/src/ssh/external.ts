@@ -30,7 +30,8 @@ export function externalSshOptions(target: Partial<SshTarget> & { keyPaths?: str
     'ConnectTimeout=10',
     'ControlMaster=no',
     'ControlPath=none',
-    'LogLevel=quiet',
+    // ERROR rather than the reference's QUIET: a host-key mismatch must be reported, not a bare exit 255.
+    'LogLevel=ERROR',
     'PasswordAuthentication=no',
     'ServerAliveInterval=60',
     ...(knownHostsFile ? ['StrictHostKeyChecking=yes', `UserKnownHostsFile=${knownHostsFile}`] : ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null']),
