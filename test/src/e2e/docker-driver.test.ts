@@ -156,6 +156,24 @@ describe('docker driver (e2e)', function () {
       await assert.rejects(docker.getImage(IMAGE).inspect(), (err: { statusCode?: number }) => err.statusCode === 404);
     });
 
+    it('reaches a TLS tcp:// engine with --docker-cert-path (here the machine\'s own engine)', async () => {
+      const env = await m.env(name);
+      const host = env.DOCKER_HOST as string;
+      const certs = env.DOCKER_CERT_PATH as string;
+      const absent = `machine-e2e/absent:${process.pid}`;
+      // Reaching the engine is proven by getting as far as its image list.
+      const withCerts = await m.cli(['create', '--driver', 'docker', '--docker-host', host, '--docker-cert-path', certs, '--docker-image', absent, 'nested']);
+      assert.notEqual(withCerts.code, 0);
+      assert.match(withCerts.stdout + withCerts.stderr, new RegExp(`machine image ${absent} is not on the Docker engine at ${host}`));
+      const noCerts = await m.cli(['create', '--driver', 'docker', '--docker-host', host, '--docker-image', absent, 'nested']);
+      assert.notEqual(noCerts.code, 0);
+      assert.match(noCerts.stdout + noCerts.stderr, new RegExp(`cannot reach the Docker engine at ${host}.*--docker-host`));
+      const badCerts = await m.cli(['create', '--driver', 'docker', '--docker-host', host, '--docker-cert-path', path.join(tmp, 'nowhere'), 'nested']);
+      assert.notEqual(badCerts.code, 0);
+      assert.match(badCerts.stdout + badCerts.stderr, /cannot read ca\.pem in .*nowhere/);
+      await assert.rejects(fs.access(path.join(store, 'machines', 'nested')));
+    });
+
     it('keeps images and containers across stop and start', async () => {
       await m.dockerOk(name, ['create', '--name', 'keeper', IMAGE, '/bin/sleep', '1']);
       await m.ok(['stop', name]);
