@@ -184,10 +184,13 @@ export function runConformance(executablePath: string, options: ConformanceOptio
       });
       after(async () => client?.close());
 
+      const rule =
+        'An unknown machine (driver state {}, never configured or created) must read as not found: ' +
+        'answer "Not Found" when the state lacks what identifies the resource (an ID, an address, a URL).';
       it('GetState answers NOT_FOUND or the state "Not Found"', async () => {
         try {
           const state = await client.getState(call);
-          assert.equal(state, 'Not Found', 'GetState for an unknown machine');
+          assert.equal(state, 'Not Found', `GetState for an unknown machine said ${JSON.stringify(state)}. ${rule}`);
         } catch (err) {
           assert.ok(isDriverCallError(err), String(err));
           assert.equal(err.code, 'not-found', `GetState for an unknown machine failed with ${err.code}: ${err.message}`);
@@ -196,7 +199,7 @@ export function runConformance(executablePath: string, options: ConformanceOptio
 
       it('Describe reports it per field instead of failing the call', async () => {
         const d = await client.describe(call);
-        assert.ok(d.state === 'Not Found' || (d.stateError ?? '') !== '', `Describe gave ${JSON.stringify(d)}`);
+        assert.ok(d.state === 'Not Found' || (d.stateError ?? '') !== '', `Describe gave ${JSON.stringify(d)}. ${rule}`);
       });
 
       it('Remove succeeds when there is nothing to remove', async () => {
