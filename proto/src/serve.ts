@@ -371,8 +371,10 @@ function defaultURL(ip: string): string {
   return `tcp://${ip.includes(':') ? `[${ip}]` : ip}:2376`;
 }
 
+// Referenced: shutdown must not end early because the event loop ran empty
+// before the socket directory was removed.
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Required flags and value types, so every driver rejects bad input the same way. */
