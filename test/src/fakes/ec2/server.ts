@@ -184,15 +184,14 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
     return v;
   };
 
-  const matches = (filters: Filter[], fields: Record<string, (name: string) => string[]>, resource: string): ((x: unknown) => boolean) => {
-    for (const f of filters) {
-      const base = f.name.startsWith('tag:') ? 'tag:' : f.name;
-      if (!fields[base]) throw new Ec2Error('InvalidParameterValue', `The filter '${f.name}' is invalid for ${resource}`);
-    }
-    return () => true;
-  };
   const filterBy = <T>(items: T[], filters: Filter[], fieldsOf: (item: T) => Record<string, (name: string) => string[]>, resource: string): T[] => {
-    if (items.length > 0) matches(filters, fieldsOf(items[0]), resource);
+    // An unknown filter name is an error even when nothing would match.
+    if (items.length > 0) {
+      const fields = fieldsOf(items[0]);
+      for (const f of filters) {
+        if (!fields[f.name.startsWith('tag:') ? 'tag:' : f.name]) throw new Ec2Error('InvalidParameterValue', `The filter '${f.name}' is invalid for ${resource}`);
+      }
+    }
     return items.filter((item) => {
       const fields = fieldsOf(item);
       return filters.every((f) => {
