@@ -52,6 +52,34 @@ async function launchOnce(bin: string, env: NodeJS.ProcessEnv = process.env): Pr
   return ms;
 }
 
+/** What `ls` asks of one driver process: Describe for 50 machines, one after another and all at once. */
+async function describeMany(bin: string, store: string, report: Report): Promise<void> {
+  const d = await launchDriver({ name: 'fake', path: bin });
+  try {
+    const calls = [];
+    for (let i = 0; i < 50; i++) {
+      const machine = { name: `m${i}`, storePath: store, machineDir: path.join(store, 'machines', `m${i}`) };
+      const c = await d.configure(machine, {});
+      const created = await d.create({ machine, state: c.state, stateVersion: c.stateVersion });
+      calls.push({ machine, state: created.state ?? c.state, stateVersion: created.stateVersion ?? c.stateVersion });
+    }
+    const sequential: number[] = [];
+    const parallel: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      let t = performance.now();
+      for (const call of calls) await d.describe(call);
+      sequential.push(performance.now() - t);
+      t = performance.now();
+      await Promise.all(calls.map((call) => d.describe(call)));
+      parallel.push(performance.now() - t);
+    }
+    report('fake driver: Describe x50 machines, one by one (one process)', sequential);
+    report('fake driver: Describe x50 machines, concurrently (one process)', parallel);
+  } finally {
+    await d.close();
+  }
+}
+
 export async function bench(report: Report): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'machine-bench-plugin-'));
   try {
@@ -89,6 +117,7 @@ export async function bench(report: Report): Promise<void> {
     });
     report('fake driver, bundled without code cache', bn, { ratio: Number((median(bn) / base).toFixed(2)) });
     report('fake driver, unbundled: spawn + handshake + GetMetadata', p, { ratio: Number((median(p) / base).toFixed(2)) });
+    await describeMany(bundled, path.join(tmp, 'store'), report);
     report('host: load @grpc/grpc-js + descriptor (once per command)', [hostLoadMs], {
       grpcMs: Math.round(loadTimings.grpcMs ?? 0),
       protoLoaderMs: Math.round(loadTimings.protoLoaderMs ?? 0),
