@@ -124,7 +124,7 @@ describe('launchDriver and serveDriver', function () {
     const p = d.create({ machine, state: { mode: 'wait-abort', delayMs: 0 }, stateVersion: 3 }, { onProgress: () => ac.abort(), signal: ac.signal });
     const err = await rejects(p);
     assert.equal(err.code, 'cancelled');
-    for (let i = 0; i < 50 && !d.stderrTail().some((l) => l.includes('create aborted')); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 300 && !d.stderrTail().some((l) => l.includes('create aborted')); i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(d.stderrTail().some((l) => l.includes('create aborted')), d.stderrTail().join('\n'));
   });
 
@@ -189,16 +189,21 @@ describe('launchDriver and serveDriver', function () {
         let address = '';
         const onLog = (e) => { if (typeof e.fields.address === 'string') address = e.fields.address; };
         launchDriver({ name: 'mini', path: process.execPath, args: [${JSON.stringify(MINI)}], onLog }).then((d) => {
-          setTimeout(() => { process.stdout.write(d.pid + ' ' + address + '\\n'); ${script}; }, 200);
+          const finish = () => {
+            if (!address) return setTimeout(finish, 20);
+            process.stdout.write(d.pid + ' ' + address + '\\n');
+            ${script};
+          };
+          finish();
         });`;
       const r = spawnSync(process.execPath, ['-e', host], { encoding: 'utf8', timeout: 20_000 });
       const [pidText, address] = r.stdout.trim().split(' ');
       const pid = Number(pidText);
       assert.ok(pid > 0 && address, `host output: ${r.stdout} ${r.stderr}`);
-      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
+      for (let i = 0; i < 300 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
       assert.equal(alive(pid), false, `driver ${pid} outlived its host`);
       const hostDir = path.dirname(path.dirname(address));
-      for (let i = 0; i < 40 && fs.existsSync(hostDir); i++) await new Promise((res) => setTimeout(res, 50));
+      for (let i = 0; i < 200 && fs.existsSync(hostDir); i++) await new Promise((res) => setTimeout(res, 50));
       assert.equal(fs.existsSync(hostDir), false, `socket directory ${hostDir} left behind`);
     });
   }
@@ -269,7 +274,7 @@ describe('launchDriver and serveDriver', function () {
   it('removes the private socket directory on close', async () => {
     let address = '';
     const d2 = await launchMini({ onLog: (e) => (address = typeof e.fields.address === 'string' ? e.fields.address : address) });
-    for (let i = 0; i < 40 && !address; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && !address; i++) await new Promise((r) => setTimeout(r, 25));
     assert.ok(fs.existsSync(address), `socket ${address} should exist while the driver runs`);
     assert.equal(fs.statSync(path.dirname(address)).mode & 0o777, 0o700);
     await d2.close();
