@@ -3,6 +3,7 @@
 // metadata and schema calls stay cheap.
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { DriverLogger } from '@machine/driver-sdk';
 import { endpointURL, type EC2State } from './flags';
 
 export type EC2Module = typeof import('./aws');
@@ -28,6 +29,12 @@ export function credentialsFor(state: EC2State): AwsCredentialIdentity | AwsCred
 
 const clients = new Map<string, EC2Client>();
 
+/** Where EC2 requests are logged (at debug level): the logger of the driver call being served. */
+let requestLog: DriverLogger | undefined;
+export function logRequestsTo(log: DriverLogger): void {
+  requestLog = log;
+}
+
 /**
  * One client per account, region and endpoint for the life of the driver
  * process: `ls` over many machines then resolves credentials once and
@@ -38,6 +45,20 @@ export function clientFor(state: EC2State): EC2Client {
   let client = clients.get(key);
   if (!client) {
     client = createClient(state);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const started = Date.now();
+        try {
+          const out = await next(args);
+          requestLog?.debug('EC2 request', { action: context.commandName, ms: Date.now() - started });
+          return out;
+        } catch (err) {
+          requestLog?.debug('EC2 request failed', { action: context.commandName, ms: Date.now() - started, error: (err as Error).name, message: (err as Error).message });
+          throw err;
+        }
+      },
+      { step: 'initialize', name: 'machineRequestLog' },
+    );
     clients.set(key, client);
   }
   return client;

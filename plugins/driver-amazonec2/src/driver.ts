@@ -8,7 +8,7 @@ import type { EC2Client, Instance, IpPermission, SecurityGroup, Tag } from '@aws
 import { DriverError, type Driver, type DriverContext, type DriverInfo } from '@machine/driver-sdk';
 import type { Description, FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
 import { findDefaultAmi } from './ami';
-import { clientFor, ec2, waiterTiming } from './client';
+import { clientFor, ec2, logRequestsTo, waiterTiming } from './client';
 import { awsErrorCode, isAwsError, translateError } from './errors';
 import {
   availabilityZone,
@@ -80,7 +80,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
 
   async preCreateCheck(ctx: DriverContext, stored: EC2State): Promise<void> {
     const state = normalizeState(stored);
-    await this.withClient(state, async (client, call) => {
+    await this.withClient(ctx, state, async (client, call) => {
       await this.resolveNetwork(client, state, call);
       if (state.ExistingKey) {
         await call('find the key pair', () => client.send(new (ec2().DescribeKeyPairsCommand)({ KeyNames: [state.KeyName!] }), this.opts(ctx)));
@@ -103,7 +103,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
 
   async create(ctx: DriverContext, initial: EC2State): Promise<EC2State> {
     const s: EC2State = { ...normalizeState(initial), CreatedSecurityGroupIds: [], SecurityGroupIds: [], KeyPairCreated: false };
-    const client = clientFor(s);
+    const client = this.client(ctx, s);
     const call = this.caller(s);
     this.recent.clear();
     try {
@@ -157,7 +157,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
 
   async start(ctx: DriverContext, stored: EC2State): Promise<EC2State> {
     const state = normalizeState(stored);
-    return this.withClient(state, async (client, call) => {
+    return this.withClient(ctx, state, async (client, call) => {
       const s = { ...state };
       this.recent.clear();
       await call('start the instance', () => client.send(new (ec2().StartInstancesCommand)({ InstanceIds: [this.id(s)] }), this.opts(ctx)));
@@ -178,7 +178,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
 
   async restart(ctx: DriverContext, stored: EC2State): Promise<EC2State> {
     const state = normalizeState(stored);
-    return this.withClient(state, async (client, call) => {
+    return this.withClient(ctx, state, async (client, call) => {
       const s = { ...state };
       this.recent.clear();
       await call('reboot the instance', () => client.send(new (ec2().RebootInstancesCommand)({ InstanceIds: [this.id(s)] }), this.opts(ctx)));
@@ -534,7 +534,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   /** Deletes what the state says exists; returns the problems, never throws for AWS errors. */
   private async cleanUp(ctx: DriverContext, s: EC2State, reason: Error | undefined): Promise<string[]> {
     // Requests here carry no abort signal: cleanup must run to the end even when the call was cancelled.
-    const client = clientFor(s);
+    const client = this.client(ctx, s);
     const m = ec2();
     const problems: string[] = [];
     this.recent.clear();
@@ -651,7 +651,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   // ---- helpers ----
 
   private async stopInstance(ctx: DriverContext, state: EC2State, force: boolean): Promise<EC2State> {
-    return this.withClient(state, async (client, call) => {
+    return this.withClient(ctx, state, async (client, call) => {
       const m = ec2();
       const input = { InstanceIds: [this.id(state)] };
       this.recent.clear();
@@ -679,7 +679,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   }
 
   private async findInstanceNow(ctx: DriverContext, s: EC2State): Promise<Instance> {
-    return this.withClient(s, async (client, call) => {
+    return this.withClient(ctx, s, async (client, call) => {
       const out = await call('describe the instance', async () => {
         try {
           return await client.send(new (ec2().DescribeInstancesCommand)({ InstanceIds: [this.id(s)] }), this.opts(ctx));
@@ -730,8 +730,13 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     return call;
   }
 
-  private async withClient<T>(s: EC2State, fn: (client: EC2Client, call: Caller) => Promise<T>): Promise<T> {
-    return fn(clientFor(s), this.caller(s));
+  private async withClient<T>(ctx: DriverContext, s: EC2State, fn: (client: EC2Client, call: Caller) => Promise<T>): Promise<T> {
+    return fn(this.client(ctx, s), this.caller(s));
+  }
+
+  private client(ctx: DriverContext, s: EC2State): EC2Client {
+    logRequestsTo(ctx.log);
+    return clientFor(s);
   }
 }
 

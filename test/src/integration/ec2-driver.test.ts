@@ -147,6 +147,23 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     assert.ok(fake.securityGroups.has(group.GroupId!), 'a group without our tag that the reference made is kept');
   });
 
+  it('logs every EC2 request at debug level, for --debug', async () => {
+    const entries: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    const logged = await launchDriver({ name: 'amazonec2', path: DRIVER_BIN, env: cleanAwsEnv(home), onLog: (e) => entries.push(e) });
+    try {
+      const ref = machine('logged');
+      const configured = await logged.configure(ref, endpointFlags(fake));
+      await logged.preCreateCheck({ machine: ref, state: configured.state, stateVersion: configured.stateVersion });
+      const requests = entries.filter((e) => e.message === 'EC2 request');
+      assert.ok(requests.length >= 2, JSON.stringify(entries));
+      assert.equal(requests[0].level, 'debug');
+      assert.equal(requests[0].fields.action, 'DescribeAccountAttributesCommand');
+      assert.ok(!JSON.stringify(entries).includes(SECRET_KEY), 'no secret in the logs');
+    } finally {
+      await logged.close();
+    }
+  });
+
   it('rejects inconsistent flags naming the flag to fix, without calling AWS', async () => {
     const cases: [FlagValues, string][] = [
       [{ 'amazonec2-access-key': 'AKID' }, 'amazonec2-secret-key'],
