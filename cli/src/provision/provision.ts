@@ -101,6 +101,10 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
       if (result.code !== 0 && /sudo:.*password/i.test(result.stderr)) {
         throw new Error(`user ${req.ssh.user} needs passwordless sudo on the host (sudo asked for a password). Add "${req.ssh.user} ALL=(ALL) NOPASSWD:ALL" to /etc/sudoers.d/, or connect as root.`);
       }
+      if (result.code !== 0 && !result.stdout.includes('@@machine:facts')) {
+        const why = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-5).join('\n');
+        throw new Error(`the detection script failed on the host (exit code ${result.code}): ${why}${req.ssh.user !== 'root' ? ` (user ${req.ssh.user} needs sudo without a password)` : ''}`);
+      }
       return parseDetection(result.stdout);
     });
     if (facts.daemonJsonError) throw new ProvisionError(`${facts.daemonJsonError}. Fix it on the host and run "machine provision ${req.machineName}".`, 'detection');
