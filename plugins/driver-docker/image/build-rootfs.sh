@@ -104,19 +104,29 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
   # Each container must be a distinct host: no machine id and no SSH host
-  # keys in the image; both are made at first boot.
+  # keys in the image; both are made at first boot. Ed25519 and ECDSA keys
+  # only: an RSA key costs seconds of every first boot, and every client
+  # this project supports speaks ed25519.
   : >"$ROOT/etc/machine-id"
   rm -f "$ROOT/var/lib/dbus/machine-id"
   rm -f "$ROOT"/etc/ssh/ssh_host_*
+  cat >"$ROOT/usr/local/sbin/ssh-hostkeys" <<'EOF'
+#!/bin/sh
+set -e
+for t in ed25519 ecdsa; do
+  [ -e "/etc/ssh/ssh_host_${t}_key" ] || ssh-keygen -q -t "$t" -N '' -C "root@$(hostname)" -f "/etc/ssh/ssh_host_${t}_key"
+done
+EOF
+  chmod 755 "$ROOT/usr/local/sbin/ssh-hostkeys"
+  printf 'HostKey /etc/ssh/ssh_host_ed25519_key\nHostKey /etc/ssh/ssh_host_ecdsa_key\n' >"$ROOT/etc/ssh/sshd_config.d/10-host-keys.conf"
   cat >"$ROOT/etc/systemd/system/ssh-hostkeys.service" <<'EOF'
 [Unit]
 Description=Generate the SSH host keys of this host
 Before=ssh.service
-ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
 
 [Service]
 Type=oneshot
-ExecStart=/usr/bin/ssh-keygen -A
+ExecStart=/usr/local/sbin/ssh-hostkeys
 
 [Install]
 RequiredBy=ssh.service
@@ -127,7 +137,7 @@ EOF
   local unit
   for unit in getty@tty1.service serial-getty@.service console-getty.service systemd-udevd.service \
     systemd-modules-load.service sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount \
-    systemd-remount-fs.service systemd-firstboot.service; do
+    systemd-remount-fs.service systemd-firstboot.service e2scrub_reap.service; do
     ln -sf /dev/null "$ROOT/etc/systemd/system/$unit"
   done
   install -d -m 0700 "$ROOT/root/.ssh"
@@ -267,7 +277,7 @@ case $FLAVOUR in
 # Short-Description: Generate the SSH host keys of this host
 ### END INIT INFO
 case "$1" in
-  start) [ -e /etc/ssh/ssh_host_ed25519_key ] || /usr/bin/ssh-keygen -A ;;
+  start) /usr/local/sbin/ssh-hostkeys ;;
 esac
 exit 0
 EOF
