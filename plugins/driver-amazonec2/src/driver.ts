@@ -191,11 +191,14 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     const state = normalizeState(stored);
     const made = state.InstanceId || state.SpotInstanceRequestId || (state.KeyPairCreated && state.KeyName) || state.CreatedSecurityGroupIds?.length || state.SecurityGroupIds?.length;
     if (!made) return;
-    const problems = await this.cleanUp(ctx, state, undefined);
+    const { problems, groupProblems } = await this.cleanUp(ctx, state, undefined);
     if (problems.length > 0) {
       throw new DriverError('internal', `could not remove everything the machine used in AWS: ${problems.join('; ')}`, {
-        detail: 'Run rm again, or delete these resources in the EC2 console.',
+        detail: `Run rm again, or delete these resources in the EC2 console.${groupProblems.length ? `\nAlso left: ${groupProblems.join('; ')}` : ''}`,
       });
+    }
+    if (groupProblems.length > 0) {
+      ctx.warn(`the machine is removed, but its security group is left: ${groupProblems.join('; ')}`, 'Delete it in the EC2 console once nothing uses it.');
     }
   }
 
@@ -531,19 +534,24 @@ export class AmazonEC2Driver implements Driver<EC2State> {
 
   // ---- removal ----
 
-  /** Deletes what the state says exists; returns the problems, never throws for AWS errors. */
-  private async cleanUp(ctx: DriverContext, s: EC2State, reason: Error | undefined): Promise<string[]> {
+  /**
+   * Deletes what the state says exists, never throwing for AWS errors.
+   * Returns what could not be deleted: the machine's own resources, and
+   * security groups apart, as a group left behind costs nothing.
+   */
+  private async cleanUp(ctx: DriverContext, s: EC2State, reason: Error | undefined): Promise<{ problems: string[]; groupProblems: string[] }> {
     // Requests here carry no abort signal: cleanup must run to the end even when the call was cancelled.
     const client = this.client(ctx, s);
     const m = ec2();
     const problems: string[] = [];
+    const groupProblems: string[] = [];
     this.recent.clear();
-    const attempt = async (what: string, fn: () => Promise<unknown>, ignore: string[] = []) => {
+    const attempt = async (what: string, fn: () => Promise<unknown>, ignore: string[] = [], into = problems) => {
       try {
         await fn();
       } catch (err) {
         if (isAwsError(err, ...ignore)) return;
-        problems.push(`${what}: ${awsErrorCode(err) ?? ''} ${(err as Error).message}`.trim());
+        into.push(`${what}: ${awsErrorCode(err) ?? ''} ${(err as Error).message}`.trim());
       }
     };
     try {
@@ -563,29 +571,33 @@ export class AmazonEC2Driver implements Driver<EC2State> {
           for (const r of out.Reservations ?? []) for (const i of r.Instances ?? []) if (i.InstanceId) instanceIds.push(i.InstanceId);
         });
       }
+      let instanceStays = false;
       if (instanceIds.length > 0) {
         ctx.progress(`Terminating instance ${instanceIds.join(', ')}`);
+        const before = problems.length;
         await attempt(`terminate instance ${instanceIds.join(', ')}`, () => client.send(new m.TerminateInstancesCommand({ InstanceIds: instanceIds })), ['InvalidInstanceID.NotFound']);
+        // The groups stay while the instance does; the next rm deletes them.
+        instanceStays = problems.length > before;
       }
       if (s.KeyPairCreated && s.KeyName) {
         await attempt(`delete key pair ${s.KeyName}`, () => client.send(new m.DeleteKeyPairCommand({ KeyName: s.KeyName })), ['InvalidKeyPair.NotFound']);
       }
-      const groups = await this.groupsToDelete(client, s, instanceIds, problems);
+      const groups = instanceStays ? [] : await this.groupsToDelete(client, s, instanceIds, groupProblems);
       if (groups.length > 0) {
         if (instanceIds.length > 0) {
           // A group cannot be deleted while an instance, even a terminating one, holds it.
           await attempt('wait for the instance to terminate', () =>
-            m.waitUntilInstanceTerminated({ client, ...waiterTiming(600) }, { InstanceIds: instanceIds }), ['InvalidInstanceID.NotFound']);
+            m.waitUntilInstanceTerminated({ client, ...waiterTiming(600) }, { InstanceIds: instanceIds }), ['InvalidInstanceID.NotFound'], groupProblems);
         }
         for (const groupId of groups) {
           ctx.progress(`Deleting security group ${groupId}`);
-          await attempt(`delete security group ${groupId}`, () => this.deleteGroup(client, groupId), ['InvalidGroup.NotFound']);
+          await attempt(`delete security group ${groupId}`, () => this.deleteGroup(client, groupId), ['InvalidGroup.NotFound'], groupProblems);
         }
       }
     } catch (err) {
       problems.push((err as Error).message);
     }
-    return problems;
+    return { problems, groupProblems };
   }
 
   /** Groups made by this driver (by state or tag) that no other live instance uses. */
@@ -639,7 +651,8 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     const nothingMade = !s.InstanceId && !s.SpotInstanceRequestId && !s.KeyPairCreated && !s.CreatedSecurityGroupIds?.length && !s.ClientToken;
     if (nothingMade) return;
     ctx.progress('Create failed; removing what it made in AWS');
-    const problems = await this.cleanUp(ctx, s, failure);
+    const left = await this.cleanUp(ctx, s, failure);
+    const problems = [...left.problems, ...left.groupProblems];
     if (problems.length > 0) {
       ctx.warn(`could not undo everything create made in AWS: ${problems.join('; ')}`, 'Delete these resources in the EC2 console.');
       if (failure instanceof DriverError) {

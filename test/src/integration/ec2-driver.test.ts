@@ -261,6 +261,24 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     assert.equal(fake.keyPairs.size, 0);
   });
 
+  it('warns when only the security group cannot be deleted, and fails when the instance cannot be terminated', async () => {
+    const { ref, state } = await create('stubborn');
+    fake.faults.inject(ec2Fault('UnauthorizedOperation'), { operation: 'TerminateInstances', times: 1 });
+    const e = await expectError(driver.remove(call(ref, state)));
+    assert.match(e.summary, /could not remove everything.*terminate instance.*UnauthorizedOperation/);
+    assert.ok(fake.instances.get(String(state.InstanceId))?.state === 'running', 'still there for another rm');
+
+    fake.faults.inject(ec2Fault('UnauthorizedOperation'), { operation: 'DeleteSecurityGroup', times: 1 });
+    const out = await driver.remove(call(ref, state));
+    assert.equal(out.warnings.length, 1);
+    assert.match(out.warnings[0].summary, /security group is left/);
+    assert.equal(fake.liveInstances().length, 0);
+    assert.equal(fake.keyPairs.size, 0);
+    // The next rm of any machine, or this one again, finishes the job.
+    await driver.remove(call(ref, state));
+    assert.deepEqual([...fake.securityGroups.values()].map((g) => g.groupName), ['default']);
+  });
+
   it('never deletes a security group it did not create', async () => {
     const vpcId = [...fake.vpcs.values()][0].vpcId;
     const { ref, state } = await create('own-group', { 'amazonec2-security-group': ['default'], 'amazonec2-vpc-id': vpcId });
