@@ -15,6 +15,8 @@ import { tarArchive } from './tar';
 import { AbortedError, sleep, waitForSSH } from './wait';
 import { ensureMachineImage, defaultImageTag } from './machine-image';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION = (require('../package.json') as { version: string }).version;
 const STOP_TIMEOUT_S = 30;
 const RUNNING_TIMEOUT_MS = 60_000;
 const SSH_TIMEOUT_MS = 120_000;
@@ -24,7 +26,7 @@ type Undo = { what: string; run: () => Promise<void> };
 export class DockerDriver implements Driver<DockerState> {
   readonly info = {
     name: 'docker',
-    version: '0.1.0',
+    version: VERSION,
     description: 'Machines as systemd containers with their own Docker Engine, on a local or remote Docker engine',
     stateVersion: 1,
     capabilities: ['cancel-create'],
