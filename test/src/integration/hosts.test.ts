@@ -3,12 +3,12 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import {
+  cleanupAbandonedTestHosts,
   cleanupTestHosts,
   engine,
   LABEL_RUN,
   runId,
   sshRun,
-  startHost,
   SUDO_USER,
   TestHostProvider,
   useTestHosts,
@@ -177,27 +177,57 @@ describe('test hosts', function () {
   });
 
   describe('cleanup', () => {
-    it("removes this run's hosts and networks, and nothing else", async () => {
+    // Another test run, in its own process: it starts a host on a network of
+    // its own and exits without cleaning up, as a crashed run would.
+    async function leaveRunBehind(run: string): Promise<void> {
+      const { execFile } = await import('node:child_process');
+      const script = `require(${JSON.stringify(require.resolve('../hosts'))}).createTestNetwork().then((n) => require(${JSON.stringify(require.resolve('../hosts'))}).startHost({ flavour: 'nodocker', network: n, waitForSSH: false })).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })`;
+      await new Promise<void>((resolve, reject) =>
+        execFile(process.execPath, ['-e', script], { env: { ...process.env, MACHINE_TEST_RUN_ID: run } }, (err, _out, stderr) => (err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve())),
+      );
+    }
+    const ofRun = async (run: string) => {
+      const filters = JSON.stringify({ label: [`${LABEL_RUN}=${run}`] });
+      return { containers: await engine().listContainers({ all: true, filters }), networks: await engine().listNetworks({ filters }) };
+    };
+
+    it("removes a run's hosts and networks, and nothing of other runs or unlabelled", async () => {
       const docker = engine();
       const { imageTag } = await import('@machine/driver-docker/lib/image');
-      // Stand-ins for another run's host and for a container nobody labelled.
-      const foreign = await docker.createContainer({ Image: imageTag('nodocker'), Cmd: ['true'], Labels: { [LABEL_RUN]: `other-${runId}` } });
+      const mine = await hosts.start({ flavour: 'nodocker' });
       const unlabelled = await docker.createContainer({ Image: imageTag('nodocker'), Cmd: ['true'] });
+      const other = `${runId}-other`;
       try {
-        const net = await hosts.network();
-        await startHost({ flavour: 'nodocker', network: net, waitForSSH: false });
-        await startHost({ flavour: 'nodocker' });
-        const removed = await cleanupTestHosts();
-        assert.ok(removed.containers >= 2, `removed ${removed.containers} containers`);
-        assert.ok(removed.networks >= 2, `removed ${removed.networks} networks`);
-        const filters = JSON.stringify({ label: [`${LABEL_RUN}=${runId}`] });
-        assert.deepEqual(await docker.listContainers({ all: true, filters }), []);
-        assert.deepEqual(await docker.listNetworks({ filters }), []);
-        assert.equal((await foreign.inspect()).Id, foreign.id);
+        await leaveRunBehind(other);
+        const before = await ofRun(other);
+        assert.equal(before.containers.length, 1);
+        assert.equal(before.networks.length, 1);
+        assert.deepEqual(await cleanupTestHosts(other), { containers: 1, networks: 1 });
+        assert.deepEqual(await ofRun(other), { containers: [], networks: [] });
+        assert.equal((await docker.getContainer(mine.containerId).inspect()).State.Running, true);
         assert.equal((await unlabelled.inspect()).Id, unlabelled.id);
+
+        // And this run's own cleanup leaves nothing of it.
+        await cleanupTestHosts();
+        assert.deepEqual(await ofRun(runId), { containers: [], networks: [] });
       } finally {
-        await foreign.remove({ force: true });
         await unlabelled.remove({ force: true });
+        await cleanupTestHosts(other);
+      }
+    });
+
+    it('removes what runs whose processes have ended left behind, and never a live run', async () => {
+      const mine = await hosts.start({ flavour: 'nodocker' });
+      const ended = `${runId}-ended`;
+      try {
+        await leaveRunBehind(ended);
+        const removed = await cleanupAbandonedTestHosts();
+        assert.ok(removed.includes(ended), `removed runs: ${removed.join(', ')}`);
+        assert.ok(!removed.includes(runId));
+        assert.deepEqual(await ofRun(ended), { containers: [], networks: [] });
+        assert.equal((await engine().getContainer(mine.containerId).inspect()).State.Running, true);
+      } finally {
+        await cleanupTestHosts(ended);
       }
     });
   });
