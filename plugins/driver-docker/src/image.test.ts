@@ -95,6 +95,16 @@ describe('machine image', () => {
     });
   });
 
+  describe('the real recipe', () => {
+    it('rejects an unknown flavour with the ones it knows, before touching anything', async () => {
+      const { spawnSync } = await import('node:child_process');
+      const { recipePath } = await import('./image');
+      const r = spawnSync('bash', [recipePath(), '--flavour', 'alpine', '--output', '/nonexistent/x.tar'], { encoding: 'utf8' });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^error: --flavour must be docker, nodocker or sysvinit \(got 'alpine'\)$/m);
+    });
+  });
+
   describe('build and import (real engine, stand-in recipe)', function () {
     this.timeout(60_000);
     const docker = new Dockerode();
