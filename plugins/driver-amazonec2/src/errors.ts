@@ -23,6 +23,8 @@ export function isAwsError(err: unknown, ...codes: string[]): boolean {
   return code !== undefined && codes.includes(code);
 }
 
+const named = (what: string, id: string | undefined) => (id ? `${what} ${id}` : what);
+
 function credentialFlag(state: EC2State): string {
   return state.Profile ? 'amazonec2-profile' : 'amazonec2-access-key';
 }
@@ -68,16 +70,16 @@ export function translateError(err: unknown, state: EC2State, action: string): E
     case 'InvalidAMIID.NotFound':
     case 'InvalidAMIID.Malformed':
     case 'InvalidAMIID.Unavailable':
-      return fail('invalid-argument', `the AMI ${state.AMI ?? ''} does not exist in ${state.Region}: check --amazonec2-ami`.replace('  ', ' '), 'amazonec2-ami');
+      return fail('invalid-argument', `${named('the AMI', state.AMI)} does not exist in ${state.Region}: check --amazonec2-ami`, 'amazonec2-ami');
     case 'InvalidVpcID.NotFound':
-      return fail('invalid-argument', `the VPC ${state.VpcId ?? ''} does not exist in ${state.Region}: check --amazonec2-vpc-id`, 'amazonec2-vpc-id');
+      return fail('invalid-argument', `${named('the VPC', state.VpcId)} does not exist in ${state.Region}: check --amazonec2-vpc-id`, 'amazonec2-vpc-id');
     case 'InvalidSubnetID.NotFound':
     case 'InvalidSubnet':
-      return fail('invalid-argument', `the subnet ${state.SubnetId ?? ''} does not exist in ${state.Region}: check --amazonec2-subnet-id`, 'amazonec2-subnet-id');
+      return fail('invalid-argument', `${named('the subnet', state.SubnetId)} does not exist in ${state.Region}: check --amazonec2-subnet-id`, 'amazonec2-subnet-id');
     case 'InvalidKeyPair.NotFound':
-      return fail('invalid-argument', `the key pair ${state.KeyName ?? ''} does not exist in ${state.Region}: check --amazonec2-keypair-name`, 'amazonec2-keypair-name');
+      return fail('invalid-argument', `${named('the key pair', state.KeyName)} does not exist in ${state.Region}: check --amazonec2-keypair-name`, 'amazonec2-keypair-name');
     case 'InvalidKeyPair.Duplicate':
-      return fail('already-exists', `there is already a key pair named ${state.KeyName ?? ''}: remove it or use a different machine name`);
+      return fail('already-exists', `there is already ${named('a key pair named', state.KeyName)}: remove it or use a different machine name`);
     case 'InvalidKeyPair.Format':
       return fail('invalid-argument', `AWS rejected the public key: check the key at --amazonec2-ssh-keypath (RSA or ED25519, OpenSSH format)`, 'amazonec2-ssh-keypath');
     case 'InvalidParameterValue':
