@@ -71,7 +71,7 @@ describe('docker driver: bad input (e2e)', function () {
   }
 
   it('an unreachable --docker-host', async () => {
-    const name = 'bad-host';
+    const name = `bad-host-${RUN}`;
     const r = await machine(store, ['create', '--driver', 'docker', '--docker-host', `unix://${tmp}/no-engine.sock`, name]);
     assert.notEqual(r.code, 0);
     assert.match(r.output, /cannot reach the Docker engine at unix:\/\/.*no-engine\.sock/);
@@ -80,7 +80,7 @@ describe('docker driver: bad input (e2e)', function () {
   });
 
   it('a missing machine image', async () => {
-    const name = 'bad-image';
+    const name = `bad-image-${RUN}`;
     const network = `machine-e2e-bad-${RUN}-img`;
     const r = await machine(store, ['create', '--driver', 'docker', '--docker-image', `machine-e2e/absent:${RUN}`, '--docker-network', network, name]);
     assert.notEqual(r.code, 0);
@@ -104,7 +104,7 @@ describe('docker driver: bad input (e2e)', function () {
   });
 
   it('an engine that refuses the container (--docker-memory too small)', async () => {
-    const name = 'bad-memory';
+    const name = `bad-memory-${RUN}`;
     const network = `machine-e2e-bad-${RUN}-mem`;
     const r = await machine(store, ['create', '--driver', 'docker', '--docker-memory', '1', '--docker-network', network, name]);
     assert.notEqual(r.code, 0);
@@ -114,7 +114,7 @@ describe('docker driver: bad input (e2e)', function () {
   });
 
   it('an interrupted create (Ctrl-C while the container starts)', async () => {
-    const name = 'interrupted';
+    const name = `interrupted-${RUN}`;
     const network = `machine-e2e-bad-${RUN}-int`;
     const env: NodeJS.ProcessEnv = { ...process.env, MACHINE_STORAGE_PATH: store };
     for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'MACHINE_DRIVER']) delete env[k];
@@ -139,7 +139,7 @@ describe('docker driver: bad input (e2e)', function () {
   });
 
   it('a network that gives the machine no address', async () => {
-    const name = 'bad-network';
+    const name = `bad-network-${RUN}`;
     const r = await machine(store, ['create', '--driver', 'docker', '--docker-network', 'host', name]);
     assert.notEqual(r.code, 0);
     assert.match(r.output, /--docker-network host gives the machine no address/);

@@ -58,10 +58,11 @@ describe('machine image build (e2e)', function () {
   });
 
   it('makes machines from an image given with --docker-image', async () => {
-    const r = await machine(store, ['create', '--driver', 'docker', '--docker-image', TAG, 'fromtag']);
+    const name = `fromtag-${process.pid}`;
+    const r = await machine(store, ['create', '--driver', 'docker', '--docker-image', TAG, name]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.equal((await docker.getContainer('fromtag').inspect()).Config.Image, TAG);
-    const rm = await machine(store, ['rm', '-y', 'fromtag']);
+    assert.equal((await docker.getContainer(name).inspect()).Config.Image, TAG);
+    const rm = await machine(store, ['rm', '-y', name]);
     assert.equal(rm.code, 0, rm.stderr);
   });
 

@@ -12,6 +12,8 @@ const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/bin/run.js');
 const NETWORK = `machine-e2e-${process.pid}`;
 const IMAGE = 'e2e/busybox:latest';
+// Container names are global on the engine: this run's own, so a leftover of another run cannot clash.
+const RUN = process.pid;
 
 interface Result {
   code: number;
@@ -132,7 +134,7 @@ describe('docker driver (e2e)', function () {
   });
 
   describe('one machine through its whole life', () => {
-    const name = 'dev';
+    const name = `dev-${RUN}`;
 
     it('creates a machine with the default driver (docker)', async () => {
       await m.ok(['create', name, '--docker-network', NETWORK]);
@@ -162,16 +164,16 @@ describe('docker driver (e2e)', function () {
       const certs = env.DOCKER_CERT_PATH as string;
       const absent = `machine-e2e/absent:${process.pid}`;
       // Reaching the engine is proven by getting as far as its image list.
-      const withCerts = await m.cli(['create', '--driver', 'docker', '--docker-host', host, '--docker-cert-path', certs, '--docker-image', absent, 'nested']);
+      const withCerts = await m.cli(['create', '--driver', 'docker', '--docker-host', host, '--docker-cert-path', certs, '--docker-image', absent, `nested-${RUN}`]);
       assert.notEqual(withCerts.code, 0);
       assert.match(withCerts.stdout + withCerts.stderr, new RegExp(`machine image ${absent} is not on the Docker engine at ${host}`));
-      const noCerts = await m.cli(['create', '--driver', 'docker', '--docker-host', host, '--docker-image', absent, 'nested']);
+      const noCerts = await m.cli(['create', '--driver', 'docker', '--docker-host', host, '--docker-image', absent, `nested-${RUN}`]);
       assert.notEqual(noCerts.code, 0);
       assert.match(noCerts.stdout + noCerts.stderr, new RegExp(`cannot reach the Docker engine at ${host}.*--docker-host`));
-      const badCerts = await m.cli(['create', '--driver', 'docker', '--docker-host', host, '--docker-cert-path', path.join(tmp, 'nowhere'), 'nested']);
+      const badCerts = await m.cli(['create', '--driver', 'docker', '--docker-host', host, '--docker-cert-path', path.join(tmp, 'nowhere'), `nested-${RUN}`]);
       assert.notEqual(badCerts.code, 0);
       assert.match(badCerts.stdout + badCerts.stderr, /cannot read ca\.pem in .*nowhere/);
-      await assert.rejects(fs.access(path.join(store, 'machines', 'nested')));
+      await assert.rejects(fs.access(path.join(store, 'machines', `nested-${RUN}`)));
     });
 
     it('keeps images and containers across stop and start', async () => {
@@ -239,7 +241,7 @@ describe('docker driver (e2e)', function () {
 
   describe('--docker-publish', () => {
     it('reaches SSH and the engine through ports published on 127.0.0.1', async () => {
-      const name = 'pub';
+      const name = `pub-${RUN}`;
       await m.ok(['create', '--driver', 'docker', '--docker-network', NETWORK, '--docker-publish', name]);
       try {
         const info = await docker.getContainer(name).inspect();
@@ -268,7 +270,8 @@ describe('docker driver (e2e)', function () {
   });
 
   describe('several machines', () => {
-    const names = ['p1', 'p2', 'p3'];
+    const names = [`p1-${RUN}`, `p2-${RUN}`, `p3-${RUN}`];
+    const [p1, p2, p3] = names;
 
     it('creates three machines in parallel', async () => {
       const results = await Promise.all(names.map((n) => m.cli(['create', '--driver', 'docker', '--docker-network', NETWORK, n])));
@@ -281,22 +284,22 @@ describe('docker driver (e2e)', function () {
     });
 
     it('lists every machine while one is stopped', async () => {
-      await m.ok(['stop', 'p2']);
+      await m.ok(['stop', p2]);
       const r = await m.ok(['ls']);
       const states = await m.states();
-      assert.equal(states.get('p1'), 'Running');
-      assert.equal(states.get('p2'), 'Stopped');
-      assert.equal(states.get('p3'), 'Running');
-      const p2 = r.stdout.split('\n').find((l) => l.startsWith('p2 '));
-      assert.ok(p2 && !/tcp:\/\//.test(p2), `a stopped machine has no URL: ${p2}`);
+      assert.equal(states.get(p1), 'Running');
+      assert.equal(states.get(p2), 'Stopped');
+      assert.equal(states.get(p3), 'Running');
+      const row = r.stdout.split('\n').find((l) => l.startsWith(`${p2} `));
+      assert.ok(row && !/tcp:\/\//.test(row), `a stopped machine has no URL: ${row}`);
     });
 
     it('keeps the network while a stopped machine is on it, and removes it with the last one', async () => {
-      await m.ok(['rm', '-y', 'p1', 'p3']);
+      await m.ok(['rm', '-y', p1, p3]);
       await docker.getNetwork(NETWORK).inspect();
-      await m.ok(['start', 'p2']);
-      assert.equal((await m.states()).get('p2'), 'Running');
-      await m.ok(['rm', '-y', 'p2']);
+      await m.ok(['start', p2]);
+      assert.equal((await m.states()).get(p2), 'Running');
+      await m.ok(['rm', '-y', p2]);
       assert.deepEqual(await labelled(docker, store), { containers: [], volumes: [] });
       await assert.rejects(docker.getNetwork(NETWORK).inspect(), (err: { statusCode?: number }) => err.statusCode === 404);
     });
