@@ -77,7 +77,8 @@ describe('none driver', () => {
     const state = d.configure(ctx, { url: 'tcp://[2001:db8::5]:2376' });
     assert.equal(await d.getIP(ctx, state), '2001:db8::5');
     assert.equal(await d.getURL(ctx, state), 'tcp://[2001:db8::5]:2376');
-    assert.equal(await d.getState(), 'Running');
+    assert.equal(await d.getState(ctx, state), 'Running');
+    assert.equal(await d.getState(ctx, { URL: '', MachineName: 'x', StorePath: '', IPAddress: '' }), 'Not Found');
     await assert.rejects(d.getSSHInfo(), /no SSH access/);
     await assert.rejects(d.stop(), /cannot be stopped/);
     assert.equal(hostOfURL('tcp://192.0.2.9:2376'), '192.0.2.9');

@@ -192,6 +192,8 @@ export class GenericDriver implements Driver<GenericState> {
   }
 
   async getState(_ctx: DriverContext, state: GenericState): Promise<MachineStateName> {
+    // No address means no host was ever attached: the protocol's unknown-machine rule.
+    if (!state.IPAddress) return 'Not Found';
     return (await this.reachable(state)) ? 'Running' : 'Stopped';
   }
 

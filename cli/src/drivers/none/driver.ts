@@ -63,7 +63,9 @@ export class NoneDriver implements Driver<NoneState> {
     // Nothing was made.
   }
 
-  async getState(): Promise<MachineStateName> {
+  async getState(_ctx: DriverContext, state: NoneState): Promise<MachineStateName> {
+    // No URL means no machine was ever registered: the protocol's unknown-machine rule.
+    if (!state.URL) return 'Not Found';
     return 'Running';
   }
 
