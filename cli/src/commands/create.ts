@@ -11,23 +11,23 @@ const SHARED_FLAGS = {
     env: 'MACHINE_DOCKER_INSTALL_URL',
     default: 'https://get.docker.com',
   }),
-  'engine-opt': Flags.string({ description: 'Flag for the Docker daemon, as flag=value (repeatable)', multiple: true }),
-  'engine-insecure-registry': Flags.string({ description: 'Insecure registry the daemon may use (repeatable)', multiple: true }),
-  'engine-registry-mirror': Flags.string({ description: 'Registry mirror for the daemon (repeatable)', multiple: true, env: 'ENGINE_REGISTRY_MIRROR' }),
-  'engine-label': Flags.string({ description: 'Label for the daemon, as key=value (repeatable)', multiple: true }),
+  'engine-opt': Flags.string({ description: 'Flag for the Docker daemon, as flag=value (repeatable)', multiple: true, multipleNonGreedy: true }),
+  'engine-insecure-registry': Flags.string({ description: 'Insecure registry the daemon may use (repeatable)', multiple: true, multipleNonGreedy: true }),
+  'engine-registry-mirror': Flags.string({ description: 'Registry mirror for the daemon (repeatable)', multiple: true, multipleNonGreedy: true, env: 'ENGINE_REGISTRY_MIRROR' }),
+  'engine-label': Flags.string({ description: 'Label for the daemon, as key=value (repeatable)', multiple: true, multipleNonGreedy: true }),
   'engine-storage-driver': Flags.string({ description: 'Storage driver for the daemon (an engine that already has one keeps it)' }),
-  'engine-env': Flags.string({ description: 'Environment variable for the daemon, as NAME=VALUE (repeatable)', multiple: true }),
+  'engine-env': Flags.string({ description: 'Environment variable for the daemon, as NAME=VALUE (repeatable)', multiple: true, multipleNonGreedy: true }),
   swarm: Flags.boolean({ description: 'Configure the machine to join a Swarm (classic) cluster' }),
   'swarm-image': Flags.string({ description: 'Swarm image', env: 'MACHINE_SWARM_IMAGE', default: 'swarm:latest' }),
   'swarm-master': Flags.boolean({ description: 'Configure the machine to be a Swarm master' }),
   'swarm-discovery': Flags.string({ description: 'Discovery service to use with Swarm' }),
   'swarm-strategy': Flags.string({ description: 'Swarm scheduling strategy', default: 'spread' }),
-  'swarm-opt': Flags.string({ description: 'Swarm master option, as flag=value (repeatable)', multiple: true }),
-  'swarm-join-opt': Flags.string({ description: 'Swarm join option, as flag=value (repeatable)', multiple: true }),
+  'swarm-opt': Flags.string({ description: 'Swarm master option, as flag=value (repeatable)', multiple: true, multipleNonGreedy: true }),
+  'swarm-join-opt': Flags.string({ description: 'Swarm join option, as flag=value (repeatable)', multiple: true, multipleNonGreedy: true }),
   'swarm-host': Flags.string({ description: 'Address the Swarm master listens on', default: 'tcp://0.0.0.0:3376' }),
   'swarm-addr': Flags.string({ description: 'Address to advertise for Swarm (default: the machine\'s IP)' }),
   'swarm-experimental': Flags.boolean({ description: 'Enable Swarm experimental features' }),
-  'tls-san': Flags.string({ description: 'Extra name or address for the server certificate (repeatable)', multiple: true }),
+  'tls-san': Flags.string({ description: 'Extra name or address for the server certificate (repeatable)', multiple: true, multipleNonGreedy: true }),
   'keep-on-failure': Flags.boolean({ description: 'Keep the machine and whatever the driver made when create fails, for debugging' }),
   json: Flags.boolean({ description: 'Print the result as JSON on stdout (progress goes to stderr)' }),
 };
@@ -39,7 +39,7 @@ export function oclifDriverFlags(schema: FlagSpec[]): Interfaces.FlagInput {
     const common = { description: f.description, env: f.envVar || undefined, helpGroup: 'DRIVER', required: f.required === true };
     if (f.type === 'bool') out[f.name] = Flags.boolean({ ...common, allowNo: true });
     else if (f.type === 'int') out[f.name] = Flags.integer({ ...common, default: typeof f.default === 'number' ? f.default : undefined });
-    else if (f.type === 'string-list') out[f.name] = Flags.string({ ...common, multiple: true, default: Array.isArray(f.default) ? f.default.map(String) : undefined });
+    else if (f.type === 'string-list') out[f.name] = Flags.string({ ...common, multiple: true, multipleNonGreedy: true, default: Array.isArray(f.default) ? f.default.map(String) : undefined });
     else out[f.name] = Flags.string({ ...common, default: typeof f.default === 'string' && f.default !== '' ? f.default : undefined });
   }
   return out;
