@@ -8,6 +8,8 @@
 export { DriverError } from './driver';
 export type { Driver, DriverContext, DriverInfo, DriverLogger } from './driver';
 export type { ServeOptions } from './serve';
+export { generateSSHKeyPair, writeSSHKeyPair, publicKeyFromPrivate, toOpenSSHPublicKey, generateEd25519HostKey, SSH_RSA_BITS } from './ssh-keys';
+export type { SSHKeyPair, SSHKeyFiles, HostKey } from './ssh-keys';
 
 // For hosts
 export { DriverCallError, isDriverCallError } from './errors';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { EC2Client, Instance, IpPermission, SecurityGroup, Tag } from '@aws-sdk/client-ec2';
-import { DriverError, type Driver, type DriverContext, type DriverInfo } from '@machine/driver-sdk';
+import { DriverError, generateSSHKeyPair, publicKeyFromPrivate, writeSSHKeyPair, type Driver, type DriverContext, type DriverInfo } from '@machine/driver-sdk';
 import type { Description, FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
 import { findDefaultAmi } from './ami';
 import { clientFor, ec2, logRequestsTo, waiterTiming } from './client';
@@ -20,7 +20,6 @@ import {
   SWARM_PORT,
   type EC2State,
 } from './flags';
-import { generateSSHKeyPair, publicKeyFromPrivate, writeSSHKeyPair } from './sshkey';
 
 /** Tag put on security groups this driver creates, so any machine's rm may delete them once unused. */
 export const CREATED_BY_TAG = 'machine:created-by';

@@ -4,13 +4,13 @@
 // controls the container.
 import type Dockerode from 'dockerode';
 import { promises as fs } from 'node:fs';
-import { DriverError, type Description, type Driver, type DriverContext, type FlagSpec, type FlagValues, type MachineStateName, type SSHInfo } from '@machine/driver-sdk';
+import * as path from 'node:path';
+import { DriverError, generateEd25519HostKey, generateSSHKeyPair, writeSSHKeyPair, type Description, type Driver, type DriverContext, type FlagSpec, type FlagValues, type MachineStateName, type SSHInfo } from '@machine/driver-sdk';
 import { configure, schema, type DockerState } from './config';
 import { ENGINE_PORT, SSH_PORT, containerIP, containerSpec, machineState, publishedPort } from './container';
 import { DEFAULT_DOCKER_HOST, connectEngine, engineMessage, engineStatus, isConnectionError, isNotFound } from './engine';
 import { LABEL_MANAGED, LABEL_NAME, LABEL_ROLE, LABEL_STORE, labelFilter, machineLabels, networkLabels } from './labels';
 import { withLock } from './lock';
-import { generateEd25519HostKey, generateSSHKeyPair } from './ssh-key';
 import { tarArchive } from './tar';
 import { AbortedError, sleep, waitForSSH } from './wait';
 import { ensureMachineImage, defaultImageTag } from './machine-image';
@@ -65,7 +65,10 @@ export class DockerDriver implements Driver<DockerState> {
     try {
       // RSA key generation takes a while; it runs alongside the engine checks.
       await fs.mkdir(machineDir, { recursive: true, mode: 0o700 });
-      const keysPending = generateSSHKeyPair(machineDir, { comment: `machine-${name}` });
+      const keysPending = generateSSHKeyPair(`machine-${name}`).then(async (pair) => ({
+        ...pair,
+        ...(await writeSSHKeyPair(path.join(machineDir, 'id_rsa'), pair)),
+      }));
       keysPending.catch(() => undefined);
       undo.push({
         what: 'SSH key',
@@ -119,7 +122,7 @@ export class DockerDriver implements Driver<DockerState> {
       await container.putArchive(
         tarArchive([
           { name: 'root/.ssh/', mode: 0o700 },
-          { name: 'root/.ssh/authorized_keys', mode: 0o600, content: `${keys.authorizedKey}\n` },
+          { name: 'root/.ssh/authorized_keys', mode: 0o600, content: `${keys.publicKey}\n` },
           { name: 'etc/ssh/ssh_host_ed25519_key', mode: 0o600, content: hostKey.privateKey },
           { name: 'etc/ssh/ssh_host_ed25519_key.pub', mode: 0o644, content: `${hostKey.publicKey}\n` },
         ]),

@@ -1,5 +1,4 @@
 export { DockerDriver } from './driver';
-export { generateSSHKeyPair, type SSHKeyPair } from './ssh-key';
 export { connectEngine, parseDockerHost, DEFAULT_DOCKER_HOST } from './engine';
 export { LABEL_MANAGED, LABEL_NAME, LABEL_STORE, LABEL_ROLE } from './labels';
 export type { DockerState } from './config';
