@@ -6,21 +6,17 @@
 // loads it).
 'use strict';
 const path = require('node:path');
-const Module = require('node:module');
+const { bundleDriver } = require('@machine/driver-sdk/scripts/bundle-driver.js');
 
-const root = path.join(__dirname, '..');
-process.chdir(root);
-const esbuildPath = require.resolve('esbuild');
-const esbuild = require(esbuildPath);
-// The shared bundler takes no options; its esbuild call gets the external here.
-Module._cache[esbuildPath].exports = {
-  ...esbuild,
-  build: (options) => esbuild.build({ ...options, external: [...(options.external || []), 'ssh2'] }),
-};
-const bundler = require.resolve('@machine/driver-sdk/scripts/bundle-driver.js');
-
-for (const name of ['generic', 'none']) {
-  process.argv = [process.argv[0], bundler, `lib/drivers/${name}/main.js`, `dist/drivers/${name}.js`];
-  delete require.cache[bundler];
-  require(bundler);
+async function main() {
+  process.chdir(path.join(__dirname, '..'));
+  for (const name of ['generic', 'none']) {
+    const { out, bytes } = await bundleDriver({ entry: `lib/drivers/${name}/main.js`, out: `dist/drivers/${name}.js`, external: ['ssh2'] });
+    process.stdout.write(`bundled ${path.relative(process.cwd(), out)} (${Math.round(bytes / 1024)} KiB)\n`);
+  }
 }
+
+main().catch((err) => {
+  process.stderr.write(`bundle-drivers: ${err && err.message ? err.message : err}\n`);
+  process.exit(1);
+});

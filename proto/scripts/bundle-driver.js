@@ -1,6 +1,15 @@
 #!/usr/bin/env node
 // Bundles a driver's entry point into one CommonJS file for fast start-up:
-//   node bundle-driver.js <entry.js> <out.js>
+//   node bundle-driver.js <entry.js> <out.js> [options]
+//     --alias <module>=<file>   bundle <file> wherever <module> is required
+//                               (a stub for a dependency that cannot be bundled)
+//     --external <module>       leave require(<module>) to run time; repeatable
+//     --main-fields <a,b>       package.json fields to resolve by (esbuild's mainFields)
+//     --no-loader               write the bundle itself as <out.js>, without the
+//                               code-cache loader: code that calls import()
+//                               cannot run from a vm.Script (Node 20 has no
+//                               dynamic-import hook for it)
+// or from a script: require('.../bundle-driver.js').bundleDriver({ entry, out, ... }).
 // Drivers call it from their "bundle" npm script; their bin prefers dist/
 // and falls back to lib/. Resolving hundreds of small modules from
 // node_modules is a large share of a driver's start time; one file is not.
@@ -62,17 +71,23 @@ if (useCache && (!cached || script.cachedDataRejected)) {
 module.exports = mod.exports;
 `;
 
-async function main() {
-  const [entry, out] = process.argv.slice(2);
-  if (!entry || !out) {
-    process.stderr.write('usage: bundle-driver <entry.js> <out.js>\n');
-    process.exit(2);
-  }
+const USAGE = 'usage: bundle-driver <entry.js> <out.js> [--alias <module>=<file>] [--external <module>] [--main-fields <a,b>] [--no-loader]\n';
+
+/**
+ * Bundles `entry` and writes the code-cache loader to `out`, the bundle
+ * beside it. Paths are taken from the current directory.
+ * @param {{ entry: string, out: string, alias?: Record<string, string>, external?: string[], mainFields?: string[], loader?: boolean }} options
+ * @returns {Promise<{ out: string, bytes: number }>}
+ */
+async function bundleDriver(options) {
   const esbuild = require('esbuild');
-  const outFile = path.resolve(out);
-  const bundleFile = outFile.replace(/\.js$/, '') + '.bundle.js';
+  const outFile = path.resolve(options.out);
+  const withLoader = options.loader !== false;
+  const bundleFile = withLoader ? outFile.replace(/\.js$/, '') + '.bundle.js' : outFile;
+  const alias = {};
+  for (const [mod, file] of Object.entries(options.alias || {})) alias[mod] = path.resolve(file);
   const result = await esbuild.build({
-    entryPoints: [path.resolve(entry)],
+    entryPoints: [path.resolve(options.entry)],
     outfile: bundleFile,
     bundle: true,
     platform: 'node',
@@ -85,17 +100,68 @@ async function main() {
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
+    alias,
+    external: options.external || [],
+    ...(options.mainFields ? { mainFields: options.mainFields } : {}),
   });
-  fs.writeFileSync(outFile, LOADER.replace(/BUNDLE/g, JSON.stringify(path.basename(bundleFile))));
+  if (withLoader) fs.writeFileSync(outFile, LOADER.replace(/BUNDLE/g, JSON.stringify(path.basename(bundleFile))));
   // Caches of an older bundle would only be rejected; remove them now.
   for (const f of fs.readdirSync(path.dirname(outFile))) {
     if (f.startsWith(path.basename(bundleFile) + '.') && f.endsWith('.v8cache')) fs.rmSync(path.join(path.dirname(outFile), f), { force: true });
   }
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  process.stdout.write(`bundled ${path.relative(process.cwd(), path.resolve(out))} (${Math.round(bytes / 1024)} KiB)\n`);
+  return { out: outFile, bytes };
 }
 
-main().catch((err) => {
-  process.stderr.write(`bundle-driver: ${err && err.message ? err.message : err}\n`);
-  process.exit(1);
-});
+function parseArgs(argv) {
+  const positional = [];
+  const options = { alias: {}, external: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    if (arg === '--no-loader') {
+      options.loader = false;
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+    if (arg === '--alias') {
+      const eq = value.indexOf('=');
+      if (eq <= 0 || eq === value.length - 1) throw new Error(`--alias takes <module>=<file>, not ${value}`);
+      options.alias[value.slice(0, eq)] = value.slice(eq + 1);
+    } else if (arg === '--external') {
+      options.external.push(value);
+    } else if (arg === '--main-fields') {
+      options.mainFields = value.split(',').filter(Boolean);
+    } else {
+      throw new Error(`unknown option ${arg}\n${USAGE}`);
+    }
+  }
+  if (positional.length !== 2) throw new Error(USAGE.trimEnd());
+  [options.entry, options.out] = positional;
+  return options;
+}
+
+async function main() {
+  let options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bundle-driver: ${err.message}\n`);
+    process.exit(2);
+  }
+  const { out, bytes } = await bundleDriver(options);
+  process.stdout.write(`bundled ${path.relative(process.cwd(), out)} (${Math.round(bytes / 1024)} KiB)\n`);
+}
+
+module.exports = { bundleDriver };
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`bundle-driver: ${err && err.message ? err.message : err}\n`);
+    process.exit(1);
+  });
+}

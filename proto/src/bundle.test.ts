@@ -42,4 +42,31 @@ describe('bundle-driver script', function () {
     // A rejected cache would have been written again.
     assert.equal(fs.statSync(cacheFile).mtimeMs, written);
   });
+
+  it('stubs a module (--alias), leaves one to run time (--external) and can skip the loader (--no-loader)', () => {
+    const work = path.join(dir, 'options');
+    fs.mkdirSync(path.join(work, 'out'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'entry.js'), "exports.native = require('native-thing').name;\nexports.late = () => require('./late');\n");
+    fs.writeFileSync(path.join(work, 'stub.js'), "exports.name = 'stub';\n");
+    const script = path.join(__dirname, '..', 'scripts', 'bundle-driver.js');
+    const run = (...args: string[]) => execFileSync(process.execPath, [script, ...args], { cwd: work, encoding: 'utf8', stdio: 'pipe' });
+
+    run('entry.js', 'out/driver.js', '--alias', 'native-thing=stub.js', '--external', './late');
+    const bundle = fs.readFileSync(path.join(work, 'out', 'driver.bundle.js'), 'utf8');
+    assert.match(bundle, /require\(["']\.\/late["']\)/);
+    assert.doesNotMatch(bundle, /native-thing/);
+    fs.writeFileSync(path.join(work, 'out', 'late.js'), "module.exports = 'late';\n");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded = require(path.join(work, 'out', 'driver.js')) as { native: string; late: () => string };
+    assert.equal(loaded.native, 'stub');
+    assert.equal(loaded.late(), 'late');
+
+    run('entry.js', 'out/plain.js', '--alias', 'native-thing=stub.js', '--external', './late', '--no-loader');
+    assert.ok(!fs.existsSync(path.join(work, 'out', 'plain.bundle.js')));
+    assert.doesNotMatch(fs.readFileSync(path.join(work, 'out', 'plain.js'), 'utf8'), /v8cache/);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    assert.equal((require(path.join(work, 'out', 'plain.js')) as { native: string }).native, 'stub');
+
+    assert.throws(() => run('entry.js', 'out/x.js', '--stub', 'x'), (err: { status?: number; stderr?: string }) => err.status === 2 && /unknown option --stub/.test(String(err.stderr)));
+  });
 });
