@@ -3,13 +3,11 @@
 import type Dockerode from 'dockerode';
 import type { MachineStateName } from '@machine/driver-sdk';
 import type { DockerState } from './config';
+import { systemdHostConfig } from './image';
 import { machineLabels } from './labels';
 
 export const SSH_PORT = 22;
 export const ENGINE_PORT = 2376;
-
-// The engine's API takes fields its type definitions lag behind on.
-type HostConfig = Dockerode.HostConfig & { CgroupnsMode?: 'host' | 'private' };
 
 export interface ContainerSpecInput {
   name: string;
@@ -20,27 +18,12 @@ export interface ContainerSpecInput {
   stopSignal: string;
 }
 
-/**
- * A systemd container that can run its own dockerd. `--privileged` is not
- * available on every engine (a capability may be missing from the bounding
- * set), so the container gets every capability the engine can grant instead,
- * no seccomp or AppArmor confinement, the host's cgroup tree, and tmpfs on
- * /run so that systemd starts clean each boot.
- */
+/** A machine: a systemd container (see systemdHostConfig) that runs its own dockerd. */
 export function containerSpec(input: ContainerSpecInput): Dockerode.ContainerCreateOptions {
   const { state } = input;
-  const hostConfig: HostConfig = {
-    CapAdd: ['ALL'],
-    CapDrop: ['SYS_RESOURCE'],
-    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
-    Tmpfs: { '/run': 'rw,nosuid,nodev,exec,mode=755', '/run/lock': 'rw,nosuid,nodev,noexec,mode=1777' },
-    Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'],
-    CgroupnsMode: 'host',
-    // The machine's images and containers live here, so they outlast stop and start.
-    Mounts: [{ Type: 'volume', Source: input.volumeName, Target: '/var/lib/docker' }],
-    NetworkMode: state.network,
-    RestartPolicy: { Name: 'no' },
-  };
+  const hostConfig = systemdHostConfig(state.network);
+  // The machine's images and containers live here, so they outlast stop and start.
+  hostConfig.Mounts = [{ Type: 'volume', Source: input.volumeName, Target: '/var/lib/docker' }];
   if (state.memoryMB > 0) hostConfig.Memory = state.memoryMB * 1024 * 1024;
   if (state.cpus) hostConfig.NanoCpus = Math.round(Number(state.cpus) * 1e9);
 

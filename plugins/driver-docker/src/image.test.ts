@@ -11,6 +11,7 @@ import {
   imageContentHash,
   imageIsCurrent,
   imageTag,
+  systemdHostConfig,
   LABEL_CONTENT,
   LABEL_FLAVOUR,
   LABEL_STOP_SIGNAL,
@@ -28,6 +29,23 @@ if [ -n "\${FAIL_RECIPE:-}" ]; then echo "error: the mirror is unreachable" >&2;
 d=$(mktemp -d); echo "$flavour" > "$d/flavour"; tar -C "$d" -cf "$out" .; rm -rf "$d"
 echo "$(date +%s%N)" >> "$(dirname "$0")/runs"
 `;
+
+describe('systemdHostConfig', () => {
+  it('runs init without --privileged on the given network, in a new object each time', () => {
+    const hc = systemdHostConfig('net1');
+    assert.equal(hc.Privileged, undefined);
+    assert.deepEqual(hc.CapAdd, ['ALL']);
+    assert.deepEqual(hc.CapDrop, ['SYS_RESOURCE']);
+    assert.deepEqual(hc.SecurityOpt, ['seccomp=unconfined', 'apparmor=unconfined']);
+    assert.deepEqual(Object.keys(hc.Tmpfs ?? {}).sort(), ['/run', '/run/lock']);
+    assert.deepEqual(hc.Binds, ['/sys/fs/cgroup:/sys/fs/cgroup:rw']);
+    assert.equal(hc.CgroupnsMode, 'host');
+    assert.equal(hc.NetworkMode, 'net1');
+    assert.deepEqual(hc.RestartPolicy, { Name: 'no' });
+    hc.Binds?.push('/x:/x');
+    assert.deepEqual(systemdHostConfig('net2').Binds, ['/sys/fs/cgroup:/sys/fs/cgroup:rw'], 'callers may extend their copy');
+  });
+});
 
 describe('machine image', () => {
   describe('tags and labels', () => {

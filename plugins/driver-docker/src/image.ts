@@ -35,6 +35,31 @@ export function stopSignal(flavour: ImageFlavour): string {
   return flavour === 'sysvinit' ? 'SIGINT' : 'SIGRTMIN+3';
 }
 
+/** The engine's API takes fields its type definitions lag behind on. */
+export type MachineHostConfig = Dockerode.HostConfig & { CgroupnsMode?: 'host' | 'private' };
+
+/**
+ * How a container from these images runs systemd (or sysvinit) and an inner
+ * dockerd. `--privileged` is not available on every engine (a capability may
+ * be missing from the bounding set), so the container gets every capability
+ * the engine can grant instead, no seccomp or AppArmor confinement, the
+ * host's cgroup tree, and tmpfs on /run so that init starts clean each boot.
+ * Callers add their own mounts, limits and ports.
+ */
+export function systemdHostConfig(network: string): MachineHostConfig {
+  return {
+    CapAdd: ['ALL'],
+    // The engine cannot grant this one here, and the machine does not need it.
+    CapDrop: ['SYS_RESOURCE'],
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    Tmpfs: { '/run': 'rw,nosuid,nodev,exec,mode=755', '/run/lock': 'rw,nosuid,nodev,noexec,mode=1777' },
+    Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'],
+    CgroupnsMode: 'host',
+    NetworkMode: network,
+    RestartPolicy: { Name: 'no' },
+  };
+}
+
 export function recipePath(): string {
   return process.env.MACHINE_IMAGE_RECIPE ?? path.resolve(__dirname, '..', 'image', 'build-rootfs.sh');
 }

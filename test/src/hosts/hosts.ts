@@ -156,23 +156,8 @@ export interface StartHostOptions {
 
 let hostSeq = 0;
 
-/** The container settings that let systemd and an inner dockerd run without --privileged. */
-function hostConfig(network: string): Dockerode.HostConfig & { CgroupnsMode: 'host' } {
-  return {
-    CapAdd: ['ALL'],
-    // The engine cannot grant this one here, and the host does not need it.
-    CapDrop: ['SYS_RESOURCE'],
-    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
-    Tmpfs: { '/run': 'rw,nosuid,nodev,exec,mode=755', '/run/lock': 'rw,nosuid,nodev,noexec,mode=1777' },
-    Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'],
-    CgroupnsMode: 'host',
-    NetworkMode: network,
-    RestartPolicy: { Name: 'no' },
-  };
-}
-
 export async function startHost(opts: StartHostOptions): Promise<TestHost> {
-  const { imageTag, stopSignal } = await import('@machine/driver-docker/lib/image');
+  const { imageTag, stopSignal, systemdHostConfig } = await import('@machine/driver-docker/lib/image');
   const flavour = opts.flavour;
   if (!TEST_HOST_FLAVOURS.includes(flavour)) throw new Error(`unknown test-host flavour '${flavour}' (one of: ${TEST_HOST_FLAVOURS.join(', ')})`);
   const imageFlavour = imageFlavourOf(flavour);
@@ -194,7 +179,7 @@ export async function startHost(opts: StartHostOptions): Promise<TestHost> {
       Labels: { ...runLabels('host'), 'io.machine.test.flavour': flavour },
       StopSignal: stopSignal(imageFlavour),
       Tty: true,
-      HostConfig: hostConfig(network),
+      HostConfig: systemdHostConfig(network),
     });
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404 && /image/i.test(String((err as Error).message))) {
