@@ -1,5 +1,7 @@
 // Loads @grpc/grpc-js and the generated descriptor. Only serve.ts, host.ts
 // and the conformance kit call loadWire(); nothing here runs on import.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { ProtoGrpcType as DriverProto } from './gen/driver';
@@ -23,15 +25,35 @@ let cached: Wire | undefined;
 /** Milliseconds spent in the first loadWire() of this process, for diagnostics and benchmarks. */
 export const loadTimings: { grpcMs?: number; protoLoaderMs?: number; descriptorMs?: number } = {};
 
+type ProtoLoader = typeof import('@grpc/proto-loader');
+
+/**
+ * The runtime bundle when it is at least as new as this file (see runtime.ts),
+ * else the packages themselves. Inside a driver's own bundle the path does not
+ * exist and the bundled packages are used. MACHINE_NO_RUNTIME_BUNDLE=1 skips it.
+ */
+function bundledRuntime(): { grpc: Grpc; protoLoader: ProtoLoader } | undefined {
+  if (process.env.MACHINE_NO_RUNTIME_BUNDLE) return undefined;
+  const bundle = path.join(__dirname, '..', 'dist', 'runtime.js');
+  try {
+    if (fs.statSync(bundle).mtimeMs < fs.statSync(__filename).mtimeMs) return undefined;
+  } catch {
+    return undefined;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(bundle) as { grpc: Grpc; protoLoader: ProtoLoader };
+}
+
 export function loadWire(): Wire {
   if (cached) return cached;
   let t = performance.now();
+  const runtime = bundledRuntime();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const grpc = require('@grpc/grpc-js') as Grpc;
+  const grpc = runtime?.grpc ?? (require('@grpc/grpc-js') as Grpc);
   loadTimings.grpcMs = performance.now() - t;
   t = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const protoLoader = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
+  const protoLoader = runtime?.protoLoader ?? (require('@grpc/proto-loader') as ProtoLoader);
   loadTimings.protoLoaderMs = performance.now() - t;
   t = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
