@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Dockerode from 'dockerode';
 import type { ImageFlavour } from '@machine/driver-docker/lib/image';
+import { generateEd25519HostKey } from '@machine/driver-sdk';
 
 export type TestHostFlavour = 'docker' | 'nodocker' | 'sudo-user' | 'sysvinit';
 export const TEST_HOST_FLAVOURS: readonly TestHostFlavour[] = ['docker', 'nodocker', 'sudo-user', 'sysvinit'];
@@ -60,16 +61,16 @@ let runKey: RunKey | undefined;
 /** This run's ed25519 key (OpenSSH format, readable by ssh2 and ssh), authorized on every host by default. */
 export function testRunKey(): RunKey {
   if (runKey) return runKey;
-  // ssh2 writes OpenSSH-format keys without needing ssh-keygen on the host.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { utils } = require('ssh2') as typeof import('ssh2');
-  const pair = utils.generateKeyPairSync('ed25519', { comment: `machine-test-${runId}` });
+  // The SDK's OpenSSH writer, not ssh2's generateKeyPairSync: about 1 in 200
+  // of ssh2's ed25519 keys fail its own parser ("Malformed OpenSSH private
+  // key"), which failed whole test runs.
+  const pair = generateEd25519HostKey(`machine-test-${runId}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `machine-test-${runId}-`));
   const privateKeyPath = path.join(dir, 'id_ed25519');
-  fs.writeFileSync(privateKeyPath, pair.private, { mode: 0o600 });
-  fs.writeFileSync(`${privateKeyPath}.pub`, `${pair.public}\n`, { mode: 0o644 });
+  fs.writeFileSync(privateKeyPath, pair.privateKey, { mode: 0o600 });
+  fs.writeFileSync(`${privateKeyPath}.pub`, `${pair.publicKey}\n`, { mode: 0o644 });
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  runKey = { privateKeyPath, publicKey: pair.public.trim() };
+  runKey = { privateKeyPath, publicKey: pair.publicKey.trim() };
   return runKey;
 }
 

@@ -156,8 +156,9 @@ describe('test hosts', function () {
 
   describe('hosts for cloud fakes', () => {
     it('launches a host with the instance user and keys, and follows stop and start', async () => {
-      const { utils } = await import('ssh2');
-      const pair = utils.generateKeyPairSync('ed25519');
+      const { generateEd25519HostKey } = await import('@machine/driver-sdk');
+      const made = generateEd25519HostKey('cloud-fake-test');
+      const pair = { public: made.publicKey, private: made.privateKey };
       const provider = new TestHostProvider({ flavourFor: () => 'nodocker' });
       try {
         const backing = await provider.launch({ id: 'i-0123', user: 'ubuntu', authorizedKeys: [pair.public], image: 'ami-debian' });
