@@ -24,7 +24,7 @@ status=0
 run_suite() {
   local name=$1; shift
   echo "==> $name tests"
-  npx mocha --reporter test/lib/support/summary-reporter.js "$@" || status=1
+  MACHINE_TEST_SUITE=$name npx mocha --reporter test/lib/support/summary-reporter.js "$@" || status=1
 }
 
 run_suite unit --config .mocharc.unit.json

@@ -1,18 +1,34 @@
 // Mocha reporter: the spec reporter's output, plus the counts of the run
 // appended to $MACHINE_TEST_SUMMARY so run-all.sh can print one total for
 // every suite. A run with zero tests is recorded as a failure, so that a
-// suite whose files vanished cannot pass silently.
+// suite whose files vanished cannot pass silently. Failures are recorded
+// too, because CI keeps only the tail of a long log: the closing summary
+// repeats them there.
 import * as fs from 'node:fs';
 import Mocha from 'mocha';
+
+const MAX_ERROR_CHARS = 1500;
 
 class SummaryReporter extends Mocha.reporters.Spec {
   constructor(runner: Mocha.Runner, options?: Mocha.MochaOptions) {
     super(runner, options);
+    const failures: { title: string; error: string }[] = [];
+    runner.on(Mocha.Runner.constants.EVENT_TEST_FAIL, (test: Mocha.Test, err: unknown) => {
+      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      failures.push({ title: test.fullTitle(), error: text.slice(0, MAX_ERROR_CHARS) });
+    });
     runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
       const stats = runner.stats;
       const file = process.env.MACHINE_TEST_SUMMARY;
       if (!stats || !file) return;
-      const record = { passed: stats.passes, failed: stats.failures + (stats.tests === 0 ? 1 : 0), skipped: stats.pending };
+      const suite = process.env.MACHINE_TEST_SUITE ?? '';
+      const record = {
+        suite,
+        passed: stats.passes,
+        failed: stats.failures + (stats.tests === 0 ? 1 : 0),
+        skipped: stats.pending,
+        failures: stats.tests === 0 ? [{ title: '(no tests ran)', error: '' }, ...failures] : failures,
+      };
       fs.appendFileSync(file, JSON.stringify(record) + '\n');
     });
   }
