@@ -63,11 +63,14 @@ function classify(e: NodeJS.ErrnoException): TLSFailure {
   return 'other';
 }
 
+type Finish<T> = (err?: Error, value?: T) => void;
+
 /**
- * One HTTPS request over a verified TLS connection. Resolves with the status
- * and body; rejects with DaemonError.
+ * Opens a TLS connection verified against the machine's CA (and, when
+ * given, its exact certificate), and settles once `use` calls finish, or on
+ * an error or the timeout. The socket is always destroyed at the end.
  */
-export function daemonRequest(t: DaemonTarget, method: string, reqPath: string): Promise<{ status: number; body: string }> {
+function withVerifiedConnection<T>(t: DaemonTarget, use: (sock: TLS.TLSSocket, finish: Finish<T>) => void): Promise<T> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tls = require('node:tls') as typeof TLS;
   const timeoutMs = t.timeoutMs ?? 20_000;
@@ -79,23 +82,40 @@ export function daemonRequest(t: DaemonTarget, method: string, reqPath: string):
       reject(e instanceof MachineError ? e : new DaemonError('other', (e as Error).message));
       return;
     }
-    const { host, port } = parseDockerURL(t.url);
     let done = false;
-    const chunks: Buffer[] = [];
-    const sock = tls.connect(opts, () => {
-      sock.write(`${method} ${reqPath} HTTP/1.1\r\nHost: ${host.includes(':') ? `[${host}]` : host}:${port}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n`);
-    });
-    const finish = (err?: Error, value?: { status: number; body: string }): void => {
+    const finish: Finish<T> = (err, value) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       sock.destroy();
       if (err) reject(err);
-      else resolve(value as { status: number; body: string });
+      else resolve(value as T);
     };
-    const timer = setTimeout(() => finish(new DaemonError('timeout', `no answer from ${host}:${port} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-    sock.on('data', (d: Buffer) => chunks.push(d));
+    const sock = tls.connect(opts, () => {
+      if (t.expectCertPem !== undefined) {
+        const got = sock.getPeerX509Certificate();
+        const want = new crypto.X509Certificate(t.expectCertPem);
+        if (!got || got.fingerprint256 !== want.fingerprint256) {
+          finish(new DaemonError('certificate', `the daemon at ${t.url} presented another machine's certificate (${got?.subject.replace(/\n/g, ', ') ?? 'none'})`));
+          return;
+        }
+      }
+      use(sock, finish);
+    });
+    const timer = setTimeout(() => finish(new DaemonError('timeout', `no answer from ${t.url} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
     sock.on('error', (e: NodeJS.ErrnoException) => finish(new DaemonError(classify(e), e.message)));
+  });
+}
+
+/**
+ * One HTTPS request over a verified TLS connection. Resolves with the status
+ * and body; rejects with DaemonError.
+ */
+export function daemonRequest(t: DaemonTarget, method: string, reqPath: string): Promise<{ status: number; body: string }> {
+  return withVerifiedConnection(t, (sock, finish) => {
+    const { host, port } = parseDockerURL(t.url);
+    const chunks: Buffer[] = [];
+    sock.on('data', (d: Buffer) => chunks.push(d));
     sock.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const sep = raw.indexOf('\r\n\r\n');
@@ -110,6 +130,7 @@ export function daemonRequest(t: DaemonTarget, method: string, reqPath: string):
       finish(undefined, { status: Number(m[1]), body });
     });
     sock.on('close', () => finish(new DaemonError('unreachable', `connection to ${host}:${port} closed`)));
+    sock.write(`${method} ${reqPath} HTTP/1.1\r\nHost: ${host.includes(':') ? `[${host}]` : host}:${port}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n`);
   });
 }
 
@@ -129,40 +150,7 @@ function dechunk(s: string): string {
 
 /** Only the TLS handshake: proves the daemon holds a certificate our CA signed for this address. */
 export function checkTLS(t: DaemonTarget): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const tls = require('node:tls') as typeof TLS;
-  const timeoutMs = t.timeoutMs ?? 20_000;
-  return new Promise((resolve, reject) => {
-    let opts: TLS.ConnectionOptions;
-    try {
-      opts = tlsOptions(t);
-    } catch (e) {
-      reject(e instanceof MachineError ? e : new DaemonError('other', (e as Error).message));
-      return;
-    }
-    let done = false;
-    const sock = tls.connect(opts, () => {
-      if (t.expectCertPem !== undefined) {
-        const got = sock.getPeerX509Certificate();
-        const want = new crypto.X509Certificate(t.expectCertPem);
-        if (!got || got.fingerprint256 !== want.fingerprint256) {
-          finish(new DaemonError('certificate', `the daemon at ${t.url} presented another machine's certificate (${got?.subject.replace(/\n/g, ', ') ?? 'none'})`));
-          return;
-        }
-      }
-      finish();
-    });
-    const finish = (err?: Error): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve();
-    };
-    const timer = setTimeout(() => finish(new DaemonError('timeout', `no TLS answer from ${t.url} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-    sock.on('error', (e: NodeJS.ErrnoException) => finish(new DaemonError(classify(e), e.message)));
-  });
+  return withVerifiedConnection<void>(t, (_sock, finish) => finish());
 }
 
 /** The daemon's version string ("24.0.7"), from GET /version. */
