@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
+import { packageDefinitionFromJSON, type ProtobufModule } from './package-definition';
 import type { ProtoGrpcType as DriverProto } from './gen/driver';
 import type { ProtoGrpcType as HealthProto } from './gen/health';
 import type { ProtoGrpcType as ControllerProto } from './gen/grpc_controller';
@@ -23,16 +24,14 @@ export interface Wire {
 let cached: Wire | undefined;
 
 /** Milliseconds spent in the first loadWire() of this process, for diagnostics and benchmarks. */
-export const loadTimings: { grpcMs?: number; protoLoaderMs?: number; descriptorMs?: number } = {};
-
-type ProtoLoader = typeof import('@grpc/proto-loader');
+export const loadTimings: { grpcMs?: number; protobufMs?: number; descriptorMs?: number } = {};
 
 /**
  * The runtime bundle when it is at least as new as this file (see runtime.ts),
  * else the packages themselves. Inside a driver's own bundle the path does not
  * exist and the bundled packages are used. MACHINE_NO_RUNTIME_BUNDLE=1 skips it.
  */
-function bundledRuntime(): { grpc: Grpc; protoLoader: ProtoLoader } | undefined {
+function bundledRuntime(): { grpc: Grpc; protobuf: ProtobufModule } | undefined {
   if (process.env.MACHINE_NO_RUNTIME_BUNDLE) return undefined;
   const bundle = path.join(__dirname, '..', 'dist', 'runtime.js');
   try {
@@ -41,7 +40,7 @@ function bundledRuntime(): { grpc: Grpc; protoLoader: ProtoLoader } | undefined 
     return undefined;
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(bundle) as { grpc: Grpc; protoLoader: ProtoLoader };
+  return require(bundle) as { grpc: Grpc; protobuf: ProtobufModule };
 }
 
 export function loadWire(): Wire {
@@ -53,15 +52,15 @@ export function loadWire(): Wire {
   loadTimings.grpcMs = performance.now() - t;
   t = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const protoLoader = runtime?.protoLoader ?? (require('@grpc/proto-loader') as ProtoLoader);
-  loadTimings.protoLoaderMs = performance.now() - t;
+  const protobuf = runtime?.protobuf ?? (require('protobufjs') as ProtobufModule);
+  loadTimings.protobufMs = performance.now() - t;
   t = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const descriptor = require('./gen/descriptor.json') as Parameters<typeof protoLoader.fromJSON>[0];
+  const descriptor = require('./gen/descriptor.json') as Parameters<typeof packageDefinitionFromJSON>[1];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const opts = require('./gen/options.json') as { keepCase: boolean; longs: string; enums: string; defaults: boolean; oneofs: boolean };
-  const packageDefinition = protoLoader.fromJSON(descriptor, {
-    keepCase: opts.keepCase,
+  // The same definition proto-loader's fromJSON makes, without its eager reflection descriptors (see package-definition.ts).
+  const packageDefinition = packageDefinitionFromJSON(protobuf, descriptor, {
     longs: opts.longs === 'String' ? String : Number,
     enums: String,
     defaults: opts.defaults,

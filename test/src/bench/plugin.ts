@@ -120,7 +120,7 @@ export async function bench(report: Report): Promise<void> {
     await describeMany(bundled, path.join(tmp, 'store'), report);
     report('host: load @grpc/grpc-js + descriptor (once per command)', [hostLoadMs], {
       grpcMs: Math.round(loadTimings.grpcMs ?? 0),
-      protoLoaderMs: Math.round(loadTimings.protoLoaderMs ?? 0),
+      protobufMs: Math.round(loadTimings.protobufMs ?? 0),
       fromJSONMs: Math.round(loadTimings.descriptorMs ?? 0),
     });
   } finally {
