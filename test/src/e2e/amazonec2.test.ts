@@ -3,34 +3,19 @@
 // sshd and dockerd), provisions them over SSH and drives them with the real
 // docker client through `machine env`.
 import { strict as assert } from 'node:assert';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EC2Client, ImportKeyPairCommand } from '@aws-sdk/client-ec2';
 import { startFakeEc2, ec2Fault, type FakeEc2 } from '../fakes/ec2';
 import { ACCESS_KEY, SECRET_KEY, cleanAwsEnv, tempDir } from '../fakes/ec2/harness';
 import { TestHostProvider } from '../hosts';
+import { busyboxTarball, explain, run } from './generic-support';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/bin/run.js');
 const IMAGE = 'e2e/busybox:latest';
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
-
-const explain = (r: Result) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
 async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
@@ -56,7 +41,7 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
     for (const [k, v] of Object.entries(extra)) if (v === undefined) delete e[k];
     return e;
   };
-  const machine = (args: string[], extra?: NodeJS.ProcessEnv) => run(process.execPath, [CLI, ...args], env(extra));
+  const machine = (args: string[], extra?: NodeJS.ProcessEnv) => run(process.execPath, [CLI, ...args], { env: env(extra) });
   const ok = async (args: string[], extra?: NodeJS.ProcessEnv) => {
     const r = await machine(args, extra);
     assert.equal(r.code, 0, `machine ${args.join(' ')} failed: ${explain(r)}`);
@@ -72,7 +57,7 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
     const vars: NodeJS.ProcessEnv = {};
     for (const m of printed.matchAll(/^export ([A-Z_]+)="([^"]*)"$/gm)) vars[m[1]] = m[2];
     assert.ok(vars.DOCKER_HOST, printed);
-    const r = await run('docker', args, { ...env(), ...vars }, 120_000);
+    const r = await run('docker', args, { env: { ...env(), ...vars }, timeoutMs: 120_000 });
     assert.equal(r.code, 0, `docker ${args.join(' ')} on ${name}: ${explain(r)}`);
     return r.stdout.trim();
   };
@@ -91,7 +76,7 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
     assert.deepEqual([...fake.securityGroups.values()].map((g) => g.groupName), ['default'], 'security groups left');
     await fake.settle();
     for (const h of hosts.hosts) {
-      const r = await run('docker', ['inspect', '--format', '{{.Id}}', h.containerId], process.env);
+      const r = await run('docker', ['inspect', '--format', '{{.Id}}', h.containerId], { env: process.env });
       assert.notEqual(r.code, 0, `the host ${h.name} behind a terminated instance still exists`);
     }
   };
@@ -104,13 +89,7 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
     hosts = new TestHostProvider();
     fake = await startFakeEc2({ hosts, timings: { pendingMs: 300, stoppingMs: 100, shuttingDownMs: 100, spotFulfilMs: 300 } });
 
-    const rootfs = path.join(tmp, 'rootfs');
-    fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
-    fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
-    for (const applet of ['sh', 'echo']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', applet));
-    tarball = path.join(tmp, 'busybox.tar');
-    const r = await run('tar', ['-C', rootfs, '--numeric-owner', '-cf', tarball, '.'], process.env);
-    assert.equal(r.code, 0, explain(r));
+    tarball = await busyboxTarball(tmp);
   });
 
   after(async () => {
@@ -126,7 +105,7 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
     const squatterIds: string[] = [];
     const squatters: string[] = [];
     after(async () => {
-      if (squatterIds.length) await run('docker', ['rm', '-f', ...squatterIds], process.env);
+      if (squatterIds.length) await run('docker', ['rm', '-f', ...squatterIds], { env: process.env });
     });
 
     it('creates the machine on an instance of the endpoint', async () => {
@@ -155,12 +134,12 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
       assert.equal((await states()).get(name)?.[3], 'Stopped');
       assert.equal(instanceOf(name)?.state, 'stopped');
       // As on EC2, the stopped instance's public address goes to someone else.
-      const image = (await run('docker', ['inspect', '-f', '{{.Config.Image}}', backing.containerId], process.env)).stdout.trim();
+      const image = (await run('docker', ['inspect', '-f', '{{.Config.Image}}', backing.containerId], { env: process.env })).stdout.trim();
       for (let n = 0; n < 8 && !squatters.includes(oldIp); n++) {
-        const squat = await run('docker', ['run', '-d', '--rm', '--network', backing.network, '--entrypoint', '/bin/sleep', image, '600'], process.env);
+        const squat = await run('docker', ['run', '-d', '--rm', '--network', backing.network, '--entrypoint', '/bin/sleep', image, '600'], { env: process.env });
         assert.equal(squat.code, 0, explain(squat));
         squatterIds.push(squat.stdout.trim());
-        squatters.push((await run('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', squat.stdout.trim()], process.env)).stdout.trim());
+        squatters.push((await run('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', squat.stdout.trim()], { env: process.env })).stdout.trim());
       }
       assert.ok(squatters.includes(oldIp), `the freed address ${oldIp} was taken (squatters got ${squatters.join(', ')})`);
       await ok(['start', name]);
@@ -211,7 +190,7 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
     const name = 'ec2-ownkey';
     const keyDir = path.join(tmp, 'keys');
     fs.mkdirSync(keyDir, { recursive: true });
-    const r = await run('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', path.join(keyDir, 'id_rsa')], process.env);
+    const r = await run('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', path.join(keyDir, 'id_rsa')], { env: process.env });
     assert.equal(r.code, 0, explain(r));
     const ec2 = new EC2Client({ region: 'us-east-1', endpoint: fake.url, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
     await ec2.send(new ImportKeyPairCommand({ KeyName: 'team-key', PublicKeyMaterial: fs.readFileSync(path.join(keyDir, 'id_rsa.pub')) }));

@@ -2,11 +2,11 @@
 // that are real systemd containers running their own dockerd, reached with
 // the real docker client through `machine env`.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
+import { busyboxTarball, explain, run, type Result } from './generic-support';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/bin/run.js');
@@ -15,20 +15,6 @@ const IMAGE = 'e2e/busybox:latest';
 // Container names are global on the engine: this run's own, so a leftover of another run cannot clash.
 const RUN = process.pid;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
 
 /** The environment of a user with no machine selected. */
 function baseEnv(store: string): NodeJS.ProcessEnv {
@@ -37,15 +23,11 @@ function baseEnv(store: string): NodeJS.ProcessEnv {
   return env;
 }
 
-function explain(r: Result): string {
-  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
-
 class Machines {
   constructor(readonly store: string) {}
 
   cli(args: string[]): Promise<Result> {
-    return run(process.execPath, [CLI, ...args], baseEnv(this.store));
+    return run(process.execPath, [CLI, ...args], { env: baseEnv(this.store) });
   }
 
   async ok(args: string[]): Promise<Result> {
@@ -64,7 +46,7 @@ class Machines {
   }
 
   async docker(name: string, args: string[]): Promise<Result> {
-    return run('docker', args, await this.env(name), 120_000);
+    return run('docker', args, { env: await this.env(name), timeoutMs: 120_000 });
   }
 
   async dockerOk(name: string, args: string[]): Promise<string> {
@@ -92,18 +74,6 @@ async function labelled(docker: Docker, store: string, name?: string): Promise<{
   const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label }) });
   const volumes = await docker.listVolumes({ filters: JSON.stringify({ label }) });
   return { containers: containers.map((c) => c.Names[0]), volumes: (volumes.Volumes ?? []).map((v) => v.Name) };
-}
-
-/** A one-binary image made from the host's busybox-static, for `docker import`. */
-async function busyboxTarball(dir: string): Promise<string> {
-  const rootfs = path.join(dir, 'rootfs');
-  await fs.mkdir(path.join(rootfs, 'bin'), { recursive: true });
-  await fs.copyFile('/bin/busybox', path.join(rootfs, 'bin/busybox'));
-  for (const applet of ['sh', 'echo', 'cat', 'sleep']) await fs.symlink('busybox', path.join(rootfs, 'bin', applet));
-  const tarball = path.join(dir, 'busybox.tar');
-  const r = await run('tar', ['-C', rootfs, '--numeric-owner', '-cf', tarball, '.'], process.env);
-  assert.equal(r.code, 0, explain(r));
-  return tarball;
 }
 
 describe('docker driver (e2e)', function () {

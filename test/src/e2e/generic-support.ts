@@ -179,7 +179,7 @@ export function busyboxTarball(dir: string): Promise<string> {
   fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
   for (const applet of ['sh', 'echo', 'cat', 'sleep']) fs.symlinkSync('busybox', path.join(rootfs, 'bin', applet));
   const tarball = path.join(dir, 'busybox.tar');
-  return run('tar', ['-C', rootfs, '-cf', tarball, '.']).then((r) => {
+  return run('tar', ['-C', rootfs, '--numeric-owner', '-cf', tarball, '.']).then((r) => {
     if (r.code !== 0) throw new Error(`tar failed: ${explain(r)}`);
     return tarball;
   });
