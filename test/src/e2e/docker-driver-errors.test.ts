@@ -1,31 +1,21 @@
 // The docker driver refusing bad input: each failed create says what is wrong
 // and how to fix it, and leaves no container, volume, network or store entry.
 import { strict as assert } from 'node:assert';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
+import { cliEnv, run } from './generic-support';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/bin/run.js');
 const TEST_LABEL = 'io.machine.e2e-run';
 const RUN = String(process.pid);
 
-interface Result {
-  code: number;
-  output: string;
-}
-
-function machine(store: string, args: string[]): Promise<Result> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MACHINE_STORAGE_PATH: store };
-  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'MACHINE_DRIVER']) delete env[k];
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env, timeout: 300_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
-  });
+async function machine(store: string, args: string[]): Promise<{ code: number; output: string }> {
+  const r = await run(process.execPath, [CLI, ...args], { env: cliEnv(store), timeoutMs: 300_000 });
+  return { code: r.code, output: `${r.stdout}${r.stderr}` };
 }
 
 describe('docker driver: bad input (e2e)', function () {
@@ -116,9 +106,7 @@ describe('docker driver: bad input (e2e)', function () {
   it('an interrupted create (Ctrl-C while the container starts)', async () => {
     const name = `interrupted-${RUN}`;
     const network = `machine-e2e-bad-${RUN}-int`;
-    const env: NodeJS.ProcessEnv = { ...process.env, MACHINE_STORAGE_PATH: store };
-    for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'MACHINE_DRIVER']) delete env[k];
-    const child = spawn(process.execPath, [CLI, 'create', '--driver', 'docker', '--docker-network', network, name], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'create', '--driver', 'docker', '--docker-network', network, name], { env: cliEnv(store), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let sent = false;
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));

@@ -1,25 +1,18 @@
 // `machine image build`: the docker driver's machine image from the project's
 // one recipe, under a tag of this run's own, then a machine made from it.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
+import { cliEnv, run, type Result } from './generic-support';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/bin/run.js');
 const TAG = `machine-e2e/debian:${process.pid}`;
 
-function machine(store: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MACHINE_STORAGE_PATH: store };
-  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'MACHINE_DRIVER']) delete env[k];
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env, timeout: 900_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
+function machine(store: string, args: string[]): Promise<Result> {
+  return run(process.execPath, [CLI, ...args], { env: cliEnv(store), timeoutMs: 900_000 });
 }
 
 describe('machine image build (e2e)', function () {

@@ -1,21 +1,17 @@
 // The README's first command, after the host setup that `npm test` has
 // already done: create, env, docker run of a locally made image, ls, rm.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
+import { cliEnv, run } from './generic-support';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
-function quickstart(env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile('bash', [path.join(ROOT, 'scripts/quickstart.sh')], { env, timeout: 900_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
-  });
+async function quickstart(env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  const r = await run('bash', [path.join(ROOT, 'scripts/quickstart.sh')], { env, timeoutMs: 900_000 });
+  return { code: r.code, output: `${r.stdout}${r.stderr}` };
 }
 
 describe('quickstart (e2e)', function () {
@@ -39,9 +35,7 @@ describe('quickstart (e2e)', function () {
   });
 
   function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    const e: NodeJS.ProcessEnv = { ...process.env, MACHINE_STORAGE_PATH: store, MACHINE_QUICKSTART_SKIP_SETUP: '1', MACHINE_QUICKSTART_NAME: `qs${process.pid}`, ...extra };
-    for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'MACHINE_DRIVER']) delete e[k];
-    return e;
+    return cliEnv(store, { MACHINE_QUICKSTART_SKIP_SETUP: '1', MACHINE_QUICKSTART_NAME: `qs${process.pid}`, ...extra });
   }
 
   it('runs the main job and leaves nothing behind', async () => {

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Docker from 'dockerode';
-import { busyboxTarball, explain, run, type Result } from './generic-support';
+import { busyboxTarball, cliEnv, explain, run, type Result } from './generic-support';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/bin/run.js');
@@ -16,18 +16,11 @@ const IMAGE = 'e2e/busybox:latest';
 const RUN = process.pid;
 
 
-/** The environment of a user with no machine selected. */
-function baseEnv(store: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, MACHINE_STORAGE_PATH: store, SHELL: '/bin/bash' };
-  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_MACHINE_NAME', 'MACHINE_DRIVER']) delete env[k];
-  return env;
-}
-
 class Machines {
   constructor(readonly store: string) {}
 
   cli(args: string[]): Promise<Result> {
-    return run(process.execPath, [CLI, ...args], { env: baseEnv(this.store) });
+    return run(process.execPath, [CLI, ...args], { env: cliEnv(this.store) });
   }
 
   async ok(args: string[]): Promise<Result> {
@@ -42,7 +35,7 @@ class Machines {
     const vars: NodeJS.ProcessEnv = {};
     for (const m of r.stdout.matchAll(/^export ([A-Z_]+)="([^"]*)"$/gm)) vars[m[1]] = m[2];
     assert.ok(vars.DOCKER_HOST, `machine env printed no DOCKER_HOST: ${r.stdout}`);
-    return { ...baseEnv(this.store), ...vars };
+    return { ...cliEnv(this.store), ...vars };
   }
 
   async docker(name: string, args: string[]): Promise<Result> {
@@ -85,9 +78,6 @@ describe('docker driver (e2e)', function () {
 
   before(async () => {
     await docker.ping();
-    await fs.access('/bin/busybox').catch(() => {
-      throw new Error('/bin/busybox is missing: install busybox-static (scripts/setup-host.sh does)');
-    });
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'machine-e2e-docker-'));
     store = path.join(tmp, 'store');
     m = new Machines(store);

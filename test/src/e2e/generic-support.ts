@@ -47,6 +47,19 @@ export function run(file: string, args: string[], opts: RunOptions = {}): Promis
 }
 
 /**
+ * The environment of a user with no machine selected, on the given store:
+ * whatever the test process inherited must not point docker or the CLI
+ * elsewhere. Variables given in `extra` are kept.
+ */
+export function cliEnv(store: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, MACHINE_STORAGE_PATH: store, SHELL: '/bin/bash', ...extra };
+  for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_MACHINE_NAME', 'MACHINE_DRIVER', 'MACHINE_DEBUG']) {
+    if (!(k in extra)) delete env[k];
+  }
+  return env;
+}
+
+/**
  * A temporary store and an environment for the CLI. Every process the CLI
  * starts inherits MACHINE_E2E_TAG, so the processes a run leaves can be
  * counted even when other test runs share the machine.
@@ -57,11 +70,7 @@ export class Sandbox {
   readonly tag = crypto.randomBytes(6).toString('hex');
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, MACHINE_STORAGE_PATH: this.store, SHELL: '/bin/bash', MACHINE_E2E_TAG: this.tag, ...extra };
-    for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_MACHINE_NAME', 'MACHINE_DRIVER', 'MACHINE_DEBUG']) {
-      if (!(k in extra)) delete env[k];
-    }
-    return env;
+    return cliEnv(this.store, { MACHINE_E2E_TAG: this.tag, ...extra });
   }
 
   cli(args: string[], opts: RunOptions = {}): Promise<Result> {
