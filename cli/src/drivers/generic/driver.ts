@@ -115,7 +115,7 @@ export class GenericDriver implements Driver<GenericState> {
     };
   }
 
-  async preCreateCheck(_ctx: DriverContext, state: GenericState): Promise<void> {
+  private checkKeyReadable(state: GenericState): void {
     if (state.SSHKey) {
       try {
         fs.accessSync(state.SSHKey, fs.constants.R_OK);
@@ -128,6 +128,11 @@ export class GenericDriver implements Driver<GenericState> {
         detail: 'Pass --generic-ssh-key with a private key authorised on the host, or start ssh-agent with the key loaded.',
       });
     }
+  }
+
+  async preCreateCheck(_ctx: DriverContext, state: GenericState): Promise<void> {
+    this.checkKeyReadable(state);
+    await this.checkSshListens(state);
   }
 
   async create(ctx: DriverContext, state: GenericState): Promise<GenericState> {
@@ -225,6 +230,25 @@ export class GenericDriver implements Driver<GenericState> {
       EnginePort: Number(state.EnginePort ?? DEFAULT_ENGINE_PORT),
       SSHKey: String(state.SSHKey ?? ''),
     };
+  }
+
+  /**
+   * A refused connection means nothing listens on the SSH port: waiting
+   * would not help an existing host, so say so now. A time-out or no route
+   * may be a host still booting or a network still coming up, and is left
+   * to the wait that follows create.
+   */
+  private async checkSshListens(state: GenericState): Promise<void> {
+    const sshPort = state.SSHPort || DEFAULT_SSH_PORT;
+    try {
+      await probeTcp(state.IPAddress, sshPort);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') return;
+      throw new DriverError('failed-precondition', `cannot reach SSH on ${hostPort(state.IPAddress, sshPort)}: connection refused`, {
+        flag: 'generic-ssh-port',
+        detail: `Check that the host runs an SSH server on port ${sshPort} (--generic-ssh-port) and that no firewall rejects the connection.`,
+      });
+    }
   }
 
   private sshTarget(state: GenericState) {
