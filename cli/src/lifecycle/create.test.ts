@@ -139,4 +139,20 @@ describe('createMachine', () => {
     assert.ok(driver.remove.notCalled);
     assert.ok(store.exists('m1'));
   });
+
+  it('fails with the driver\'s error when GetURL fails before provisioning, and rolls back', async () => {
+    const driver = fakeDriver('fake', {
+      getSSHInfo: sinon.stub().resolves({ host: '192.0.2.10', port: 22, user: 'root', keyPath: '' }),
+      getURL: sinon.stub().rejects(new Error('the engine port is not published')),
+    });
+    await assert.rejects(createMachine(request(driver)), /Cannot get the Docker URL of "m1" from the fake driver: the engine port is not published/);
+    assert.ok(driver.remove.calledOnce, 'rolled back');
+    assert.ok(!store.exists('m1'));
+  });
+
+  it('fails with the driver\'s error when GetURL fails for an unprovisioned machine', async () => {
+    const driver = fakeDriver('none', { getURL: sinon.stub().rejects(new Error('no URL recorded')) });
+    await assert.rejects(createMachine(request(driver)), /Cannot get the Docker URL of "m1" from the none driver: no URL recorded/);
+    assert.ok(!store.exists('m1'));
+  });
 });

@@ -9,7 +9,7 @@ import type { SshConnection } from '../ssh/client';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
 import { copyClientCerts, issueServerCert } from './certificates';
-import { engineSettings, machineCall, machineTLS, portOfURL, setExtra } from './machine';
+import { engineSettings, engineURL, machineCall, machineTLS, portOfURL, setExtra } from './machine';
 
 export interface ProvisionMachineOptions {
   store: Store;
@@ -31,7 +31,7 @@ export async function locate(store: Store, host: HostConfig, driver: DriverClien
   const [ssh, ip, url] = await Promise.all([
     driver.getSSHInfo(call, { signal }),
     driver.getIP(call, { signal }),
-    driver.getURL(call, { signal }).catch(() => ''),
+    engineURL(driver, call, signal),
   ]);
   return { ssh, ip, url };
 }
