@@ -50,6 +50,8 @@ export interface SSHInfo {
   port: number;
   user: string;
   keyPath: string;
+  /** The host's SSH public key line, when the driver knows it; absent or empty: unknown. */
+  hostKey?: string;
 }
 
 export interface Description {

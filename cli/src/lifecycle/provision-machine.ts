@@ -44,7 +44,9 @@ export async function provisionMachine(o: ProvisionMachineOptions): Promise<Prov
     machineName: host.Name,
     driverName: host.DriverName,
     ssh: { host: where.ssh.host, port: where.ssh.port, user: where.ssh.user, keyPath: where.ssh.keyPath || undefined },
-    hostKey: { expected: o.acceptNewHostKey ? undefined : recorded, machineName: host.Name },
+    // A key the driver knows (it generated it, or the provider reported it)
+    // is verified even at create; only without one is the first key trusted.
+    hostKey: { expected: where.ssh.hostKey || (o.acceptNewHostKey ? undefined : recorded), machineName: host.Name },
     engineHost: where.ip,
     enginePort: where.url ? portOfURL(where.url) : 2376,
     engine: engineSettings(host),
