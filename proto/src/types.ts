@@ -43,6 +43,8 @@ export interface MachineRef {
   storePath: string;
   /** storePath/machines/name */
   machineDir: string;
+  /** The SSH host key the core recorded for the machine, if any (an OpenSSH public-key line). */
+  sshHostKey?: string;
 }
 
 export interface SSHInfo {

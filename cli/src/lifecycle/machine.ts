@@ -11,7 +11,12 @@ import type { HostConfig, MachineExtra } from '../store/types';
 
 export function machineCall(store: Store, host: HostConfig): MachineCall {
   return {
-    machine: { name: host.Name, storePath: store.root, machineDir: store.machineDir(host.Name) },
+    machine: {
+      name: host.Name,
+      storePath: store.root,
+      machineDir: store.machineDir(host.Name),
+      ...(host.Machine?.SSHHostKey ? { sshHostKey: host.Machine.SSHHostKey } : {}),
+    },
     state: host.Driver,
     stateVersion: host.Machine?.DriverStateVersion ?? 0,
   };

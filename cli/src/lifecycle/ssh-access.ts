@@ -31,7 +31,8 @@ export async function sshAccess(ctx: CommandContext, name: string): Promise<SshA
     throw new MachineError('not-running', `Error: Cannot run SSH command: Host "${name}" is not running. Start it with "machine start ${name}".`);
   }
   if (info.keyPath) checkKeyPermissions(info.keyPath);
-  const hostKey = host.Machine?.SSHHostKey;
+  // A key the driver knows is as good as a recorded one.
+  const hostKey = host.Machine?.SSHHostKey || info.hostKey;
   let knownHostsFile: string | undefined;
   if (hostKey) {
     knownHostsFile = path.join(ctx.store.machineDir(name), 'known_hosts');

@@ -62,17 +62,6 @@ export function probeTcp(host: string, p: number, timeoutMs = PROBE_TIMEOUT_MS):
   });
 }
 
-/** The host key create recorded in the machine's config.json, if any. */
-function recordedHostKey(machineDir: string): string | undefined {
-  try {
-    const raw = JSON.parse(fs.readFileSync(path.join(machineDir, 'config.json'), 'utf8')) as { Machine?: { SSHHostKey?: unknown } };
-    const key = raw.Machine?.SSHHostKey;
-    return typeof key === 'string' && key ? key : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export class GenericDriver implements Driver<GenericState> {
   readonly info = {
     name: 'generic',
@@ -173,7 +162,7 @@ export class GenericDriver implements Driver<GenericState> {
     const { SshConnection } = await import('../../ssh/client');
     ctx.progress('Rebooting the host over SSH...');
     const conn = await SshConnection.connect(this.sshTarget(state), {
-      hostKey: { expected: recordedHostKey(ctx.machine.machineDir), machineName: ctx.machine.name },
+      hostKey: { expected: ctx.machine.sshHostKey, machineName: ctx.machine.name },
       readyTimeoutMs: 20_000,
       signal: ctx.signal,
     });
