@@ -11,7 +11,7 @@ import { waitForDaemon } from '../provision/provision';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
 import { waitForState } from './create';
-import { applyOutcome, machineCall, machineTLS, setExtra } from './machine';
+import { applyOutcome, engineURL, machineCall, machineTLS, setExtra } from './machine';
 import { provisionMachine } from './provision-machine';
 import { upgradeDocker } from './upgrade';
 
@@ -130,7 +130,7 @@ async function restart(env: ActionEnv, host: HostConfig, driver: DriverClient, s
 async function afterBoot(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<void> {
   if (await followAddress(env, host, driver, save)) return;
   if (host.DriverName === 'none') return;
-  const url = await driver.getURL(machineCall(env.store, host), { signal: env.signal }).catch(() => '');
+  const url = await engineURL(driver, machineCall(env.store, host), env.signal);
   if (!url) return;
   try {
     await waitForDaemon({ url, ...machineTLS(env.store, host) }, 120_000, env.signal);
@@ -146,7 +146,7 @@ async function afterBoot(env: ActionEnv, host: HostConfig, driver: DriverClient,
 export async function followAddress(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<boolean> {
   if (host.DriverName === 'none') return false;
   const call = machineCall(env.store, host);
-  const [ip, url] = await Promise.all([driver.getIP(call, { signal: env.signal }), driver.getURL(call, { signal: env.signal }).catch(() => '')]);
+  const [ip, url] = await Promise.all([driver.getIP(call, { signal: env.signal }), engineURL(driver, call, env.signal)]);
   setExtra(host, { LastIP: ip, ...(url ? { LastURL: url } : {}), LastSeen: new Date().toISOString() });
   const check = checkServerCertHost(host.HostOptions.AuthOptions.ServerCertPath, ip);
   if (check.ok) {

@@ -9,7 +9,7 @@ import type { ProvisionResult } from '../provision/provision';
 import { newHostConfig } from '../store/host';
 import type { Store } from '../store/store';
 import type { EngineOptions, HostConfig, SwarmOptions } from '../store/types';
-import { applyOutcome, machineCall, setExtra } from './machine';
+import { applyOutcome, engineURL, machineCall, setExtra } from './machine';
 import { provisionMachine } from './provision-machine';
 
 export interface StepSink {
@@ -148,7 +148,7 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
       provision.warnings.forEach((w) => warn({ summary: w }));
     } else {
       const call = machineCall(store, host);
-      const url = await driver.getURL(call, { signal: req.signal }).catch(() => '');
+      const url = await engineURL(driver, call, req.signal);
       if (url) setExtra(host, { LastURL: url, LastSeen: new Date().toISOString() });
     }
     store.save(host);

@@ -15,6 +15,10 @@ export interface ServerCertificates {
   caPem: string;
   serverCertPem: string;
   serverKeyPem: string;
+  /** The host has installed them and its engine restarted: local copies may replace the old ones. */
+  installed?: () => void;
+  /** Provisioning failed before the host had them: whatever was staged locally goes. */
+  abandoned?: () => void;
 }
 
 export interface ProvisionRequest {
@@ -86,6 +90,7 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
 
   let conn = req.connection;
   const ownConnection = !conn;
+  let certsInstalled = false;
   try {
     if (!conn) {
       step('Waiting for SSH to be available...');
@@ -174,6 +179,8 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
         { signal: req.signal },
       );
     });
+    certsInstalled = true;
+    tls.installed?.();
 
     step('Checking connection to Docker...');
     const dockerVersion = await timed('daemonWait', () =>
@@ -196,6 +203,7 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
     };
   } finally {
     if (ownConnection) conn?.close();
+    if (!certsInstalled) await certs.then((t) => t.abandoned?.(), () => undefined);
   }
 }
 

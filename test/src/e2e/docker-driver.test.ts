@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { generateEd25519HostKey } from '@machine/driver-sdk';
 import Docker from 'dockerode';
 import { busyboxTarball, cliEnv, explain, run, type Result } from './generic-support';
 
@@ -108,6 +109,25 @@ describe('docker driver (e2e)', function () {
       assert.ok(info.NetworkSettings.Networks[NETWORK], `container is not on ${NETWORK}`);
       const key = await fs.stat(path.join(store, 'machines', name, 'id_rsa'));
       assert.equal(key.mode & 0o777, 0o600);
+    });
+
+    it('verifies the host key the driver generated, at create and after', async () => {
+      const file = path.join(store, 'machines', name, 'config.json');
+      const original = await fs.readFile(file, 'utf8');
+      const config = JSON.parse(original) as { Driver: { sshHostKey?: string }; Machine: { SSHHostKey?: string } };
+      const keyMaterial = (line = '') => line.trim().split(/\s+/).slice(0, 2).join(' ');
+      assert.match(config.Driver.sshHostKey ?? '', /^ssh-ed25519 /);
+      assert.equal(keyMaterial(config.Machine.SSHHostKey), keyMaterial(config.Driver.sshHostKey), 'the key recorded at create is the one the driver generated');
+      // A driver that reports another key: the core must refuse the host rather than trust it.
+      config.Driver.sshHostKey = generateEd25519HostKey(`root@${name}`).publicKey;
+      await fs.writeFile(file, JSON.stringify(config, null, 2));
+      try {
+        const r = await m.cli(['provision', name]);
+        assert.equal(r.code, 1, explain(r));
+        assert.match(r.stderr, /The SSH host key of .* has changed: expected SHA256:/);
+      } finally {
+        await fs.writeFile(file, original);
+      }
     });
 
     it('runs a container on the machine through machine env', async () => {
