@@ -181,7 +181,6 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       item.State = desc.state;
       item.URL = desc.url;
       const errs = [desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
-      if (desc.url) ctx.store.recordSeen(host.Name, { url: desc.url, ip: desc.ip || undefined });
       if (desc.state === 'Running') {
         const ip = desc.ip || safeHost(desc.url);
         if (ip) {

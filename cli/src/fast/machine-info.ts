@@ -51,7 +51,7 @@ function driverError(host: HostConfig, e: unknown): MachineError {
   return new MachineError('driver', `Driver "${host.DriverName}" failed for machine "${host.Name}": ${errorMessage(e)}`, { cause: e });
 }
 
-/** The URL straight from the driver (and remembered for next time). */
+/** The URL straight from the driver. Read-only commands never write the store: the reference's stays byte-identical. */
 export async function driverURL(ctx: CommandContext, host: HostConfig): Promise<string> {
   let url: string;
   try {
@@ -60,16 +60,7 @@ export async function driverURL(ctx: CommandContext, host: HostConfig): Promise<
   } catch (e) {
     throw driverError(host, e);
   }
-  if (url) ctx.store.recordSeen(host.Name, { url, ip: hostOf(url) });
   return url;
-}
-
-function hostOf(url: string): string | undefined {
-  try {
-    return parseDockerURL(url).host;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface ResolvedURL {

@@ -3,8 +3,31 @@
 // real machine (the generic driver on a real test host), since scripts test
 // all three.
 import { strict as assert } from 'node:assert';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { startHost, type TestHost } from '../hosts';
 import { explain, genericFlags, Sandbox } from './generic-support';
+
+/** Every file and directory under `root`, with its mode and a digest of its bytes. */
+function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      const st = fs.statSync(p);
+      const rel = path.relative(root, p);
+      if (e.isDirectory()) {
+        out[rel + '/'] = st.mode.toString(8);
+        walk(p);
+      } else {
+        out[rel] = `${st.mode.toString(8)} ${crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')}`;
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
 
 describe('Docker Machine parity on a real machine', function () {
   this.timeout(300_000);
@@ -30,6 +53,21 @@ describe('Docker Machine parity on a real machine', function () {
       const r = await sb.docker(name, ['info', '--format', '{{json .RegistryConfig.Mirrors}}']);
       assert.equal(r.code, 0, explain(r));
       assert.deepEqual(JSON.parse(r.stdout), ['https://mirror-one.test/', 'https://mirror-two.test/']);
+    });
+
+    it('read-only commands leave a store in the reference layout byte-identical', async () => {
+      // The reference layout: no lock directory, and no key of ours in config.json.
+      fs.rmSync(path.join(sb.store, 'locks'), { recursive: true, force: true });
+      const config = path.join(sb.store, 'machines', name, 'config.json');
+      const record = JSON.parse(fs.readFileSync(config, 'utf8')) as Record<string, unknown>;
+      delete record.Machine;
+      fs.writeFileSync(config, JSON.stringify(record, null, '    '));
+      const before = snapshot(sb.store);
+      for (const args of [['ls'], ['ls', '-q'], ['ls', '--format', '{{.URL}}'], ['inspect', name], ['env', name], ['config', name], ['url', name], ['ip', name], ['status', name]]) {
+        const r = await sb.cli(args);
+        assert.equal(r.code, 0, `machine ${args.join(' ')}: ${explain(r)}`);
+        assert.deepEqual(snapshot(sb.store), before, `machine ${args.join(' ')} changed the store`);
+      }
     });
 
     it('start fails: the message on stderr, exit 1', async () => {
