@@ -5,6 +5,7 @@
  */
 import type { Description } from '@machine/driver-sdk/lib/types';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
+import { dockerVersionError } from '../certs/go-wording';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
 import type { HostConfig, HostEntry } from '../store/types';
@@ -202,8 +203,11 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
           const left = Math.max(200, deadline - Date.now());
           try {
             item.DockerVersion = 'v' + (await limit(() => dockerVersion({ url: desc.url, ...tlsFilesOf(host), timeoutMs: left })));
-          } catch {
+          } catch (err) {
             item.DockerVersion = 'Unknown';
+            // ERRORS carries the reference's text, which scripts grep; a wrong address is already named above.
+            const where = safeAddress(desc.url);
+            if (where && errs.length === 0) errs.push(dockerVersionError(err, where.host, where.port));
           }
         } else item.DockerVersion = 'Unknown';
       }
@@ -212,6 +216,14 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       return item;
     }),
   );
+}
+
+function safeAddress(url: string): { host: string; port: number } | undefined {
+  try {
+    return parseDockerURL(url);
+  } catch {
+    return undefined;
+  }
 }
 
 function safeHost(url: string): string | undefined {

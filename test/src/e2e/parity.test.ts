@@ -76,6 +76,21 @@ describe('Docker Machine parity on a real machine', function () {
     });
   });
 
+  describe('when its engine stops answering', () => {
+    before(async () => {
+      const r = await host.exec('systemctl stop docker.socket docker.service');
+      assert.equal(r.code, 0, r.stderr);
+    });
+
+    it("ls shows the reference's error text in ERRORS and {{.Error}}", async () => {
+      const expected = `Unable to query docker version: Get https://${host.ip}:2376/v1.15/version: dial tcp ${host.ip}:2376: connect: connection refused`;
+      const r = await sb.cli(['ls', '--format', '{{.Name}}|{{.State}}|{{.DockerVersion}}|{{.Error}}']);
+      assert.deepEqual(r, { code: 0, stdout: `${name}|Running|Unknown|${expected}\n`, stderr: '' }, explain(r));
+      const table = await sb.cli(['ls']);
+      assert.match(table.stdout.split('\n')[1], new RegExp(`Unknown +${expected.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`));
+    });
+  });
+
   describe('once the host is down', () => {
     before(async () => {
       await host.stop();
