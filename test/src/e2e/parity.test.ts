@@ -55,6 +55,15 @@ describe('Docker Machine parity on a real machine', function () {
       assert.deepEqual(JSON.parse(r.stdout), ['https://mirror-one.test/', 'https://mirror-two.test/']);
     });
 
+    it("inspect prints the reference's shape: five top-level keys, and Go-map key order in templates", async () => {
+      const r = await sb.ok(['inspect', name]);
+      assert.deepEqual(Object.keys(JSON.parse(r.stdout) as object), ['ConfigVersion', 'Driver', 'DriverName', 'HostOptions', 'Name']);
+      const driver = await sb.ok(['inspect', '-f', '{{json .Driver}}', name]);
+      assert.deepEqual(Object.keys(JSON.parse(driver.stdout) as object), [
+        'EnginePort', 'IPAddress', 'MachineName', 'SSHKey', 'SSHKeyPath', 'SSHPort', 'SSHUser', 'StorePath', 'SwarmDiscovery', 'SwarmHost', 'SwarmMaster',
+      ]);
+    });
+
     it('read-only commands leave a store in the reference layout byte-identical', async () => {
       // The reference layout: no lock directory, and no key of ours in config.json.
       fs.rmSync(path.join(sb.store, 'locks'), { recursive: true, force: true });
