@@ -180,6 +180,8 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
         return item;
       }
       item.State = desc.state;
+      // A machine that is not running has no URL, as the reference's GetURL fails then; scripts read the blank.
+      if (desc.state !== 'Running') desc = { ...desc, url: '' };
       item.URL = desc.url;
       const errs = [desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
       if (desc.state === 'Running') {

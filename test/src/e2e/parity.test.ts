@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startHost, type TestHost } from '../hosts';
-import { explain, genericFlags, Sandbox } from './generic-support';
+import { explain, genericFlags, run, Sandbox } from './generic-support';
 
 /** Every file and directory under `root`, with its mode and a digest of its bytes. */
 function snapshot(root: string): Record<string, string> {
@@ -85,6 +85,28 @@ describe('Docker Machine parity on a real machine', function () {
     });
   });
 
+  describe('when the CA does not match', () => {
+    const ca = (): string => path.join(sb.store, 'certs', 'ca.pem');
+    let original: Buffer;
+
+    before(async () => {
+      original = fs.readFileSync(ca());
+      const dir = fs.mkdtempSync(path.join(sb.dir, 'other-ca-'));
+      const r = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=another CA', '-days', '1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'ca.pem')]);
+      assert.equal(r.code, 0, explain(r));
+      fs.copyFileSync(path.join(dir, 'ca.pem'), ca());
+    });
+
+    after(() => fs.writeFileSync(ca(), original));
+
+    it("env names the failure in crypto/x509's words", async () => {
+      const r = await sb.cli(['env', name]);
+      assert.equal(r.code, 1, explain(r));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, new RegExp(`There was an error validating certificates for host "${host.ip.replace(/\./g, '\\.')}:2376": x509: certificate signed by unknown authority\n`));
+    });
+  });
+
   describe('when its engine stops answering', () => {
     before(async () => {
       const r = await host.exec('systemctl stop docker.socket docker.service');
@@ -103,6 +125,13 @@ describe('Docker Machine parity on a real machine', function () {
   describe('once the host is down', () => {
     before(async () => {
       await host.stop();
+    });
+
+    it('ls shows it Stopped with a blank URL, in the table, in templates and through --filter state=Stopped', async () => {
+      const r = await sb.cli(['ls', '--filter', 'state=Stopped', '--format', '{{.Name}}|{{.State}}|{{.URL}}|{{.DockerVersion}}']);
+      assert.deepEqual(r, { code: 0, stdout: `${name}|Stopped||Unknown\n`, stderr: '' }, explain(r));
+      const table = await sb.cli(['ls']);
+      assert.match(table.stdout.split('\n')[1], new RegExp(`^${name} +- +generic +Stopped +Unknown *$`));
     });
 
     it('stop fails: the message on stderr, exit 1', async () => {
