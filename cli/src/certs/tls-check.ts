@@ -103,7 +103,8 @@ function withVerifiedConnection<T>(t: DaemonTarget, use: (sock: TLS.TLSSocket, f
       use(sock, finish);
     });
     const timer = setTimeout(() => finish(new DaemonError('timeout', `no answer from ${t.url} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-    sock.on('error', (e: NodeJS.ErrnoException) => finish(new DaemonError(classify(e), e.message)));
+    // The errno or OpenSSL code travels on, for callers that word failures as Docker Machine did.
+    sock.on('error', (e: NodeJS.ErrnoException) => finish(Object.assign(new DaemonError(classify(e), e.message), { code: e.code })));
   });
 }
 

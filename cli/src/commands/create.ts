@@ -67,7 +67,7 @@ export default class Create extends BaseCommand {
       const { generateRsaKey } = await import('../certs/generate');
       this.serverKey = generateRsaKey();
       this.serverKey.catch(() => undefined);
-      const { chooseDriver, driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = await import('../lifecycle/create-flags');
+      const { chooseDriver, driverFlagValues, engineOptionsFrom, swarmOptionsFrom, splitListsFromEnv } = await import('../lifecycle/create-flags');
       const driverName = await chooseDriver(this.argv, process.env);
       // The command context parses the whole command line, driver flags
       // included, so the driver is started first, outside the context.
@@ -81,7 +81,7 @@ export default class Create extends BaseCommand {
         const schema = await driver.schema();
         this.phases.driverLaunch = Math.round(performance.now() - launchStart);
         Create.flags = { ...SHARED_FLAGS, ...oclifDriverFlags(schema) };
-        await this.createWith(driverName, driver, schema, { driverFlagValues, engineOptionsFrom, swarmOptionsFrom });
+        await this.createWith(driverName, driver, schema, { driverFlagValues, engineOptionsFrom, swarmOptionsFrom, splitListsFromEnv });
       } finally {
         await registry.closeAll();
       }
@@ -92,9 +92,9 @@ export default class Create extends BaseCommand {
     driverName: string,
     driver: import('@machine/driver-sdk').DriverClient,
     schema: FlagSpec[],
-    helpers: Pick<typeof import('../lifecycle/create-flags'), 'driverFlagValues' | 'engineOptionsFrom' | 'swarmOptionsFrom'>,
+    helpers: Pick<typeof import('../lifecycle/create-flags'), 'driverFlagValues' | 'engineOptionsFrom' | 'swarmOptionsFrom' | 'splitListsFromEnv'>,
   ): Promise<void> {
-    const { driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = helpers;
+    const { driverFlagValues, engineOptionsFrom, swarmOptionsFrom, splitListsFromEnv } = helpers;
     const ctx = await this.context();
     const { flags, args } = await this.parse({
       flags: Create.flags,
@@ -109,7 +109,7 @@ export default class Create extends BaseCommand {
     }
     if (ctx.store.exists(name)) throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
 
-    const all = flags as Record<string, unknown>;
+    const all = splitListsFromEnv(Create.flags as Record<string, { multiple?: boolean; env?: string }>, flags as Record<string, unknown>);
     const json = all.json === true;
     const { Progress } = await import('../lifecycle/progress');
     const progress = new Progress({ stream: json ? process.stderr : process.stdout, plain: json });

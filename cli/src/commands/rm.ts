@@ -27,9 +27,12 @@ export default class Rm extends BaseCommand {
           throw new MachineError('not-found', `Docker machine "${n}" does not exist. Use "machine ls" to list machines. Use "machine create" to add a new one.`);
         }
       }
-      if (!flags.force && !flags.y) {
+      // The reference prints both lines whatever the flags; scripts that parse rm's output expect them.
+      if (!flags.json) {
         ctx.out(`About to remove ${names.join(', ')}`);
         ctx.out('WARNING: This action will delete both local reference and remote instance.');
+      }
+      if (!flags.force && !flags.y) {
         const { confirm } = await import('../lifecycle/prompt');
         if (!(await confirm('Are you sure? (y/n): '))) return;
       }

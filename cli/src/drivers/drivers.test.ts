@@ -102,7 +102,9 @@ describe('none driver', () => {
     assert.equal(await d.getIP(ctx, state), '2001:db8::5');
     assert.equal(await d.getURL(ctx, state), 'tcp://[2001:db8::5]:2376');
     assert.equal(await d.getState(ctx, state), 'Running');
-    assert.equal(await d.getState(ctx, { URL: '', MachineName: 'x', StorePath: '', IPAddress: '' }), 'Not Found');
+    assert.equal(await d.getState(ctx, { ...state, URL: '' }), 'Not Found');
+    // config.json's Driver holds the reference's field set, in its order.
+    assert.deepEqual(Object.keys(state), ['IPAddress', 'MachineName', 'SSHUser', 'SSHPort', 'SSHKeyPath', 'StorePath', 'SwarmMaster', 'SwarmHost', 'SwarmDiscovery', 'URL']);
     await assert.rejects(d.getSSHInfo(), /no SSH access/);
     await assert.rejects(d.stop(), /cannot be stopped/);
     assert.equal(hostOfURL('tcp://192.0.2.9:2376'), '192.0.2.9');

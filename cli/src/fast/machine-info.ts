@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { MachineCall } from '@machine/driver-sdk/lib/client';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
+import { goNetError } from '../certs/go-wording';
 import { checkTLS, parseDockerURL, type DaemonError, type TLSFiles } from '../certs/tls-check';
 import { MachineError, errorMessage } from '../errors';
 import type { Store } from '../store/store';
@@ -51,7 +52,7 @@ function driverError(host: HostConfig, e: unknown): MachineError {
   return new MachineError('driver', `Driver "${host.DriverName}" failed for machine "${host.Name}": ${errorMessage(e)}`, { cause: e });
 }
 
-/** The URL straight from the driver (and remembered for next time). */
+/** The URL straight from the driver. Read-only commands never write the store: the reference's stays byte-identical. */
 export async function driverURL(ctx: CommandContext, host: HostConfig): Promise<string> {
   let url: string;
   try {
@@ -60,16 +61,7 @@ export async function driverURL(ctx: CommandContext, host: HostConfig): Promise<
   } catch (e) {
     throw driverError(host, e);
   }
-  if (url) ctx.store.recordSeen(host.Name, { url, ip: hostOf(url) });
   return url;
-}
-
-function hostOf(url: string): string | undefined {
-  try {
-    return parseDockerURL(url).host;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface ResolvedURL {
@@ -124,9 +116,9 @@ async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameM
   } catch (e) {
     const de = e as DaemonError;
     if (de.name === 'DaemonError' && de.kind === 'certificate') {
-      throw new MachineError('tls', `Error checking and/or regenerating the certs: There was an error validating certificates for host "${ip}:${port}": ${de.message}\n${certHint(host.Name)}`);
+      throw new MachineError('tls', `Error checking and/or regenerating the certs: There was an error validating certificates for host "${ip}:${port}": ${goNetError(de, ip, port)}\n${certHint(host.Name)}`);
     }
-    throw new MachineError('tls', `Error checking TLS connection: ${errorMessage(e)}`);
+    throw new MachineError('tls', `Error checking TLS connection: ${goNetError(e, ip, port)}`);
   }
 }
 

@@ -80,12 +80,12 @@ async function currentState(env: ActionEnv, host: HostConfig, driver: DriverClie
 
 async function start(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<void> {
   const name = host.Name;
-  if ((await currentState(env, host, driver)) === 'Running') {
-    env.out(`Machine "${name}" is already running.`);
-    await followAddress(env, host, driver, save);
-    return;
-  }
   env.out(`Starting "${name}"...`);
+  if ((await currentState(env, host, driver)) === 'Running') {
+    // Certificates still follow a moved machine; the command fails all the same, as the reference's does.
+    await followAddress(env, host, driver, save);
+    throw alreadyIn(name, 'Running');
+  }
   const outcome = await driver.start(machineCall(env.store, host), { signal: env.signal, onProgress: (m) => env.out(`(${name}) ${m}`) });
   outcome.warnings.forEach((w) => env.err(`Warning: ${w.summary}`));
   if (applyOutcome(host, outcome)) save();
@@ -98,16 +98,21 @@ async function start(env: ActionEnv, host: HostConfig, driver: DriverClient, sav
 async function stopLike(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void, how: 'stop' | 'kill'): Promise<void> {
   const name = host.Name;
   const call = machineCall(env.store, host);
-  if (how === 'stop' && (await currentState(env, host, driver)) === 'Stopped') {
-    env.out(`Machine "${name}" is already stopped.`);
-    return;
-  }
   env.out(how === 'stop' ? `Stopping "${name}"...` : `Killing "${name}"...`);
+  if ((await currentState(env, host, driver)) === 'Stopped') throw alreadyIn(name, 'Stopped');
   const outcome = how === 'stop' ? await driver.stop(call, { signal: env.signal, onProgress: (m) => env.out(`(${name}) ${m}`) }) : await driver.kill(call, { signal: env.signal });
   outcome.warnings.forEach((w) => env.err(`Warning: ${w.summary}`));
   if (applyOutcome(host, outcome)) save();
   await waitForState(driver, machineCall(env.store, host), 'Stopped', env.stateTimeoutMs ?? 180_000, env.signal);
   env.out(how === 'stop' ? `Machine "${name}" was stopped.` : `Machine "${name}" was killed.`);
+}
+
+/**
+ * Docker Machine refuses an action whose target state the machine is already
+ * in: the message goes to stderr and the command exits 1, which scripts test.
+ */
+function alreadyIn(name: string, state: MachineStateName): MachineError {
+  return new MachineError('already-in-state', `Machine "${name}" is already ${state.toLowerCase()}.`);
 }
 
 async function restart(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<void> {

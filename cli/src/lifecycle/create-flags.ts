@@ -55,6 +55,34 @@ export async function chooseDriver(argv: string[], env: NodeJS.ProcessEnv, engin
   );
 }
 
+/** A repeatable flag's definition, as far as reading it from the environment goes. */
+export interface ListFlagDefinition {
+  multiple?: boolean;
+  env?: string;
+}
+
+/**
+ * Repeatable flags read from the environment split on commas, each value
+ * trimmed, as Docker Machine's StringSliceFlag does: ENGINE_REGISTRY_MIRROR=
+ * "https://a,https://b" gives two mirrors. The parser hands an environment
+ * value over as one string; values from the command line are never split.
+ */
+export function splitListsFromEnv(definitions: Record<string, ListFlagDefinition>, parsed: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...parsed };
+  for (const [name, def] of Object.entries(definitions)) {
+    const v = out[name];
+    if (def.multiple === true && def.env && typeof v === 'string') out[name] = splitEnvList(v);
+  }
+  return out;
+}
+
+export function splitEnvList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
 /** Flag values for the driver's Configure: defaults, overridden by what the user set. */
 export function driverFlagValues(schema: FlagSpec[], parsed: Record<string, unknown>): FlagValues {
   const values: FlagValues = {};

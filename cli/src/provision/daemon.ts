@@ -91,21 +91,23 @@ export function engineOptFlag(opt: string): string {
 }
 
 /**
- * The storage driver to run with. An engine that already has data keeps its
- * driver: switching it hides every image and container (the reference wiped
- * users' hosts this way).
+ * The storage driver to run with. Asked for explicitly, it is applied, as the
+ * reference does, with a warning when it hides what the engine has under its
+ * current driver. Not asked for, an engine that already has one keeps it:
+ * switching hides every image and container (the reference wiped users'
+ * hosts this way by defaulting to its own choice).
  */
 export function decideStorageDriver(requested: string, existing: string): { driver: string; warning?: string } {
-  if (existing) {
-    if (requested && requested !== existing) {
+  if (requested) {
+    if (existing && requested !== existing) {
       return {
-        driver: existing,
-        warning: `the engine on the host already uses the "${existing}" storage driver; keeping it instead of "${requested}", because switching would hide its images and containers`,
+        driver: requested,
+        warning: `the engine on the host used the "${existing}" storage driver; switching to "${requested}" as asked hides the images and containers it has under "${existing}"`,
       };
     }
-    return { driver: existing };
+    return { driver: requested };
   }
-  return { driver: requested };
+  return { driver: existing };
 }
 
 /** Quotes one word of a systemd Exec line: %, $ and quotes are special there. */

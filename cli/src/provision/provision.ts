@@ -132,7 +132,12 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
       installedDocker = true;
     }
 
-    const storage = decideStorageDriver(req.engine.storageDriver, current.storageDriver);
+    // A storage driver named in daemon.json cannot also be a flag (dockerd refuses to start), so it stays.
+    const fixedByDaemonJson = current.daemonJsonKeys.includes('storage-driver');
+    if (fixedByDaemonJson && req.engine.storageDriver && req.engine.storageDriver !== current.storageDriver) {
+      warnings.push(`/etc/docker/daemon.json already sets "storage-driver", so --storage-driver ${req.engine.storageDriver} was not applied; change it there instead.`);
+    }
+    const storage = decideStorageDriver(fixedByDaemonJson ? '' : req.engine.storageDriver, current.storageDriver);
     if (storage.warning) warnings.push(storage.warning);
 
     const tls = await certs;

@@ -17,7 +17,6 @@
  *   remove(name)                    deletes machines/<name>
  *   lock(name, opts) / withLock(name, fn)   per-machine lock; hold it across read-modify-write
  *   update(name, fn)                lock, load, fn(host), save
- *   recordSeen(name, {url, ip})     remembers the driver's last URL/IP (best effort)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,7 +26,7 @@ import { mkdirPrivate, writeFileAtomicSync } from './atomic';
 import { normalizeHost, serializeHost } from './host';
 import { acquireLock, tryLock, type LockOptions, type Release } from './lock';
 import { migrateHost } from './migrate';
-import { EXTRA_KEY, type HostConfig, type HostEntry, type MachineExtra } from './types';
+import type { HostConfig, HostEntry } from './types';
 
 export class Store {
   readonly root: string;
@@ -190,38 +189,6 @@ export class Store {
       this.save(next);
       return next;
     }, options);
-  }
-
-  /**
-   * Remembers what the driver last reported, so env/url/config can answer
-   * without starting the driver. Best effort: skipped if the machine is busy.
-   */
-  recordSeen(name: string, seen: { url?: string; ip?: string }): void {
-    const release = tryLock(this.lockPath(name));
-    if (typeof release !== 'function') return;
-    this.held.add(name);
-    try {
-      const host = this.load(name);
-      const extra: MachineExtra = { ...(host.Machine ?? {}) };
-      let changed = false;
-      if (seen.url !== undefined && seen.url !== '' && extra.LastURL !== seen.url) {
-        extra.LastURL = seen.url;
-        changed = true;
-      }
-      if (seen.ip !== undefined && seen.ip !== '' && extra.LastIP !== seen.ip) {
-        extra.LastIP = seen.ip;
-        changed = true;
-      }
-      if (!changed) return;
-      extra.LastSeen = new Date().toISOString();
-      host[EXTRA_KEY] = extra;
-      this.save(host);
-    } catch {
-      // A cache refresh must never fail the command that triggered it.
-    } finally {
-      this.held.delete(name);
-      release();
-    }
   }
 }
 

@@ -21,7 +21,8 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
 
   const dir = (): string => sb.store.machineDir('dev');
 
-  it('env prints the reference lines, asks the driver once, then answers from the remembered URL', async () => {
+  it('env prints the reference lines; it asks the driver while nothing is remembered, and never writes the store', async () => {
+    const before = fs.readFileSync(sb.store.configPath('dev'), 'utf8');
     const first = await sb.run(['env', 'dev']);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(
@@ -30,7 +31,11 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
         `# Run this command to configure your shell: \n# eval $(${CLI} env dev)\n`,
     );
     assert.equal(sb.spawned().length, 1);
-    assert.equal(sb.store.load('dev').Machine?.LastURL, `tcp://${ip}:2376`);
+    assert.equal(fs.readFileSync(sb.store.configPath('dev'), 'utf8'), before, 'a read-only command left the record as it was');
+    // What create, start and restart remember is used without starting the driver.
+    await sb.store.update('dev', (h) => {
+      h.Machine = { ...(h.Machine ?? {}), LastURL: `tcp://${ip}:2376` };
+    });
     const second = await sb.run(['env', 'dev']);
     assert.equal(second.stdout, first.stdout);
     assert.equal(sb.spawned().length, 1, 'the second env started no driver');
@@ -103,7 +108,7 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`^export DOCKER_HOST="tcp://${ip.replace(/\./g, '\\.')}:2376"$`, 'm'));
       assert.equal(sb.spawned().length, 1);
-      assert.equal(sb.store.load('dev').Machine?.LastURL, `tcp://${ip}:2376`);
+      assert.equal(sb.store.load('dev').Machine?.LastURL, `tcp://${otherIP}:2376`, 'read-only: the record is left for a command that changes the machine');
     } finally {
       await other.close();
     }

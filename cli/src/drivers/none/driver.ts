@@ -3,11 +3,26 @@
 import { DriverError, type Driver, type DriverContext } from '@machine/driver-sdk';
 import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
 
+/**
+ * The reference's none driver state: its embedded BaseDriver's fields, then
+ * URL, in that order, so config.json and inspect read as Docker Machine's do.
+ * IPAddress holds the host alone (the reference kept "host:port" there).
+ */
 export interface NoneState extends JsonObject {
-  URL: string;
-  MachineName: string;
-  StorePath: string;
   IPAddress: string;
+  MachineName: string;
+  SSHUser: string;
+  SSHPort: number;
+  SSHKeyPath: string;
+  StorePath: string;
+  SwarmMaster: boolean;
+  SwarmHost: string;
+  SwarmDiscovery: string;
+  URL: string;
+}
+
+function noneState(o: { ip: string; name: string; storePath: string; url: string }): NoneState {
+  return { IPAddress: o.ip, MachineName: o.name, SSHUser: '', SSHPort: 0, SSHKeyPath: '', StorePath: o.storePath, SwarmMaster: false, SwarmHost: '', SwarmDiscovery: '', URL: o.url };
 }
 
 /** host part of tcp://host:port (IPv6 brackets removed). */
@@ -36,7 +51,7 @@ export class NoneDriver implements Driver<NoneState> {
     if (!/^tcp:\/\//i.test(url) || !ip) {
       throw new DriverError('invalid-argument', `--url must look like tcp://HOST:PORT, not "${url}"`, { flag: 'url' });
     }
-    return { URL: url, MachineName: ctx.machine.name, StorePath: ctx.machine.storePath, IPAddress: ip };
+    return noneState({ ip, name: ctx.machine.name, storePath: ctx.machine.storePath, url });
   }
 
   async create(_ctx: DriverContext, state: NoneState): Promise<NoneState> {
