@@ -95,7 +95,13 @@ export function tokenFor(state: { AccessToken?: string; DoctlContext?: string },
   if (state.AccessToken) return state.AccessToken;
   if (state.DoctlContext) {
     const file = doctlConfigPath(env);
-    const doctl = tokenFromDoctl(state.DoctlContext, file);
+    const doctl = (() => {
+      try {
+        return tokenFromDoctl(state.DoctlContext, file);
+      } catch {
+        return undefined;
+      }
+    })();
     if (doctl) return doctl.token;
   }
   const fromEnv = env.DIGITALOCEAN_ACCESS_TOKEN?.trim();

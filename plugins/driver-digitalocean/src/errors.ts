@@ -49,10 +49,10 @@ export function translateError(err: unknown, state: DOState, action: string): Er
   }
   if (err.status === 422 || err.status === 400) {
     // DigitalOcean names the field at fault in the message.
-    if (/region/.test(text)) return fail('invalid-argument', `DigitalOcean rejected the region "${state.Region}" (${apiWords(err)}): check --digitalocean-region`, 'digitalocean-region');
     if (/size/.test(text)) return fail('invalid-argument', `DigitalOcean rejected the size "${state.Size}" (${apiWords(err)}): check --digitalocean-size`, 'digitalocean-size');
     if (/image/.test(text)) return fail('invalid-argument', `DigitalOcean rejected the image "${state.Image}" (${apiWords(err)}): check --digitalocean-image`, 'digitalocean-image');
     if (/vpc/.test(text)) return fail('invalid-argument', `DigitalOcean rejected the VPC "${state.VpcUUID ?? ''}" (${apiWords(err)}): check --digitalocean-vpc-uuid`, 'digitalocean-vpc-uuid');
+    if (/region/.test(text)) return fail('invalid-argument', `DigitalOcean rejected the region "${state.Region}" (${apiWords(err)}): check --digitalocean-region`, 'digitalocean-region');
     if (/tag/.test(text)) return fail('invalid-argument', `DigitalOcean rejected the tags (${apiWords(err)}): check --digitalocean-tags`, 'digitalocean-tags');
     if (/user.?data/.test(text)) return fail('invalid-argument', `DigitalOcean rejected the user data (${apiWords(err)}): check --digitalocean-userdata`, 'digitalocean-userdata');
     if (/ssh|key|fingerprint/.test(text)) return fail('invalid-argument', `DigitalOcean rejected the SSH key (${apiWords(err)}): check --digitalocean-ssh-key-path`, 'digitalocean-ssh-key-path');
