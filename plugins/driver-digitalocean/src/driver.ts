@@ -154,6 +154,7 @@ export class DigitalOceanDriver implements Driver<DOState> {
       const created = await call('create the droplet', () => api.post<{ droplet: Droplet }>('v2/droplets', body, opts));
       s.DropletID = created.droplet.id;
       s.DropletName = created.droplet.name;
+      await this.deleteDuplicates(ctx, api, s);
 
       ctx.progress(`Waiting for droplet ${s.DropletID} to be active with ${s.UsePrivateIP ? 'a private' : 'a public'} IPv4 address`);
       await this.waitForAddress(ctx, api, s, s.CreateTimeout * 1000);
@@ -360,6 +361,20 @@ export class DigitalOceanDriver implements Driver<DOState> {
     }
   }
 
+  /**
+   * A create that failed with 5xx is retried, but the server may have made
+   * the droplet before it failed. Those droplets carry this create's tag:
+   * any but the one kept are deleted.
+   */
+  private async deleteDuplicates(ctx: DriverContext, api: DigitalOceanApi, s: DOState): Promise<void> {
+    const tagged = await this.caller(s)('list the droplets of this create', () => api.list<Droplet>('v2/droplets', 'droplets', { signal: ctx.signal, query: { tag_name: s.CreateTag } }));
+    for (const d of tagged) {
+      if (d.id === s.DropletID) continue;
+      ctx.progress(`Deleting droplet ${d.id}, made by a create request that was retried`);
+      await this.caller(s)(`delete the duplicate droplet ${d.id}`, () => api.delete(`v2/droplets/${d.id}`));
+    }
+  }
+
   // ---- power ----
 
   private async powerOff(ctx: DriverContext, s: DOState, type: 'shutdown' | 'power_off'): Promise<DOState> {
@@ -423,8 +438,9 @@ export class DigitalOceanDriver implements Driver<DOState> {
       await attempt('look for the SSH key', async () => {
         const pub = await fs.readFile(path.join(ctx.machine.machineDir, 'id_rsa.pub'), 'utf8').catch(() => undefined);
         if (!pub) return;
-        const key = await this.keyByFingerprint(api, fingerprintOf(pub));
-        if (key && key.name === ctx.machine.name) await api.delete(`v2/account/keys/${key.id}`);
+        const fingerprint = fingerprintOf(pub);
+        const keys = await api.list<SSHKey>('v2/account/keys', 'ssh_keys');
+        for (const key of keys) if (key.fingerprint === fingerprint && key.name === ctx.machine.name) await api.delete(`v2/account/keys/${key.id}`);
       });
     }
     return problems;

@@ -85,6 +85,8 @@ export interface FakeDigitalOceanOptions {
   hostNetwork?: 'public' | 'private';
   /** The user that gets the droplet's keys (default root, as on DigitalOcean's images). */
   user?: string;
+  /** The most items a page holds, whatever per_page asks (DigitalOcean: 200); small values force pagination. */
+  pageSize?: number;
 }
 
 export interface FakeDigitalOcean {
@@ -104,6 +106,8 @@ export interface FakeDigitalOcean {
     noAddress: boolean;
     /** The next actions of these types end `errored` without changing the droplet. */
     failActions: Map<string, number>;
+    /** The next this many droplet creates make the droplet, then answer 500 as if the server failed afterwards. */
+    createThenFail: number;
   };
   /** Answers the next `times` requests (of `operation`, or any) with 429 and a reset `resetSeconds` ahead. */
   throttle(times: number, options?: { operation?: string; resetSeconds?: number }): void;
@@ -157,7 +161,8 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
   const droplets = new Map<number, FakeDroplet>();
   const keys = new Map<number, FakeKey>();
   const actions = new Map<number, FakeAction>();
-  const switches = { noAddress: false, failActions: new Map<string, number>() };
+  const switches = { noAddress: false, failActions: new Map<string, number>(), createThenFail: 0 };
+  const pageSize = options.pageSize ?? 200;
   const budgets = new Map<string, { remaining: number; resetAt: number }>();
   /** Reset times of injected 429s, in the order they were injected. */
   const throttleResets: number[] = [];
@@ -238,7 +243,7 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
   // ---- pagination ----
 
   const paginate = <T>(path: string, query: URLSearchParams, items: T[], key: string, render: (item: T) => unknown) => {
-    const perPage = Math.min(200, Math.max(1, Number(query.get('per_page') ?? 20) || 20));
+    const perPage = Math.min(pageSize, Math.max(1, Number(query.get('per_page') ?? 20) || 20));
     const page = Math.max(1, Number(query.get('page') ?? 1) || 1);
     const last = Math.max(1, Math.ceil(items.length / perPage));
     const link = (n: number) => {
@@ -268,7 +273,8 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
       const authorizedKeys = d.sshKeyIds.map((id) => keys.get(id)?.public_key).filter((k): k is string => !!k);
       d.host = await hosts.launch({ id: String(d.id), user, authorizedKeys, image: d.image.slug ?? String(d.image.id) });
       if (d.deleted) return;
-      await delay(timings.newMs);
+      // Sleeps in steps, so that a deleted droplet (or a closed fake) does not keep its caller waiting.
+      for (const until = Date.now() + timings.newMs; !d.deleted && Date.now() < until; ) await delay(Math.min(25, until - Date.now()));
       if (d.deleted) return;
       applyAddresses(d);
       d.status = 'active';
@@ -471,6 +477,10 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
     }],
     ['POST', /^\/v2\/droplets$/, 'droplets_create', (_m, _q, b) => {
       const d = createDroplet(b);
+      if (switches.createThenFail > 0) {
+        switches.createThenFail--;
+        throw new ApiError(500, 'server_error', 'Server Error');
+      }
       const a = newAction(d, 'create');
       void d.chain.then(() => finish(a, d.status === 'active' ? 'completed' : 'errored'));
       return { status: 202, body: { droplet: dropletJson(d), links: { actions: [{ id: a.id, rel: 'create', href: `${base}/v2/actions/${a.id}` }] } } };
