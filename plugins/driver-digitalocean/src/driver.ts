@@ -169,7 +169,7 @@ export class DigitalOceanDriver implements Driver<DOState> {
 
   async start(ctx: DriverContext, stored: DOState): Promise<DOState> {
     const s = normalizeState(stored);
-    const api = this.api(ctx, s);
+    const api = this.dropletApi(ctx, s);
     const droplet = await this.droplet(ctx, api, s);
     if (droplet.status !== 'active') await this.powerAction(ctx, api, s, 'power_on');
     await this.waitForAddress(ctx, api, s, s.CreateTimeout * 1000);
@@ -186,7 +186,7 @@ export class DigitalOceanDriver implements Driver<DOState> {
 
   async restart(ctx: DriverContext, stored: DOState): Promise<DOState> {
     const s = normalizeState(stored);
-    const api = this.api(ctx, s);
+    const api = this.dropletApi(ctx, s);
     await this.powerAction(ctx, api, s, 'reboot');
     await this.waitForAddress(ctx, api, s, s.CreateTimeout * 1000);
     return s;
@@ -206,12 +206,12 @@ export class DigitalOceanDriver implements Driver<DOState> {
 
   async getState(ctx: DriverContext, stored: DOState): Promise<MachineStateName> {
     const s = normalizeState(stored);
-    return machineState((await this.droplet(ctx, this.api(ctx, s), s)).status);
+    return machineState((await this.droplet(ctx, this.dropletApi(ctx, s), s)).status);
   }
 
   async getIP(ctx: DriverContext, stored: DOState): Promise<string> {
     const s = normalizeState(stored);
-    const droplet = await this.droplet(ctx, this.api(ctx, s), s);
+    const droplet = await this.droplet(ctx, this.dropletApi(ctx, s), s);
     const ip = addressOf(droplet, s.UsePrivateIP ? 'private' : 'public');
     if (!ip && droplet.status !== 'active') return '';
     if (!ip) throw new DriverError('failed-precondition', `droplet ${s.DropletID} has no ${s.UsePrivateIP ? 'private' : 'public'} IPv4 address (status: ${droplet.status})`);
@@ -220,7 +220,7 @@ export class DigitalOceanDriver implements Driver<DOState> {
 
   async getURL(ctx: DriverContext, stored: DOState): Promise<string> {
     const s = normalizeState(stored);
-    const droplet = await this.droplet(ctx, this.api(ctx, s), s);
+    const droplet = await this.droplet(ctx, this.dropletApi(ctx, s), s);
     const ip = addressOf(droplet, s.UsePrivateIP ? 'private' : 'public');
     return droplet.status === 'active' && ip ? `tcp://${ip}:${DOCKER_PORT}` : '';
   }
@@ -231,7 +231,7 @@ export class DigitalOceanDriver implements Driver<DOState> {
     if (!s.DropletID) return { state: 'Not Found', ip: '', url: '' };
     let droplet: Droplet;
     try {
-      droplet = await this.droplet(ctx, this.api(ctx, s), s);
+      droplet = await this.droplet(ctx, this.dropletApi(ctx, s), s);
     } catch (err) {
       if (err instanceof DriverError && err.code === 'not-found') return { state: 'Not Found', ip: '', url: '', stateError: err.message };
       return { state: 'Error', ip: '', url: '', stateError: err instanceof Error ? err.message : String(err) };
@@ -378,7 +378,7 @@ export class DigitalOceanDriver implements Driver<DOState> {
   // ---- power ----
 
   private async powerOff(ctx: DriverContext, s: DOState, type: 'shutdown' | 'power_off'): Promise<DOState> {
-    const api = this.api(ctx, s);
+    const api = this.dropletApi(ctx, s);
     const droplet = await this.droplet(ctx, api, s);
     if (droplet.status !== 'off') await this.powerAction(ctx, api, s, type);
     return s;
@@ -486,6 +486,12 @@ export class DigitalOceanDriver implements Driver<DOState> {
         throw translateError(err, s, action);
       }
     };
+  }
+
+  /** The client for calls about the droplet: an unknown machine is not-found before any token is needed. */
+  private dropletApi(ctx: DriverContext, s: DOState): DigitalOceanApi {
+    this.id(s);
+    return this.api(ctx, s);
   }
 
   private api(ctx: DriverContext, s: DOState): DigitalOceanApi {
