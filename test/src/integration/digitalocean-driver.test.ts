@@ -209,6 +209,19 @@ describe('digitalocean driver against the local DigitalOcean API', function () {
     assert.equal((await driver.describe(call(ref, state))).state, 'Not Found');
   });
 
+  it('talks over the private address when asked', async () => {
+    await fake.close();
+    fake = await startFakeDigitalOcean({ timings: { newMs: 50, actionMs: 20 }, hostNetwork: 'private' });
+    const { ref, state } = await create('private', { 'digitalocean-use-private-address': true, 'digitalocean-vpc-uuid': '5a4981aa-9653-4bd1-bef5-d6bff5000001' });
+    const droplet = fake.droplets.get(Number(state.DropletID))!;
+    assert.equal(droplet.vpcUuid, '5a4981aa-9653-4bd1-bef5-d6bff5000001');
+    assert.equal(state.PrivateIPAddress, droplet.privateIp);
+    assert.equal(await driver.getIP(call(ref, state)), droplet.privateIp);
+    assert.equal((await driver.getSSHInfo(call(ref, state))).host, droplet.privateIp);
+    await driver.remove(call(ref, state));
+    await assertNothingLeft();
+  });
+
   it('reuses a key the account already has, by fingerprint, and leaves it at rm', async () => {
     const ownKey = path.join(home, 'own_rsa');
     const { generateSSHKeyPair, writeSSHKeyPair } = await import('@machine/driver-sdk');
