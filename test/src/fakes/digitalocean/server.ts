@@ -48,6 +48,8 @@ export interface FakeDroplet {
   status: 'new' | 'active' | 'off' | 'archive';
   locked: boolean;
   createdAt: string;
+  /** When it first became active (epoch ms), for benchmarks. */
+  activeAt?: number;
   region: FakeRegion;
   size: FakeSize;
   image: FakeImage;
@@ -278,6 +280,7 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
       if (d.deleted) return;
       applyAddresses(d);
       d.status = 'active';
+      d.activeAt = Date.now();
     });
 
   const newAction = (d: FakeDroplet, type: string): FakeAction => {
