@@ -171,7 +171,7 @@ describe('digitalocean driver (e2e, local DigitalOcean API with real hosts)', fu
     assert.ok(!fs.existsSync(path.join(store, 'machines', 'do-noip')));
   });
 
-  for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGKILL'] as const) {
     it(`${signal} while create waits for the droplet leaves nothing, or a record that rm -f clears`, async () => {
       const name = `do-${signal.toLowerCase()}`;
       fake.timings.newMs = 120_000;
@@ -185,11 +185,12 @@ describe('digitalocean driver (e2e, local DigitalOcean API with real hosts)', fu
         // The whole foreground process group: the CLI and its driver.
         process.kill(-child.pid!, signal);
         assert.notEqual(await exited, 0, output);
-        if (signal === 'SIGKILL') {
-          // Nobody was left to clean up: the record, written before the driver ran, lets rm -f do it.
-          await until(() => fake.droplets.size === 1, 'the droplet exists');
-          assert.ok(fs.existsSync(path.join(store, 'machines', name, 'config.json')), 'the machine is on record');
+        if (fs.existsSync(path.join(store, 'machines', name))) {
+          // Nobody was left to clean up (SIGKILL): the record, written before the driver ran, lets rm -f do it.
+          assert.ok(fs.existsSync(path.join(store, 'machines', name, 'config.json')), `the machine is on record:\n${output}`);
           await ok(['rm', '-f', name]);
+        } else {
+          assert.notEqual(signal, 'SIGKILL', 'a killed create cannot have cleaned up');
         }
         await assertNothingLeft();
         assert.ok(!fs.existsSync(path.join(store, 'machines', name)), output);
@@ -198,4 +199,26 @@ describe('digitalocean driver (e2e, local DigitalOcean API with real hosts)', fu
       }
     });
   }
+
+  it('SIGKILL during rm leaves the record, and rm -f finishes the removal', async () => {
+    const name = 'do-rmkill';
+    await ok(['create', name, '-d', 'digitalocean']);
+    fake.timings.latencyMs = 1500;
+    try {
+      const child = spawn(process.execPath, [CLI, 'rm', '-y', name], { env: env(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Killed while the droplet's DELETE is on its way: the droplet goes, the key stays.
+      await until(() => fake.waiting('droplets_destroy') > 0, 'rm deletes the droplet', 60_000);
+      process.kill(-child.pid!, 'SIGKILL');
+      await exited;
+    } finally {
+      fake.timings.latencyMs = 0;
+    }
+    await until(() => fake.droplets.size === 0, 'the DELETE that arrived was carried out');
+    assert.deepEqual([...fake.keys.values()].map((k) => k.name), [name], 'the key is left');
+    assert.ok(fs.existsSync(path.join(store, 'machines', name, 'config.json')), 'the machine is still on record');
+    await ok(['rm', '-f', name]);
+    await assertNothingLeft();
+    assert.ok(!fs.existsSync(path.join(store, 'machines', name)));
+  });
 });

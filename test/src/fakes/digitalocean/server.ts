@@ -119,6 +119,8 @@ export interface FakeDigitalOcean {
   addKey(name: string, publicKey: string): FakeKey;
   /** The operation ids (droplets_create, sshKeys_list, ...) called so far, in order. */
   operations(): string[];
+  /** Requests of an operation that arrived and are held by `timings.latencyMs`, not yet answered. */
+  waiting(operation: string): number;
   /** Waits until every droplet's host operations are done. */
   settle(): Promise<void>;
   /** Stops the server and destroys every host. */
@@ -169,6 +171,7 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
   /** Reset times of injected 429s, in the order they were injected. */
   const throttleResets: number[] = [];
   const operationLog: string[] = [];
+  const inFlight = new Map<string, number>();
   /** Every droplet ever made, deleted ones too, whose host operations may still run. */
   const everyDroplet: FakeDroplet[] = [];
   let nextDropletId = 3164440;
@@ -522,10 +525,17 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
   });
 
   const handler = async (req: FakeRequest): Promise<FakeResponse & { label?: string; error?: string }> => {
-    if (timings.latencyMs) await delay(timings.latencyMs);
     const url = new URL(req.url, 'http://fake');
     const route = routes.find(([method, re]) => method === req.method && re.test(url.pathname));
     const label = route?.[2] ?? `${req.method} ${url.pathname}`;
+    if (timings.latencyMs) {
+      inFlight.set(label, (inFlight.get(label) ?? 0) + 1);
+      try {
+        await delay(timings.latencyMs);
+      } finally {
+        inFlight.set(label, inFlight.get(label)! - 1);
+      }
+    }
     const reqId = requestId();
     const fail = (status: number, id: string, message: string, headers: Record<string, string> = {}) => ({
       ...json(status, { id, message, request_id: reqId }, { 'x-request-id': reqId, ...headers }),
@@ -609,6 +619,7 @@ export async function startFakeDigitalOcean(options: FakeDigitalOceanOptions = {
     },
     addKey,
     operations: () => [...operationLog],
+    waiting: (operation) => inFlight.get(operation) ?? 0,
     async settle() {
       for (const d of everyDroplet) await d.chain;
     },
