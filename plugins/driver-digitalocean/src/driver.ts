@@ -171,7 +171,8 @@ export class DigitalOceanDriver implements Driver<DOState> {
     const s = normalizeState(stored);
     const api = this.dropletApi(ctx, s);
     const droplet = await this.droplet(ctx, api, s);
-    if (droplet.status !== 'active') await this.powerAction(ctx, api, s, 'power_on');
+    // A droplet still being created needs no power_on: it comes up by itself.
+    if (droplet.status === 'off') await this.powerAction(ctx, api, s, 'power_on');
     await this.waitForAddress(ctx, api, s, s.CreateTimeout * 1000);
     return s;
   }
@@ -187,7 +188,9 @@ export class DigitalOceanDriver implements Driver<DOState> {
   async restart(ctx: DriverContext, stored: DOState): Promise<DOState> {
     const s = normalizeState(stored);
     const api = this.dropletApi(ctx, s);
-    await this.powerAction(ctx, api, s, 'reboot');
+    const droplet = await this.droplet(ctx, api, s);
+    // Rebooting a droplet that is off is starting it.
+    await this.powerAction(ctx, api, s, droplet.status === 'off' ? 'power_on' : 'reboot');
     await this.waitForAddress(ctx, api, s, s.CreateTimeout * 1000);
     return s;
   }

@@ -199,6 +199,10 @@ describe('digitalocean driver against the local DigitalOcean API', function () {
     // Stopping a stopped droplet asks for nothing.
     await driver.stop(call(ref, state));
     assert.equal([...fake.actions.values()].length, 5);
+    // Restarting a droplet that is off starts it.
+    await driver.restart(call(ref, state));
+    assert.equal([...fake.actions.values()].at(-1)?.type, 'power_on');
+    assert.equal(await driver.getState(call(ref, state)), 'Running');
 
     await driver.remove(call(ref, state));
     await assertNothingLeft();
