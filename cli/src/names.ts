@@ -18,3 +18,16 @@ export function machineNameProblem(name: string): string | undefined {
 export function isValidMachineName(name: string): boolean {
   return NAME_RE.test(name);
 }
+
+// A driver name is looked up as machine-driver-NAME in the discovery
+// directories. It comes from the command line and from stored config.json
+// files, which may be crafted or imported, so it is a plain word and never
+// a path: nothing outside discovery's search may ever be executed.
+const DRIVER_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+
+/** Why `name` cannot be a driver name, or undefined when it can. */
+export function driverNameProblem(name: string): string | undefined {
+  if (DRIVER_NAME_RE.test(name)) return undefined;
+  if (name.includes('/') || name.includes('\\')) return 'a driver name is a plain name such as "generic", never a path';
+  return 'a driver name starts with a letter or a digit, then has up to 63 letters, digits, ".", "_" or "-"';
+}
