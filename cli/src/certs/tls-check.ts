@@ -5,6 +5,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as TLS from 'node:tls';
 import { MachineError } from '../errors';
+import { hostPort } from '../format/address';
 
 export interface TLSFiles {
   caPath: string;
@@ -130,7 +131,7 @@ export function daemonRequest(t: DaemonTarget, method: string, reqPath: string):
       finish(undefined, { status: Number(m[1]), body });
     });
     sock.on('close', () => finish(new DaemonError('unreachable', `connection to ${host}:${port} closed`)));
-    sock.write(`${method} ${reqPath} HTTP/1.1\r\nHost: ${host.includes(':') ? `[${host}]` : host}:${port}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n`);
+    sock.write(`${method} ${reqPath} HTTP/1.1\r\nHost: ${hostPort(host, port)}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n`);
   });
 }
 

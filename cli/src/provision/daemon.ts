@@ -2,6 +2,8 @@
 // the systemd drop-in that runs it, and the /etc/default/docker file that
 // sysvinit scripts read. Pure functions, so every rule is unit-tested.
 
+import { shellQuote } from '../format/quote';
+
 export const REMOTE_CERT_DIR = '/etc/docker';
 export const REMOTE_CA = `${REMOTE_CERT_DIR}/ca.pem`;
 export const REMOTE_SERVER_CERT = `${REMOTE_CERT_DIR}/server.pem`;
@@ -125,11 +127,6 @@ export function systemdDropIn(dockerd: string, args: string[], env: string[]): s
   return lines.join('\n');
 }
 
-/** POSIX single-quoting for a value in a sourced shell file. */
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * /etc/default/docker for init scripts, which word-split $DOCKER_OPTS; the
  * value is kept to words without spaces for that reason, and environment
@@ -140,11 +137,11 @@ export function sysvinitDefaults(args: string[], env: string[]): string {
   if (bad.length) {
     throw new Error(`engine options containing spaces cannot be passed through /etc/default/docker on hosts without systemd: ${bad.join(', ')}`);
   }
-  const lines = ['# Written by machine; "machine provision" rewrites it.', `DOCKER_OPTS=${shQuote(args.join(' '))}`];
+  const lines = ['# Written by machine; "machine provision" rewrites it.', `DOCKER_OPTS=${shellQuote(args.join(' '))}`];
   for (const e of env) {
     const eq = e.indexOf('=');
     if (eq <= 0) continue;
-    lines.push(`export ${e.slice(0, eq)}=${shQuote(e.slice(eq + 1))}`);
+    lines.push(`export ${e.slice(0, eq)}=${shellQuote(e.slice(eq + 1))}`);
   }
   lines.push('');
   return lines.join('\n');

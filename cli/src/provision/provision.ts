@@ -4,6 +4,8 @@
 // certificate. One SSH connection serves every step; certificate generation
 // runs while SSH is being waited for. Each phase is timed.
 import { daemonRequest, type TLSFiles } from '../certs/tls-check';
+import { hostPort } from '../format/address';
+import { shellQuote } from '../format/quote';
 import { SshConnection, waitForSsh, type HostKeyCheck, type SshTarget } from '../ssh';
 import { daemonArgs, decideStorageDriver, systemdDropIn, sysvinitDefaults, type EngineSettings } from './daemon';
 import { configureScript, liveRestoreDaemonJson, STAGED } from './configure';
@@ -120,7 +122,7 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
         await ssh.checkScript(installScript(installMethod(req.installURL), provisioner, facts.os), { signal: req.signal });
         // The package decides where dockerd lives; look again.
         const again = parseDetection((await ssh.checkScript(detectionScript(), { signal: req.signal })).stdout);
-        await ssh.exec(`rm -rf ${facts.staging}`);
+        await ssh.exec(`rm -rf -- ${shellQuote(facts.staging)}`);
         if (!again.dockerd) throw new Error('Docker was installed but no dockerd binary was found on the host');
         return { ...again, storageDriver: '' } satisfies HostFacts;
       });
@@ -178,7 +180,7 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
     step('Checking connection to Docker...');
     const dockerVersion = await timed('daemonWait', () =>
       waitForDaemon(
-        { url: `tcp://${bracket(req.engineHost)}:${req.enginePort}`, ...req.clientTLS },
+        { url: `tcp://${hostPort(req.engineHost, req.enginePort)}`, ...req.clientTLS },
         req.dockerTimeoutMs ?? 120_000,
         req.signal,
         current.init,
@@ -199,9 +201,6 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
   }
 }
 
-function bracket(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 function phaseLabel(phase: string): string {
   const labels: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { MachineError } from '../../errors';
 import type { CommandSpec } from '../spec';
 import { connectionCheck, withHeading } from '../machine-info';
-import { commandLine, detectShell, shellSyntax } from '../shell';
+import { detectShell, shellSyntax } from '../shell';
 import { invokedAs } from '../invocation';
 import { parseDockerURL } from '../../certs/tls-check';
 
@@ -55,9 +55,8 @@ export const spec: CommandSpec = {
         lines.push(sh.set(noProxyVar, value));
       }
     }
-    const cmd = commandLine([invokedAs(), ...ctx.invocation.slice(1)]);
     lines.push(`${sh.comment} Run this command to configure your shell: `);
-    lines.push(`${sh.comment} ${sh.usage(cmd)}`);
+    lines.push(`${sh.comment} ${sh.usage([invokedAs(), ...ctx.invocation.slice(1)])}`);
     ctx.out(lines.join('\n'));
   },
 };
