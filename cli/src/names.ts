@@ -15,6 +15,21 @@ export function machineNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** A machine's name becomes its hostname, which Linux limits to 63 bytes. */
+export const MAX_NEW_MACHINE_NAME = 63;
+
+/**
+ * machineNameProblem plus the hostname length limit, for names of machines
+ * about to be made. Existing machines (imported ones included) keep
+ * whatever name they have, so that they can still be listed and removed.
+ */
+export function newMachineNameProblem(name: string): string | undefined {
+  const problem = machineNameProblem(name);
+  if (problem) return problem;
+  if (Buffer.byteLength(name) > MAX_NEW_MACHINE_NAME) return `it is ${Buffer.byteLength(name)} characters long; a hostname has at most ${MAX_NEW_MACHINE_NAME}`;
+  return undefined;
+}
+
 export function isValidMachineName(name: string): boolean {
   return NAME_RE.test(name);
 }

@@ -46,3 +46,63 @@ describe('what the store holds is data, never a command (real CLI)', function ()
     assert.equal(fs.existsSync(marker), false, 'the program named in config.json was executed');
   });
 });
+
+describe('bad input to create: one clear line, before anything is made (real CLI)', function () {
+  this.timeout(60_000);
+  let sb: Sandbox;
+  beforeEach(() => {
+    sb = sandbox();
+  });
+  afterEach(async () => {
+    assert.deepEqual(await waitGone(sb), [], 'driver processes left behind');
+    sb.cleanup();
+  });
+
+  const refused = async (args: string[], stderr: string): Promise<void> => {
+    const r = await sb.run(['create', ...args]);
+    assert.equal(r.stderr, stderr, `create ${args.join(' ')}`);
+    assert.equal(r.code, 1, `create ${args.join(' ')}`);
+    assert.deepEqual(sb.store.names(), [], `create ${args.join(' ')} left a machine behind`);
+  };
+
+  it('an engine value with a line break never reaches the daemon configuration', async () => {
+    await refused(['-d', 'fake', '--engine-label', 'a=b\nExecStartPre=/bin/evil', 'x'], `Error: --engine-label "a=b\\nExecStartPre=/bin/evil" contains a line break; the daemon's configuration is line-based and cannot hold it\n`);
+    await refused(['-d', 'fake', '--engine-env', 'A=1\r\nB=2', 'x'], `Error: --engine-env "A=1\\r\\nB=2" contains a line break; the daemon's configuration is line-based and cannot hold it\n`);
+    await refused(['-d', 'fake', '--engine-opt', 'debug\n', 'x'], `Error: --engine-opt "debug\\n" contains a line break; the daemon's configuration is line-based and cannot hold it\n`);
+    await refused(['-d', 'fake', '--engine-registry-mirror', 'https://m\u001b', 'x'], `Error: --engine-registry-mirror "https://m\\u001b" contains the control character "\\u001b"; the daemon's configuration is line-based and cannot hold it\n`);
+  });
+
+  it('a name longer than a hostname may be', async () => {
+    const long = 'a'.repeat(64);
+    await refused(['-d', 'fake', long], `Error creating machine: Invalid hostname specified. "${long}" is not a valid machine name: it is 64 characters long; a hostname has at most 63.\n`);
+  });
+
+  it('--generic-ip-address must be an IP address or a host name', async () => {
+    const cases: [string, string][] = [
+      ['999.1.1.1', 'it is not a valid IP address'],
+      ['a b;c', 'it is neither an IP address nor a host name'],
+      ['-oProxyCommand=x', 'it starts with "-"'],
+    ];
+    for (const [ip, why] of cases) {
+      const r = await sb.run(['create', '-d', 'generic', '--generic-ip-address', ip, 'x']);
+      assert.equal(r.code, 1, ip);
+      assert.match(r.stderr, new RegExp(`^[^\\n]*--generic-ip-address "${ip.replace(/[.;]/g, '\\$&')}" is not an IP address or a host name: ${why}\\n`), ip);
+      assert.deepEqual(sb.store.names(), [], ip);
+    }
+  });
+
+  it("the none driver's --url must be tcp://HOST:PORT", async () => {
+    const cases: [string, string][] = [
+      ['tcp://192.0.2.1:99999', 'its port "99999" is not a number between 1 and 65535'],
+      ['tcp://192.0.2.1', 'it has no port; it must look like tcp://HOST:PORT'],
+      ['tcp://192.0.2.1:2376/v1', 'it has a path "/v1"; it must be just tcp://HOST:PORT'],
+      ['http://192.0.2.1:2376', 'it must look like tcp://HOST:PORT'],
+    ];
+    for (const [url, why] of cases) {
+      const r = await sb.run(['create', '-d', 'none', '--url', url, 'x']);
+      assert.equal(r.code, 1, url);
+      assert.ok(r.stderr.includes(`--url "${url}" is not a Docker engine address: ${why}\n`), r.stderr);
+      assert.deepEqual(sb.store.names(), [], url);
+    }
+  });
+});
