@@ -130,6 +130,14 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
     assert.equal(def.stdout, `tcp://${ip}:2376\n`);
   });
 
+  it('a ca.pem that is a directory is named as one by env', async () => {
+    const ca = sb.store.load('dev').HostOptions.AuthOptions.CaCertPath;
+    fs.rmSync(ca);
+    fs.mkdirSync(ca);
+    const r = await sb.run(['env', 'dev']);
+    assert.deepEqual(r, { code: 1, stdout: '', stderr: `Error checking TLS connection: Cannot read the CA certificate ${ca}: it is a directory, not a file. Move it away and try again.\n` });
+  });
+
   it('url asks the driver every time; a daemon at the remembered URL is not enough', async () => {
     await sb.store.update('dev', (h) => {
       h.Machine = { ...(h.Machine ?? {}), LastURL: `tcp://${ip}:2376` };

@@ -106,3 +106,62 @@ describe('bad input to create: one clear line, before anything is made (real CLI
     }
   });
 });
+
+describe('a damaged store: one clear line, and rm cleans it up (real CLI)', function () {
+  this.timeout(60_000);
+  let sb: Sandbox;
+  beforeEach(() => {
+    sb = sandbox();
+  });
+  afterEach(async () => {
+    assert.deepEqual(await waitGone(sb), [], 'driver processes left behind');
+    sb.cleanup();
+  });
+
+  it('a store path that is a file', async () => {
+    const file = path.join(sb.root, 'not-a-dir');
+    fs.writeFileSync(file, '');
+    const expected = (root: string): string => `Cannot use the machine store ${root}: ${file} is a file, not a directory. Point --storage-path (or MACHINE_STORAGE_PATH) at a directory.\n`;
+    assert.deepEqual(await sb.run(['ls'], { MACHINE_STORAGE_PATH: file }), { code: 1, stdout: '', stderr: expected(file) });
+    const sub = path.join(file, 'store');
+    const create = await sb.run(['create', '-d', 'none', '--url', 'tcp://127.0.0.1:2376', 'x'], { MACHINE_STORAGE_PATH: sub });
+    assert.equal(create.code, 1);
+    assert.equal(create.stderr.split('\n').filter((l) => /ENOTDIR|EEXIST/.test(l)).length, 0, create.stderr);
+    assert.ok(create.stderr.endsWith(expected(sub)), create.stderr);
+  });
+
+  it('a ca.pem that is a directory is named as one', async () => {
+    fs.mkdirSync(path.join(sb.store.root, 'certs', 'ca.pem'), { recursive: true });
+    const create = await sb.run(['create', '-d', 'none', '--url', 'tcp://127.0.0.1:2376', 'x']);
+    assert.equal(create.code, 1);
+    assert.ok(create.stderr.endsWith(`Cannot read the CA certificate ${path.join(sb.store.root, 'certs', 'ca.pem')}: it is a directory, not a file. Move it away and try again.\n`), create.stderr);
+    assert.doesNotMatch(create.stderr, /does not exist/);
+  });
+
+  it('an id_rsa that is a directory gets no chmod advice', async () => {
+    addFakeMachine(sb, 'dev');
+    const key = path.join(sb.store.machineDir('dev'), 'id_rsa');
+    fs.mkdirSync(key);
+    const r = await sb.run(['ssh', 'dev', 'true']);
+    assert.deepEqual(r, { code: 1, stdout: '', stderr: `Cannot use the SSH key ${key}: it is a directory, not a key file.\n` });
+  });
+
+  it('rm -y removes a machine directory with no config.json, and a directory whose name is invalid', async () => {
+    fs.mkdirSync(sb.store.machineDir('empty'), { recursive: true });
+    fs.mkdirSync(sb.store.machineDir('bad_name'), { recursive: true });
+    const ls = await sb.run(['ls', '--format', '{{.Name}}|{{.Error}}']);
+    assert.equal(
+      ls.stdout,
+      `bad_name|${sb.store.machineDir('bad_name')} is not a machine: it contains "_"; allowed characters are 0-9 a-z A-Z . -. Remove it with "machine rm bad_name".\n` +
+        `empty|config.json is missing from ${sb.store.machineDir('empty')} (an interrupted create?). Remove the machine with "machine rm -f empty".\n`,
+    );
+    const empty = await sb.run(['rm', '-y', 'empty']);
+    assert.deepEqual(empty, { code: 0, stdout: 'Successfully removed empty\n', stderr: '"empty" has no config.json (an interrupted create?); removing its directory.\n' });
+    const bad = await sb.run(['rm', '-y', 'bad_name']);
+    assert.deepEqual(bad, { code: 0, stdout: 'Successfully removed bad_name\n', stderr: '' });
+    assert.deepEqual(fs.readdirSync(path.join(sb.store.root, 'machines')), []);
+    const outside = await sb.run(['rm', '-y', '..']);
+    assert.equal(outside.code, 1);
+    assert.ok(fs.existsSync(sb.store.root));
+  });
+});
