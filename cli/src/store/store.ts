@@ -162,7 +162,7 @@ export class Store {
     try {
       fs.mkdirSync(this.machineDir(name), { mode: 0o700 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw this.alreadyExists(name);
       throw e;
     }
   }
@@ -170,6 +170,13 @@ export class Store {
   remove(name: string): void {
     if (machineNameProblem(name)) throw notExistError(name);
     fs.rmSync(this.machineDir(name), { recursive: true, force: true });
+  }
+
+  /** Docker Machine's "already exists", with the way out when the entry is an unfinished one. */
+  alreadyExists(name: string): MachineError {
+    const base = `Docker machine "${name}" already exists`;
+    if (this.hasRecord(name) || tryLockOwner(this.lockPath(name))) return new MachineError('already-exists', base);
+    return new MachineError('already-exists', `${base}, with no config.json (an interrupted create?). Remove it with "machine rm -f ${name}" and try again.`);
   }
 
   /** Whether machines/ holds a config.json for `name` (a directory without one is an unfinished or damaged entry). */

@@ -155,6 +155,9 @@ describe('a damaged store: one clear line, and rm cleans it up (real CLI)', func
       `bad_name|${sb.store.machineDir('bad_name')} is not a machine: it contains "_"; allowed characters are 0-9 a-z A-Z . -. Remove it with "machine rm bad_name".\n` +
         `empty|config.json is missing from ${sb.store.machineDir('empty')} (an interrupted create?). Remove the machine with "machine rm -f empty".\n`,
     );
+    const again = await sb.run(['create', '-d', 'fake', 'empty']);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, 'Docker machine "empty" already exists, with no config.json (an interrupted create?). Remove it with "machine rm -f empty" and try again.\n');
     const empty = await sb.run(['rm', '-y', 'empty']);
     assert.deepEqual(empty, { code: 0, stdout: 'Successfully removed empty\n', stderr: '"empty" has no config.json (an interrupted create?); removing its directory.\n' });
     const bad = await sb.run(['rm', '-y', 'bad_name']);
