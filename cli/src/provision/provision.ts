@@ -3,6 +3,7 @@
 // engine, and wait until its TLS endpoint answers with the machine's client
 // certificate. One SSH connection serves every step; certificate generation
 // runs while SSH is being waited for. Each phase is timed.
+import * as fs from 'node:fs';
 import { daemonRequest, type TLSFiles } from '../certs/tls-check';
 import { hostPort } from '../format/address';
 import { shellQuote } from '../format/quote';
@@ -55,6 +56,19 @@ export interface ProvisionResult {
   phases: Record<string, number>;
 }
 
+function unreadableKey(keyPath: string): string | undefined {
+  try {
+    if (fs.statSync(keyPath).isFile()) {
+      fs.accessSync(keyPath, fs.constants.R_OK);
+      return undefined;
+    }
+    return `The machine's SSH key ${keyPath} is not a file.`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `The machine's SSH key ${keyPath} is missing; without it the machine cannot be reached.` : `Cannot read the machine's SSH key ${keyPath}: ${(e as Error).message}`;
+  }
+}
+
 export class ProvisionError extends Error {
   constructor(
     message: string,
@@ -90,6 +104,9 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
   const ownConnection = !conn;
   try {
     if (!conn) {
+      // Waiting for SSH cannot fix a missing key: say so now, naming the file.
+      const keyProblem = req.ssh.keyPath ? unreadableKey(req.ssh.keyPath) : undefined;
+      if (keyProblem) throw new ProvisionError(keyProblem, 'sshWait');
       step('Waiting for SSH to be available...');
       conn = await timed('sshWait', () =>
         waitForSsh(req.ssh, { timeoutMs: req.sshTimeoutMs, hostKey: req.hostKey, signal: req.signal }),

@@ -168,3 +168,27 @@ describe('a damaged store: one clear line, and rm cleans it up (real CLI)', func
     assert.ok(fs.existsSync(sb.store.root));
   });
 });
+
+describe('a machine whose SSH key is gone (real CLI)', function () {
+  this.timeout(60_000);
+  let sb: Sandbox;
+  beforeEach(() => {
+    sb = sandbox();
+  });
+  afterEach(async () => {
+    assert.deepEqual(await waitGone(sb), [], 'driver processes left behind');
+    sb.cleanup();
+  });
+
+  it('provision fails at once, naming the file, instead of waiting for SSH', async () => {
+    addFakeMachine(sb, 'dev', { ip: '127.0.0.1' });
+    const key = path.join(sb.store.machineDir('dev'), 'id_rsa');
+    assert.equal(fs.existsSync(key), false);
+    const started = Date.now();
+    const r = await sb.run(['provision', 'dev']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, new RegExp(`The machine's SSH key ${key.replace(/[.]/g, '\\.')} is missing; without it the machine cannot be reached\\.`));
+    assert.doesNotMatch(r.stdout, /Waiting for SSH/);
+    assert.ok(Date.now() - started < 30_000, 'provision waited');
+  });
+});
