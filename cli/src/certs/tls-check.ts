@@ -5,6 +5,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as TLS from 'node:tls';
 import { MachineError } from '../errors';
+import { hostPort } from '../format/address';
+import { fsProblem } from '../store/fs-problem';
 
 export interface TLSFiles {
   caPath: string;
@@ -31,14 +33,22 @@ export function parseDockerURL(url: string): { host: string; port: number } {
   return { host, port: m[2] ? Number(m[2]) : 2376 };
 }
 
+function readTLSFile(what: string, p: string): Buffer {
+  try {
+    return fs.readFileSync(p);
+  } catch (e) {
+    throw new MachineError('tls', fsProblem(what, p, e));
+  }
+}
+
 function tlsOptions(t: DaemonTarget): TLS.ConnectionOptions {
   const { host, port } = parseDockerURL(t.url);
   return {
     host,
     port,
-    ca: fs.readFileSync(t.caPath),
-    cert: fs.readFileSync(t.certPath),
-    key: fs.readFileSync(t.keyPath),
+    ca: readTLSFile('the CA certificate', t.caPath),
+    cert: readTLSFile('the client certificate', t.certPath),
+    key: readTLSFile('the client key', t.keyPath),
     // The daemon's certificate names the machine's IP; SNI with an IP is not allowed.
     servername: /^[\d.:]+$/.test(host) ? undefined : host,
     ALPNProtocols: ['http/1.1'],
@@ -131,7 +141,7 @@ export function daemonRequest(t: DaemonTarget, method: string, reqPath: string):
       finish(undefined, { status: Number(m[1]), body });
     });
     sock.on('close', () => finish(new DaemonError('unreachable', `connection to ${host}:${port} closed`)));
-    sock.write(`${method} ${reqPath} HTTP/1.1\r\nHost: ${host.includes(':') ? `[${host}]` : host}:${port}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n`);
+    sock.write(`${method} ${reqPath} HTTP/1.1\r\nHost: ${hostPort(host, port)}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n`);
   });
 }
 

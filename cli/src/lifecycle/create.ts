@@ -85,7 +85,7 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
   let driverTouched = false;
   let host: HostConfig | undefined;
   try {
-    if (store.exists(name)) throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+    if (store.exists(name)) throw store.alreadyExists(name);
     // Configure and the pre-create check make nothing, so they run before
     // the store entry exists: a bad flag leaves nothing to clean up.
     const ref = { name, storePath: store.root, machineDir: store.machineDir(name) };
