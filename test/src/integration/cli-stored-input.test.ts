@@ -159,9 +159,11 @@ describe('a damaged store: one clear line, and rm cleans it up (real CLI)', func
     assert.equal(again.code, 1);
     assert.equal(again.stderr, 'Docker machine "empty" already exists, with no config.json (an interrupted create?). Remove it with "machine rm -f empty" and try again.\n');
     const empty = await sb.run(['rm', '-y', 'empty']);
-    assert.deepEqual(empty, { code: 0, stdout: 'Successfully removed empty\n', stderr: '"empty" has no config.json (an interrupted create?); removing its directory.\n' });
+    // rm opens with the reference's two lines whatever its flags (see e2e/parity).
+    const opening = (name: string): string => `About to remove ${name}\nWARNING: This action will delete both local reference and remote instance.\n`;
+    assert.deepEqual(empty, { code: 0, stdout: `${opening('empty')}Successfully removed empty\n`, stderr: '"empty" has no config.json (an interrupted create?); removing its directory.\n' });
     const bad = await sb.run(['rm', '-y', 'bad_name']);
-    assert.deepEqual(bad, { code: 0, stdout: 'Successfully removed bad_name\n', stderr: '' });
+    assert.deepEqual(bad, { code: 0, stdout: `${opening('bad_name')}Successfully removed bad_name\n`, stderr: '' });
     assert.deepEqual(fs.readdirSync(path.join(sb.store.root, 'machines')), []);
     const outside = await sb.run(['rm', '-y', '..']);
     assert.equal(outside.code, 1);
