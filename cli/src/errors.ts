@@ -23,6 +23,7 @@ export type MachineErrorCode =
   | 'cert-mismatch'
   | 'timeout'
   | 'precreate'
+  | 'swarm'
   | 'internal';
 
 export class MachineError extends Error {

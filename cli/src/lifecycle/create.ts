@@ -40,6 +40,8 @@ export interface CreateRequest {
   runningTimeoutMs?: number;
   /** The machine's server key, started early by the caller so it is ready when needed. */
   serverKey?: Promise<KeyPairPem>;
+  /** Runs on the provisioned machine before it is saved (joining a swarm); a failure rolls back like any other. */
+  afterProvision?: (host: HostConfig) => Promise<void>;
 }
 
 export interface CreateResult {
@@ -124,12 +126,6 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
     applyOutcome(host, created);
     store.save(host);
 
-    if (host.HostOptions.SwarmOptions.IsSwarm) {
-      warn({
-        summary: 'the --swarm options were recorded, but no Swarm (classic) agent is started',
-        detail: 'Swarm classic is obsolete; use "docker swarm init" and "docker swarm join" on the machines instead',
-      });
-    }
     let provision: ProvisionResult | undefined;
     if (!UNPROVISIONED.has(driver.name)) {
       progress.step('Waiting for machine to be running, this may take a few minutes...');
@@ -150,6 +146,10 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
       const call = machineCall(store, host);
       const url = await engineURL(driver, call, req.signal);
       if (url) setExtra(host, { LastURL: url, LastSeen: new Date().toISOString() });
+    }
+    if (req.afterProvision) {
+      const ready = host;
+      await time('afterProvision', () => req.afterProvision?.(ready) ?? Promise.resolve());
     }
     store.save(host);
     return { host, provision, warnings, phases };

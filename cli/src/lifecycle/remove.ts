@@ -4,7 +4,9 @@
 import type { DriverClient } from '@machine/driver-sdk';
 import { errorMessage } from '../errors';
 import type { Store } from '../store/store';
+import type { HostConfig } from '../store/types';
 import { machineCall } from './machine';
+import { swarmRecord } from '../swarm/record';
 
 export interface RemoveEnv {
   store: Store;
@@ -37,6 +39,7 @@ export async function removeMachine(env: RemoveEnv, name: string, force: boolean
       let driverError: unknown;
       try {
         const host = env.store.load(name);
+        if (swarmRecord(host)) await leaveSwarmFirst(env, host, force);
         const driver = await env.registry.get(host.DriverName);
         await driver.remove(machineCall(env.store, host), { timeoutMs: 600_000 });
       } catch (err) {
@@ -60,4 +63,20 @@ export async function removeMachine(env: RemoveEnv, name: string, force: boolean
   }
   env.out(`Successfully removed ${name}`);
   return { name, removed: true };
+}
+
+/**
+ * A swarm node leaves its cluster before its machine goes, so the cluster
+ * keeps no dead node and never silently loses quorum. A refusal ends the
+ * removal here (the driver is not called); --force goes on with a warning.
+ */
+async function leaveSwarmFirst(env: RemoveEnv, host: HostConfig, force: boolean): Promise<void> {
+  const { leaveCluster } = await import('../swarm/cluster');
+  try {
+    await leaveCluster(env.store, host, force, { out: env.out, err: env.err });
+    env.store.save(host);
+  } catch (err) {
+    if (!force) throw err;
+    env.err(`Warning: "${host.Name}" did not leave its swarm cleanly: ${errorMessage(err)}`);
+  }
 }
