@@ -608,7 +608,10 @@ class HostedDriver implements DriverClient {
       // Without a connection there was no shutdown call to wait for.
       const grace = !this.channel ? 0 : this.cancelledCalls > 0 ? CANCELLED_GRACE_MS : SHUTDOWN_GRACE_MS;
       if (!(await this.waitExit(grace))) {
-        this.options.onLog?.({ level: 'warn', message: 'driver did not exit after the shutdown call; sending SIGTERM', fields: {} });
+        // A driver under a stdin lifeline ignores SIGTERM (it arrives with the
+        // process group's signals too): closing the pipe is its stop signal.
+        this.options.onLog?.({ level: 'warn', message: 'driver did not exit after the shutdown call; closing its lifeline', fields: {} });
+        child.stdin.destroy();
         child.kill('SIGTERM');
         if (!(await this.waitExit(SHUTDOWN_GRACE_MS))) {
           child.kill('SIGKILL');
@@ -638,7 +641,10 @@ class HostedDriver implements DriverClient {
 
   /** Synchronous last resort at process exit. */
   killNow(): void {
-    if (this.child && !this.exit) this.child.kill('SIGTERM');
+    if (this.child && !this.exit) {
+      this.child.stdin.destroy();
+      this.child.kill('SIGTERM');
+    }
     this.cleanupFiles();
   }
 }

@@ -107,7 +107,7 @@ export default class Create extends BaseCommand {
     if (problem) {
       throw new MachineError('invalid-name', `Error creating machine: Invalid hostname specified. "${name}" is not a valid machine name: ${problem}.`);
     }
-    if (ctx.store.exists(name)) throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+    if (ctx.store.exists(name)) throw ctx.store.alreadyExists(name);
 
     const all = flags as Record<string, unknown>;
     const json = all.json === true;

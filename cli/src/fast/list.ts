@@ -7,6 +7,7 @@ import type { Description } from '@machine/driver-sdk/lib/types';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
+import { incompleteProblem } from '../store/incomplete';
 import type { HostConfig, HostEntry } from '../store/types';
 import type { CommandContext } from './context';
 import { machineCall, tlsFilesOf } from './machine-info';
@@ -180,7 +181,7 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       }
       item.State = desc.state;
       item.URL = desc.url;
-      const errs = [desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
+      const errs = [incompleteProblem(host), desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
       if (desc.url) ctx.store.recordSeen(host.Name, { url: desc.url, ip: desc.ip || undefined });
       if (desc.state === 'Running') {
         const ip = desc.ip || safeHost(desc.url);

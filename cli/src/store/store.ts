@@ -4,7 +4,7 @@
  *   <root>/certs/{ca,ca-key,cert,key}.pem        CA and client certificate (see certs/)
  *   <root>/machines/<name>/config.json          HostConfig, ConfigVersion 3 (see types.ts)
  *   <root>/machines/<name>/{id_rsa,server.pem,...}
- *   <root>/locks/<name>.lock                    per-machine lock (ours; the reference has none)
+ *   <root>/locks/<name>.lock{,.holder}          per-machine lock and its holder's pid (ours; the reference has none)
  *   <root>/cache/                               caches that may be deleted at any time
  *
  * API (all paths absolute):
@@ -25,7 +25,7 @@ import { MachineError, errorMessage, notExistError } from '../errors';
 import { machineNameProblem } from '../names';
 import { mkdirPrivate, writeFileAtomicSync } from './atomic';
 import { normalizeHost, serializeHost } from './host';
-import { acquireLock, tryLock, type LockOptions, type Release } from './lock';
+import { acquireLock, lockHolder, tryLock, type LockOptions, type LockOwner, type Release } from './lock';
 import { migrateHost } from './migrate';
 import { EXTRA_KEY, type HostConfig, type HostEntry, type MachineExtra } from './types';
 
@@ -88,7 +88,7 @@ export class Store {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
         if (!this.exists(name)) throw notExistError(name);
-        const holder = tryLockOwner(this.lockPath(name));
+        const holder = lockHolder(this.lockPath(name))?.pid;
         if (holder) throw new MachineError('store', `machine "${name}" is being created or changed by process ${holder}; its config.json is not written yet`);
         throw new MachineError('store', `config.json is missing from ${this.machineDir(name)} (an interrupted create?). Remove the machine with "machine rm -f ${name}".`);
       }
@@ -144,6 +144,18 @@ export class Store {
     writeFileAtomicSync(this.configPath(host.Name), serializeHost(host), 0o600);
   }
 
+  /** "already exists", with the way out when it is what an interrupted create left. */
+  alreadyExists(name: string): MachineError {
+    let hint = '';
+    try {
+      const host = this.load(name);
+      if (host.Machine?.CreateIncomplete !== undefined) hint = `: its create did not finish. Remove it with "machine rm -f ${name}" and create it again`;
+    } catch {
+      if (!this.lockHolder(name)) hint = ` (an interrupted create?). Remove it with "machine rm -f ${name}" and create it again`;
+    }
+    return new MachineError('already-exists', `Docker machine "${name}" already exists${hint}`);
+  }
+
   /** Creates the machine's directory, failing if it exists: the first step of create. */
   claim(name: string): void {
     const problem = machineNameProblem(name);
@@ -154,7 +166,7 @@ export class Store {
     try {
       fs.mkdirSync(this.machineDir(name), { mode: 0o700 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw this.alreadyExists(name);
       throw e;
     }
   }
@@ -162,6 +174,11 @@ export class Store {
   remove(name: string): void {
     if (machineNameProblem(name)) throw notExistError(name);
     fs.rmSync(this.machineDir(name), { recursive: true, force: true });
+  }
+
+  /** The live process that holds the machine's lock, if any. */
+  lockHolder(name: string): LockOwner | undefined {
+    return lockHolder(this.lockPath(name));
   }
 
   async lock(name: string, options?: LockOptions): Promise<Release> {
@@ -222,16 +239,5 @@ export class Store {
       this.held.delete(name);
       release();
     }
-  }
-}
-
-function tryLockOwner(file: string): number | undefined {
-  try {
-    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
-    if (typeof o.pid !== 'number') return undefined;
-    process.kill(o.pid, 0);
-    return o.pid;
-  } catch {
-    return undefined;
   }
 }
