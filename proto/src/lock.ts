@@ -195,7 +195,10 @@ export function tryLockFile(file: string, command = commandNameFromArgv()): Rele
       released = true;
       // Only our own record goes, and only our own lock: never whatever is there now.
       const cur = readHolder(file);
-      if (cur && cur.pid === me.pid && cur.since === me.since) fs.rmSync(record, { force: true });
+      // Taken over meanwhile (only possible if this process was judged dead,
+      // e.g. a record edited by hand): the directory is the new holder's now.
+      if (!cur || cur.pid !== me.pid || cur.since !== me.since) return;
+      fs.rmSync(record, { force: true });
       try {
         unlock();
       } catch {
