@@ -91,13 +91,18 @@ export function commandNameFromArgv(argv: string[] = process.argv.slice(2)): str
   return '';
 }
 
+let acquiring = false;
+
 // proper-lockfile asks stat() for the lock's age. A lock with a holder
 // record is never stale on mtime: a live holder keeps it however long its
 // event loop stalls, and a dead one is broken by breakDeadHolder, which
 // removes the record first so that no one judges a new holder by it.
 function guardedFs(file: string): typeof fs {
+  // Only while taking the lock (lockSync is synchronous): the holder's own
+  // mtime updates, later, compare the real mtime with the one they set, and
+  // a faked one would read as a takeover.
   const fresh = (st: fs.Stats): fs.Stats => {
-    if (readHolder(file)) st.mtime = new Date();
+    if (acquiring && readHolder(file)) st.mtime = new Date();
     return st;
   };
   return {
@@ -164,6 +169,7 @@ export function tryLockFile(file: string, command = commandNameFromArgv()): Rele
   if (legacy) return new LockBusyError(file, legacy);
   for (let attempt = 0; attempt < 3; attempt++) {
     let unlock: () => void;
+    acquiring = true;
     try {
       unlock = lockfile.lockSync(file, {
         realpath: false,
@@ -176,6 +182,7 @@ export function tryLockFile(file: string, command = commandNameFromArgv()): Rele
         onCompromised: () => undefined,
       });
     } catch (err) {
+      acquiring = false;
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
       const holder = readHolder(file);
       if (holder && holder.host === os.hostname() && !isProcessAlive(holder.pid)) {
@@ -184,6 +191,7 @@ export function tryLockFile(file: string, command = commandNameFromArgv()): Rele
       }
       return new LockBusyError(file, holder);
     }
+    acquiring = false;
     const me: LockHolder = { pid: process.pid, host: os.hostname(), command, since: new Date().toISOString() };
     const record = holderPath(file);
     const tmp = `${record}.${process.pid}.tmp`;
@@ -202,7 +210,13 @@ export function tryLockFile(file: string, command = commandNameFromArgv()): Rele
       try {
         unlock();
       } catch {
-        // compromised: someone removed the directory; nothing of ours is left
+        // proper-lockfile gave up on it (a missed mtime update under load);
+        // the record said it is still ours, so the directory goes too.
+        try {
+          fs.rmdirSync(file);
+        } catch {
+          // already gone
+        }
       }
     };
   }

@@ -74,7 +74,7 @@ function describePlan(p: Plan): string {
 interface Running {
   child: ChildProcess;
   output(): string;
-  exit: Promise<number | null>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 function processStat(pid: number): { ppid: number; state: string } | undefined {
@@ -119,7 +119,7 @@ describe('fault injection: signals at random points of create, start, provision 
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    return { child, output: () => out, exit: new Promise((resolve) => child.once('close', (code) => resolve(code))) };
+    return { child, output: () => out, exit: new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal }))) };
   };
 
   const createArgs = (driver: DriverName, name: string): string[] => {
@@ -283,11 +283,14 @@ describe('fault injection: signals at random points of create, start, provision 
           }
         }
       }
-      const code = await run.exit;
-      log.push(`${what}: ${signalled ? `signalled the ${sent}` : 'finished before the signal'}, exit ${code}\n${run.output()}`);
+      const { code, signal } = await run.exit;
+      log.push(`${what}: ${signalled ? `signalled the ${sent}` : 'finished before the signal'}, exit ${code ?? signal}\n${run.output()}`);
       if (signalled && plan.sig !== 'SIGKILL' && sent !== 'driver') {
         const expected = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[plan.sig];
-        assert.ok(code === expected || code === 0, `${what}: exit ${code}, wanted ${expected} (or 0 when the work had just finished)\n${run.output()}`);
+        // Killed by the signal itself: it came before the command had started
+        // anything (its handlers are installed with the first driver).
+        const diedEarly = signal === plan.sig && !/Creating machine|Rolling back|driver/.test(run.output());
+        assert.ok(code === expected || code === 0 || diedEarly, `${what}: exit ${code ?? signal}, wanted ${expected} (or 0 when the work had just finished)\n${run.output()}`);
       }
       if (plan.sig === 'SIGKILL' && sent !== 'driver') {
         // Killed outright, the CLI and its driver could not remove their
@@ -297,7 +300,8 @@ describe('fault injection: signals at random points of create, start, provision 
       await assertNoneLeft(what);
 
       // A create that did not finish is either gone or marked; rm -f then removes it and what it made.
-      const created = code === 0;
+      // Finished just as the signal came: complete, whatever the exit code.
+      const created = code === 0 || /To see how to connect your Docker Client/.test(run.output());
       if (plan.op === 'create' && storeMachines().has(name)) {
         if (!created) {
           const errors = await lsErrors();
