@@ -66,14 +66,15 @@ EOF
   log "installed in $(( $(date +%s) - started )) s"
 fi
 
-if [ ! -f "$ROOT/var/lib/keystone/machine-test.bootstrapped" ]; then
-  started=$(date +%s)
-  conf="$ROOT/etc/keystone/keystone.conf"
-  cat >"$conf" <<EOF
+# The configuration is written on every start, so that changes to it here apply.
+conf="$ROOT/etc/keystone/keystone.conf"
+cat >"$conf" <<EOF
 [DEFAULT]
 log_file = /var/log/keystone/keystone.log
 [database]
 connection = sqlite:////var/lib/keystone/keystone.db
+# Commits wait for no fsync: this database holds nothing worth keeping.
+sqlite_synchronous = false
 [token]
 provider = fernet
 expiration = 3600
@@ -82,6 +83,8 @@ key_repository = /etc/keystone/fernet-keys/
 [credential]
 key_repository = /etc/keystone/credential-keys/
 EOF
+if [ ! -f "$ROOT/var/lib/keystone/machine-test.bootstrapped" ]; then
+  started=$(date +%s)
   mkdir -p "$ROOT/var/log/keystone" "$ROOT/var/lib/keystone"
   rm -f "$ROOT/var/lib/keystone/keystone.db"
   # keystone-manage prints a harmless eventlet traceback when it exits.
@@ -94,6 +97,11 @@ EOF
   touch "$ROOT/var/lib/keystone/machine-test.bootstrapped"
   log "configured in $(( $(date +%s) - started )) s"
 fi
+
+# Write-ahead logging lets requests read while another one writes; in the
+# default journal mode a reader left open makes writers fail with "database
+# is locked". The setting stays with the database file.
+in_root python3 -c "import sqlite3; sqlite3.connect('/var/lib/keystone/keystone.db').execute('PRAGMA journal_mode=WAL')"
 
 started=$(date +%s)
 log "starting keystone-wsgi-public on $URL"

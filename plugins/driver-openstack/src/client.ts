@@ -275,20 +275,33 @@ export class OpenStackClient {
     };
   }
 
-  /** The endpoint URL of a service, by region and interface, without a trailing slash. */
+  /**
+   * The endpoint URL of a service, by region and interface, without a
+   * trailing slash. A token's catalog is as old as the token: when the
+   * service is missing, a new token brings the current catalog.
+   */
   async endpoint(service: Service): Promise<string> {
     const session = this.session ?? (await this.authenticate());
-    return endpointFrom(session.catalog, service, this.state);
+    try {
+      return endpointFrom(session.catalog, service, this.state);
+    } catch (err) {
+      if (Date.now() - (this.catalogRefreshedAt ?? 0) < 60_000) throw err;
+      this.catalogRefreshedAt = Date.now();
+      const fresh = await this.authenticate(true);
+      return endpointFrom(fresh.catalog, service, this.state);
+    }
   }
+
+  private catalogRefreshedAt?: number;
 
   /** True when the catalog has the service, for optional ones (Glance). */
   async hasService(service: Service): Promise<boolean> {
-    const session = this.session ?? (await this.authenticate());
     try {
-      endpointFrom(session.catalog, service, this.state);
+      await this.endpoint(service);
       return true;
-    } catch {
-      return false;
+    } catch (err) {
+      if (err instanceof DriverError && err.code === 'failed-precondition') return false;
+      throw err;
     }
   }
 
@@ -304,7 +317,8 @@ export class OpenStackClient {
     let renewed = false;
     for (let attempt = 0; ; attempt++) {
       const session = this.session && this.session.expiresAt - Date.now() > 60_000 ? this.session : await this.authenticate();
-      const url = /^https?:\/\//.test(path) ? path : `${endpointFrom(session.catalog, service, this.state)}${path}`;
+      this.session = session;
+      const url = /^https?:\/\//.test(path) ? path : `${await this.endpoint(service)}${path}`;
       const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, 'X-Auth-Token': session.token, ...options.headers };
       if (service === 'compute') {
         headers['X-OpenStack-Nova-API-Version'] = NOVA_MICROVERSION;

@@ -460,7 +460,7 @@ export class OpenStackDriver implements Driver<OpenStackState> {
       if (server.status === status && (sawOther || polls >= 3)) return server;
       if (server.status === 'ERROR') {
         const fault = server.fault?.message;
-        throw new DriverError('failed-precondition', `server ${s.MachineId} went to ERROR${fault ? `: ${fault}` : ''}`, { detail: server.fault?.details });
+        throw new DriverError('failed-precondition', `server ${s.MachineId} went to ERROR${fault ? `: ${fault}` : ''}`);
       }
       if (Date.now() > deadline) {
         throw new DriverError('deadline-exceeded', `server ${s.MachineId} did not become ${status} within ${timeoutSeconds} s (it is ${server.status ?? 'unknown'}): raise --openstack-active-timeout`, { flag: 'openstack-active-timeout' });
