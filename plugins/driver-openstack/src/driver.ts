@@ -8,7 +8,7 @@ import { DriverError, generateSSHKeyPair, publicKeyFromPrivate, writeSSHKeyPair,
 import type { Description, FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
 import { OpenStackClient, pollMs, sleep, type Service } from './client';
 import { isStatus, translateError } from './errors';
-import { DOCKER_PORT, FLAGS, parseMetadata, stateFromFlags, type OpenStackState } from './flags';
+import { DOCKER_PORT, FLAGS, parseMetadata, stateFromFlags, withCloud, type OpenStackState } from './flags';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION = (require('../package.json') as { version: string }).version;
@@ -109,7 +109,7 @@ export class OpenStackDriver implements Driver<OpenStackState> {
   /** Everything that can fail before anything is made: credentials, catalog, names, files. */
   async preCreateCheck(ctx: DriverContext, stored: OpenStackState): Promise<void> {
     const s = normalizeState(stored, ctx);
-    const client = new OpenStackClient(s, ctx.signal, ctx.log);
+    const client = new OpenStackClient(withCloud(s), ctx.signal, ctx.log);
     await client.authenticate();
     await client.endpoint('compute');
     if (!s.NovaNetwork && (s.FloatingIpPool || s.SecurityGroups.length === 0 || s.NetworkName)) await client.endpoint('network');
@@ -123,9 +123,9 @@ export class OpenStackDriver implements Driver<OpenStackState> {
     const s: OpenStackState = { ...normalizeState(initial, ctx), KeyPairCreated: false };
     const requestToken = randomUUID();
     let serverRequested = false;
-    const client = new OpenStackClient(s, ctx.signal, ctx.log);
+    const client = new OpenStackClient(withCloud(s), ctx.signal, ctx.log);
     try {
-      ctx.progress(`Authenticating with Keystone at ${s.AuthUrl}`);
+      ctx.progress(`Authenticating with Keystone at ${withCloud(s).AuthUrl}`);
       await client.authenticate();
       const resolved = await this.resolve(client, s);
       s.FlavorId = resolved.flavorId;
@@ -161,7 +161,7 @@ export class OpenStackDriver implements Driver<OpenStackState> {
 
   async start(ctx: DriverContext, stored: OpenStackState): Promise<OpenStackState> {
     const s = normalizeState(stored, ctx);
-    const client = new OpenStackClient(s, ctx.signal, ctx.log);
+    const client = new OpenStackClient(withCloud(s), ctx.signal, ctx.log);
     const server = await this.server(client, s);
     if (server.status !== 'ACTIVE') {
       await call('start the server', () => client.request('compute', 'POST', `/servers/${this.id(s)}/action`, { body: { 'os-start': null } }));
@@ -183,7 +183,7 @@ export class OpenStackDriver implements Driver<OpenStackState> {
   /** A soft reboot of a running server; a hard one when it is not ACTIVE, which is the only reboot Nova allows then. */
   async restart(ctx: DriverContext, stored: OpenStackState): Promise<OpenStackState> {
     const s = normalizeState(stored, ctx);
-    const client = new OpenStackClient(s, ctx.signal, ctx.log);
+    const client = new OpenStackClient(withCloud(s), ctx.signal, ctx.log);
     const server = await this.server(client, s);
     const type = server.status === 'ACTIVE' ? 'SOFT' : 'HARD';
     await call(`reboot the server (${type})`, () => client.request('compute', 'POST', `/servers/${this.id(s)}/action`, { body: { reboot: { type } } }));
@@ -206,13 +206,13 @@ export class OpenStackDriver implements Driver<OpenStackState> {
 
   async getState(ctx: DriverContext, stored: OpenStackState): Promise<MachineStateName> {
     const s = normalizeState(stored, ctx);
-    const server = await this.server(new OpenStackClient(s, ctx.signal, ctx.log), s);
+    const server = await this.server(new OpenStackClient(withCloud(s), ctx.signal, ctx.log), s);
     return machineState(server.status);
   }
 
   async getIP(ctx: DriverContext, stored: OpenStackState): Promise<string> {
     const s = normalizeState(stored, ctx);
-    const server = await this.server(new OpenStackClient(s, ctx.signal, ctx.log), s);
+    const server = await this.server(new OpenStackClient(withCloud(s), ctx.signal, ctx.log), s);
     const ip = pickAddress(server, s.IpVersion, !!s.FloatingIpPool);
     if (ip) return ip;
     if (server.status !== 'ACTIVE') return '';
@@ -230,7 +230,7 @@ export class OpenStackDriver implements Driver<OpenStackState> {
     if (!s.MachineId) return { state: 'Not Found', ip: '', url: '' };
     let server: Server;
     try {
-      server = await this.server(new OpenStackClient(s, ctx.signal, ctx.log), s);
+      server = await this.server(new OpenStackClient(withCloud(s), ctx.signal, ctx.log), s);
     } catch (err) {
       if (err instanceof DriverError && err.code === 'not-found') return { state: 'Not Found', ip: '', url: '', stateError: err.message };
       return { state: 'Error', ip: '', url: '', stateError: err instanceof Error ? err.message : String(err) };
@@ -512,7 +512,7 @@ export class OpenStackDriver implements Driver<OpenStackState> {
   /** Deletes what the state says exists, never throwing for API errors; returns what is left. */
   private async cleanUp(ctx: DriverContext, s: OpenStackState, requestToken: string | undefined): Promise<string[]> {
     // No abort signal: cleanup runs to the end even when the call was cancelled.
-    const client = new OpenStackClient(s, undefined, ctx.log);
+    const client = new OpenStackClient(withCloud(s), undefined, ctx.log);
     const problems: string[] = [];
     const attempt = async (what: string, fn: () => Promise<unknown>) => {
       try {
@@ -598,7 +598,7 @@ export class OpenStackDriver implements Driver<OpenStackState> {
   // ---- helpers ----
 
   private async powerOff(ctx: DriverContext, s: OpenStackState, verb: 'stop' | 'kill'): Promise<OpenStackState> {
-    const client = new OpenStackClient(s, ctx.signal, ctx.log);
+    const client = new OpenStackClient(withCloud(s), ctx.signal, ctx.log);
     const server = await this.server(client, s);
     if (server.status !== 'SHUTOFF') {
       await call(`${verb} the server`, () => client.request('compute', 'POST', `/servers/${this.id(s)}/action`, { body: { 'os-stop': null } }));

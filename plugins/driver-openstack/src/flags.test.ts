@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DriverError } from '@machine/driver-sdk';
-import { FLAGS, catalogInterface, parseMetadata, stateFromFlags } from './flags';
+import { FLAGS, catalogInterface, parseMetadata, stateFromFlags, withCloud } from './flags';
 
 const machine = { name: 'm1', storePath: '/store', machineDir: '/store/machines/m1' };
 const base = {
@@ -127,7 +127,11 @@ describe('openstack flags', () => {
       );
       fs.writeFileSync(path.join(dir, 'secure.yaml'), 'clouds:\n  lab:\n    auth:\n      password: from-secure\n');
       const env = { HOME: home };
-      const s = stateFromFlags({ 'openstack-cloud': 'lab', 'openstack-flavor-id': '1', 'openstack-image-id': 'i', 'openstack-region': 'South' }, machine, env);
+      const stored = stateFromFlags({ 'openstack-cloud': 'lab', 'openstack-flavor-id': '1', 'openstack-image-id': 'i', 'openstack-region': 'South' }, machine, env);
+      assert.equal(stored.Cloud, 'lab');
+      assert.equal(stored.Password, undefined, 'the store keeps the cloud\'s name, not its secrets');
+      assert.equal(stored.AuthUrl, undefined);
+      const s = withCloud(stored, env);
       assert.equal(s.AuthUrl, 'http://lab:5000');
       assert.equal(s.Username, 'alice');
       assert.equal(s.Password, 'from-secure');

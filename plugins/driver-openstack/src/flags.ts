@@ -187,36 +187,33 @@ const conflict = (a: string, b: string) =>
  * of the tenant variables, are read from.
  */
 export function stateFromFlags(flags: FlagValues, machine: MachineRef, env: NodeJS.ProcessEnv = process.env): OpenStackState {
-  const cloudName = str(flags, 'cloud');
-  const cloud: CloudSettings = cloudName ? loadCloud(cloudName, env) : {};
-  const pick = (name: string, fromCloud: string | undefined) => str(flags, name) ?? fromCloud;
   const state: OpenStackState = {
     MachineName: machine.name,
     StorePath: machine.storePath,
     SSHKeyPath: path.join(machine.machineDir, 'id_rsa'),
     SSHUser: str(flags, 'ssh-user') ?? 'root',
     SSHPort: int(flags, 'ssh-port', 22),
-    Cloud: cloudName,
-    AuthUrl: pick('auth-url', cloud.authUrl),
-    Insecure: bool(flags, 'insecure') || cloud.insecure === true,
-    CaCert: pick('cacert', cloud.cacert),
-    DomainID: pick('domain-id', cloud.domainId),
-    DomainName: pick('domain-name', cloud.domainName),
-    UserID: pick('user-id', cloud.userId),
-    Username: pick('username', cloud.username),
-    Password: pick('password', cloud.password),
-    UserDomainID: pick('user-domain-id', cloud.userDomainId),
-    UserDomainName: pick('user-domain-name', cloud.userDomainName),
-    TenantName: pick('tenant-name', cloud.projectName) ?? env.OS_PROJECT_NAME ?? undefined,
-    TenantId: pick('tenant-id', cloud.projectId) ?? env.OS_PROJECT_ID ?? undefined,
-    TenantDomainID: pick('tenant-domain-id', cloud.projectDomainId),
-    TenantDomainName: pick('tenant-domain-name', cloud.projectDomainName),
-    ApplicationCredentialID: pick('application-credential-id', cloud.applicationCredentialId),
-    ApplicationCredentialName: pick('application-credential-name', cloud.applicationCredentialName),
-    ApplicationCredentialSecret: pick('application-credential-secret', cloud.applicationCredentialSecret),
-    Region: pick('region', cloud.regionName),
+    Cloud: str(flags, 'cloud'),
+    AuthUrl: str(flags, 'auth-url'),
+    Insecure: bool(flags, 'insecure') ?? false,
+    CaCert: str(flags, 'cacert'),
+    DomainID: str(flags, 'domain-id'),
+    DomainName: str(flags, 'domain-name'),
+    UserID: str(flags, 'user-id'),
+    Username: str(flags, 'username'),
+    Password: str(flags, 'password'),
+    UserDomainID: str(flags, 'user-domain-id'),
+    UserDomainName: str(flags, 'user-domain-name'),
+    TenantName: str(flags, 'tenant-name'),
+    TenantId: str(flags, 'tenant-id'),
+    TenantDomainID: str(flags, 'tenant-domain-id'),
+    TenantDomainName: str(flags, 'tenant-domain-name'),
+    ApplicationCredentialID: str(flags, 'application-credential-id'),
+    ApplicationCredentialName: str(flags, 'application-credential-name'),
+    ApplicationCredentialSecret: str(flags, 'application-credential-secret'),
+    Region: str(flags, 'region'),
     AvailabilityZone: str(flags, 'availability-zone'),
-    EndpointType: str(flags, 'endpoint-type') ?? cloud.interface ?? 'publicURL',
+    EndpointType: str(flags, 'endpoint-type') ?? 'publicURL',
     FlavorId: str(flags, 'flavor-id'),
     FlavorName: str(flags, 'flavor-name'),
     ImageId: str(flags, 'image-id'),
@@ -241,10 +238,53 @@ export function stateFromFlags(flags: FlagValues, machine: MachineRef, env: Node
     ServerGroupId: str(flags, 'server-group-id'),
     ServerGroupName: str(flags, 'server-group-name'),
   };
+  if (!state.Cloud) {
+    state.TenantName ??= env.OS_PROJECT_NAME || undefined;
+    state.TenantId ??= env.OS_PROJECT_ID || undefined;
+  }
   // JSON state has no undefined: leave unset fields out.
   for (const k of Object.keys(state) as (keyof OpenStackState)[]) if (state[k] === undefined) delete state[k];
-  validate(state);
+  // Checked with clouds.yaml applied, but stored without it: the store keeps
+  // only the cloud's name, so its secrets stay in clouds.yaml and changes
+  // there (a new password) reach existing machines.
+  validate(withCloud(state, env));
   return state;
+}
+
+/** Flag-set value wins; otherwise the cloud's. */
+const CLOUD_FIELDS: [keyof OpenStackState, keyof CloudSettings][] = [
+  ['AuthUrl', 'authUrl'],
+  ['CaCert', 'cacert'],
+  ['DomainID', 'domainId'],
+  ['DomainName', 'domainName'],
+  ['UserID', 'userId'],
+  ['Username', 'username'],
+  ['Password', 'password'],
+  ['UserDomainID', 'userDomainId'],
+  ['UserDomainName', 'userDomainName'],
+  ['TenantName', 'projectName'],
+  ['TenantId', 'projectId'],
+  ['TenantDomainID', 'projectDomainId'],
+  ['TenantDomainName', 'projectDomainName'],
+  ['ApplicationCredentialID', 'applicationCredentialId'],
+  ['ApplicationCredentialName', 'applicationCredentialName'],
+  ['ApplicationCredentialSecret', 'applicationCredentialSecret'],
+  ['Region', 'regionName'],
+];
+
+/**
+ * The state with the settings of its clouds.yaml cloud filled in where the
+ * flags left them unset. The cloud's `interface` applies while the endpoint
+ * type is the default.
+ */
+export function withCloud(state: OpenStackState, env: NodeJS.ProcessEnv = process.env): OpenStackState {
+  if (!state.Cloud) return state;
+  const cloud = loadCloud(state.Cloud, env);
+  const out = { ...state } as Record<string, unknown>;
+  for (const [field, key] of CLOUD_FIELDS) if (out[field] === undefined && cloud[key] !== undefined) out[field] = cloud[key];
+  if (cloud.insecure) out.Insecure = true;
+  if (cloud.interface && state.EndpointType === 'publicURL') out.EndpointType = cloud.interface;
+  return out as OpenStackState;
 }
 
 /** The checks that need no cloud, in flag order; each names the flag to fix. */

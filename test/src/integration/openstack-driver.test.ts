@@ -274,7 +274,8 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
         { 'openstack-auth-url': '', 'openstack-username': '', 'openstack-password': '', 'openstack-tenant-name': '', 'openstack-region': '', 'openstack-domain-name': '', 'openstack-cloud': 'local' },
         client,
       );
-      assert.equal(state.Region, fake.region);
+      assert.equal(state.Cloud, 'local');
+      assert.equal(state.Password, undefined, 'the store keeps the cloud\'s name, not its password');
       assert.ok(fake.servers.has(String(state.MachineId)));
       await client.remove(call(ref, state));
       await assertNothingLeft();
