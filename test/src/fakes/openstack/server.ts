@@ -109,6 +109,11 @@ export interface Server {
   host?: BackingHost;
   created: string;
   updated: string;
+  /** When the create request came, and when the server first became ACTIVE (ms), for the bench. */
+  requestedAt: number;
+  activeAt?: number;
+  /** How long starting its host took (ms). */
+  hostStartMs?: number;
   /** Pending host work, so that tests can wait for it. */
   busy: Promise<unknown>;
 }
@@ -466,6 +471,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
         touch(s);
         return;
       }
+      const hostStarted = Date.now();
       try {
         s.host = await hosts.launch({ id: s.id, user: image?.user ?? 'root', authorizedKeys: key ? [key.publicKey] : [], image: image?.name ?? 'volume' });
       } catch (err) {
@@ -475,8 +481,10 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
         touch(s);
         return;
       }
+      s.hostStartMs = Date.now() - hostStarted;
       if (closed || s.status === 'DELETED') return;
       s.status = 'ACTIVE';
+      s.activeAt = Date.now();
       s.taskState = null;
       touch(s);
     });
@@ -661,6 +669,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
           serverGroupId,
           created: now,
           updated: now,
+          requestedAt: Date.now(),
           busy: Promise.resolve(),
         };
         servers.set(s.id, s);
