@@ -4,6 +4,7 @@
 // sshd and dockerd), provisions it over SSH and drives it with the real
 // docker client through `machine env`.
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startFakeOpenStack, DEMO, type FakeOpenStack } from '../fakes/openstack';
@@ -139,6 +140,35 @@ describe('openstack driver (e2e, real Keystone, local Nova and Neutron with real
     assert.ok(!fs.existsSync(path.join(store, 'machines', 'os-broken')), 'no half-written machine in the store');
     await assertNothingLeft();
   });
+
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    it(`${signal} to the command while the server builds removes what create made`, async () => {
+      fake.timings.buildMs = 120_000;
+      const name = `os-${signal.toLowerCase()}`;
+      try {
+        const child = spawn(process.execPath, [CLI, 'create', name, '-d', 'openstack', '--openstack-flavor-name', 'm1.small', '--openstack-image-name', 'ubuntu-22.04', '--openstack-net-name', 'provider'], {
+          env: env(),
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        for (let n = 0; n < 1200 && !/to become ACTIVE/.test(output); n++) await new Promise((r) => setTimeout(r, 100));
+        assert.match(output, /to become ACTIVE/, output);
+        assert.equal(serverOf(name)?.status, 'BUILD');
+        // A terminal's signals reach the whole foreground process group: the CLI and its driver.
+        process.kill(-child.pid!, signal);
+        assert.notEqual(await exited, 0, output);
+        for (let n = 0; n < 300 && fake.servers.size > 0; n++) await new Promise((r) => setTimeout(r, 100));
+        await assertNothingLeft();
+        assert.ok(!fs.existsSync(path.join(store, 'machines', name)), output);
+      } finally {
+        fake.timings.buildMs = 200;
+      }
+    });
+  }
 
   it('a bad flag value gives one clear line naming the flag, before anything is made', async () => {
     const before = fake.requests().length;

@@ -114,6 +114,8 @@ export interface Server {
   activeAt?: number;
   /** How long starting its host took (ms). */
   hostStartMs?: number;
+  /** Ends the BUILD wait early (a delete of a building server). */
+  wakeBuild?: () => void;
   /** Pending host work, so that tests can wait for it. */
   busy: Promise<unknown>;
 }
@@ -462,7 +464,10 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
 
   const build = (s: Server, image: Image | undefined, key: KeyPair | undefined) =>
     work(s, async () => {
-      await sleep(timings.buildMs);
+      await Promise.race([sleep(timings.buildMs), new Promise<void>((wake) => (s.wakeBuild = wake))]);
+      s.wakeBuild = undefined;
+      // Nova deletes a building server at once: nothing is started for it.
+      if (s.taskState === 'deleting') return;
       const fault = buildFaults.shift();
       if (fault) {
         s.status = 'ERROR';
@@ -743,6 +748,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
         if (s.status === 'DELETED') throw new NovaError(404, `Instance ${m[1]} could not be found.`);
         s.taskState = 'deleting';
         touch(s);
+        s.wakeBuild?.();
         work(s, async () => {
           await sleep(timings.deleteMs);
           await s.host?.destroy();
