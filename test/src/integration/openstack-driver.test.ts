@@ -127,12 +127,12 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
   });
 
   it('reports BUILD as Starting while the server builds', async () => {
-    fake.timings.buildMs = 1500;
+    fake.timings.buildMs = 8000;
     const ref = machine('slow');
     const configured = await driver.configure(ref, endpointFlags(fake));
     const creating = driver.create({ machine: ref, state: configured.state, stateVersion: 1 });
     let server: Server | undefined;
-    for (let n = 0; n < 200 && !server; n++) {
+    for (let n = 0; n < 3000 && !server; n++) {
       server = [...fake.servers.values()][0];
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -166,6 +166,28 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
     assert.equal(err.code, 'invalid-argument');
     assert.equal(err.flag, 'openstack-flavor-name');
     assert.match(err.message, /Unable to find flavor named no\.such\.flavor/);
+    await assertNothingLeft();
+  });
+
+  it('boots from a new volume in a server group found by name', async () => {
+    const projectId = await fake.keystone.projectId('demo');
+    fake.serverGroups.set('5bbcc3c4-1da2-4437-a48a-66f15b1b13f9', { id: '5bbcc3c4-1da2-4437-a48a-66f15b1b13f9', name: 'spread', projectId, policies: ['anti-affinity'], members: [] });
+    const { ref, state } = await create('bfv', {
+      'openstack-server-group-name': 'spread',
+      'openstack-boot-from-volume': true,
+      'openstack-volume-size': 20,
+      'openstack-volume-type': 'ssd',
+      'openstack-config-drive': true,
+    });
+    const server = fake.servers.get(String(state.MachineId))!;
+    assert.equal(server.serverGroupId, '5bbcc3c4-1da2-4437-a48a-66f15b1b13f9');
+    assert.equal(server.imageId, '', 'no image reference: the volume boots');
+    assert.deepEqual(server.blockDevices, [
+      { boot_index: 0, uuid: fake.images.find((i) => i.name === 'ubuntu-22.04')!.id, source_type: 'image', destination_type: 'volume', delete_on_termination: true, volume_size: 20, volume_type: 'ssd' },
+    ]);
+    assert.equal(server.configDrive, true);
+    assert.deepEqual(fake.serverGroups.get('5bbcc3c4-1da2-4437-a48a-66f15b1b13f9')!.members, [server.id]);
+    await driver.remove(call(ref, state));
     await assertNothingLeft();
   });
 
