@@ -3,6 +3,7 @@
 // Neutron and Glance. Servers here have addresses only;
 // test/src/e2e/openstack.test.ts uses real hosts.
 import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchDriver, isDriverCallError, type DriverClient, type DriverCallError, type MachineRef, type JsonObject, type FlagValues } from '@machine/driver-sdk';
@@ -189,6 +190,29 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
     assert.deepEqual(fake.serverGroups.get('5bbcc3c4-1da2-4437-a48a-66f15b1b13f9')!.members, [server.id]);
     await driver.remove(call(ref, state));
     await assertNothingLeft();
+  });
+
+  it('reuses an existing key pair with its private key, and keeps it on remove', async () => {
+    const keyFile = path.join(home, 'team_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', keyFile]);
+    const { token } = await fake.keystone.issueToken(DEMO.username, DEMO.password, DEMO.project);
+    const res = await fetch(`${fake.compute.url}/v2.1/os-keypairs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Auth-Token': token },
+      body: JSON.stringify({ keypair: { name: 'team-key', public_key: fs.readFileSync(`${keyFile}.pub`, 'utf8') } }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const { ref, state } = await create('ownkey', { 'openstack-keypair-name': 'team-key', 'openstack-private-key-file': keyFile });
+    assert.equal(fake.servers.get(String(state.MachineId))?.keyName, 'team-key');
+    assert.equal(state.KeyPairCreated, false);
+    assert.equal(fs.readFileSync(path.join(ref.machineDir, 'id_rsa'), 'utf8'), fs.readFileSync(keyFile, 'utf8'), 'the machine connects with the given key');
+    await driver.remove(call(ref, state));
+    assert.deepEqual([...fake.keyPairs.values()].map((k) => k.name), ['team-key'], 'the user\'s key pair stays');
+    fake.keyPairs.clear();
+    await assertNothingLeft();
+
+    const err = await expectError(create('nokey', { 'openstack-keypair-name': 'no-such-key', 'openstack-private-key-file': keyFile }));
+    assert.equal(err.flag, 'openstack-keypair-name');
   });
 
   it('attaches a floating IP from the pool and releases it on remove', async () => {
