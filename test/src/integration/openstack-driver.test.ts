@@ -227,6 +227,26 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
     await assertNothingLeft();
   });
 
+  it('takes the floating IP through nova-network when asked to', async () => {
+    const privateNet = [...fake.networks.values()].find((n) => n.name === 'private')!;
+    const { ref, state } = await create('novanet', {
+      'openstack-net-name': '',
+      'openstack-net-id': privateNet.id,
+      'openstack-nova-network': true,
+      'openstack-sec-groups': 'default',
+      'openstack-floatingip-pool': 'public',
+    });
+    const server = fake.servers.get(String(state.MachineId))!;
+    const fip = fake.floatingIps.get(String(state.FloatingIpId))!;
+    assert.equal(fip.portId, server.portId);
+    assert.ok(fake.requests().some((r) => r.label === 'compute os-floating-ips.create'));
+    assert.ok(!fake.requests().some((r) => r.label === 'network floatingips.create'), 'not through Neutron');
+    assert.equal(state.IPAddress, server.host!.ip);
+    assert.equal(state.CreatedSecurityGroupId, undefined, 'the named group is used, none is made');
+    await driver.remove(call(ref, state));
+    await assertNothingLeft();
+  });
+
   it('an exhausted floating IP pool fails with one clear line, and create releases everything', async () => {
     const pool = [...fake.networks.values()].find((n) => n.name === 'public')!;
     pool.capacity = 0;

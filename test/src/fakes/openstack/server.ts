@@ -593,6 +593,32 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
         return json(200, { server_group: { id: g.id, name: g.name, policies: g.policies, members: g.members, metadata: {} } });
       },
     },
+    // nova-network's floating IP API, which Nova 2.1 proxies to Neutron.
+    {
+      method: 'POST',
+      path: /^\/v2\.1\/os-floating-ips$/,
+      op: 'os-floating-ips.create',
+      handle: (req, _m, _u, who) => {
+        const doc = JSON.parse(req.body.toString() || '{}') as { pool?: string };
+        const pool = [...networks.values()].find((n) => n.external && n.name === doc.pool);
+        if (!pool) throw new NovaError(404, `Floating IP pool not found.`);
+        if ([...floatingIps.values()].filter((f) => f.networkId === pool.id).length >= pool.capacity) throw new NovaError(404, `No more floating IPs in pool ${pool.name}.`);
+        const f: FloatingIp = { id: randomUUID(), networkId: pool.id, projectId: who.projectId, address: `203.0.113.${nextFloating++ % 250}`, portId: null };
+        floatingIps.set(f.id, f);
+        return json(200, { floating_ip: { id: f.id, ip: f.address, pool: pool.name, fixed_ip: null, instance_id: null } });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: /^\/v2\.1\/os-floating-ips\/([^/]+)$/,
+      op: 'os-floating-ips.delete',
+      handle: (_r, m, _u, who) => {
+        const f = floatingIps.get(m[1]);
+        if (!f || f.projectId !== who.projectId) throw new NovaError(404, `Floating IP not found for ID ${m[1]}`);
+        floatingIps.delete(f.id);
+        return empty(202);
+      },
+    },
     {
       method: 'POST',
       path: /^\/v2\.1\/servers$/,
@@ -812,6 +838,14 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
               s.taskState = null;
               touch(s);
             });
+            return empty(202);
+          }
+          case 'addFloatingIp': {
+            const address = (doc.addFloatingIp as { address?: string } | null)?.address;
+            const f = [...floatingIps.values()].find((x) => x.address === address && x.projectId === s.projectId);
+            if (!f) throw new NovaError(404, `floating IP not found`);
+            if (!s.portId) throw new NovaError(400, `No nw_info cache associated with instance`);
+            f.portId = s.portId;
             return empty(202);
           }
           default:
