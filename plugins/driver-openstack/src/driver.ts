@@ -135,26 +135,36 @@ export class OpenStackDriver implements Driver<OpenStackState> {
       if (resolved.serverGroupId) s.ServerGroupId = resolved.serverGroupId;
 
       await this.setUpKeyPair(ctx, client, s);
+      await writeJournal(ctx, s);
       const groups = await this.setUpSecurityGroup(ctx, client, s);
+      await writeJournal(ctx, s);
       const userData = s.UserDataFile ? (await this.readUserData(s)).toString('base64') : undefined;
 
       ctx.progress(`Creating server ${ctx.machine.name}`);
       serverRequested = true;
+      await writeJournal(ctx, s, requestToken);
       const res = await call('create the server', () =>
         client.request<{ server: Server }>('compute', 'POST', '/servers', { body: this.serverRequest(ctx, s, groups, userData, requestToken) }),
       );
       s.MachineId = res.body.server.id;
+      await writeJournal(ctx, s, requestToken);
 
       ctx.progress(`Waiting for server ${s.MachineId} to become ACTIVE`);
       await this.waitFor(ctx, client, s, 'ACTIVE', s.ActiveTimeout);
 
-      if (s.FloatingIpPool) await this.attachFloatingIp(ctx, client, s);
+      if (s.FloatingIpPool) {
+        await this.attachFloatingIp(ctx, client, s);
+        await writeJournal(ctx, s, requestToken);
+      }
       s.IPAddress = await this.waitForAddress(ctx, client, s);
       ctx.progress(`Server ${s.MachineId} is ACTIVE at ${s.IPAddress}`);
+      // The host stores the returned state; the journal has done its work.
+      await removeJournal(ctx);
       return s;
     } catch (err) {
       const failure = translateError(err, 'create the machine');
       await this.rollback(ctx, s, failure, serverRequested ? requestToken : undefined);
+      await removeJournal(ctx);
       throw failure;
     }
   }
@@ -193,10 +203,13 @@ export class OpenStackDriver implements Driver<OpenStackState> {
   }
 
   async remove(ctx: DriverContext, stored: OpenStackState): Promise<void> {
-    const s = normalizeState(stored, ctx);
-    const made = s.MachineId || (s.KeyPairCreated && s.KeyPairName) || s.CreatedSecurityGroupId || (s.FloatingIpCreated && s.FloatingIpId);
+    // A create that was killed outright (SIGKILL) left its work in the journal, not in the stored state.
+    const journal = await readJournal(ctx);
+    const s = { ...normalizeState(stored, ctx), ...journal?.made };
+    const made = s.MachineId || (s.KeyPairCreated && s.KeyPairName) || s.CreatedSecurityGroupId || (s.FloatingIpCreated && s.FloatingIpId) || journal?.requestToken;
     if (!made) return;
-    const problems = await this.cleanUp(ctx, s, undefined);
+    const problems = await this.cleanUp(ctx, s, journal?.requestToken);
+    if (problems.length === 0) await removeJournal(ctx);
     if (problems.length > 0) {
       throw new DriverError('internal', `could not remove everything the machine used in OpenStack: ${problems.join('; ')}`, {
         detail: 'Run rm again, or delete these resources with the openstack CLI or the dashboard.',
@@ -617,6 +630,46 @@ export class OpenStackDriver implements Driver<OpenStackState> {
     if (!s.MachineId) throw new DriverError('not-found', 'the machine has no OpenStack server (create did not finish)');
     return s.MachineId;
   }
+}
+
+/**
+ * What a create has made so far, in the machine's directory: the host saves
+ * the machine before create runs, so a create killed before it could answer
+ * leaves a record whose `rm -f` finds the resources through this file.
+ */
+interface Journal {
+  made: Partial<OpenStackState>;
+  requestToken?: string;
+}
+const JOURNAL = '.openstack-create.json';
+
+async function writeJournal(ctx: DriverContext, s: OpenStackState, requestToken?: string): Promise<void> {
+  const made: Partial<OpenStackState> = {
+    MachineId: s.MachineId,
+    KeyPairName: s.KeyPairCreated ? s.KeyPairName : undefined,
+    KeyPairCreated: s.KeyPairCreated,
+    CreatedSecurityGroupId: s.CreatedSecurityGroupId,
+    FloatingIpId: s.FloatingIpId,
+    FloatingIpCreated: s.FloatingIpCreated,
+  };
+  await fs.mkdir(ctx.machine.machineDir, { recursive: true });
+  const file = path.join(ctx.machine.machineDir, JOURNAL);
+  await fs.writeFile(`${file}.tmp`, JSON.stringify({ made, requestToken } satisfies Journal), { mode: 0o600 });
+  await fs.rename(`${file}.tmp`, file);
+}
+
+async function readJournal(ctx: DriverContext): Promise<Journal | undefined> {
+  try {
+    const journal = JSON.parse(await fs.readFile(path.join(ctx.machine.machineDir, JOURNAL), 'utf8')) as Journal;
+    journal.made = Object.fromEntries(Object.entries(journal.made ?? {}).filter(([, v]) => v !== undefined && v !== null));
+    return journal;
+  } catch {
+    return undefined;
+  }
+}
+
+async function removeJournal(ctx: DriverContext): Promise<void> {
+  await fs.rm(path.join(ctx.machine.machineDir, JOURNAL), { force: true });
 }
 
 async function call<T>(action: string, fn: () => Promise<T>, flag?: string): Promise<T> {

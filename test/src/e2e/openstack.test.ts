@@ -176,6 +176,34 @@ describe('openstack driver (e2e, real Keystone, local Nova and Neutron with real
     });
   }
 
+  it('SIGKILL during create leaves the machine in the store, and rm -f removes what create made', async () => {
+    fake.timings.buildMs = 120_000;
+    const name = 'os-sigkill';
+    try {
+      const child = spawn(process.execPath, [CLI, 'create', name, '-d', 'openstack', '--openstack-flavor-name', 'm1.small', '--openstack-image-name', 'ubuntu-22.04', '--openstack-net-name', 'private', '--openstack-floatingip-pool', 'public'], {
+        env: env(),
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      for (let n = 0; n < 1200 && !/to become ACTIVE/.test(output); n++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(output, /to become ACTIVE/, output);
+      // Nothing can clean up: the command and its driver die at once.
+      process.kill(-child.pid!, 'SIGKILL');
+      await exited;
+      assert.equal(serverOf(name)?.status, 'BUILD', 'the server outlived the command');
+      assert.ok(fs.existsSync(path.join(store, 'machines', name, 'config.json')), 'the machine is in the store');
+      await ok(['rm', '-f', '-y', name]);
+      assert.ok(!fs.existsSync(path.join(store, 'machines', name)));
+      await assertNothingLeft();
+    } finally {
+      fake.timings.buildMs = 200;
+    }
+  });
+
   it('a bad flag value gives one clear line naming the flag, before anything is made', async () => {
     const before = fake.requests().length;
     const r = await machine(['create', 'os-bad', '-d', 'openstack', '--openstack-flavor-name', 'm1.small', '--openstack-image-name', 'ubuntu-22.04', '--openstack-ip-version', '5']);

@@ -75,6 +75,7 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
   it('creates with a password through version discovery, and goes through stop, start, restart, kill and remove', async () => {
     const { ref, state, progress } = await create('m1', { 'openstack-metadata': 'team,infra' });
     assert.ok(progress.some((m) => /ACTIVE/.test(m)), progress.join('\n'));
+    assert.ok(!fs.existsSync(path.join(ref.machineDir, '.openstack-create.json')), 'a finished create leaves no journal');
     const server = fake.servers.get(String(state.MachineId))!;
     assert.equal(server.name, 'm1');
     assert.equal(server.flavorId, '2');
