@@ -37,6 +37,9 @@ const VERSION = (require('../package.json') as { version: string }).version;
 // Instances that still use a security group; shutting-down ones only delay its deletion.
 const USER_STATES = ['pending', 'running', 'stopping', 'stopped'];
 
+/** Further lookups for the instance of a killed create, one poll period apart (see findByCreateToken). */
+const LAUNCH_LOOKUPS = 5;
+
 export function machineState(ec2State: string | undefined): MachineStateName {
   switch (ec2State) {
     case 'pending':
@@ -640,24 +643,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     const s: EC2State = { ...state };
     const pages = { client, pageSize: 100 };
 
-    const instanceIds: string[] = [];
-    await call('look for the instance the create launched', async () => {
-      // Terminated instances stay visible for a while; there is nothing left to do for them.
-      const input = { Filters: [...byToken, { Name: 'instance-state-name', Values: [...USER_STATES, 'shutting-down'] }] };
-      for await (const page of m.paginateDescribeInstances(pages, input)) {
-        for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) if (i.InstanceId) instanceIds.push(i.InstanceId);
-      }
-    });
-    s.InstanceId = instanceIds[0];
-
-    if (state.RequestSpotInstance) {
-      await call('look for the spot request the create made', async () => {
-        for await (const page of m.paginateDescribeSpotInstanceRequests(pages, { Filters: byToken })) {
-          for (const r of page.SpotInstanceRequests ?? []) s.SpotInstanceRequestId ??= r.SpotInstanceRequestId;
-        }
-      });
-    }
-
+    // The key pair and the groups come first because create makes them before it launches.
     if (!state.ExistingKey) {
       // DescribeKeyPairs has no pagination: it answers with every match.
       const keys = await call('look for the key pair the create imported', () => client.send(new m.DescribeKeyPairsCommand({ Filters: byToken })));
@@ -667,7 +653,6 @@ export class AmazonEC2Driver implements Driver<EC2State> {
         s.KeyPairCreated = true;
       }
     }
-
     const groupIds: string[] = [];
     await call('look for the security groups the create made', async () => {
       for await (const page of m.paginateDescribeSecurityGroups(pages, { Filters: byToken })) {
@@ -675,9 +660,36 @@ export class AmazonEC2Driver implements Driver<EC2State> {
       }
     });
     s.CreatedSecurityGroupIds = groupIds;
-    if (instanceIds.length || s.SpotInstanceRequestId || s.KeyPairCreated || groupIds.length) {
-      ctx.progress(`Found what an unfinished create made: ${[...instanceIds, s.SpotInstanceRequestId, s.KeyPairCreated ? `key pair ${s.KeyName}` : undefined, ...groupIds].filter(Boolean).join(', ')}`);
+
+    const instanceIds: string[] = [];
+    const lookForLaunch = async () => {
+      await call('look for the instance the create launched', async () => {
+        // Terminated instances stay visible for a while; there is nothing left to do for them.
+        const input = { Filters: [...byToken, { Name: 'instance-state-name', Values: [...USER_STATES, 'shutting-down'] }] };
+        for await (const page of m.paginateDescribeInstances(pages, input)) {
+          for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) if (i.InstanceId && !instanceIds.includes(i.InstanceId)) instanceIds.push(i.InstanceId);
+        }
+      });
+      if (!state.RequestSpotInstance) return;
+      await call('look for the spot request the create made', async () => {
+        for await (const page of m.paginateDescribeSpotInstanceRequests(pages, { Filters: byToken })) {
+          for (const r of page.SpotInstanceRequests ?? []) s.SpotInstanceRequestId ??= r.SpotInstanceRequestId;
+        }
+      });
+    };
+    await lookForLaunch();
+    // EC2 lists a just-launched instance only after a few seconds. A create
+    // that got as far as its key pair or groups may have launched one that is
+    // not listed yet: look again for a while before concluding it did not.
+    const gotFar = s.KeyPairCreated || groupIds.length > 0;
+    for (let attempt = 0; gotFar && instanceIds.length === 0 && !s.SpotInstanceRequestId && attempt < LAUNCH_LOOKUPS; attempt++) {
+      await sleep(waiterTiming(1).minDelay * 1000);
+      await lookForLaunch();
     }
+    s.InstanceId = instanceIds[0];
+
+    const found = [...instanceIds, s.SpotInstanceRequestId, s.KeyPairCreated ? `key pair ${s.KeyName}` : undefined, ...groupIds].filter(Boolean);
+    if (found.length > 0) ctx.progress(`Found what an unfinished create made: ${found.join(', ')}`);
     return { state: s, moreInstanceIds: instanceIds.slice(1) };
   }
 

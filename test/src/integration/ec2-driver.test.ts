@@ -526,6 +526,24 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     assert.deepEqual(leftOf('killed', token), { instances: [], keyPairs: [], groups: [], spotRequests: [] });
   });
 
+  it('looks again for the instance of a killed create that EC2 does not list yet', async () => {
+    fake.timings.pendingMs = 60000;
+    // Eventual consistency: a new instance is missing from DescribeInstances for a while.
+    fake.timings.visibilityMs = 60000;
+    const { ref, configured } = await killedCreate('killed-early', () => fake.instances.size === 1);
+    const launched = [...fake.instances.values()][0];
+    // Listed only once remove has looked for it once and found nothing.
+    const describedBefore = fake.actions().filter((a) => a === 'DescribeInstances').length;
+    Object.defineProperty(fake.timings, 'visibilityMs', {
+      configurable: true,
+      get: () => (fake.actions().filter((a) => a === 'DescribeInstances').length > describedBefore ? 0 : 60000),
+    });
+    await driver.remove(call(ref, configured));
+    await fake.settle();
+    assert.equal(launched.state, 'terminated');
+    assert.deepEqual(leftOf('killed-early', configured.CreateToken), { instances: [], keyPairs: [], groups: [], spotRequests: [] });
+  });
+
   it('removes the spot request and its instance of a create SIGKILLed while waiting for fulfilment', async () => {
     fake.timings.spotFulfilMs = 400;
     const { ref, configured } = await killedCreate('killed-spot', () => fake.spotRequests.size === 1, { 'amazonec2-request-spot-instance': true });
