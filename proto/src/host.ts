@@ -221,7 +221,7 @@ class HostedDriver implements DriverClient {
       const e = err as grpcTypes.ServiceError;
       throw this.launchError('unavailable', `the driver at ${this.path} did not report healthy: ${e.details || e.message}`);
     }
-    const md = await this.unary<{ name: string; version: string; description: string; protocolVersions: number[]; capabilities: string[]; stateVersion: number; sdk: string }>(
+    const md = await this.unary<{ name: string; version: string; description: string; protocolVersions: number[]; capabilities: string[]; stateVersion: number; sdk: string; provisioning: string }>(
       'GetMetadata',
       {},
       { timeoutMs: Math.max(5_000, deadline - Date.now()) },
@@ -234,6 +234,7 @@ class HostedDriver implements DriverClient {
       capabilities: md.capabilities,
       stateVersion: md.stateVersion,
       sdk: md.sdk,
+      provisioning: md.provisioning === 'PROVISIONING_NONE' ? 'none' : 'ssh',
     };
   }
 
