@@ -50,6 +50,7 @@ import type {
   SSHInfo,
 } from './types';
 import { loadWire, type Wire } from './wire';
+import { driverEnvironment } from './driver-env';
 
 export { DriverCallError, isDriverCallError } from './errors';
 export type { DriverClient, LaunchOptions, MachineCall, OperationOutcome, StreamOptions, CallOptions } from './client';
@@ -177,7 +178,7 @@ class HostedDriver implements DriverClient {
     this.socketBase = fs.mkdtempSync(path.join(os.tmpdir(), 'machine-'));
     fs.chmodSync(this.socketBase, 0o700);
     const env: NodeJS.ProcessEnv = {
-      ...baseEnv,
+      ...driverEnvironment(baseEnv),
       [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
       [ENV_PROTOCOL_VERSIONS]: this.hostVersions.join(','),
       [ENV_UNIX_SOCKET_DIR]: this.socketBase,
