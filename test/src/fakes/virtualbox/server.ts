@@ -830,7 +830,7 @@ export class FakeVirtualBox {
     const nic = Object.values(vm.nics).find((n) => n.type === 'hostonly');
     if (!nic || !this.dhcpFor(nic.hostonlyadapter)?.enabled) return;
     const file = path.join(this.userHome, `HostInterfaceNetworking-${nic.hostonlyadapter}-Dhcpd.leases`);
-    const others = fs.existsSync(file) ? [...fs.readFileSync(file, 'utf8').matchAll(/  <Lease [\s\S]*?<\/Lease>\n/g)].map((m) => m[0]).filter((l) => !l.includes(`mac="${this.colonMac(nic.mac)}"`)) : [];
+    const others = fs.existsSync(file) ? [...fs.readFileSync(file, 'utf8').matchAll(/ {2}<Lease [\s\S]*?<\/Lease>\n/g)].map((m) => m[0]).filter((l) => !l.includes(`mac="${this.colonMac(nic.mac)}"`)) : [];
     const lease = `  <Lease mac="${this.colonMac(nic.mac)}" id="01${nic.mac.toLowerCase()}" network="0.0.0.0" state="acked">\n    <Address value="${ip}"/>\n    <Time issued="${Math.floor(Date.now() / 1000)}" expiration="600"/>\n  </Lease>\n`;
     fs.writeFileSync(file, `<?xml version="1.0"?>\n<Leases version="1.0">\n${[...others, lease].join('')}</Leases>\n`);
   }
