@@ -147,6 +147,8 @@ export class FakeVirtualBox {
   readonly faults = new FaultPlan();
   /** Every command, as argv, for assertions. */
   readonly commands: string[][] = [];
+  /** How long each command took to answer, for the benchmark (startvm includes the host's boot). */
+  readonly durations: { command: string; ms: number }[] = [];
   /** A VM that never gets an address: no guest property, no lease. */
   noIp = false;
   /** The guest ignores the ACPI power button (so the driver must power it off). */
@@ -214,7 +216,9 @@ export class FakeVirtualBox {
   async start(): Promise<void> {
     this.http = await startHttpFake(async (req) => {
       const request = JSON.parse(req.body.toString('utf8')) as CommandRequest;
+      const started = performance.now();
       const out = await this.serialised(() => this.execute(request));
+      this.durations.push({ command: request.args[0] ?? '', ms: performance.now() - started });
       return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(out), label: request.args[0] ?? '' };
     });
     const cli = path.join(__dirname, 'cli.js');
