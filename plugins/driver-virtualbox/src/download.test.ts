@@ -97,6 +97,13 @@ describe('guest image downloads', () => {
     assert.deepEqual(left, []);
   });
 
+  it('downloads once when several creates want the same image at the same time', async () => {
+    const files = await Promise.all([fetchImage(opts().o), fetchImage(opts().o), fetchImage(opts().o)]);
+    assert.equal(new Set(files).size, 1);
+    assert.deepEqual(fs.readFileSync(files[0]), image);
+    assert.equal(requests.filter((r) => r.path.endsWith('noble.vmdk')).length, 1);
+  });
+
   it('warns when nothing can verify the image', async () => {
     sums = '';
     const { o, warnings } = opts();

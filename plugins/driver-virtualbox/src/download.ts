@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { DriverError } from '@machine/driver-sdk';
+import { HostLock } from './vboxmanage';
 
 export interface DownloadOptions {
   url: string;
@@ -84,6 +85,11 @@ export async function fetchImage(o: DownloadOptions): Promise<string> {
 
   const dir = path.join(o.cacheDir, createHash('sha256').update(o.url).digest('hex').slice(0, 16));
   await fs.mkdir(dir, { recursive: true });
+  // Parallel creates share one download: the others wait, then find it in the cache.
+  return new HostLock(path.join(dir, '.lock')).run(() => fetchIntoCache(o, dir), o.signal);
+}
+
+async function fetchIntoCache(o: DownloadOptions, dir: string): Promise<string> {
   const target = path.join(dir, cacheName(o.url));
   const partial = `${target}.part`;
   const expected = o.checksum || (await lookUpChecksum(o.url, o.signal));
