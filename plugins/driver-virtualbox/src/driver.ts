@@ -304,7 +304,7 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
 
   async remove(ctx: DriverContext, stored: VBoxState): Promise<void> {
     const s = normalizeState(stored, ctx.machine.name);
-    if (!s.VMCreated) return;
+    if (!s.VMCreated && !(await this.leftByInterruptedCreate(ctx, s))) return;
     const vbm = await this.vboxManage(ctx);
     try {
       await this.removeVM(ctx, vbm, s);
@@ -564,6 +564,27 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
       await vbm.run(['closemedium', 'disk', unattachedDisk, '--delete'], { allowFailure: true }).catch(() => undefined);
     }
     if (problems.length) ctx.warn(`could not undo everything create made in VirtualBox: ${problems.join('; ')}`, `Remove the VM ${s.VMName} in VirtualBox Manager.`);
+  }
+
+  /**
+   * A create killed before it could return its state (SIGKILL, a crash)
+   * leaves a VM that the stored state does not know about. It is this
+   * machine's when its settings file is inside the machine's folder.
+   */
+  private async leftByInterruptedCreate(ctx: DriverContext, s: State): Promise<boolean> {
+    try {
+      await fs.access(ctx.machine.machineDir);
+    } catch {
+      return false;
+    }
+    let vbm: VBoxManage;
+    try {
+      vbm = await this.vboxManage(ctx);
+    } catch {
+      return false;
+    }
+    const cfg = (await this.vmInfo(vbm, s.VMName))?.get('CfgFile');
+    return !!cfg && path.resolve(cfg).startsWith(path.resolve(ctx.machine.machineDir) + path.sep);
   }
 
   // ---- reading the VM ----

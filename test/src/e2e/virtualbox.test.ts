@@ -172,7 +172,40 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
     assert.ok(!fs.existsSync(path.join(store, 'machines', 'vb-badsum')));
   });
 
-  it('Ctrl-C while waiting for the VM rolls back', async () => {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
+    it(`${signal} while waiting for the VM leaves nothing, or a machine that rm -f removes`, async () => {
+      const name = `vb-${signal.toLowerCase()}`;
+      fake.noIp = true;
+      try {
+        const child = spawn(process.execPath, [CLI, 'create', '-d', 'virtualbox', name], {
+          env: env({ MACHINE_VIRTUALBOX_IP_TIMEOUT_S: '120' }),
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        await until(() => /to get an IP address/.test(output), `create waits for the address:\n${output}`, 180_000);
+        // Ctrl-C reaches the whole process group; SIGTERM and SIGKILL only the CLI, as from another terminal.
+        if (signal === 'SIGINT') process.kill(-child.pid!, signal);
+        else process.kill(child.pid!, signal);
+        const code = await exited;
+        assert.notEqual(code, 0, output);
+        fake.noIp = false;
+        if (fs.existsSync(path.join(store, 'machines', name))) {
+          const rm = await machine(['rm', '-f', '-y', name]);
+          assert.equal(rm.code, 0, explain(rm));
+        }
+        await assertNothingLeft();
+        assert.ok(!fs.existsSync(path.join(store, 'machines', name)), output);
+      } finally {
+        fake.noIp = false;
+      }
+    });
+  }
+
+  it('Ctrl-C while waiting for the VM rolls back by itself', async () => {
     fake.noIp = true;
     try {
       const child = spawn(process.execPath, [CLI, 'create', '-d', 'virtualbox', 'vb-interrupted'], {

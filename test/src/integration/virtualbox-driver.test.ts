@@ -3,6 +3,7 @@
 // real test hosts.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import { execFile } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { launchDriver, isDriverCallError, type DriverCallError, type DriverClient, type FlagValues, type JsonObject, type MachineRef } from '@machine/driver-sdk';
@@ -188,6 +189,32 @@ describe('virtualbox driver against the VBoxManage stand-in (real hosts)', funct
       await driver.remove(call(ref, state));
       assert.equal(await driver.getState(call(ref, state)), 'Not Found');
     });
+  });
+
+  it('keeps --virtualbox-boot2docker-url working: the key travels in the disk\'s user-data tar', async () => {
+    const iso = path.join(dir, 'boot2docker.iso');
+    fs.writeFileSync(iso, Buffer.alloc(64 * 1024));
+    const { ref, state } = await create('vb-b2d', { 'virtualbox-image-url': '', 'virtualbox-boot2docker-url': `file://${iso}`, 'virtualbox-no-share': true });
+    const vm = fake.vm('vb-b2d')!;
+    assert.equal(vm.settings.ostype, 'Linux26_64');
+    assert.equal(vm.settings.boot1, 'dvd');
+    assert.equal(vm.attachments['SATA-0-0'].medium, path.join(ref.machineDir, 'boot2docker.iso'));
+    assert.equal(path.basename(vm.attachments['SATA-1-0'].medium), 'disk.vmdk');
+    assert.deepEqual(vm.sharedFolders, []);
+    assert.ok(fake.commands.some((c) => c[0] === 'convertfromraw' && c[1] === 'stdin' && c[3] === String(20000 * 1024 * 1024)));
+    // The machine's key logs in as docker through the NAT forward.
+    const login = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'ssh',
+        ['-i', path.join(ref.machineDir, 'id_rsa'), '-p', String(state.SSHPort), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', 'docker@127.0.0.1', 'id -un'],
+        { timeout: 30_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim())),
+      ),
+    );
+    assert.equal(login, 'docker');
+    // As after a create killed before it returned its state: rm finds the VM by its folder.
+    await driver.remove(call(ref, {}));
+    assertNothingLeft();
   });
 
   describe('failures', () => {
