@@ -1,6 +1,7 @@
 // The virtualbox driver: Docker Machine's VirtualBox behaviour through
 // VBoxManage, booting a cloud image with a cloud-init seed by default (or a
 // boot2docker ISO), with rollback of everything create registers.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
@@ -11,7 +12,7 @@ import type { Description, FlagSpec, FlagValues, JsonObject, MachineStateName, S
 import { boot2dockerUserData, imageFormat } from './disk';
 import { fetchImage } from './download';
 import { DEFAULT_IMAGE_URL, DOCKER_PORT, FLAGS, SSH_USER, cpuCount, stateFromFlags, usesBoot2Docker, type VBoxState } from './flags';
-import { checkNoCollision, dhcpRange, findHostOnlyInterface, parseHostOnlyCIDR, type HostInterfaceAddress } from './network';
+import { checkNoCollision, dhcpRange, findHostOnlyInterface, inNetwork, parseHostOnlyCIDR, type HostInterfaceAddress } from './network';
 import { buildSeedIso } from './seed-iso';
 import {
   VBoxManage,
@@ -327,7 +328,7 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
     const vbm = await this.vboxManage(ctx);
     const info = await this.requireVM(vbm, s);
     if (info.get('VMState') !== 'running') throw new DriverError('failed-precondition', `the VM ${s.VMName} is not running (state: ${info.get('VMState') ?? 'unknown'}); start the machine first`);
-    const ip = await this.readIP(vbm, s, info);
+    const ip = await this.readIP(vbm, s, info, files(ctx).key);
     if (!ip) throw new DriverError('unavailable', `the VM ${s.VMName} has not reported an IP address on its host-only network yet`);
     return ip;
   }
@@ -346,7 +347,7 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
       if (!info) return { state: 'Not Found', ip: '', url: '', stateError: `VirtualBox has no VM named ${s.VMName}` };
       const state = machineState(info.get('VMState'));
       if (state !== 'Running') return { state, ip: '', url: '' };
-      const ip = await this.readIP(vbm, s, info);
+      const ip = await this.readIP(vbm, s, info, files(ctx).key);
       return { state, ip, url: ip ? `tcp://${ip}:${DOCKER_PORT}` : '', ipError: ip ? undefined : 'no IP address reported yet' };
     } catch (err) {
       return { state: 'Error', ip: '', url: '', stateError: err instanceof Error ? err.message : String(err) };
@@ -605,8 +606,12 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
     return info;
   }
 
-  /** The host-only address: guest properties (guest additions), then the DHCP server's lease, then the last address seen. */
-  private async readIP(vbm: VBoxManage, s: State, info: Map<string, string>): Promise<string> {
+  /**
+   * The host-only address: guest properties (guest additions), then the
+   * DHCP server's lease, then asking the guest over SSH, then the last
+   * address seen.
+   */
+  private async readIP(vbm: VBoxManage, s: State, info: Map<string, string>, keyPath?: string): Promise<string> {
     const prop = parseGuestProperty(await vbm.out(['guestproperty', 'get', s.VMName, IP_PROPERTY]));
     if (prop) return prop;
     const adapter = info.get('hostonlyadapter2') ?? s.HostOnlyInterface;
@@ -620,6 +625,10 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
         // no lease file: no DHCP server, or an older VirtualBox
       }
     }
+    if (keyPath && s.SSHPort && s.SSHUser) {
+      const ip = await addressOverSSH(keyPath, s.SSHUser, s.SSHPort, s.HostOnlyCIDR).catch(() => '');
+      if (ip) return ip;
+    }
     return s.IPAddress;
   }
 
@@ -629,6 +638,7 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
     ctx.progress(`Waiting for VM ${s.VMName} to get an IP address`);
     for (;;) {
       const info = await this.requireVM(vbm, s);
+      // Only what VirtualBox itself knows: an address seen over SSH may not be on the host-only network yet.
       const ip = await this.readIP(vbm, { ...s, IPAddress: '' }, info);
       if (ip) return ip;
       checkAbort(ctx, 'waiting for an IP address');
@@ -661,6 +671,54 @@ function sshPortOf(info: Map<string, string>): number {
     if (name === 'ssh') return Number(port);
   }
   return 0;
+}
+
+/**
+ * Asks the guest for its addresses with the system's OpenSSH client (on
+ * macOS, Linux and Windows 10+ alike) through the NAT forward: the one on
+ * the host-only network, else the first that is not NAT's 10.0.2.0/24.
+ */
+export function addressOverSSH(keyPath: string, user: string, port: number, cidr: string): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(
+      'ssh',
+      [
+        '-i', keyPath, '-p', String(port),
+        '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=' + (process.platform === 'win32' ? 'NUL' : '/dev/null'),
+        '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR',
+        `${user}@127.0.0.1`, `ip -4 -o addr show scope global; ip -4 -o route get ${hostOnlyHost(cidr)}`,
+      ],
+      { timeout: 20_000, windowsHide: true },
+      (err, stdout) => resolve(err ? '' : pickGuestAddress(stdout, cidr)),
+    );
+  });
+}
+
+function hostOnlyHost(cidr: string): string {
+  try {
+    return parseHostOnlyCIDR(cidr).ip;
+  } catch {
+    return '192.168.99.1';
+  }
+}
+
+/**
+ * The guest's host-only address from `ip -4 -o addr show` and `ip -4 -o
+ * route get <host's address>`: an address on the host-only network, else
+ * the source address the guest uses to reach the host (never NAT's
+ * 10.0.2.0/24; bridges such as docker0 are not on the route).
+ */
+export function pickGuestAddress(ipOutput: string, cidr: string): string {
+  const addresses = [...ipOutput.matchAll(/\binet (\d+\.\d+\.\d+\.\d+)\/\d+/g)].map((m) => m[1]);
+  let network: ReturnType<typeof parseHostOnlyCIDR> | undefined;
+  try {
+    network = parseHostOnlyCIDR(cidr);
+  } catch {
+    network = undefined;
+  }
+  const inHostOnly = network ? addresses.find((a) => inNetwork(a, network!)) : undefined;
+  const routeSource = /\bsrc (\d+\.\d+\.\d+\.\d+)/.exec(ipOutput)?.[1];
+  return inHostOnly ?? (routeSource && !routeSource.startsWith('10.0.2.') ? routeSource : '');
 }
 
 /** True when something at host:port greets like an SSH server. */

@@ -55,3 +55,14 @@ describe('virtualbox host-only network', () => {
     assert.equal(maskToPrefix('255.255.240.0'), 20);
   });
 });
+
+describe('the guest address over SSH', () => {
+  it('prefers the host-only network, then any address but NAT and loopback', async () => {
+    const { pickGuestAddress } = await import('./driver');
+    const out = '2: enp0s3    inet 10.0.2.15/24 brd 10.0.2.255 scope global dynamic enp0s3\n3: enp0s8    inet 192.168.99.101/24 brd 192.168.99.255 scope global dynamic enp0s8\n';
+    assert.equal(pickGuestAddress(out, '192.168.99.1/24'), '192.168.99.101');
+    const bridged = '3: docker0    inet 172.17.0.1/16 scope global docker0\n4: eth1    inet 172.18.0.5/16 scope global eth1\n192.168.99.1 via 172.18.0.1 dev eth1 src 172.18.0.5 uid 0 \\    cache\n';
+    assert.equal(pickGuestAddress(bridged, '192.168.99.1/24'), '172.18.0.5');
+    assert.equal(pickGuestAddress('2: eth0    inet 10.0.2.15/24 scope global eth0\n192.168.99.1 via 10.0.2.2 dev eth0 src 10.0.2.15\n', '192.168.99.1/24'), '');
+  });
+});

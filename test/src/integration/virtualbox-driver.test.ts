@@ -143,6 +143,13 @@ describe('virtualbox driver against the VBoxManage stand-in (real hosts)', funct
       assert.equal(await driver.getIP(call(ref, state)), host.ip);
     });
 
+    it('asks the guest over SSH when neither a guest property nor a lease has the address', async () => {
+      const host = fake.hostOf(name)!;
+      delete fake.vm(name)!.guestProperties[IP_PROPERTY];
+      for (const f of fs.readdirSync(fake.userHome)) if (f.endsWith('.leases')) fs.rmSync(path.join(fake.userHome, f));
+      assert.equal(await driver.getIP(call(ref, { ...state, IPAddress: '' })), host.ip);
+    });
+
     it('retries "The object is not ready"', async () => {
       fake.faults.inject(notReady(), { operation: 'showvminfo', times: 3 });
       assert.equal(await driver.getState(call(ref, state)), 'Running');
