@@ -81,7 +81,7 @@ export function checkNoCollision(net: HostOnlyNetwork, hostAddresses: HostInterf
     if (inNetwork(a.address, net) || inNetwork(net.ip, theirs)) {
       throw new DriverError(
         'invalid-argument',
-        `--virtualbox-hostonly-cidr ${net.ip}/${net.prefix} collides with the host's interface ${a.name} (${a.address}/${a.prefix}); choose another network, such as 192.168.99.1/24 or 192.168.59.1/24`,
+        `--virtualbox-hostonly-cidr ${net.ip}/${net.prefix} collides with the host's interface ${a.name} (${a.address}/${a.prefix}); choose a network that none of this computer's interfaces uses`,
         { flag: FLAG },
       );
     }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launchDriver, type MachineRef } from '@machine/driver-sdk';
 import { startFakeVirtualBox } from '../fakes/virtualbox';
-import { DRIVER_BIN, fakeImage, startImageServer, tempDir, vboxEnv } from '../fakes/virtualbox/harness';
+import { DRIVER_BIN, HOSTONLY_CIDR, fakeImage, startImageServer, tempDir, vboxEnv } from '../fakes/virtualbox/harness';
 import { TestHostProvider } from '../hosts';
 import type { Report } from './run';
 
@@ -28,7 +28,7 @@ export async function bench(report: Report): Promise<void> {
       const machineDir = path.join(store, 'machines', `b${i}`);
       fs.mkdirSync(machineDir, { recursive: true });
       const machine: MachineRef = { name: `b${i}`, storePath: store, machineDir };
-      const configured = await driver.configure(machine, { 'virtualbox-image-url': `${images.url}/noble.vmdk` });
+      const configured = await driver.configure(machine, { 'virtualbox-image-url': `${images.url}/noble.vmdk`, 'virtualbox-hostonly-cidr': HOSTONLY_CIDR });
       const call = { machine, state: configured.state, stateVersion: configured.stateVersion };
       const from = fake.durations.length;
       const t = performance.now();

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startFakeVirtualBox, type FakeVirtualBox } from '../fakes/virtualbox';
-import { fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
+import { HOSTONLY_CIDR, fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
 import { TestHostProvider } from '../hosts';
 import { CLI, busyboxTarball, cliEnv, explain, run } from './generic-support';
 
@@ -102,7 +102,7 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
       const config = JSON.parse(fs.readFileSync(path.join(store, 'machines', name, 'config.json'), 'utf8')) as { Driver: Record<string, unknown> };
       assert.equal(config.Driver.SSHUser, 'docker');
       assert.equal(config.Driver.SSHPort, vm.forwards.find((f) => f.name === 'ssh')!.hostPort);
-      assert.equal(config.Driver.HostOnlyCIDR, '192.168.99.1/24');
+      assert.equal(config.Driver.HostOnlyCIDR, HOSTONLY_CIDR, 'from VIRTUALBOX_HOSTONLY_CIDR');
     });
 
     it('runs a locally imported image through machine env', async () => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { runConformance } from '@machine/driver-sdk/conformance';
 import type { FlagValues } from '@machine/driver-sdk';
 import { startFakeVirtualBox, type FakeVirtualBox } from '../fakes/virtualbox';
-import { DRIVER_BIN, fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
+import { DRIVER_BIN, HOSTONLY_CIDR, fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
 import { TestHostProvider } from '../hosts';
 
 describe('virtualbox driver conformance with the VBoxManage stand-in', function () {
@@ -25,7 +25,7 @@ describe('virtualbox driver conformance with the VBoxManage stand-in', function 
   before(async () => {
     fake = await startFakeVirtualBox(path.join(dir, 'vbox'), { hosts });
     images = await startImageServer({ 'noble.vmdk': fakeImage() });
-    Object.assign(createFlags, { 'virtualbox-image-url': `${images.url}/noble.vmdk` });
+    Object.assign(createFlags, { 'virtualbox-image-url': `${images.url}/noble.vmdk`, 'virtualbox-hostonly-cidr': HOSTONLY_CIDR });
     Object.assign(lifecycleFlags, createFlags);
     Object.assign(env, vboxEnv(fake));
   });

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { launchDriver, isDriverCallError, type DriverCallError, type DriverClient, type FlagValues, type JsonObject, type MachineRef } from '@machine/driver-sdk';
 import { startFakeVirtualBox, notReady, readIso, IP_PROPERTY, type FakeVirtualBox } from '../fakes/virtualbox';
-import { DRIVER_BIN, fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
+import { DRIVER_BIN, HOSTONLY_BASE, HOSTONLY_CIDR, HOSTONLY_IP, fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
 import { TestHostProvider } from '../hosts';
 
 async function expectError(p: Promise<unknown>): Promise<DriverCallError> {
@@ -52,7 +52,7 @@ describe('virtualbox driver against the VBoxManage stand-in (real hosts)', funct
 
   async function configure(d: DriverClient, name: string, flags: FlagValues = {}) {
     const ref = machine(name);
-    const configured = await d.configure(ref, { 'virtualbox-image-url': `${images.url}/noble.vmdk`, ...flags });
+    const configured = await d.configure(ref, { 'virtualbox-image-url': `${images.url}/noble.vmdk`, 'virtualbox-hostonly-cidr': HOSTONLY_CIDR, ...flags });
     return call(ref, configured.state);
   }
 
@@ -106,8 +106,8 @@ describe('virtualbox driver against the VBoxManage stand-in (real hosts)', funct
       assert.equal(vm.nics['1'].type, 'nat');
       assert.equal(vm.nics['2'].type, 'hostonly');
       assert.equal(vm.nics['2'].hostonlyadapter, 'vboxnet0');
-      assert.deepEqual(fake.hostOnlyIfs.map((i) => [i.name, i.ip, i.netmask]), [['vboxnet0', '192.168.99.1', '255.255.255.0']]);
-      assert.deepEqual(fake.dhcpServers.map((d) => [d.networkName, d.ip, d.lowerIp, d.upperIp, d.enabled]), [['HostInterfaceNetworking-vboxnet0', '192.168.99.100', '192.168.99.101', '192.168.99.254', true]]);
+      assert.deepEqual(fake.hostOnlyIfs.map((i) => [i.name, i.ip, i.netmask]), [['vboxnet0', HOSTONLY_IP, '255.255.255.0']]);
+      assert.deepEqual(fake.dhcpServers.map((d) => [d.networkName, d.ip, d.lowerIp, d.upperIp, d.enabled]), [['HostInterfaceNetworking-vboxnet0', `${HOSTONLY_BASE}.100`, `${HOSTONLY_BASE}.101`, `${HOSTONLY_BASE}.254`, true]]);
       assert.deepEqual(vm.sharedFolders.map((s) => [s.name, s.hostPath]), [['hosthome', '/home']]);
       const ssh = vm.forwards.find((f) => f.name === 'ssh')!;
       assert.equal(ssh.hostIp, '127.0.0.1');
@@ -187,7 +187,7 @@ describe('virtualbox driver against the VBoxManage stand-in (real hosts)', funct
       fake.removeHostOnlyIf('vboxnet0');
       state = (await driver.start(call(ref, state))).state ?? state;
       assert.equal(await driver.getState(call(ref, state)), 'Running');
-      assert.deepEqual(fake.hostOnlyIfs.map((i) => i.ip), ['192.168.99.1']);
+      assert.deepEqual(fake.hostOnlyIfs.map((i) => i.ip), [HOSTONLY_IP]);
     });
 
     it('removes the VM, its disk and its host, and tolerates a second remove', async () => {

@@ -10,6 +10,42 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FakeVirtualBox } from './server';
 
+/** Whether two IPv4 networks (address/prefix) share any address. */
+function overlaps(a: string, b: string): boolean {
+  const parse = (c: string) => {
+    const [ip, prefix] = c.split('/');
+    return { n: ip.split('.').reduce((x, o) => x * 256 + Number(o), 0), prefix: Number(prefix) };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  const prefix = Math.min(x.prefix, y.prefix);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return ((x.n & mask) >>> 0) === ((y.n & mask) >>> 0);
+}
+
+/**
+ * A host-only network that collides with none of this computer's
+ * interfaces: the reference's default when it is free. (Docker networks
+ * made by other test runs may take 192.168.x.0/20 ranges, and the driver
+ * rightly refuses a host-only network that overlaps one.)
+ */
+export function freeHostOnlyCIDR(): string {
+  const taken = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && a.cidr)
+    .map((a) => a!.cidr!);
+  const candidates = ['192.168.99.1/24', '192.168.59.1/24', ...Array.from({ length: 200 }, (_, i) => `10.${200 + (i >> 4)}.${(i & 15) * 16}.1/24`)];
+  const free = candidates.find((c) => !taken.some((t) => overlaps(c, t)));
+  if (!free) throw new Error(`no free host-only network among ${candidates.length} candidates`);
+  return free;
+}
+
+export const HOSTONLY_CIDR = freeHostOnlyCIDR();
+
+/** The host's address on HOSTONLY_CIDR and the /24 base the DHCP range is in. */
+export const HOSTONLY_IP = HOSTONLY_CIDR.split('/')[0];
+export const HOSTONLY_BASE = HOSTONLY_IP.split('.').slice(0, 3).join('.');
+
 export const DRIVER_BIN = path.resolve(__dirname, '../../../../plugins/driver-virtualbox/bin/machine-driver-virtualbox');
 
 export function tempDir(prefix: string): string {
@@ -32,6 +68,7 @@ export function vboxEnv(fake: FakeVirtualBox | undefined, extra: NodeJS.ProcessE
     PATH: [...(fake ? [fake.binDir] : []), path.dirname(process.execPath), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':'),
     ...(fake ? { VBOX_USER_HOME: fake.userHome } : {}),
     TMPDIR: tmp,
+    VIRTUALBOX_HOSTONLY_CIDR: HOSTONLY_CIDR,
     MACHINE_VIRTUALBOX_POLL_MS: '100',
     MACHINE_VIRTUALBOX_STOP_TIMEOUT_S: '10',
     MACHINE_VIRTUALBOX_IP_TIMEOUT_S: '5',
