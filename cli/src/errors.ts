@@ -18,6 +18,7 @@ export type MachineErrorCode =
   | 'driver-not-found'
   | 'driver'
   | 'not-running'
+  | 'already-in-state'
   | 'tls'
   | 'cert-mismatch'
   | 'timeout'

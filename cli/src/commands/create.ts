@@ -2,7 +2,7 @@ import { Args, Flags, type Interfaces } from '@oclif/core';
 import type { FlagSpec } from '@machine/driver-sdk';
 import { BaseCommand } from '../base-command';
 import { MachineError, errorMessage } from '../errors';
-import { machineNameProblem } from '../names';
+import { newMachineNameProblem } from '../names';
 
 const SHARED_FLAGS = {
   driver: Flags.string({ char: 'd', description: 'Driver to create the machine with [default: $MACHINE_DRIVER, else "docker" when a local engine answers at /var/run/docker.sock]', helpValue: '<name>' }),
@@ -67,7 +67,7 @@ export default class Create extends BaseCommand {
       const { generateRsaKey } = await import('../certs/generate');
       this.serverKey = generateRsaKey();
       this.serverKey.catch(() => undefined);
-      const { chooseDriver, driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = await import('../lifecycle/create-flags');
+      const { chooseDriver, driverFlagValues, engineOptionsFrom, swarmOptionsFrom, splitListsFromEnv } = await import('../lifecycle/create-flags');
       const driverName = await chooseDriver(this.argv, process.env);
       // The command context parses the whole command line, driver flags
       // included, so the driver is started first, outside the context.
@@ -81,7 +81,7 @@ export default class Create extends BaseCommand {
         const schema = await driver.schema();
         this.phases.driverLaunch = Math.round(performance.now() - launchStart);
         Create.flags = { ...SHARED_FLAGS, ...oclifDriverFlags(schema) };
-        await this.createWith(driverName, driver, schema, { driverFlagValues, engineOptionsFrom, swarmOptionsFrom });
+        await this.createWith(driverName, driver, schema, { driverFlagValues, engineOptionsFrom, swarmOptionsFrom, splitListsFromEnv });
       } finally {
         await registry.closeAll();
       }
@@ -92,9 +92,9 @@ export default class Create extends BaseCommand {
     driverName: string,
     driver: import('@machine/driver-sdk').DriverClient,
     schema: FlagSpec[],
-    helpers: Pick<typeof import('../lifecycle/create-flags'), 'driverFlagValues' | 'engineOptionsFrom' | 'swarmOptionsFrom'>,
+    helpers: Pick<typeof import('../lifecycle/create-flags'), 'driverFlagValues' | 'engineOptionsFrom' | 'swarmOptionsFrom' | 'splitListsFromEnv'>,
   ): Promise<void> {
-    const { driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = helpers;
+    const { driverFlagValues, engineOptionsFrom, swarmOptionsFrom, splitListsFromEnv } = helpers;
     const ctx = await this.context();
     const { flags, args } = await this.parse({
       flags: Create.flags,
@@ -103,13 +103,13 @@ export default class Create extends BaseCommand {
       strict: true,
     });
     const name = args.name as string;
-    const problem = machineNameProblem(name);
+    const problem = newMachineNameProblem(name);
     if (problem) {
       throw new MachineError('invalid-name', `Error creating machine: Invalid hostname specified. "${name}" is not a valid machine name: ${problem}.`);
     }
-    if (ctx.store.exists(name)) throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+    if (ctx.store.exists(name)) throw ctx.store.alreadyExists(name);
 
-    const all = flags as Record<string, unknown>;
+    const all = splitListsFromEnv(Create.flags as Record<string, { multiple?: boolean; env?: string }>, flags as Record<string, unknown>);
     const json = all.json === true;
     const { Progress } = await import('../lifecycle/progress');
     const progress = new Progress({ stream: json ? process.stderr : process.stdout, plain: json });

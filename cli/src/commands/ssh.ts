@@ -1,5 +1,6 @@
 import { BaseCommand } from '../base-command';
 import { MachineError } from '../errors';
+import { normaliseBooleanFlag } from '../ssh/args';
 
 /** Global flags that take a value, which may come before the machine name. */
 const VALUE_FLAGS = new Set(['-s', '--storage-path', '--tls-ca-cert', '--tls-ca-key', '--tls-client-cert', '--tls-client-key']);
@@ -19,7 +20,7 @@ function globalsBefore(): string[] {
   const typed = process.argv.slice(2);
   const at = commandIndex(typed);
   // The reference's spelling of negation, as bin/run.js rewrites it for the other commands.
-  return (at > 0 ? typed.slice(0, at) : []).map((a) => a.replace(/^--([a-z-]+)=(false|0)$/i, '--no-$1').replace(/^--([a-z-]+)=(true|1)$/i, '--$1'));
+  return (at > 0 ? typed.slice(0, at) : []).map(normaliseBooleanFlag);
 }
 
 function commandIndex(typed: string[]): number {
@@ -31,9 +32,9 @@ function commandIndex(typed: string[]): number {
 export default class Ssh extends BaseCommand {
   static override summary = 'Log into or run a command on a machine with SSH.';
   static override description =
-    'With no command, opens an interactive shell. Otherwise runs the command (everything after the machine name; use -- before commands that start with a dash) and exits with its exit code.';
-  static override usage = 'ssh [MACHINE] [COMMAND...]';
-  static override examples = ['<%= config.bin %> ssh dev', '<%= config.bin %> ssh dev -- ls -la /'];
+    'With no command, opens an interactive shell. Otherwise runs the command and exits with its exit code. Options between the machine name and the command go to ssh (and select the system ssh client); the command starts at "--" or at the first word that is not an option.';
+  static override usage = 'ssh [MACHINE] [SSH OPTIONS] [--] [COMMAND...]';
+  static override examples = ['<%= config.bin %> ssh dev', '<%= config.bin %> ssh dev -- ls -la /', '<%= config.bin %> ssh dev -C -L 8080:localhost:80 top'];
   static override strict = false;
   static override args = {};
   static override flags = {};
@@ -41,39 +42,42 @@ export default class Ssh extends BaseCommand {
   async run(): Promise<void> {
     const { reported } = await import('../lifecycle/command-env');
     return reported(async () => {
-      // Everything after the machine name belongs to the remote command, so
-      // only what precedes it is parsed as flags.
-      const raw = ownArgv(this.argv);
-      let i = 0;
-      while (i < raw.length && raw[i].startsWith('-') && raw[i] !== '--') i += VALUE_FLAGS.has(raw[i]) ? 2 : 1;
-      if (raw[i] === '--') i++;
+      const { parseSshCommandLine, SshUsageError } = await import('../ssh/args');
+      let line: import('../ssh/args').SshCommandLine;
+      try {
+        line = parseSshCommandLine(ownArgv(this.argv), VALUE_FLAGS);
+      } catch (err) {
+        if (err instanceof SshUsageError) throw new MachineError('usage', err.message);
+        throw err;
+      }
       const original = this.argv;
-      this.argv = [...globalsBefore(), ...raw.slice(0, Math.min(i, raw.length))];
+      this.argv = [...globalsBefore(), ...line.globals];
       const ctx = await this.context();
       this.argv = original;
-      const rest = raw.slice(i);
-      const name = rest.length ? rest[0] : ctx.targetName([]);
-      const command = rest.slice(1);
-      if (command[0] === '--') command.shift();
+      const name = line.name ?? ctx.targetName([]);
+      const command = line.command;
 
-      const { sshAccess, optionsFor } = await import('../lifecycle/ssh-access');
+      const { ensureHostKey, optionsFor, recordFirstUseHostKey, sshAccess } = await import('../lifecycle/ssh-access');
       const access = await sshAccess(ctx, name);
       let code: number;
-      if (ctx.global.nativeSsh) {
+      // Only the system ssh understands OpenSSH options.
+      if (ctx.global.nativeSsh && line.sshOptions.length === 0) {
         const { SshConnection } = await import('../ssh/client');
         const conn = await SshConnection.connect(
           { host: access.info.host, port: access.info.port, user: access.info.user, keyPath: access.info.keyPath || undefined },
           { hostKey: { expected: access.hostKey, machineName: name } },
         );
         try {
+          recordFirstUseHostKey(ctx, access, conn.hostKey);
           code = await conn.interactive(command.length ? command.join(' ') : undefined);
         } finally {
           conn.close();
         }
       } else {
+        await ensureHostKey(ctx, access);
         const { sshArgs } = await import('../ssh/external');
         const { spawn } = await import('node:child_process');
-        const args = sshArgs(optionsFor(access), access.info.host, command, command.length === 0 && process.stdin.isTTY === true);
+        const args = sshArgs([...optionsFor(access), ...line.sshOptions], access.info.host, command, command.length === 0 && process.stdin.isTTY === true);
         code = await new Promise<number>((resolve, reject) => {
           const child = spawn('ssh', args, { stdio: 'inherit' });
           child.once('error', (err) =>
