@@ -25,16 +25,17 @@ function overlaps(a: string, b: string): boolean {
 
 /**
  * A host-only network that collides with none of this computer's
- * interfaces: the reference's default when it is free. (Docker networks
- * made by other test runs may take 192.168.x.0/20 ranges, and the driver
- * rightly refuses a host-only network that overlaps one.)
+ * interfaces, outside Docker's default address pools (172.17-31.0.0/16 and
+ * 192.168.0.0/16 in /20s): test runs alongside make and remove Docker
+ * networks there at any time, and the driver rightly refuses a host-only
+ * network that overlaps one.
  */
 export function freeHostOnlyCIDR(): string {
   const taken = Object.values(os.networkInterfaces())
     .flat()
     .filter((a) => a && a.family === 'IPv4' && a.cidr)
     .map((a) => a!.cidr!);
-  const candidates = ['192.168.99.1/24', '192.168.59.1/24', ...Array.from({ length: 200 }, (_, i) => `10.${200 + (i >> 4)}.${(i & 15) * 16}.1/24`)];
+  const candidates = Array.from({ length: 200 }, (_, i) => `10.${213 + (i >> 4)}.${(i & 15) * 16}.1/24`);
   const free = candidates.find((c) => !taken.some((t) => overlaps(c, t)));
   if (!free) throw new Error(`no free host-only network among ${candidates.length} candidates`);
   return free;
