@@ -2,6 +2,7 @@
 // --force the entry goes even when the driver cannot be reached or the
 // record cannot be read, so a broken machine can always be cleaned up.
 import type { DriverClient } from '@machine/driver-sdk';
+import { forgetMachineContext } from '../contexts/docker-context';
 import { errorMessage } from '../errors';
 import type { Store } from '../store/store';
 import { machineCall } from './machine';
@@ -41,11 +42,22 @@ export async function removeMachine(env: RemoveEnv, name: string, force: boolean
     if (force) {
       // A lock held by a hung command must not keep a forced removal from happening.
       env.store.remove(name);
+      forgetContext(env, name);
       env.out(`Successfully removed ${name}`);
       return { name, removed: true, error: errorMessage(err) };
     }
     return { name, removed: false, error: errorMessage(err) };
   }
+  forgetContext(env, name);
   env.out(`Successfully removed ${name}`);
   return { name, removed: true };
+}
+
+/** The machine's docker context goes with it; a context that cannot be removed never fails rm. */
+function forgetContext(env: RemoveEnv, name: string): void {
+  try {
+    forgetMachineContext(process.env, env.store.root, name);
+  } catch (err) {
+    env.err(`Warning: could not remove the docker context of "${name}": ${errorMessage(err)}`);
+  }
 }
