@@ -5,6 +5,7 @@
  */
 import type { Description } from '@machine/driver-sdk/lib/types';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
+import { certExpiry, expiryWarning } from '../certs/expiry';
 import { dockerVersionError } from '../certs/go-wording';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
@@ -184,6 +185,8 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       if (desc.state !== 'Running') desc = { ...desc, url: '' };
       item.URL = desc.url;
       const errs = [desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
+      const expiry = expiryWarning(certExpiry(host.HostOptions.AuthOptions.ServerCertPath));
+      if (expiry) errs.push(expiry);
       if (desc.state === 'Running') {
         const ip = desc.ip || safeHost(desc.url);
         if (ip) {

@@ -66,4 +66,12 @@ describe('machine certs: certificate lifetimes', function () {
     assert.ok(lines.some((l) => /^server\s+soon\s+\d{4}-\d{2}-\d{2}\s+(9|10)\s+expires soon$/.test(l)), r.stdout);
     assert.ok(lines.some((l) => /^server\s+gone\s+.*expired$/.test(l)), r.stdout);
   });
+
+  it('ls warns in ERRORS 30 days ahead, and only then', async () => {
+    const r = await sb.ok(['ls', '--format', '{{.Name}}|{{.Error}}']);
+    const errors = Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('|')));
+    assert.match(errors.soon, /^server certificate expires in (9|10) days \(\d{4}-\d{2}-\d{2}\): run "machine regenerate-certs"$/, r.stdout);
+    assert.match(errors.gone, /^server certificate expired on/, r.stdout);
+    assert.doesNotMatch(errors.fresh, /certificate/, r.stdout);
+  });
 });
