@@ -8,6 +8,7 @@ import {
   contextNameFor,
   currentContext,
   dockerConfigDir,
+  effectiveDockerHost,
   forgetMachineContext,
   machineOfContext,
   setCurrentContext,
@@ -82,5 +83,16 @@ describe('docker context store', () => {
     assert.equal(contextHost(dir, 'machine-dev'), undefined);
     assert.equal(currentContext(dir), undefined);
     assert.equal(forgetMachineContext({ DOCKER_CONFIG: dir }, '/store-a', 'dev'), undefined);
+  });
+
+  it('finds the daemon docker talks to: DOCKER_HOST, else DOCKER_CONTEXT, else the current context', () => {
+    writeContext(dir, 'machine-dev', endpoint('/store'));
+    assert.equal(effectiveDockerHost({ DOCKER_CONFIG: dir }), '');
+    setCurrentContext(dir, 'machine-dev');
+    assert.equal(effectiveDockerHost({ DOCKER_CONFIG: dir }), 'tcp://192.0.2.10:2376');
+    assert.equal(effectiveDockerHost({ DOCKER_CONFIG: dir, DOCKER_HOST: 'tcp://198.51.100.1:2376' }), 'tcp://198.51.100.1:2376');
+    assert.equal(effectiveDockerHost({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'default' }), '');
+    fs.writeFileSync(path.join(dir, 'config.json'), '{ broken');
+    assert.equal(effectiveDockerHost({ DOCKER_CONFIG: dir }), '', 'an unreadable config.json never fails ls');
   });
 });

@@ -167,3 +167,20 @@ export function forgetMachineContext(env: NodeJS.ProcessEnv, storePath: string, 
   removeContext(configDir, name);
   return name;
 }
+
+/**
+ * The daemon URL the docker client talks to: DOCKER_HOST when set, else the
+ * endpoint of DOCKER_CONTEXT or of the current context. '' for the default
+ * context (or a context that cannot be read), which no machine matches.
+ */
+export function effectiveDockerHost(env: NodeJS.ProcessEnv): string {
+  if (env.DOCKER_HOST) return env.DOCKER_HOST;
+  try {
+    const configDir = dockerConfigDir(env);
+    const context = env.DOCKER_CONTEXT || currentContext(configDir);
+    if (!context || context === 'default') return '';
+    return contextHost(configDir, context) ?? '';
+  } catch {
+    return '';
+  }
+}

@@ -6,6 +6,7 @@
 import type { Description } from '@machine/driver-sdk/lib/types';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
 import { certExpiry, expiryWarning } from '../certs/expiry';
+import { effectiveDockerHost } from '../contexts/docker-context';
 import { dockerVersionError } from '../certs/go-wording';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
@@ -142,7 +143,8 @@ async function describeWithTimeout(ctx: CommandContext, host: HostConfig, timeou
 
 export async function gather(ctx: CommandContext, entries: HostEntry[], o: GatherOptions): Promise<ListItem[]> {
   const hosts = entries.flatMap((e) => (e.host ? [e.host] : []));
-  const dockerHost = ctx.env.DOCKER_HOST ?? '';
+  // Active by DOCKER_HOST (env) or by the docker context (machine use).
+  const dockerHost = effectiveDockerHost(ctx.env);
   const limit = semaphore(o.dockerConcurrency ?? 8);
   return Promise.all(
     entries.map(async (e): Promise<ListItem> => {

@@ -66,6 +66,15 @@ describe('docker contexts (machine use), with the real docker client', function 
     assert.equal(fs.statSync(path.join(dockerDir, 'config.json')).mode & 0o777, 0o600);
   });
 
+  it('ls and active mark the machine chosen by context, and DOCKER_HOST still wins', async () => {
+    const ls = await machine(['ls', '--format', '{{.Name}}|{{.Active}}']);
+    assert.equal(ls.stdout.trim(), `${name}|*`, explain(ls));
+    const active = await machine(['active']);
+    assert.equal(active.stdout.trim(), name, explain(active));
+    const elsewhere = await sb.cli(['ls', '--format', '{{.Name}}|{{.Active}}'], { env: { HOME: home, DOCKER_HOST: 'tcp://127.0.0.1:1' } });
+    assert.equal(elsewhere.stdout.trim(), `${name}|-`, explain(elsewhere));
+  });
+
   it('use again updates the context in place', async () => {
     const r = await machine(['use', name]);
     assert.equal(r.code, 0, explain(r));
@@ -88,6 +97,8 @@ describe('docker contexts (machine use), with the real docker client', function 
     assert.equal(shown.stdout.trim(), 'default', explain(shown));
     const ps = await docker(['--context', `machine-${name}`, 'ps']);
     assert.equal(ps.code, 0, `the context stays for docker --context: ${explain(ps)}`);
+    const ls = await machine(['ls', '--format', '{{.Name}}|{{.Active}}']);
+    assert.equal(ls.stdout.trim(), `${name}|-`, 'no longer active');
   });
 
   it('use of a machine that does not exist fails and leaves the current context alone', async () => {
