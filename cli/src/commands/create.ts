@@ -2,7 +2,7 @@ import { Args, Flags, type Interfaces } from '@oclif/core';
 import type { FlagSpec } from '@machine/driver-sdk';
 import { BaseCommand } from '../base-command';
 import { MachineError, errorMessage } from '../errors';
-import { machineNameProblem } from '../names';
+import { newMachineNameProblem } from '../names';
 
 const SHARED_FLAGS = {
   driver: Flags.string({ char: 'd', description: 'Driver to create the machine with [default: $MACHINE_DRIVER, else "docker" when a local engine answers at /var/run/docker.sock]', helpValue: '<name>' }),
@@ -103,11 +103,11 @@ export default class Create extends BaseCommand {
       strict: true,
     });
     const name = args.name as string;
-    const problem = machineNameProblem(name);
+    const problem = newMachineNameProblem(name);
     if (problem) {
       throw new MachineError('invalid-name', `Error creating machine: Invalid hostname specified. "${name}" is not a valid machine name: ${problem}.`);
     }
-    if (ctx.store.exists(name)) throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+    if (ctx.store.exists(name)) throw ctx.store.alreadyExists(name);
 
     const all = splitListsFromEnv(Create.flags as Record<string, { multiple?: boolean; env?: string }>, flags as Record<string, unknown>);
     const json = all.json === true;

@@ -21,9 +21,10 @@ export default class Rm extends BaseCommand {
       const names = argv as string[];
       if (names.length === 0) throw new MachineError('usage', 'Error: Expected to get one or more machine names as arguments');
       const { checkNames } = await import('../lifecycle/command-env');
-      checkNames(names);
+      const stray = new Set(names.filter((n) => ctx.store.isStrayEntry(n)));
+      checkNames(names.filter((n) => !stray.has(n)));
       for (const n of names) {
-        if (!ctx.store.exists(n)) {
+        if (!stray.has(n) && !ctx.store.exists(n)) {
           throw new MachineError('not-found', `Docker machine "${n}" does not exist. Use "machine ls" to list machines. Use "machine create" to add a new one.`);
         }
       }

@@ -10,6 +10,7 @@ import { effectiveDockerHost } from '../contexts/docker-context';
 import { dockerVersionError } from '../certs/go-wording';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
+import { incompleteProblem } from '../store/incomplete';
 import type { HostConfig, HostEntry } from '../store/types';
 import type { CommandContext } from './context';
 import { machineCall, tlsFilesOf } from './machine-info';
@@ -186,7 +187,7 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       // A machine that is not running has no URL, as the reference's GetURL fails then; scripts read the blank.
       if (desc.state !== 'Running') desc = { ...desc, url: '' };
       item.URL = desc.url;
-      const errs = [desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
+      const errs = [incompleteProblem(host), desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
       const expiry = expiryWarning(certExpiry(host.HostOptions.AuthOptions.ServerCertPath));
       if (expiry) errs.push(expiry);
       if (desc.state === 'Running') {

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import type { FlagSpec, FlagValues } from '@machine/driver-sdk';
 import { discoverDrivers } from '../discovery/discover';
 import { MachineError } from '../errors';
+import { engineValueProblem } from '../provision/daemon';
 import type { EngineOptions, SwarmOptions } from '../store/types';
 
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
@@ -121,7 +122,16 @@ export interface SharedCreateValues {
   'tls-san'?: string[];
 }
 
+const ENGINE_VALUE_FLAGS = ['engine-opt', 'engine-insecure-registry', 'engine-registry-mirror', 'engine-label', 'engine-storage-driver', 'engine-env', 'engine-install-url'] as const;
+
 export function engineOptionsFrom(v: SharedCreateValues): Partial<EngineOptions> {
+  for (const flag of ENGINE_VALUE_FLAGS) {
+    const given = v[flag];
+    for (const value of given === undefined ? [] : Array.isArray(given) ? given : [given]) {
+      const problem = engineValueProblem(value);
+      if (problem) throw new MachineError('usage', `Error: --${flag} ${JSON.stringify(value)} ${problem}; the daemon's configuration is line-based and cannot hold it`);
+    }
+  }
   for (const e of v['engine-env'] ?? []) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(e)) throw new MachineError('usage', `Error: --engine-env "${e}" must be NAME=VALUE`);
   }

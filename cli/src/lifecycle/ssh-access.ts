@@ -8,6 +8,7 @@ import type { CommandContext } from '../fast/context';
 import { MachineError } from '../errors';
 import { externalSshOptions, writeKnownHosts } from '../ssh/external';
 import { fingerprint } from '../ssh/hostkey';
+import { fsProblem } from '../store/fs-problem';
 import type { HostConfig } from '../store/types';
 import { machineCall, setExtra } from './machine';
 
@@ -47,8 +48,9 @@ export function checkKeyPermissions(keyPath: string): void {
   try {
     st = fs.statSync(keyPath);
   } catch (err) {
-    throw new MachineError('usage', `Cannot read the SSH key ${keyPath}: ${(err as Error).message}`);
+    throw new MachineError('usage', fsProblem('the SSH key', keyPath, err));
   }
+  if (!st.isFile()) throw new MachineError('usage', `Cannot use the SSH key ${keyPath}: it is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a key file.`);
   if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
     throw new MachineError('usage', `Error: permissions 0${(st.mode & 0o777).toString(8)} for '${keyPath}' are too open. Run "chmod 600 ${keyPath}".`);
   }

@@ -3,7 +3,10 @@
 // engine, and wait until its TLS endpoint answers with the machine's client
 // certificate. One SSH connection serves every step; certificate generation
 // runs while SSH is being waited for. Each phase is timed.
+import * as fs from 'node:fs';
 import { daemonRequest, type TLSFiles } from '../certs/tls-check';
+import { hostPort } from '../format/address';
+import { shellQuote } from '../format/quote';
 import { SshConnection, waitForSsh, type HostKeyCheck, type SshTarget } from '../ssh';
 import { daemonArgs, decideStorageDriver, systemdDropIn, sysvinitDefaults, type EngineSettings } from './daemon';
 import { configureScript, liveRestoreDaemonJson, STAGED } from './configure';
@@ -57,6 +60,19 @@ export interface ProvisionResult {
   phases: Record<string, number>;
 }
 
+function unreadableKey(keyPath: string): string | undefined {
+  try {
+    if (fs.statSync(keyPath).isFile()) {
+      fs.accessSync(keyPath, fs.constants.R_OK);
+      return undefined;
+    }
+    return `The machine's SSH key ${keyPath} is not a file.`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `The machine's SSH key ${keyPath} is missing; without it the machine cannot be reached.` : `Cannot read the machine's SSH key ${keyPath}: ${(e as Error).message}`;
+  }
+}
+
 export class ProvisionError extends Error {
   constructor(
     message: string,
@@ -93,6 +109,9 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
   let certsInstalled = false;
   try {
     if (!conn) {
+      // Waiting for SSH cannot fix a missing key: say so now, naming the file.
+      const keyProblem = req.ssh.keyPath ? unreadableKey(req.ssh.keyPath) : undefined;
+      if (keyProblem) throw new ProvisionError(keyProblem, 'sshWait');
       step('Waiting for SSH to be available...');
       conn = await timed('sshWait', () =>
         waitForSsh(req.ssh, { timeoutMs: req.sshTimeoutMs, hostKey: req.hostKey, signal: req.signal }),
@@ -125,7 +144,7 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
         await ssh.checkScript(installScript(installMethod(req.installURL), provisioner, facts.os), { signal: req.signal });
         // The package decides where dockerd lives; look again.
         const again = parseDetection((await ssh.checkScript(detectionScript(), { signal: req.signal })).stdout);
-        await ssh.exec(`rm -rf ${facts.staging}`);
+        await ssh.exec(`rm -rf -- ${shellQuote(facts.staging)}`);
         if (!again.dockerd) throw new Error('Docker was installed but no dockerd binary was found on the host');
         return { ...again, storageDriver: '' } satisfies HostFacts;
       });
@@ -190,7 +209,7 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
     step('Checking connection to Docker...');
     const dockerVersion = await timed('daemonWait', () =>
       waitForDaemon(
-        { url: `tcp://${bracket(req.engineHost)}:${req.enginePort}`, ...req.clientTLS },
+        { url: `tcp://${hostPort(req.engineHost, req.enginePort)}`, ...req.clientTLS },
         req.dockerTimeoutMs ?? 120_000,
         req.signal,
         current.init,
@@ -212,9 +231,6 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
   }
 }
 
-function bracket(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 function phaseLabel(phase: string): string {
   const labels: Record<string, string> = {

@@ -4,7 +4,7 @@
  *   <root>/certs/{ca,ca-key,cert,key}.pem        CA and client certificate (see certs/)
  *   <root>/machines/<name>/config.json          HostConfig, ConfigVersion 3 (see types.ts)
  *   <root>/machines/<name>/{id_rsa,server.pem,...}
- *   <root>/locks/<name>.lock                    per-machine lock (ours; the reference has none)
+ *   <root>/locks/<name>.lock{,.holder}          per-machine lock and its holder's pid (ours; the reference has none)
  *   <root>/cache/                               caches that may be deleted at any time
  *
  * API (all paths absolute):
@@ -15,16 +15,19 @@
  *   save(host)                      atomic write of config.json (0600) in a 0700 dir
  *   claim(name)                     creates machines/<name> exclusively (for create); throws already-exists
  *   remove(name)                    deletes machines/<name>
+ *   isStrayEntry(name) / removeStray(name)   a directory under machines/ whose name no machine may have
  *   lock(name, opts) / withLock(name, fn)   per-machine lock; hold it across read-modify-write
  *   update(name, fn)                lock, load, fn(host), save
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MachineError, errorMessage, notExistError } from '../errors';
+import { shellQuote } from '../format/quote';
 import { machineNameProblem } from '../names';
 import { mkdirPrivate, writeFileAtomicSync } from './atomic';
+import { fsProblem, storeRootProblem } from './fs-problem';
 import { normalizeHost, serializeHost } from './host';
-import { acquireLock, tryLock, type LockOptions, type Release } from './lock';
+import { acquireLock, lockHolder, tryLock, type LockOptions, type LockOwner, type Release } from './lock';
 import { migrateHost } from './migrate';
 import type { HostConfig, HostEntry } from './types';
 
@@ -68,8 +71,10 @@ export class Store {
     try {
       ents = fs.readdirSync(this.machinesDir, { withFileTypes: true });
     } catch (e) {
+      const rootProblem = storeRootProblem(this.root);
+      if (rootProblem) throw new MachineError('store', rootProblem);
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new MachineError('store', `Cannot read the machine store ${this.machinesDir}: ${errorMessage(e)}`);
+      throw new MachineError('store', fsProblem('the machine store', this.machinesDir, e));
     }
     return ents
       .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || (d.isSymbolicLink() && this.exists(d.name))))
@@ -86,12 +91,15 @@ export class Store {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
+        if (this.isStrayEntry(name)) {
+          throw new MachineError('invalid-name', `${this.machineDir(name)} is not a machine: ${machineNameProblem(name)}. Remove it with "machine rm ${shellQuote(name)}".`);
+        }
         if (!this.exists(name)) throw notExistError(name);
-        const holder = tryLockOwner(this.lockPath(name));
-        if (holder) throw new MachineError('store', `machine "${name}" is being created or changed by process ${holder}; its config.json is not written yet`);
+        const holder = this.held.has(name) ? undefined : lockHolder(this.lockPath(name))?.pid;
+        if (holder && holder !== process.pid) throw new MachineError('store', `machine "${name}" is being created or changed by process ${holder}; its config.json is not written yet`);
         throw new MachineError('store', `config.json is missing from ${this.machineDir(name)} (an interrupted create?). Remove the machine with "machine rm -f ${name}".`);
       }
-      throw new MachineError('store', `Cannot read ${file}: ${errorMessage(e)}`);
+      throw new MachineError('store', fsProblem(`the record of machine "${name}"`, file, e));
     }
     let raw: unknown;
     try {
@@ -153,7 +161,7 @@ export class Store {
     try {
       fs.mkdirSync(this.machineDir(name), { mode: 0o700 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw this.alreadyExists(name);
       throw e;
     }
   }
@@ -161,6 +169,57 @@ export class Store {
   remove(name: string): void {
     if (machineNameProblem(name)) throw notExistError(name);
     fs.rmSync(this.machineDir(name), { recursive: true, force: true });
+  }
+
+  /** Docker Machine's "already exists", with the way out when the entry is an unfinished one. */
+  alreadyExists(name: string): MachineError {
+    const base = `Docker machine "${name}" already exists`;
+    if (!this.hasRecord(name)) {
+      if (this.lockHolder(name)) return new MachineError('already-exists', base);
+      return new MachineError('already-exists', `${base}, with no config.json (an interrupted create?). Remove it with "machine rm -f ${name}" and try again.`);
+    }
+    try {
+      if (this.load(name).Machine?.CreateIncomplete !== undefined) {
+        return new MachineError('already-exists', `${base}: its create did not finish. Remove it with "machine rm -f ${name}" and create it again.`);
+      }
+    } catch {
+      // A record that cannot be read: ls names the problem.
+    }
+    return new MachineError('already-exists', base);
+  }
+
+  /** Whether machines/ holds a config.json for `name` (a directory without one is an unfinished or damaged entry). */
+  hasRecord(name: string): boolean {
+    try {
+      return fs.statSync(this.configPath(name)).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * A directory under machines/ whose name is not a valid machine name (put
+   * there by hand or by another tool). It is listed so that it can be seen
+   * and removed, and nothing else is done with it. Only a single path
+   * component qualifies, so no name can reach outside machines/.
+   */
+  isStrayEntry(name: string): boolean {
+    if (!machineNameProblem(name) || name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) return false;
+    try {
+      return fs.lstatSync(this.machineDir(name)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  removeStray(name: string): void {
+    if (!this.isStrayEntry(name)) throw notExistError(name);
+    fs.rmSync(this.machineDir(name), { recursive: true, force: true });
+  }
+
+  /** The live process that holds the machine's lock, if any. */
+  lockHolder(name: string): LockOwner | undefined {
+    return lockHolder(this.lockPath(name));
   }
 
   async lock(name: string, options?: LockOptions): Promise<Release> {
@@ -189,16 +248,5 @@ export class Store {
       this.save(next);
       return next;
     }, options);
-  }
-}
-
-function tryLockOwner(file: string): number | undefined {
-  try {
-    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
-    if (typeof o.pid !== 'number') return undefined;
-    process.kill(o.pid, 0);
-    return o.pid;
-  } catch {
-    return undefined;
   }
 }

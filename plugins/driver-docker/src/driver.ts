@@ -120,7 +120,7 @@ export class DockerDriver implements Driver<DockerState> {
       // them, and the image's first-boot host key generation is skipped.
       const hostKey = generateEd25519HostKey(`root@${name}`);
       await container.putArchive(
-        tarArchive([
+        await tarArchive([
           { name: 'root/.ssh/', mode: 0o700 },
           { name: 'root/.ssh/authorized_keys', mode: 0o600, content: `${keys.publicKey}\n` },
           { name: 'etc/ssh/ssh_host_ed25519_key', mode: 0o600, content: hostKey.privateKey },

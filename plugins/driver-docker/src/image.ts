@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type Dockerode from 'dockerode';
+import { lockFile } from '@machine/driver-sdk/lib/lock';
 
 export type ImageFlavour = 'docker' | 'nodocker' | 'sysvinit';
 export const IMAGE_FLAVOURS: readonly ImageFlavour[] = ['docker', 'nodocker', 'sysvinit'];
@@ -57,6 +58,48 @@ export function systemdHostConfig(network: string): MachineHostConfig {
     CgroupnsMode: 'host',
     NetworkMode: network,
     RestartPolicy: { Name: 'no' },
+  };
+}
+
+/**
+ * System calls a machine's systemd and dockerd never make and that reach
+ * past the container: kernel modules and kexec, the file-handle calls of
+ * the "shocker" escape, swap and process accounting, the kernel log,
+ * perf and userfaultfd (kernel exploitation aids), and the new mount API
+ * (the classic mount(2) that systemd and runc use stays allowed).
+ */
+export const DENIED_SYSCALLS: readonly string[] = [
+  'kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module',
+  'open_by_handle_at', 'name_to_handle_at', 'userfaultfd', 'perf_event_open', 'acct', 'swapon', 'swapoff',
+  'lookup_dcookie', 'iopl', 'ioperm', 'syslog',
+  'fsopen', 'fsconfig', 'fsmount', 'fspick', 'move_mount', 'open_tree', 'mount_setattr',
+] as const;
+
+/**
+ * The seccomp profile of a machine's container. Docker's default profile
+ * cannot be used: it refuses keyctl, and runc inside the machine needs
+ * keyctl for every container it starts ("unable to join session keyring").
+ * So everything is allowed but DENIED_SYSCALLS, which fail with EPERM.
+ */
+export function machineSeccompProfile(): string {
+  return JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [...DENIED_SYSCALLS], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] });
+}
+
+/**
+ * What a machine's container gets: systemdHostConfig narrowed to what
+ * systemd and dockerd need. Docker's default capabilities plus SYS_ADMIN
+ * (mounts, namespaces and cgroups for systemd and for the containers
+ * dockerd starts) and NET_ADMIN (dockerd's bridge and iptables rules);
+ * a seccomp profile (machineSeccompProfile) instead of none. AppArmor stays
+ * unconfined: Docker's docker-default profile denies mount(2), without
+ * which neither systemd nor dockerd starts.
+ */
+export function machineHostConfig(network: string): MachineHostConfig {
+  return {
+    ...systemdHostConfig(network),
+    CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
+    CapDrop: [],
+    SecurityOpt: [`seccomp=${machineSeccompProfile()}`, 'apparmor=unconfined'],
   };
 }
 
@@ -228,6 +271,19 @@ export async function buildMachineImage(opts: BuildImageOptions): Promise<string
   }
 }
 
+/**
+ * Runs `bash RECIPE ARGS…` and polls its owner (the driver) each second;
+ * when the owner is gone it ends its own process group, build included.
+ */
+export const BUILD_WATCHDOG = [
+  'bash "$@" & build=$!',
+  'while kill -0 "$build" 2>/dev/null; do',
+  '  if ! kill -0 "$MACHINE_BUILD_OWNER" 2>/dev/null; then trap "" TERM; kill -TERM -- -$$ 2>/dev/null; sleep 3; kill -KILL -- -$$ 2>/dev/null; fi',
+  '  sleep 1',
+  'done',
+  'wait "$build"',
+].join('\n');
+
 async function runRecipe(
   recipe: string,
   flavour: ImageFlavour,
@@ -240,8 +296,14 @@ async function runRecipe(
   if (signal?.aborted) throw abortError();
   const { spawn } = await import('node:child_process');
   const args = [recipe, '--flavour', flavour, '--output', output, '--cache', cacheDir, '--mirror', mirrors.mirror, '--security-mirror', mirrors.securityMirror];
-  // Its own process group, so that cancelling reaches debootstrap and tar too.
-  const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Its own process group, so that cancelling reaches debootstrap and tar
+  // too; led by a watchdog that ends the group when this driver is gone
+  // (SIGKILL runs no handler here), so a build is never left orphaned.
+  const child = spawn('bash', ['-c', BUILD_WATCHDOG, 'build-watchdog', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, MACHINE_BUILD_OWNER: String(process.pid) },
+  });
   const tail: string[] = [];
   const onLine = (isErr: boolean) => {
     let buffered = '';
@@ -335,49 +397,20 @@ async function importTarball(docker: Dockerode, tarball: string, tag: string, fl
 }
 
 
-/** A lock directory holding its owner's pid; a dead owner's lock is taken over. */
-async function acquireLock(dir: string, progress: (line: string) => void, signal: AbortSignal | undefined): Promise<() => void> {
+/** The SDK's lock (shared with the core): a live builder's lock is never taken over, a dead one's at once. */
+async function acquireLock(file: string, progress: (line: string) => void, signal: AbortSignal | undefined): Promise<() => void> {
   let told = false;
   while (true) {
     if (signal?.aborted) throw abortError();
     try {
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, 'pid'), String(process.pid));
-      return () => fs.rmSync(dir, { recursive: true, force: true });
+      return await lockFile(file, { waitMs: 0, command: 'driver-docker image build' });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let owner = NaN;
-    try {
-      owner = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8'));
-    } catch {
-      // The owner is between mkdir and writing its pid.
-    }
-    if (Number.isInteger(owner) && owner > 0 ? !processAlive(owner) : lockAgeMs(dir) > 10_000) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      continue;
+      if ((err as Error).name !== 'LockBusyError') throw err;
     }
     if (!told) {
-      progress(`waiting for another build of this image (lock ${dir})`);
+      progress(`waiting for another build of this image (lock ${file})`);
       told = true;
     }
     await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-function lockAgeMs(dir: string): number {
-  try {
-    return Date.now() - fs.statSync(dir).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -142,7 +142,8 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     assert.equal(await driver.getState(call(ref, stored)), 'Running');
     assert.equal((await driver.describe(call(ref, stored))).state, 'Running');
     await driver.remove(call(ref, stored));
-    assert.equal(fake.instances.get(stored.InstanceId)?.state, 'shutting-down');
+    // The endpoint may already have finished terminating it when the machine is busy.
+    assert.ok(['shutting-down', 'terminated'].includes(fake.instances.get(stored.InstanceId)?.state ?? ''), 'the instance is being terminated');
     assert.ok(!fake.keyPairs.has('legacy'), 'the reference imported it, so it goes');
     assert.ok(fake.securityGroups.has(group.GroupId!), 'a group without our tag that the reference made is kept');
   });

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DriverError, type Driver, type DriverContext } from '@machine/driver-sdk';
 import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
+import { hostAddressProblem, hostPort } from '../../format/address';
 
 /** Field names are the reference's, so stores it wrote load unchanged. */
 export interface GenericState extends JsonObject {
@@ -42,9 +43,7 @@ function port(value: unknown, flag: string, fallback: number): number {
   return n;
 }
 
-export function hostPort(host: string, p: number): string {
-  return `${net.isIPv6(host) ? `[${host}]` : host}:${p}`;
-}
+export { hostPort };
 
 /** Resolves when host:port accepts a TCP connection, rejects otherwise. */
 export function probeTcp(host: string, p: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
@@ -87,6 +86,10 @@ export class GenericDriver implements Driver<GenericState> {
         flag: 'generic-ip-address',
         detail: 'Give the address of the host to register, e.g. --generic-ip-address 203.0.113.10.',
       });
+    }
+    const problem = hostAddressProblem(ip);
+    if (problem) {
+      throw new DriverError('invalid-argument', `--generic-ip-address "${ip}" is not an IP address or a host name: ${problem}`, { flag: 'generic-ip-address' });
     }
     const key = expandHome(String(flags['generic-ssh-key'] ?? '').trim());
     return {

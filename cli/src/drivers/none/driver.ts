@@ -2,6 +2,7 @@
 // no host to control and no SSH; the core skips provisioning for it.
 import { DriverError, type Driver, type DriverContext } from '@machine/driver-sdk';
 import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
+import { parseTcpHostPort } from '../../format/address';
 
 /**
  * The reference's none driver state: its embedded BaseDriver's fields, then
@@ -47,11 +48,11 @@ export class NoneDriver implements Driver<NoneState> {
   configure(ctx: DriverContext, flags: FlagValues): NoneState {
     const url = String(flags.url ?? '').trim();
     if (!url) throw new DriverError('invalid-argument', 'the none driver requires the --url option', { flag: 'url' });
-    const ip = hostOfURL(url);
-    if (!/^tcp:\/\//i.test(url) || !ip) {
-      throw new DriverError('invalid-argument', `--url must look like tcp://HOST:PORT, not "${url}"`, { flag: 'url' });
+    const parsed = parseTcpHostPort(url);
+    if ('problem' in parsed) {
+      throw new DriverError('invalid-argument', `--url "${url}" is not a Docker engine address: ${parsed.problem}`, { flag: 'url' });
     }
-    return noneState({ ip, name: ctx.machine.name, storePath: ctx.machine.storePath, url });
+    return noneState({ ip: parsed.host, name: ctx.machine.name, storePath: ctx.machine.storePath, url });
   }
 
   async create(_ctx: DriverContext, state: NoneState): Promise<NoneState> {
