@@ -15,6 +15,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeFileAtomicSync } from '../store/atomic';
 
 /** Every context machine makes carries this prefix, so a user's own contexts are never touched. */
 export const CONTEXT_PREFIX = 'machine-';
@@ -64,29 +65,21 @@ interface ContextMeta {
   Endpoints: { docker: { Host: string; SkipTLSVerify: boolean } };
 }
 
-/** Writes a file by rename so a reader never sees half of it. */
-function writeAtomic(file: string, data: string, mode: number): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data, { mode });
-  fs.chmodSync(tmp, mode);
-  fs.renameSync(tmp, file);
-}
-
 /** Creates the context, or replaces its endpoint and TLS material. */
 export function writeContext(configDir: string, name: string, endpoint: ContextEndpoint): void {
   const metaDir = contextMetaDir(configDir, name);
   const tlsDir = path.join(contextTLSDir(configDir, name), 'docker');
   fs.mkdirSync(metaDir, { recursive: true, mode: 0o755 });
   fs.mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
-  writeAtomic(path.join(tlsDir, 'ca.pem'), endpoint.caPem, 0o644);
-  writeAtomic(path.join(tlsDir, 'cert.pem'), endpoint.certPem, 0o644);
-  writeAtomic(path.join(tlsDir, 'key.pem'), endpoint.keyPem, 0o600);
+  writeFileAtomicSync(path.join(tlsDir, 'ca.pem'), endpoint.caPem, 0o644);
+  writeFileAtomicSync(path.join(tlsDir, 'cert.pem'), endpoint.certPem, 0o644);
+  writeFileAtomicSync(path.join(tlsDir, 'key.pem'), endpoint.keyPem, 0o600);
   const meta: ContextMeta = {
     Name: name,
     Metadata: { Description: endpoint.description, MachineStorePath: endpoint.storePath },
     Endpoints: { docker: { Host: endpoint.host, SkipTLSVerify: false } },
   };
-  writeAtomic(path.join(metaDir, 'meta.json'), JSON.stringify(meta), 0o644);
+  writeFileAtomicSync(path.join(metaDir, 'meta.json'), JSON.stringify(meta), 0o644);
 }
 
 export function contextExists(configDir: string, name: string): boolean {
@@ -139,7 +132,7 @@ export function setCurrentContext(configDir: string, name: string | undefined): 
   else config.currentContext = name;
   fs.mkdirSync(configDir, { recursive: true, mode: 0o700 });
   // config.json may hold registry credentials: keep it private, as docker does.
-  writeAtomic(path.join(configDir, 'config.json'), JSON.stringify(config, null, '\t') + '\n', 0o600);
+  writeFileAtomicSync(path.join(configDir, 'config.json'), JSON.stringify(config, null, '\t') + '\n', 0o600);
 }
 
 /**
