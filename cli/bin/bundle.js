@@ -1,4 +1,4 @@
-// Bundles the fast path (lib/fast/dispatch.js and what it reaches) into one
+// Bundles the fast path (lib/command/dispatch.js and what it reaches) into one
 // file, lib/fast-bundle.js: resolving and compiling ~40 small modules costs
 // more at start-up than the code itself. Heavy dependencies stay external and
 // are still loaded only when a command needs them. run.js uses the bundle
@@ -12,7 +12,7 @@ const root = path.resolve(__dirname, '..');
 async function bundle() {
   const esbuild = require('esbuild');
   await esbuild.build({
-    entryPoints: [path.join(root, 'lib', 'fast', 'dispatch.js')],
+    entryPoints: [path.join(root, 'lib', 'command', 'dispatch.js')],
     outfile: path.join(root, 'lib', 'fast-bundle.js'),
     bundle: true,
     platform: 'node',

@@ -19,7 +19,7 @@ function fastPath() {
   } catch {
     // no bundle, or no build info: use the modules
   }
-  return require('../lib/fast/dispatch');
+  return require('../lib/command/dispatch');
 }
 
 // MACHINE_NO_FAST_PATH=1 sends every command through oclif (tests compare both paths).
@@ -31,7 +31,7 @@ fast.then(
       process.exit(code);
       return;
     }
-    const { splitArgv } = require('../lib/fast/argv');
+    const { splitArgv } = require('../lib/command/argv');
     return require('./manifest')
       .ensureFresh()
       .then(() => require('@oclif/core').execute({ dir: __dirname, args: splitArgv(argv).normalized }));

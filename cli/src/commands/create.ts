@@ -1,6 +1,6 @@
 import { Args, Flags, type Interfaces } from '@oclif/core';
 import type { FlagSpec } from '@machine/driver-sdk';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '../command/oclif';
 import { MachineError, errorMessage } from '../errors';
 import { machineNameProblem } from '../names';
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '../command/oclif';
 
 export default class Provision extends BaseCommand {
   static override summary = 'Re-provision existing machines';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '../command/oclif';
 
 export default class RegenerateCerts extends BaseCommand {
   static override summary = 'Regenerate TLS Certificates for a machine';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '../command/oclif';
 import { MachineError } from '../errors';
 
 export default class Rm extends BaseCommand {

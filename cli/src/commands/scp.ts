@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '../command/oclif';
 import { MachineError } from '../errors';
 
 /** --delta needs rsync here and on the machine; without it the copy falls back to scp. */

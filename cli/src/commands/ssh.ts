@@ -1,4 +1,4 @@
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '../command/oclif';
 import { MachineError } from '../errors';
 
 /** Global flags that take a value, which may come before the machine name. */

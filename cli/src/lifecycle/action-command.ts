@@ -1,7 +1,7 @@
 // The commands that run one lifecycle action on each named machine (start,
 // stop, restart, kill, upgrade) differ only in the action and their help, so
 // each command file is one call to this factory.
-import { BaseCommand } from '../base-command';
+import { BaseCommand } from '../command/oclif';
 import type { ActionName } from './actions';
 
 export function actionCommand(action: ActionName, help: { summary: string; description: string }): typeof BaseCommand {

@@ -1,6 +1,6 @@
 // What lifecycle commands hand to the lifecycle functions, built from the
 // shared command context.
-import type { CommandContext } from '../fast/context';
+import type { CommandContext } from '../command/context';
 import { MachineError } from '../errors';
 import { machineNameProblem } from '../names';
 import type { ActionEnv } from './actions';

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SSHInfo } from '@machine/driver-sdk';
-import type { CommandContext } from '../fast/context';
+import type { CommandContext } from '../command/context';
 import { MachineError } from '../errors';
 import { externalSshOptions, writeKnownHosts } from '../ssh/external';
 import type { HostConfig } from '../store/types';

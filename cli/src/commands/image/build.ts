@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../base-command';
+import { BaseCommand } from '../../command/oclif';
 import { MachineError, errorMessage } from '../../errors';
 
 // The image code ships with the docker driver (one recipe for the driver and

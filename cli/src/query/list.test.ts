@@ -7,7 +7,7 @@ import type { Description } from '@machine/driver-sdk/lib/types';
 import { DriverRegistry } from '../discovery/registry';
 import { newHostConfig } from '../store/host';
 import { Store } from '../store/store';
-import { CommandContext } from './context';
+import { CommandContext } from '../command/context';
 import { gather } from './list';
 
 function unimplemented(): Error {

@@ -18,17 +18,17 @@ import { resolveFlags, type CommandSpec, type FlagDefs, type ParsedFlags } from 
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const FAST_COMMANDS: Record<string, () => CommandSpec> = {
-  active: () => (require('./commands/active') as SpecModule).spec,
-  config: () => (require('./commands/config') as SpecModule).spec,
-  env: () => (require('./commands/env') as SpecModule).spec,
-  inspect: () => (require('./commands/inspect') as SpecModule).spec,
-  ip: () => (require('./commands/ip') as SpecModule).spec,
-  ls: () => (require('./commands/ls') as SpecModule).spec,
-  status: () => (require('./commands/status') as SpecModule).spec,
-  url: () => (require('./commands/url') as SpecModule).spec,
-  version: () => (require('./commands/version') as SpecModule).spec,
-  'driver ls': () => (require('./commands/driver-ls') as SpecModule).spec,
-  'driver inspect': () => (require('./commands/driver-inspect') as SpecModule).spec,
+  active: () => (require('../commands/active') as SpecModule).spec,
+  config: () => (require('../commands/config') as SpecModule).spec,
+  env: () => (require('../commands/env') as SpecModule).spec,
+  inspect: () => (require('../commands/inspect') as SpecModule).spec,
+  ip: () => (require('../commands/ip') as SpecModule).spec,
+  ls: () => (require('../commands/ls') as SpecModule).spec,
+  status: () => (require('../commands/status') as SpecModule).spec,
+  url: () => (require('../commands/url') as SpecModule).spec,
+  version: () => (require('../commands/version') as SpecModule).spec,
+  'driver ls': () => (require('../commands/driver/ls') as SpecModule).spec,
+  'driver inspect': () => (require('../commands/driver/inspect') as SpecModule).spec,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -1,7 +1,7 @@
 /**
  * The oclif side. Two ways to make a command:
  *
- *  - from a CommandSpec (fast/spec.ts), as the read-only commands do:
+ *  - from a CommandSpec (command/spec.ts), as the read-only commands do:
  *      export default commandFromSpec(spec);
  *    the same spec drives bin/run.js's fast path;
  *
@@ -16,11 +16,11 @@
  *    ends, and prints MachineErrors as the fast path does (message, exit code).
  */
 import { Args, Command, Flags, type Interfaces } from '@oclif/core';
-import { CommandContext, globalOptionsFrom } from './fast/context';
-import { GLOBAL_FLAGS } from './fast/global-flags';
-import { reportError } from './fast/report';
-import { runSpec } from './fast/dispatch';
-import { describeFlag, type CommandSpec, type FlagDefs, type ParsedFlags } from './fast/spec';
+import { CommandContext, globalOptionsFrom } from './context';
+import { GLOBAL_FLAGS } from './global-flags';
+import { reportError } from './report';
+import { runSpec } from './dispatch';
+import { describeFlag, type CommandSpec, type FlagDefs, type ParsedFlags } from './spec';
 
 type OclifFlags = Interfaces.FlagInput;
 

@@ -1,6 +1,6 @@
 /**
  * One definition per command, used by both entry paths: bin/run.js parses
- * argv against it directly (no @oclif/core loaded), and base-command.ts turns
+ * argv against it directly (no @oclif/core loaded), and command/oclif.ts turns
  * it into an oclif Command class for help, completion and everything else.
  *
  *   export const spec: CommandSpec = {

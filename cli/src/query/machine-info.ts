@@ -16,7 +16,7 @@ import { checkTLS, parseDockerURL, type DaemonError, type TLSFiles } from '../ce
 import { MachineError, errorMessage } from '../errors';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
-import type { CommandContext } from './context';
+import type { CommandContext } from '../command/context';
 
 export function machineCall(store: Store, host: HostConfig): MachineCall {
   return {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { MASK, maskSecrets } from './commands/inspect';
+import { MASK, maskSecrets } from './inspect';
 
 describe('inspect masking', () => {
   it('masks secret-looking keys and keys the driver schema marks sensitive, not key paths', () => {

@@ -8,7 +8,7 @@ import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
 import type { HostConfig, HostEntry } from '../store/types';
-import type { CommandContext } from './context';
+import type { CommandContext } from '../command/context';
 import { machineCall, tlsFilesOf } from './machine-info';
 
 export interface ListItem {
