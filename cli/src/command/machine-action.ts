@@ -1,9 +1,9 @@
 // What lifecycle commands hand to the lifecycle functions, built from the
 // shared command context.
-import type { CommandContext } from '../command/context';
+import type { CommandContext } from './context';
 import { MachineError } from '../errors';
 import { machineNameProblem } from '../names';
-import type { ActionEnv } from './actions';
+import type { ActionEnv, ActionName, ActionOptions } from '../lifecycle/actions';
 
 export function actionEnv(ctx: CommandContext, signal?: AbortSignal): ActionEnv {
   return { store: ctx.store, registry: ctx.registry, out: ctx.out, err: ctx.err, signal };
@@ -17,19 +17,10 @@ export function checkNames(names: string[]): void {
   }
 }
 
-/**
- * Runs a command body so that every failure reaches the user as a
- * MachineError: its message on stderr and exit code 1 (3 for pre-create),
- * instead of oclif's generic error block. oclif's own exits pass through.
- */
-export async function reported<T>(body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof MachineError) throw err;
-    if ((err as { oclif?: { exit?: number } }).oclif?.exit !== undefined) throw err;
-    if ((err as { name?: string }).name === 'MachineError') throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    throw new MachineError('driver', message.startsWith('Error') ? message : `Error: ${message}`, { cause: err });
-  }
+/** Runs one lifecycle action on the named machines (default: "default"). */
+export async function runMachineAction(ctx: CommandContext, action: ActionName, args: string[], options: ActionOptions = {}): Promise<void> {
+  const names = ctx.targetNames(args);
+  checkNames(names);
+  const { runAction } = await import('../lifecycle/actions');
+  await runAction(actionEnv(ctx), action, names, options);
 }

@@ -1,82 +1,49 @@
 /**
- * The oclif side. Two ways to make a command:
- *
- *  - from a CommandSpec (command/spec.ts), as the read-only commands do:
- *      export default commandFromSpec(spec);
- *    the same spec drives bin/run.js's fast path;
- *
- *  - by extending BaseCommand, for commands that build flags dynamically
- *    (create's driver flags) or never need the fast path:
- *      export default class Stop extends BaseCommand {
- *        static override flags = { ... };
- *        async run() { const ctx = await this.context(); ... }
- *      }
- *    BaseCommand adds the global flags (--storage-path, --debug, --native-ssh,
- *    --tls-*), builds the CommandContext, closes drivers when the command
- *    ends, and prints MachineErrors as the fast path does (message, exit code).
+ * The oclif side of the one command model: commandFromSpec turns a command's
+ * spec (commands/<name>.ts) into an oclif Command class, so oclif's help,
+ * `plugins` and parse errors see the same flags, arguments and run() as the
+ * dispatcher. oclif-commands.ts lists the classes for oclif.
  */
 import { Args, Command, Flags, type Interfaces } from '@oclif/core';
-import { CommandContext, globalOptionsFrom } from './context';
+import type { CommandContext } from './context';
+import { contextFor, runSpec, scanGlobalFlags } from './dispatch';
+import { describeFlag, type FlagDefs, type ParsedFlags } from './flags';
 import { GLOBAL_FLAGS } from './global-flags';
 import { reportError } from './report';
-import { runSpec } from './dispatch';
-import { describeFlag, type CommandSpec, type FlagDefs, type ParsedFlags } from './spec';
+import type { CommandSpec } from './spec';
 
 type OclifFlags = Interfaces.FlagInput;
 
-/** oclif flag definitions for help and parsing; env and defaults are applied by resolveFlags, not oclif. */
-export function toOclifFlags(defs: FlagDefs, helpGroup?: string): OclifFlags {
+/**
+ * oclif flag definitions for help and parsing; env and defaults are applied
+ * by resolveFlags, not oclif, so both paths agree. A required flag whose
+ * environment variable is set is not required on the command line.
+ */
+export function toOclifFlags(defs: FlagDefs, env: NodeJS.ProcessEnv = process.env, helpGroup?: string): OclifFlags {
   const out: OclifFlags = {};
   for (const [name, def] of Object.entries(defs)) {
     const common = {
       description: describeFlag(def),
       char: def.char as Interfaces.AlphabetLowercase | Interfaces.AlphabetUppercase | undefined,
       hidden: def.hidden,
-      helpGroup,
+      helpGroup: def.helpGroup ?? helpGroup,
+      required: def.required === true && !(def.env && env[def.env]),
     };
     if (def.type === 'boolean') out[name] = Flags.boolean({ ...common, allowNo: def.allowNo === true });
     else if (def.type === 'integer') out[name] = Flags.integer({ ...common, min: def.min, helpValue: def.helpValue });
-    else if (def.multiple) out[name] = Flags.string({ ...common, multiple: true, options: def.options, helpValue: def.helpValue });
-    else out[name] = Flags.string({ ...common, options: def.options, helpValue: def.helpValue });
+    else if (def.multiple) {
+      out[name] = Flags.string({ ...common, multiple: true, multipleNonGreedy: def.oneValueEach === true, options: def.options, helpValue: def.helpValue });
+    } else out[name] = Flags.string({ ...common, options: def.options, helpValue: def.helpValue });
   }
   return out;
 }
 
-export const globalOclifFlags = toOclifFlags(GLOBAL_FLAGS, 'GLOBAL');
+export const globalOclifFlags = toOclifFlags(GLOBAL_FLAGS, process.env, 'GLOBAL');
 
 function pick(flags: Record<string, unknown>, names: string[]): ParsedFlags {
   const out: ParsedFlags = {};
   for (const n of names) out[n] = flags[n] as ParsedFlags[string];
   return out;
-}
-
-export abstract class BaseCommand extends Command {
-  static override baseFlags = globalOclifFlags;
-  private ctx: CommandContext | undefined;
-
-  /** Parses global flags (once) and returns the shared context. */
-  protected async context(): Promise<CommandContext> {
-    if (!this.ctx) {
-      const { flags } = await this.parse({ flags: (this.constructor as typeof BaseCommand).flags ?? {}, baseFlags: globalOclifFlags, strict: false, args: {} });
-      this.ctx = new CommandContext({ global: globalOptionsFrom(pick(flags, Object.keys(GLOBAL_FLAGS)), process.env) });
-    }
-    return this.ctx;
-  }
-
-  protected override async finally(err: Error | undefined): Promise<unknown> {
-    if (this.ctx) await this.ctx.close();
-    return super.finally(err);
-  }
-
-  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    // Parse errors and help stay oclif's; our own errors print like the fast path.
-    if ((err as { name?: string }).name === 'MachineError') {
-      const code = reportError(err, (s) => process.stderr.write(s + '\n'), this.ctx?.global.debug ?? false);
-      if (this.ctx) await this.ctx.close();
-      this.exit(code);
-    }
-    return super.catch(err);
-  }
 }
 
 /** An oclif Command class whose parsing and run come from `spec`. */
@@ -87,6 +54,7 @@ export function commandFromSpec(spec: CommandSpec): typeof Command {
   class SpecCommand extends Command {
     static override summary = spec.summary;
     static override description = spec.description;
+    static override usage = spec.usage;
     static override examples = spec.examples ?? [];
     static override aliases = spec.aliases ?? [];
     static override flags = flags;
@@ -95,10 +63,34 @@ export function commandFromSpec(spec: CommandSpec): typeof Command {
     static override strict = !spec.variadic;
 
     async run(): Promise<void> {
-      const parsed = await this.parse(SpecCommand);
+      const split = spec.passThrough ? spec.passThrough(this.argv) : { parse: this.argv, passed: [] };
+      let prepared: { ctx: CommandContext; flagDefs: FlagDefs } | undefined;
+      if (spec.extraFlags) {
+        // The extra flags depend on the global ones (storage path, debug): parse those first.
+        const ctx = contextFor(spec, scanGlobalFlags(split.parse), process.env);
+        try {
+          prepared = { ctx, flagDefs: { ...spec.flags, ...(await spec.extraFlags(ctx, split.parse)) } };
+        } catch (err) {
+          await ctx.close();
+          this.exit(reportError(err, (s) => process.stderr.write(s + '\n'), ctx.global.debug));
+        }
+      }
+      const flagDefs = prepared?.flagDefs ?? spec.flags;
+      let parsed;
+      try {
+        parsed = await this.parse({ flags: prepared ? toOclifFlags(flagDefs) : flags, baseFlags: globalOclifFlags, args, strict: !spec.variadic }, split.parse);
+      } catch (err) {
+        await prepared?.ctx.close();
+        throw err;
+      }
       const all = parsed.flags as Record<string, unknown>;
       const positional = spec.variadic ? (parsed.argv as string[]) : spec.args.map((a) => (parsed.args as Record<string, string | undefined>)[a.name]).filter((v): v is string => v !== undefined);
-      const code = await runSpec(spec, { flags: pick(all, Object.keys(spec.flags)), global: pick(all, Object.keys(GLOBAL_FLAGS)), args: positional }, process.env);
+      const code = await runSpec(
+        spec,
+        { flags: pick(all, Object.keys(flagDefs)), global: pick(all, Object.keys(GLOBAL_FLAGS)), args: positional, passed: split.passed },
+        process.env,
+        prepared,
+      );
       if (code !== 0) this.exit(code);
     }
   }

@@ -4,11 +4,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SSHInfo } from '@machine/driver-sdk';
-import type { CommandContext } from '../command/context';
+import type { CommandContext } from './context';
 import { MachineError } from '../errors';
 import { externalSshOptions, writeKnownHosts } from '../ssh/external';
 import type { HostConfig } from '../store/types';
-import { machineCall } from './machine';
+import { machineCall } from '../lifecycle/machine';
 
 export interface SshAccess {
   host: HostConfig;

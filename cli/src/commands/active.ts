@@ -9,6 +9,7 @@ export const spec: CommandSpec = {
   description: 'The active machine is the running one whose URL equals $DOCKER_HOST.',
   args: [],
   readOnly: true,
+  fastPath: true,
   flags: {
     timeout: { type: 'integer', char: 't', default: 10, min: 1, description: 'Timeout in seconds, default to 10s', helpValue: '<seconds>' },
   },

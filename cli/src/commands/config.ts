@@ -11,6 +11,7 @@ export const spec: CommandSpec = {
   examples: ['docker $(<%= config.bin %> config dev) ps'],
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
   readOnly: true,
+  fastPath: true,
   flags: {
     swarm: { type: 'boolean', description: 'Display the Swarm config instead of the Docker daemon' },
   },

@@ -14,6 +14,7 @@ export const spec: CommandSpec = {
   examples: ['eval "$(<%= config.bin %> env dev)"', '<%= config.bin %> env --shell fish dev | source', 'eval "$(<%= config.bin %> env -u)"'],
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
   readOnly: true,
+  fastPath: true,
   flags: {
     swarm: { type: 'boolean', description: 'Display the Swarm config instead of the Docker daemon' },
     shell: { type: 'string', description: 'Force environment to be configured for a specified shell: [fish, cmd, powershell, tcsh, emacs], default is auto-detect', helpValue: '<shell>' },

@@ -1,4 +1,4 @@
-import type { JsonValue } from '@machine/driver-sdk/lib/types';
+import type { JsonValue } from '@machine/driver-sdk';
 import { cachedDescription } from '../discovery/describe-cache';
 import { findDriver } from '../discovery/discover';
 import { MachineError } from '../errors';
@@ -51,6 +51,7 @@ export const spec: CommandSpec = {
   examples: ['<%= config.bin %> inspect dev', "<%= config.bin %> inspect --format '{{.Driver.IPAddress}}' dev", "<%= config.bin %> inspect -f '{{json .HostOptions.EngineOptions}}' dev"],
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
   readOnly: true,
+  fastPath: true,
   flags: {
     format: { type: 'string', char: 'f', description: 'Format the output using the given Go template', helpValue: '<template>' },
     'show-secrets': { type: 'boolean', description: 'Do not mask passwords, tokens and secret keys in the driver state' },

@@ -8,6 +8,7 @@ export const spec: CommandSpec = {
   args: [{ name: 'names', description: 'machine names (default: "default")' }],
   variadic: true,
   readOnly: true,
+  fastPath: true,
   flags: {},
   async run(ctx, { args }) {
     const names = ctx.targetNames(args);

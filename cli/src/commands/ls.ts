@@ -97,6 +97,7 @@ export const spec: CommandSpec = {
   examples: ['<%= config.bin %> ls', '<%= config.bin %> ls --filter driver=generic --filter state=Running', "<%= config.bin %> ls --format '{{.Name}}: {{.URL}}'", '<%= config.bin %> ls -q'],
   args: [],
   readOnly: true,
+  fastPath: true,
   flags: {
     quiet: { type: 'boolean', char: 'q', description: 'Enable quiet mode' },
     filter: { type: 'string', multiple: true, description: 'Filter output based on conditions provided', helpValue: '<key=value>' },

@@ -1,4 +1,4 @@
-import { MachineError, errorMessage } from '../errors';
+import { MachineError } from '../errors';
 import { machineCall } from '../query/machine-info';
 import type { CommandSpec } from '../command/spec';
 
@@ -8,6 +8,7 @@ export const spec: CommandSpec = {
   description: 'Prints the driver\'s state: Running, Stopped, Paused, Saved, Stopping, Starting, Error, or an empty line when unknown.',
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
   readOnly: true,
+  fastPath: true,
   flags: {
     json: { type: 'boolean', description: 'Print {"Name", "State"} as JSON' },
   },
@@ -18,8 +19,7 @@ export const spec: CommandSpec = {
       const d = await ctx.registry.get(host.DriverName);
       state = await d.getState(machineCall(ctx.store, host), { timeoutMs: 60_000 });
     } catch (e) {
-      if (e instanceof MachineError) throw e;
-      throw new MachineError('driver', `error getting state for host ${host.Name}: ${errorMessage(e)}`, { cause: e });
+      throw MachineError.from(e, 'driver', `error getting state for host ${host.Name}`);
     }
     ctx.out(flags.json === true ? JSON.stringify({ Name: host.Name, State: state }) : state);
   },

@@ -7,6 +7,7 @@ export const spec: CommandSpec = {
   description: 'Prints tcp://IP:PORT. The last URL the driver reported is used while its port accepts connections; otherwise the driver is asked.',
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
   readOnly: true,
+  fastPath: true,
   flags: {},
   async run(ctx, { args }) {
     const host = ctx.loadHost(ctx.targetName(args));

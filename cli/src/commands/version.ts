@@ -29,6 +29,7 @@ export const spec: CommandSpec = {
   summary: 'Show the machine version or a machine\'s docker version',
   args: [{ name: 'name', description: 'machine whose Docker daemon version to print' }],
   readOnly: true,
+  fastPath: true,
   flags: {},
   async run(ctx, { args }) {
     if (args.length === 0) {

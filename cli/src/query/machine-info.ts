@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import type { MachineCall } from '@machine/driver-sdk/lib/client';
+import type { MachineCall } from '@machine/driver-sdk';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
 import { checkTLS, parseDockerURL, type DaemonError, type TLSFiles } from '../certs/tls-check';
 import { MachineError, errorMessage } from '../errors';
@@ -47,8 +47,7 @@ export function tcpProbe(host: string, port: number, timeoutMs: number): Promise
 }
 
 function driverError(host: HostConfig, e: unknown): MachineError {
-  if (e instanceof MachineError) return e;
-  return new MachineError('driver', `Driver "${host.DriverName}" failed for machine "${host.Name}": ${errorMessage(e)}`, { cause: e });
+  return MachineError.from(e, 'driver', `Driver "${host.DriverName}" failed for machine "${host.Name}"`);
 }
 
 /** The URL straight from the driver (and remembered for next time). */

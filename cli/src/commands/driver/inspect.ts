@@ -8,6 +8,7 @@ export const spec: CommandSpec = {
   summary: 'Show a driver\'s metadata and create flags',
   args: [{ name: 'name', description: 'driver name', required: true }],
   readOnly: true,
+  fastPath: true,
   flags: {
     json: { type: 'boolean', description: 'Print metadata and flag schema as JSON' },
   },

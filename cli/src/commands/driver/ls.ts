@@ -24,6 +24,7 @@ export const spec: CommandSpec = {
   description: 'Lists every driver found, in search order (MACHINE_DRIVER_PATH, oclif plugins, bundled, PATH). A driver hidden by an earlier one with the same name is marked shadowed.',
   args: [],
   readOnly: true,
+  fastPath: true,
   flags: {
     json: { type: 'boolean', description: 'Print the drivers as a JSON array' },
   },
