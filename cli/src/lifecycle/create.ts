@@ -1,7 +1,7 @@
 // create: the driver makes the host, the core provisions it. A failure or
 // an interrupt at any point undoes what was made (the driver's resources,
 // then the store directory) unless the user asked to keep them.
-import type { DriverClient, FlagValues, MachineCall, MachineStateName } from '@machine/driver-sdk';
+import type { DriverClient, FlagValues, MachineCall } from '@machine/driver-sdk';
 import { bootstrapCertificates } from '../certs/bootstrap';
 import type { KeyPairPem } from '../certs/generate';
 import { MachineError, errorMessage } from '../errors';
@@ -11,6 +11,7 @@ import type { Store } from '../store/store';
 import type { EngineOptions, HostConfig, SwarmOptions } from '../store/types';
 import { applyOutcome, machineCall, setExtra } from './machine';
 import { provisionMachine } from './provision-machine';
+import { waitForState } from '../wait';
 
 export interface StepSink {
   step(text: string): void;
@@ -186,24 +187,4 @@ async function rollback(req: CreateRequest, call: MachineCall | undefined): Prom
   }
   req.store.remove(name);
   progress.line(`Rolled back: "${name}" was removed. Use --keep-on-failure to keep a failed machine for debugging.`);
-}
-
-/** Polls the driver until the machine reaches `wanted` (the reference's WaitFor, with a shorter period). */
-export async function waitForState(driver: DriverClient, call: MachineCall, wanted: MachineStateName, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: string = '';
-  for (;;) {
-    if (signal?.aborted) throw new MachineError('internal', 'interrupted');
-    try {
-      const state = await driver.getState(call, { signal, timeoutMs: 30_000 });
-      if (state === wanted) return;
-      last = state || 'None';
-    } catch (err) {
-      last = errorMessage(err);
-    }
-    if (Date.now() >= deadline) {
-      throw new MachineError('timeout', `Machine "${call.machine.name}" did not reach state ${wanted} within ${Math.round(timeoutMs / 1000)} s (last: ${last}).`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }

@@ -3,7 +3,7 @@
 // installed it), then restarts it and waits for it to answer.
 import type { DriverClient } from '@machine/driver-sdk';
 import { detectionScript, parseDetection } from '../provision/detect';
-import { waitForDaemon } from '../provision/provision';
+import { waitForDaemon } from '../wait';
 import { packageTool, selectProvisioner } from '../provision/provisioners';
 import { SshConnection } from '../ssh/client';
 import type { Store } from '../store/store';

@@ -2,6 +2,7 @@
 // read-modify-write of the same config.json. The lock is a file created with
 // O_EXCL holding the owner's pid, host and command; a lock whose process is
 // gone (same host) is stale and is broken by the next taker.
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -131,6 +132,6 @@ export async function acquireLock(file: string, what: string, options: LockOptio
         `${what} is busy: ${by} holds its lock ${file}. Wait for that command to finish; if no such process runs, remove the lock file.`,
       );
     }
-    await new Promise((res) => setTimeout(res, pollMs));
+    await sleep(pollMs);
   }
 }

@@ -2,8 +2,8 @@
 // a while, then accept TCP before sshd is ready, then may reject the key until
 // cloud-init installs it: every one of those is retried, quickly, until the
 // deadline, and the last error is what the user sees.
-import { HostKeyMismatchError } from './hostkey';
-import { SshConnection, type HostKeyCheck, type SshTarget } from './client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SshConnection, type HostKeyCheck, type SshTarget } from '../ssh/client';
 
 export interface WaitForSshOptions {
   /** Overall deadline; default 180 s like the reference's 60 × 3 s. */
@@ -39,25 +39,14 @@ export async function waitForSsh(target: SshTarget, options: WaitForSshOptions =
         readyTimeoutMs: Math.max(1000, Math.min(15_000, remaining)),
       });
     } catch (err) {
-      if (err instanceof HostKeyMismatchError) throw err;
+      if ((err as Error).name === 'HostKeyMismatchError') throw err;
       if (options.signal?.aborted) throw new Error('cancelled while waiting for SSH');
       lastError = (err as Error).message;
     }
     if (Date.now() + intervalMs >= deadline) {
       throw new SshWaitTimeoutError(target, Math.round(timeoutMs / 1000), lastError);
     }
-    await sleep(intervalMs, options.signal);
+    // An abort ends the pause early; the loop's own check reports it.
+    await sleep(intervalMs, undefined, { signal: options.signal }).catch(() => undefined);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

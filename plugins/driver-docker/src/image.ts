@@ -5,6 +5,7 @@
 // Each image carries a content label (a hash of the recipe and the build
 // options), so an image already on the engine is reused exactly as long as
 // it is what the recipe would build now.
+import { setTimeout as delay } from 'node:timers/promises';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -361,7 +362,7 @@ async function acquireLock(dir: string, progress: (line: string) => void, signal
       progress(`waiting for another build of this image (lock ${dir})`);
       told = true;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await delay(500);
   }
 }
 
