@@ -9,6 +9,27 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 
+/**
+ * Commands not on the fast path stay outside the bundle, loaded from lib/
+ * when oclif runs them, so the bundle holds only what the fast path runs.
+ */
+function slowCommandsExternal() {
+  const { COMMAND_TABLE } = require(path.join(root, 'lib', 'command', 'table.js'));
+  const slow = new Set();
+  for (const [id, load] of Object.entries(COMMAND_TABLE)) {
+    if (!load().fastPath) slow.add(id.replace(/ /g, '/'));
+  }
+  return {
+    name: 'slow-commands-external',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.\/commands\// }, (args) => {
+        const id = args.path.slice('../commands/'.length);
+        return slow.has(id) ? { path: `./commands/${id}`, external: true } : undefined;
+      });
+    },
+  };
+}
+
 async function bundle() {
   const esbuild = require('esbuild');
   await esbuild.build({
@@ -19,6 +40,7 @@ async function bundle() {
     format: 'cjs',
     target: 'node20',
     external: ['@machine/driver-sdk', '@machine/driver-sdk/*', 'node-forge', '@oclif/core', 'ssh2', '@grpc/*'],
+    plugins: [slowCommandsExternal()],
     logLevel: 'warning',
   });
 }
