@@ -3,7 +3,7 @@
  * Describe call per machine over one process per driver, a per-machine
  * timeout, and a cap on concurrent Docker version requests.
  */
-import type { Description } from '@machine/driver-sdk/lib/types';
+import type { Description } from '@machine/driver-sdk';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';

@@ -1,35 +1,15 @@
-import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../command/oclif';
-import { MachineError, errorMessage } from '../../errors';
+// `machine image build`, offered by this driver as an oclif command: the
+// core lists this package as an oclif plugin, so the command comes with the
+// driver and the core never loads the driver's code itself.
+import { Command, Flags } from '@oclif/core';
+import { DEFAULT_DOCKER_HOST, connectEngine } from '../../engine';
+import { DEFAULT_MACHINE_IMAGE, buildMachineImage } from '../../image';
 
-// The image code ships with the docker driver (one recipe for the driver and
-// the test hosts); the CLI loads it only for this command.
-interface ImageModule {
-  DEFAULT_MACHINE_IMAGE: string;
-  buildMachineImage(opts: {
-    docker: unknown;
-    flavour: 'docker';
-    tag?: string;
-    force?: boolean;
-    onProgress?: (line: string) => void;
-    signal?: AbortSignal;
-  }): Promise<string>;
-}
-interface EngineModule {
-  DEFAULT_DOCKER_HOST: string;
-  connectEngine(address: { host: string; certPath?: string }): { ping(): Promise<unknown> };
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
-function loadDriverModule<T>(file: string): T {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(require.resolve(`@machine/driver-docker/lib/${file}`)) as T;
-  } catch (err) {
-    throw new MachineError('internal', `the docker driver package (@machine/driver-docker) is not installed or not built: ${errorMessage(err)}; run npm run build`);
-  }
-}
-
-export default class ImageBuild extends BaseCommand {
+export default class ImageBuild extends Command {
   static override summary = 'Build the machine image of the docker driver';
   static override description =
     'Builds Debian 12 with systemd, sshd and Docker Engine from Debian\'s packages (debootstrap, as root) and imports it into the engine. ' +
@@ -43,19 +23,16 @@ export default class ImageBuild extends BaseCommand {
   };
 
   async run(): Promise<void> {
-    await this.context();
     const { flags } = await this.parse(ImageBuild);
-    const image = loadDriverModule<ImageModule>('image');
-    const engine = loadDriverModule<EngineModule>('engine');
-    const host = flags['docker-host'] || engine.DEFAULT_DOCKER_HOST;
-    const tag = flags.tag || image.DEFAULT_MACHINE_IMAGE;
+    const host = flags['docker-host'] || DEFAULT_DOCKER_HOST;
+    const tag = flags.tag || DEFAULT_MACHINE_IMAGE;
 
-    let docker: { ping(): Promise<unknown> };
+    let docker: ReturnType<typeof connectEngine>;
     try {
-      docker = engine.connectEngine({ host, certPath: flags['docker-cert-path'] || undefined });
+      docker = connectEngine({ host, certPath: flags['docker-cert-path'] || undefined });
       await docker.ping();
     } catch (err) {
-      throw new MachineError('driver', `cannot reach the Docker engine at ${host} (${errorMessage(err)}); start it or point --docker-host at a running engine`);
+      return this.fail(`cannot reach the Docker engine at ${host} (${errorMessage(err)}); start it or point --docker-host at a running engine`);
     }
 
     const abort = new AbortController();
@@ -65,7 +42,7 @@ export default class ImageBuild extends BaseCommand {
     const started = Date.now();
     this.log(`Building machine image ${tag} on ${host}...`);
     try {
-      await image.buildMachineImage({
+      await buildMachineImage({
         docker,
         flavour: 'docker',
         tag,
@@ -74,12 +51,18 @@ export default class ImageBuild extends BaseCommand {
         onProgress: (line) => this.log(`  ${line}`),
       });
     } catch (err) {
-      if (abort.signal.aborted) throw new MachineError('internal', 'image build cancelled; nothing was tagged', { exitCode: 130 });
-      throw new MachineError('internal', `building the machine image failed: ${errorMessage(err)}`);
+      if (abort.signal.aborted) return this.fail('image build cancelled; nothing was tagged', 130);
+      return this.fail(`building the machine image failed: ${errorMessage(err)}`);
     } finally {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
     }
     this.log(`Machine image ${tag} is ready (${((Date.now() - started) / 1000).toFixed(1)} s).`);
+  }
+
+  /** The message alone on stderr, as the core prints its own errors, then the exit code. */
+  private fail(message: string, code = 1): never {
+    process.stderr.write(message + '\n');
+    return this.exit(code);
   }
 }
