@@ -19,6 +19,8 @@ APT_PACKAGES=(
   python3-cryptography  # AutoMTLS certificates in the Python conformance driver
   hyperfine          # benchmarks
   busybox-static     # the quickstart's small image, imported into a machine with no registry
+  fish               # env's output is evaluated by the real shells in the tests
+  tcsh
 )
 
 missing=()

@@ -20,6 +20,7 @@ export type MachineErrorCode =
   | 'driver-not-found'
   | 'driver'
   | 'not-running'
+  | 'already-in-state'
   | 'tls'
   | 'cert-mismatch'
   | 'timeout'
@@ -37,6 +38,8 @@ const CODE_BY_ERROR_NAME: Record<string, MachineErrorCode> = {
   ProvisionError: 'provision',
   DaemonConfigConflictError: 'provision',
   SshWaitTimeoutError: 'ssh',
+  SshNotSpokenError: 'ssh',
+  SshKeyFileError: 'ssh',
   SshCommandError: 'ssh',
   HostKeyMismatchError: 'ssh-host-key',
   DaemonError: 'tls',

@@ -137,7 +137,9 @@ export function diagnosticFromWire(d: Diagnostic__Output): DiagnosticInfo {
 }
 
 export function machineFromWire(m: Machine__Output | null | undefined): MachineRef {
-  return { name: m?.name ?? '', storePath: m?.storePath ?? '', machineDir: m?.machineDir ?? '' };
+  const ref: MachineRef = { name: m?.name ?? '', storePath: m?.storePath ?? '', machineDir: m?.machineDir ?? '' };
+  if (m?.sshHostKey) ref.sshHostKey = m.sshHostKey;
+  return ref;
 }
 
 export function stateToBytes(state: JsonObject): Buffer {

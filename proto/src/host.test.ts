@@ -61,6 +61,15 @@ describe('launchDriver and serveDriver', function () {
     assert.ok(alive(d.pid));
   });
 
+  it('carries the recorded host key to the driver and a known host key back in SSHInfo', async () => {
+    const base = { state: {}, stateVersion: 3 };
+    const unknown = await d.getSSHInfo({ machine, ...base });
+    assert.deepEqual(unknown, { host: '10.0.0.9', port: 22, user: 'root', keyPath: '/tmp/store/machines/m/id_rsa' });
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyForTheTest';
+    const known = await d.getSSHInfo({ machine: { ...machine, sshHostKey: key }, ...base });
+    assert.equal(known.hostKey, key);
+  });
+
   it('round-trips the schema with every flag type', async () => {
     const flags = await d.schema();
     assert.deepEqual(

@@ -571,7 +571,7 @@ class HostedDriver implements DriverClient {
 
   async getSSHInfo(call: MachineCall, options?: CallOptions): Promise<SSHInfo> {
     const res = await this.unary<SSHInfo>('GetSSHInfo', machineRequest(call), { ...options, defaultTimeoutMs: READ_TIMEOUT_MS });
-    return { host: res.host, port: res.port, user: res.user, keyPath: res.keyPath };
+    return { host: res.host, port: res.port, user: res.user, keyPath: res.keyPath, ...(res.hostKey ? { hostKey: res.hostKey } : {}) };
   }
 
   async describe(call: MachineCall, options?: CallOptions): Promise<Description> {

@@ -84,6 +84,7 @@ describe('SSH key pairs', () => {
     await fs.writeFile(path.join(`${keyPath}.pub`, 'x'), '');
     await assert.rejects(writeSSHKeyPair(keyPath, pair));
     assert.deepEqual((await fs.readdir(dir)).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual((await fs.readdir(dir)).filter((f) => f.startsWith('id_rsa')).sort(), ['id_rsa', 'id_rsa.pub'], 'no temporary file of any name is left');
   });
 });
 

@@ -7,6 +7,7 @@ import { createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, typ
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+type WriteFileAtomic = typeof import('write-file-atomic');
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -76,24 +77,19 @@ export async function generateSSHKeyPair(comment = '', bits = SSH_RSA_BITS): Pro
 }
 
 /**
- * Writes the private key to keyPath (0600) and the public key to keyPath.pub,
- * creating the directory (0700) if needed. Both go through temporary names
- * and are renamed into place, so a failure never leaves half a key behind.
+ * Writes the private key to keyPath (0600) and the public key to keyPath.pub
+ * (0644), creating the directory (0700) if needed. Each file is replaced
+ * atomically (write-file-atomic), so a failure never leaves half a key behind.
  */
 export async function writeSSHKeyPair(keyPath: string, pair: SSHKeyPair): Promise<SSHKeyFiles> {
   await fs.mkdir(path.dirname(keyPath), { recursive: true, mode: 0o700 });
   const privateKeyPath = keyPath;
   const publicKeyPath = `${keyPath}.pub`;
-  const suffix = `.tmp-${process.pid}`;
-  try {
-    await fs.writeFile(privateKeyPath + suffix, pair.privateKey, { mode: 0o600 });
-    await fs.writeFile(publicKeyPath + suffix, `${pair.publicKey}\n`, { mode: 0o644 });
-    await fs.rename(privateKeyPath + suffix, privateKeyPath);
-    await fs.rename(publicKeyPath + suffix, publicKeyPath);
-  } catch (err) {
-    await Promise.all([privateKeyPath + suffix, publicKeyPath + suffix].map((p) => fs.rm(p, { force: true })));
-    throw err;
-  }
+  // Loaded here, not at the top: the SDK's entry point stays cheap for drivers that never write keys.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const writeFileAtomic = require('write-file-atomic') as WriteFileAtomic;
+  await writeFileAtomic(privateKeyPath, pair.privateKey, { mode: 0o600 });
+  await writeFileAtomic(publicKeyPath, `${pair.publicKey}\n`, { mode: 0o644 });
   return { privateKeyPath, publicKeyPath };
 }
 

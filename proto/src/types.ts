@@ -43,6 +43,8 @@ export interface MachineRef {
   storePath: string;
   /** storePath/machines/name */
   machineDir: string;
+  /** The SSH host key the core recorded for the machine, if any (an OpenSSH public-key line). */
+  sshHostKey?: string;
 }
 
 export interface SSHInfo {
@@ -50,6 +52,8 @@ export interface SSHInfo {
   port: number;
   user: string;
   keyPath: string;
+  /** The host's SSH public key line, when the driver knows it; absent or empty: unknown. */
+  hostKey?: string;
 }
 
 export interface Description {

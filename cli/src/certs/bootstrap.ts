@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MachineError } from '../errors';
 import { mkdirPrivate, writeFileAtomicSync } from '../store/atomic';
+import { fsProblem, storeRootProblem } from '../store/fs-problem';
 import { acquireLock } from '../store/lock';
 import { certExpired } from './inspect';
 import { generateCA, generateClientCert, localUser } from './generate';
@@ -42,21 +43,25 @@ export interface BootstrapResult {
   createdClient: boolean;
 }
 
-function readIf(p: string): Buffer | undefined {
+/** The file's bytes, or undefined when it does not exist; anything else in the way is an error. */
+function readIf(p: string, what: string): Buffer | undefined {
   try {
     return fs.readFileSync(p);
-  } catch {
-    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new MachineError('store', fsProblem(what, p, e));
   }
 }
 
 export async function bootstrapCertificates(paths: CertPaths, options: BootstrapOptions): Promise<BootstrapResult> {
   const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
+  const rootProblem = storeRootProblem(options.storeRoot);
+  if (rootProblem) throw new MachineError('store', rootProblem);
   mkdirPrivate(paths.certDir);
   const release = await acquireLock(path.join(options.storeRoot, 'locks', '.certs.lock'), 'The certificate directory', { waitMs: 120_000 });
   try {
     let createdCA = false;
-    let caPem = readIf(paths.caCertPath);
+    let caPem = readIf(paths.caCertPath, 'the CA certificate');
     if (caPem && certExpired(caPem)) {
       log('CA certificate is outdated and needs to be regenerated');
       fs.rmSync(paths.caKeyPath, { force: true });
@@ -78,7 +83,7 @@ export async function bootstrapCertificates(paths: CertPaths, options: Bootstrap
       createdCA = true;
     }
     let createdClient = false;
-    const clientPem = readIf(paths.clientCertPath);
+    const clientPem = readIf(paths.clientCertPath, 'the client certificate');
     const needClient = createdCA || options.forceClient === true || !clientPem || certExpired(clientPem) || !fs.existsSync(paths.clientKeyPath);
     if (needClient) {
       if (clientPem && certExpired(clientPem)) log('Client certificate is outdated and needs to be regenerated');

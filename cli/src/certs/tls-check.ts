@@ -1,10 +1,11 @@
 // Talking to a machine's Docker daemon over TLS with the client certificate:
-// the connection check env/config do first, and GET /version for ls's
-// DOCKER column and `version NAME`. Only node:tls, loaded on first use.
-import * as crypto from 'node:crypto';
+// the connection check env/config do first (node:tls), and GET /version for
+// ls's DOCKER column and `version NAME` (HTTP over that TLS). Loaded on first use.
 import * as fs from 'node:fs';
+import type * as HTTP from 'node:http';
 import type * as TLS from 'node:tls';
 import { MachineError } from '../errors';
+import { fsProblem } from '../store/fs-problem';
 
 export interface TLSFiles {
   caPath: string;
@@ -31,18 +32,58 @@ export function parseDockerURL(url: string): { host: string; port: number } {
   return { host, port: m[2] ? Number(m[2]) : 2376 };
 }
 
-function tlsOptions(t: DaemonTarget): TLS.ConnectionOptions {
+function readTLSFile(what: string, p: string): Buffer {
+  try {
+    return fs.readFileSync(p);
+  } catch (e) {
+    throw new MachineError('tls', fsProblem(what, p, e));
+  }
+}
+
+function loadTLS(): typeof TLS {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('node:tls') as typeof TLS;
+}
+
+/**
+ * What every connection to a daemon verifies: the chain up to the machine's
+ * CA, the address in the certificate and, when given, the exact certificate.
+ */
+function tlsOptions(t: DaemonTarget): TLS.ConnectionOptions & { host: string; port: number } {
   const { host, port } = parseDockerURL(t.url);
+  const expectFingerprint = t.expectCertPem === undefined ? undefined : fingerprint256(t.expectCertPem);
   return {
     host,
     port,
-    ca: fs.readFileSync(t.caPath),
-    cert: fs.readFileSync(t.certPath),
-    key: fs.readFileSync(t.keyPath),
+    ca: readTLSFile('the CA certificate', t.caPath),
+    cert: readTLSFile('the client certificate', t.certPath),
+    key: readTLSFile('the client key', t.keyPath),
     // The daemon's certificate names the machine's IP; SNI with an IP is not allowed.
     servername: /^[\d.:]+$/.test(host) ? undefined : host,
     ALPNProtocols: ['http/1.1'],
+    // Called once the chain is verified; an Error here ends the handshake with it.
+    checkServerIdentity: (hostname, cert) => {
+      const wrongName = loadTLS().checkServerIdentity(hostname, cert);
+      if (wrongName) return wrongName;
+      if (expectFingerprint !== undefined && cert.fingerprint256 !== expectFingerprint) {
+        return new DaemonError('certificate', `the daemon at ${t.url} presented another machine's certificate (${describeSubject(cert.subject)})`);
+      }
+      return undefined;
+    },
   };
+}
+
+function fingerprint256(pem: string | Buffer): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { X509Certificate } = require('node:crypto') as typeof import('node:crypto');
+  return new X509Certificate(pem).fingerprint256;
+}
+
+function describeSubject(subject: TLS.PeerCertificate['subject'] | undefined): string {
+  if (!subject) return 'none';
+  return Object.entries(subject)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join('+') : String(value)}`)
+    .join(', ');
 }
 
 export type TLSFailure = 'unreachable' | 'certificate' | 'timeout' | 'other';
@@ -63,94 +104,93 @@ function classify(e: NodeJS.ErrnoException): TLSFailure {
   return 'other';
 }
 
-type Finish<T> = (err?: Error, value?: T) => void;
+function asDaemonError(e: unknown): Error {
+  if (e instanceof DaemonError || e instanceof MachineError) return e;
+  const err = e as NodeJS.ErrnoException;
+  // The errno or OpenSSL code travels on, for callers that word failures as Docker Machine did.
+  return Object.assign(new DaemonError(classify(err), err.message), { code: err.code });
+}
 
 /**
- * Opens a TLS connection verified against the machine's CA (and, when
- * given, its exact certificate), and settles once `use` calls finish, or on
- * an error or the timeout. The socket is always destroyed at the end.
+ * Runs `attempt` (which opens one connection and settles through `settle`)
+ * under the target's timeout. `abort` is called with the timeout's error and
+ * must destroy the connection.
  */
-function withVerifiedConnection<T>(t: DaemonTarget, use: (sock: TLS.TLSSocket, finish: Finish<T>) => void): Promise<T> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const tls = require('node:tls') as typeof TLS;
+function withTimeout<T>(
+  t: DaemonTarget,
+  attempt: (settle: (err?: unknown, value?: T) => void) => { abort: (err: DaemonError) => void },
+): Promise<T> {
   const timeoutMs = t.timeoutMs ?? 20_000;
-  return new Promise((resolve, reject) => {
-    let opts: TLS.ConnectionOptions;
-    try {
-      opts = tlsOptions(t);
-    } catch (e) {
-      reject(e instanceof MachineError ? e : new DaemonError('other', (e as Error).message));
-      return;
-    }
+  return new Promise<T>((resolve, reject) => {
     let done = false;
-    const finish: Finish<T> = (err, value) => {
+    const settle = (err?: unknown, value?: T): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
+      if (err !== undefined) reject(asDaemonError(err));
       else resolve(value as T);
     };
-    const sock = tls.connect(opts, () => {
-      if (t.expectCertPem !== undefined) {
-        const got = sock.getPeerX509Certificate();
-        const want = new crypto.X509Certificate(t.expectCertPem);
-        if (!got || got.fingerprint256 !== want.fingerprint256) {
-          finish(new DaemonError('certificate', `the daemon at ${t.url} presented another machine's certificate (${got?.subject.replace(/\n/g, ', ') ?? 'none'})`));
-          return;
-        }
-      }
-      use(sock, finish);
-    });
-    const timer = setTimeout(() => finish(new DaemonError('timeout', `no answer from ${t.url} within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-    sock.on('error', (e: NodeJS.ErrnoException) => finish(new DaemonError(classify(e), e.message)));
+    let connection: { abort: (err: DaemonError) => void };
+    try {
+      connection = attempt(settle);
+    } catch (e) {
+      // Nothing was opened (unreadable certificate files, a bad URL).
+      done = true;
+      reject(e instanceof MachineError ? e : new DaemonError('other', (e as Error).message));
+      return;
+    }
+    const timer = setTimeout(() => {
+      const err = new DaemonError('timeout', `no answer from ${t.url} within ${Math.round(timeoutMs / 1000)} s`);
+      settle(err);
+      connection.abort(err);
+    }, timeoutMs);
   });
 }
 
 /**
- * One HTTPS request over a verified TLS connection. Resolves with the status
- * and body; rejects with DaemonError.
+ * One HTTPS request on its own verified connection: node:http speaks HTTP
+ * over a TLS socket we open (no agent, no session reuse, so every request
+ * checks the certificate). node:http is loaded anyway; going through
+ * node:https and an agent per request costs every `ls` several milliseconds.
+ * Resolves with the status and body; rejects with DaemonError.
  */
 export function daemonRequest(t: DaemonTarget, method: string, reqPath: string): Promise<{ status: number; body: string }> {
-  return withVerifiedConnection(t, (sock, finish) => {
-    const { host, port } = parseDockerURL(t.url);
-    const chunks: Buffer[] = [];
-    sock.on('data', (d: Buffer) => chunks.push(d));
-    sock.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const sep = raw.indexOf('\r\n\r\n');
-      const head = sep >= 0 ? raw.slice(0, sep) : raw;
-      let body = sep >= 0 ? raw.slice(sep + 4) : '';
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-      if (!m) {
-        finish(new DaemonError('other', `unexpected answer from ${host}:${port}`));
-        return;
-      }
-      if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) body = dechunk(body);
-      finish(undefined, { status: Number(m[1]), body });
-    });
-    sock.on('close', () => finish(new DaemonError('unreachable', `connection to ${host}:${port} closed`)));
-    sock.write(`${method} ${reqPath} HTTP/1.1\r\nHost: ${host.includes(':') ? `[${host}]` : host}:${port}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n`);
+  return withTimeout(t, (settle) => {
+    const options = tlsOptions(t);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const http = require('node:http') as typeof HTTP;
+    const req = http.request(
+      {
+        host: options.host,
+        port: options.port,
+        method,
+        path: reqPath,
+        headers: { 'User-Agent': 'machine', Connection: 'close' },
+        createConnection: () => loadTLS().connect(options),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (e) => settle(e));
+      },
+    );
+    req.on('error', (e) => settle(e));
+    req.end();
+    return { abort: (err) => req.destroy(err) };
   });
-}
-
-function dechunk(s: string): string {
-  let out = '';
-  let i = 0;
-  for (;;) {
-    const nl = s.indexOf('\r\n', i);
-    if (nl < 0) break;
-    const size = parseInt(s.slice(i, nl), 16);
-    if (!size) break;
-    out += s.slice(nl + 2, nl + 2 + size);
-    i = nl + 2 + size + 2;
-  }
-  return out;
 }
 
 /** Only the TLS handshake: proves the daemon holds a certificate our CA signed for this address. */
 export function checkTLS(t: DaemonTarget): Promise<void> {
-  return withVerifiedConnection<void>(t, (_sock, finish) => finish());
+  return withTimeout<void>(t, (settle) => {
+    const sock = loadTLS().connect(tlsOptions(t), () => {
+      settle();
+      sock.destroy();
+    });
+    sock.on('error', (e) => settle(e));
+    return { abort: () => sock.destroy() };
+  });
 }
 
 /** The daemon's version string ("24.0.7"), from GET /version. */

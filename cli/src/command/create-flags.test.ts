@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { chooseDriver, driverFlagValues, engineOptionsFrom, scanDriverFlag, swarmOptionsFrom } from './create-flags';
+import { chooseDriver, driverFlagValues, engineOptionsFrom, scanDriverFlag, splitListsFromEnv, swarmOptionsFrom } from './create-flags';
 import { parseLocation, scpCommand, scpURI } from '../lifecycle/copy';
 
 describe('create flags, phase one: the driver', () => {
@@ -70,5 +70,25 @@ describe('scp locations', () => {
     assert.equal(rs.program, 'rsync');
     assert.match(rs.args[rs.args.indexOf('-e') + 1], /^ssh -F \/dev\/null .*Port=2200$/);
     assert.equal(rs.args.at(-1), 'root@h:/b');
+  });
+});
+
+describe('create flags read from the environment', () => {
+  const definitions = {
+    'engine-registry-mirror': { multiple: true, env: 'ENGINE_REGISTRY_MIRROR' },
+    'engine-label': { multiple: true },
+    'engine-storage-driver': { env: 'X_STORAGE' },
+  };
+
+  it('splits a repeatable flag from the environment on commas, as the reference does', () => {
+    const out = splitListsFromEnv(definitions, { 'engine-registry-mirror': 'https://a.example, https://b.example' });
+    assert.deepEqual(out['engine-registry-mirror'], ['https://a.example', 'https://b.example']);
+    assert.deepEqual(engineOptionsFrom(out).RegistryMirror, ['https://a.example', 'https://b.example']);
+  });
+
+  it('keeps one value from the environment whole, and never splits command-line values', () => {
+    assert.deepEqual(splitListsFromEnv(definitions, { 'engine-registry-mirror': 'https://mirror.local' })['engine-registry-mirror'], ['https://mirror.local']);
+    assert.deepEqual(splitListsFromEnv(definitions, { 'engine-registry-mirror': ['https://a,b'] })['engine-registry-mirror'], ['https://a,b']);
+    assert.equal(splitListsFromEnv(definitions, { 'engine-storage-driver': 'a,b' })['engine-storage-driver'], 'a,b');
   });
 });

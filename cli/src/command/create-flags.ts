@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import type { FlagSpec, FlagValues } from '@machine/driver-sdk';
 import { discoverDrivers } from '../discovery/discover';
 import { MachineError } from '../errors';
+import { engineValueProblem } from '../provision/daemon';
 import type { EngineOptions, SwarmOptions } from '../store/types';
 
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
@@ -55,6 +56,34 @@ export async function chooseDriver(argv: string[], env: NodeJS.ProcessEnv, engin
   );
 }
 
+/** A repeatable flag's definition, as far as reading it from the environment goes. */
+export interface ListFlagDefinition {
+  multiple?: boolean;
+  env?: string;
+}
+
+/**
+ * Repeatable flags read from the environment split on commas, each value
+ * trimmed, as Docker Machine's StringSliceFlag does: ENGINE_REGISTRY_MIRROR=
+ * "https://a,https://b" gives two mirrors. The parser hands an environment
+ * value over as one string; values from the command line are never split.
+ */
+export function splitListsFromEnv(definitions: Record<string, ListFlagDefinition>, parsed: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...parsed };
+  for (const [name, def] of Object.entries(definitions)) {
+    const v = out[name];
+    if (def.multiple === true && def.env && typeof v === 'string') out[name] = splitEnvList(v);
+  }
+  return out;
+}
+
+export function splitEnvList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
 /** Flag values for the driver's Configure: defaults, overridden by what the user set. */
 export function driverFlagValues(schema: FlagSpec[], parsed: Record<string, unknown>): FlagValues {
   const values: FlagValues = {};
@@ -93,7 +122,16 @@ export interface SharedCreateValues {
   'tls-san'?: string[];
 }
 
+const ENGINE_VALUE_FLAGS = ['engine-opt', 'engine-insecure-registry', 'engine-registry-mirror', 'engine-label', 'engine-storage-driver', 'engine-env', 'engine-install-url'] as const;
+
 export function engineOptionsFrom(v: SharedCreateValues): Partial<EngineOptions> {
+  for (const flag of ENGINE_VALUE_FLAGS) {
+    const given = v[flag];
+    for (const value of given === undefined ? [] : Array.isArray(given) ? given : [given]) {
+      const problem = engineValueProblem(value);
+      if (problem) throw new MachineError('usage', `Error: --${flag} ${JSON.stringify(value)} ${problem}; the daemon's configuration is line-based and cannot hold it`);
+    }
+  }
   for (const e of v['engine-env'] ?? []) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(e)) throw new MachineError('usage', `Error: --engine-env "${e}" must be NAME=VALUE`);
   }

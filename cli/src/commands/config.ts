@@ -1,7 +1,7 @@
 import { MachineError } from '../errors';
 import { goQuote } from '../format/quote';
 import { parseDockerURL } from '../certs/tls-check';
-import { connectionCheck } from '../query/machine-info';
+import { connectionCheck, withHeading } from '../query/machine-info';
 import type { CommandSpec } from '../command/spec';
 
 export const spec: CommandSpec = {
@@ -18,7 +18,9 @@ export const spec: CommandSpec = {
   async run(ctx, { flags, args }) {
     const name = ctx.targetName(args);
     const host = ctx.loadHost(name);
-    let url = await connectionCheck(ctx, host);
+    let url = await connectionCheck(ctx, host).catch((e: unknown) => {
+      throw withHeading('Error running connection boilerplate', e);
+    });
     if (flags.swarm === true) {
       const so = host.HostOptions.SwarmOptions;
       if (!so.Master) throw new MachineError('usage', `"${name}" is not a swarm master. The --swarm flag is intended for use with swarm masters`);

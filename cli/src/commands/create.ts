@@ -4,7 +4,7 @@ import type { CommandContext } from '../command/context';
 import type { FlagDefs, ParsedFlags } from '../command/flags';
 import type { CommandSpec } from '../command/spec';
 import { MachineError } from '../errors';
-import { machineNameProblem } from '../names';
+import { newMachineNameProblem } from '../names';
 
 const SHARED_FLAGS: FlagDefs = {
   driver: { type: 'string', char: 'd', description: 'Driver to create the machine with [default: $MACHINE_DRIVER, else "docker" when a local engine answers at /var/run/docker.sock]', helpValue: '<name>' },
@@ -102,11 +102,11 @@ export const spec: CommandSpec = {
     const { driverName, driver, schema } = prep;
     const { driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = await import('../command/create-flags');
     const name = args[0];
-    const problem = machineNameProblem(name);
+    const problem = newMachineNameProblem(name);
     if (problem) {
       throw new MachineError('invalid-name', `Error creating machine: Invalid hostname specified. "${name}" is not a valid machine name: ${problem}.`);
     }
-    if (ctx.store.exists(name)) throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+    if (ctx.store.exists(name)) throw ctx.store.alreadyExists(name);
 
     const all = flags;
     const json = all.json === true;

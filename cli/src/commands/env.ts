@@ -1,7 +1,7 @@
 import { MachineError } from '../errors';
 import type { CommandSpec } from '../command/spec';
-import { connectionCheck } from '../query/machine-info';
-import { commandLine, detectShell, shellSyntax } from '../format/shell';
+import { connectionCheck, withHeading } from '../query/machine-info';
+import { detectShell, shellSyntax } from '../format/shell';
 import { invokedAs } from '../command/invocation';
 import { parseDockerURL } from '../certs/tls-check';
 
@@ -35,7 +35,9 @@ export const spec: CommandSpec = {
     } else {
       const name = ctx.targetName(args);
       const host = ctx.loadHost(name);
-      let url = await connectionCheck(ctx, host);
+      let url = await connectionCheck(ctx, host).catch((e: unknown) => {
+        throw withHeading('Error checking TLS connection', e);
+      });
       if (flags.swarm === true) {
         const so = host.HostOptions.SwarmOptions;
         if (!so.Master) throw new MachineError('usage', `"${name}" is not a swarm master. The --swarm flag is intended for use with swarm masters`);
@@ -54,9 +56,8 @@ export const spec: CommandSpec = {
         lines.push(sh.set(noProxyVar, value));
       }
     }
-    const cmd = commandLine([invokedAs(), ...ctx.invocation.slice(1)]);
     lines.push(`${sh.comment} Run this command to configure your shell: `);
-    lines.push(`${sh.comment} ${sh.usage(cmd)}`);
+    lines.push(`${sh.comment} ${sh.usage([invokedAs(), ...ctx.invocation.slice(1)])}`);
     ctx.out(lines.join('\n'));
   },
 };

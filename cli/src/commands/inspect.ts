@@ -44,6 +44,23 @@ export function maskedHost(host: HostConfig, extra?: Set<string>): HostConfig {
   return { ...host, Driver: maskSecrets(host.Driver, extra) as HostConfig['Driver'] };
 }
 
+/** The record as the reference prints it: its five top-level keys, none of ours (such as Machine). */
+export function referenceRecord(host: HostConfig): HostConfig {
+  return { ConfigVersion: host.ConfigVersion, Driver: host.Driver, DriverName: host.DriverName, HostOptions: host.HostOptions, Name: host.Name };
+}
+
+/**
+ * The reference hands templates the record as a Go map, whose keys come out
+ * sorted (`{{json .Driver}}`, `{{range}}`); the same here, at every depth.
+ */
+export function sortedKeys(v: JsonValue): JsonValue {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, JsonValue> = {};
+  for (const k of Object.keys(v).sort()) out[k] = sortedKeys(v[k]);
+  return out;
+}
+
 export const spec: CommandSpec = {
   id: 'inspect',
   summary: 'Inspect information about a machine',
@@ -58,7 +75,7 @@ export const spec: CommandSpec = {
   },
   async run(ctx, { flags, args }) {
     const host = ctx.loadHost(ctx.targetName(args));
-    const shown = flags['show-secrets'] === true ? host : maskedHost(host, sensitiveKeys(host, ctx.store.root, ctx.env));
+    const shown = referenceRecord(flags['show-secrets'] === true ? host : maskedHost(host, sensitiveKeys(host, ctx.store.root, ctx.env)));
     const format = flags.format as string | undefined;
     if (!format) {
       ctx.out(serializeHost(shown));
@@ -71,7 +88,7 @@ export const spec: CommandSpec = {
       throw new MachineError('usage', (e as Error).message);
     }
     try {
-      ctx.out(t.execute(JSON.parse(JSON.stringify(shown))));
+      ctx.out(t.execute(sortedKeys(JSON.parse(JSON.stringify(shown)) as JsonValue)));
     } catch (e) {
       if (e instanceof TemplateError) throw new MachineError('usage', e.message);
       throw e;

@@ -16,9 +16,7 @@ export const spec: CommandSpec = {
     const results = await Promise.allSettled(
       hosts.map(async (h) => {
         const d = await ctx.registry.get(h.DriverName);
-        const ip = await d.getIP(machineCall(ctx.store, h), { timeoutMs: 60_000 });
-        if (ip) ctx.store.recordSeen(h.Name, { ip });
-        return ip;
+        return d.getIP(machineCall(ctx.store, h), { timeoutMs: 60_000 });
       }),
     );
     const errors: string[] = [];

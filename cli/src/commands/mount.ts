@@ -30,8 +30,9 @@ export const spec: CommandSpec = {
     if (flags.unmount === true) {
       code = await runTool('fusermount', ['-u', mountpoint]);
     } else {
-      const { sshAccess, optionsFor } = await import('../command/ssh-access');
+      const { ensureHostKey, sshAccess, optionsFor } = await import('../command/ssh-access');
       const access = await sshAccess(ctx, loc.machine ?? 'default');
+      await ensureHostKey(ctx, access);
       const end = { host: access.info.host, port: access.info.port, user: loc.user ?? access.info.user };
       // sshfs takes ssh options as -o NAME=VALUE too, minus the ones it sets itself.
       const options = optionsFor(access).filter((o, i, all) => !(o.startsWith('Port=') || o.startsWith('User=') || (o === '-o' && /^(Port|User)=/.test(all[i + 1] ?? ''))));

@@ -15,21 +15,25 @@ export const spec: CommandSpec = {
   },
   async run(ctx, { args: names, flags }) {
     if (names.length === 0) throw new MachineError('usage', 'Error: Expected to get one or more machine names as arguments');
-    checkNames(names);
+    const stray = new Set(names.filter((n) => ctx.store.isStrayEntry(n)));
+    checkNames(names.filter((n) => !stray.has(n)));
     for (const n of names) {
-      if (!ctx.store.exists(n)) {
+      if (!stray.has(n) && !ctx.store.exists(n)) {
         throw new MachineError('not-found', `Docker machine "${n}" does not exist. Use "machine ls" to list machines. Use "machine create" to add a new one.`);
       }
     }
     const force = flags.force === true;
-    if (!force && flags.y !== true) {
+    const json = flags.json === true;
+    // The reference prints both lines whatever the flags; scripts that parse rm's output expect them.
+    if (!json) {
       ctx.out(`About to remove ${names.join(', ')}`);
       ctx.out('WARNING: This action will delete both local reference and remote instance.');
+    }
+    if (!force && flags.y !== true) {
       const { confirm } = await import('../command/prompt');
       if (!(await confirm('Are you sure? (y/n): '))) return;
     }
     const { removeMachine } = await import('../lifecycle/remove');
-    const json = flags.json === true;
     const out = json ? () => undefined : ctx.out;
     const results = await Promise.all(names.map((n) => removeMachine({ store: ctx.store, registry: ctx.registry, out, err: ctx.err }, n, force)));
     if (json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');

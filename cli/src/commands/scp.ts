@@ -39,12 +39,14 @@ export const spec: CommandSpec = {
   },
   async run(ctx, { args, flags }) {
     const { parseLocation, scpCommand } = await import('../lifecycle/copy');
-    const { sshAccess } = await import('../command/ssh-access');
+    const { ensureHostKey, sshAccess } = await import('../command/ssh-access');
     const { externalSshOptions, writeKnownHosts } = await import('../ssh/external');
     const src = parseLocation(args[0]);
     const dst = parseLocation(args[1]);
     const sides = [src, dst];
     const accesses = await Promise.all(sides.map((l) => (l.machine ? sshAccess(ctx, l.machine) : Promise.resolve(undefined))));
+    // Every machine end gets a recorded key (on first use if need be), so checking is strict for each.
+    for (const a of accesses) if (a) await ensureHostKey(ctx, a);
     // One known_hosts and one option set for both ends: scp takes a single set.
     const known = accesses.flatMap((a) => (a?.hostKey ? [{ host: a.info.host, port: a.info.port, key: a.hostKey }] : []));
     let knownFile: string | undefined;
@@ -53,7 +55,7 @@ export const spec: CommandSpec = {
     const { join } = await import('node:path');
     const tmp = mkdtempSync(join(tmpdir(), 'machine-scp-'));
     try {
-      if (known.length === accesses.filter(Boolean).length && known.length > 0) {
+      if (known.length > 0) {
         knownFile = join(tmp, 'known_hosts');
         writeKnownHosts(knownFile, known);
       }

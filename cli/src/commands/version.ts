@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MachineError, errorMessage } from '../errors';
 import { dockerVersion } from '../certs/tls-check';
-import { resolveURL, tlsFilesOf } from '../query/machine-info';
+import { runningURL, tlsFilesOf, withHeading } from '../query/machine-info';
 import type { CommandSpec } from '../command/spec';
 import { cliRoot } from '../root';
 
@@ -38,8 +38,12 @@ export const spec: CommandSpec = {
       return;
     }
     const host = ctx.loadHost(ctx.targetName(args));
-    const { url } = await resolveURL(ctx, host, { cache: true, probeMs: 1000 });
-    if (!url) throw new MachineError('not-running', `Host is not running`);
+    let url: string;
+    try {
+      url = await runningURL(ctx, host);
+    } catch (e) {
+      throw withHeading('Unable to query docker version', e);
+    }
     try {
       ctx.out(await dockerVersion({ url, ...tlsFilesOf(host), timeoutMs: 20_000 }));
     } catch (e) {

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MachineError } from '../errors';
+import { driverNameProblem } from '../names';
 import { cliRoot } from '../root';
 
 export const DRIVER_PREFIX = 'machine-driver-';
@@ -181,7 +182,6 @@ export function discoverDrivers(options: DiscoveryOptions = {}): DiscoveryResult
  * directory instead of a listing of every PATH directory.
  */
 function findQuick(name: string, options: DiscoveryOptions): DriverLocation | undefined {
-  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return undefined;
   const env = options.env ?? process.env;
   const cliRoot = options.cliRoot ?? cliPackageRoot();
   const file = DRIVER_PREFIX + name;
@@ -213,9 +213,8 @@ function findQuick(name: string, options: DiscoveryOptions): DriverLocation | un
 
 /** Looks for a single driver; cheaper than discoverDrivers when it is found early. */
 export function findDriver(name: string, options: DiscoveryOptions = {}): DriverLocation {
-  if (path.isAbsolute(name) && isExecutableFile(name)) {
-    return { name: path.basename(name).replace(DRIVER_PREFIX, ''), path: name, source: 'PATH' };
-  }
+  const problem = driverNameProblem(name);
+  if (problem) throw new MachineError('driver-not-found', `Invalid driver name ${JSON.stringify(name)}: ${problem}.`);
   const quick = findQuick(name, options);
   if (quick) return quick;
   const res = discoverDrivers(options);

@@ -36,16 +36,40 @@ describe('generic driver', () => {
     fs.writeFileSync(key, 'PRIVATE', { mode: 0o644 });
     fs.writeFileSync(`${key}.pub`, 'PUBLIC');
     const machineDir = path.join(dir, 'machines', 'm');
+    const sshd = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => sshd.listen(0, '127.0.0.1', r));
+    const sshPort = (sshd.address() as net.AddressInfo).port;
+    try {
+      const d = new GenericDriver();
+      const ctx = context(machineDir);
+      const state = d.configure(ctx, { 'generic-ip-address': '127.0.0.1', 'generic-ssh-key': key, 'generic-ssh-user': 'ubuntu', 'generic-ssh-port': sshPort, 'generic-engine-port': 2377 });
+      assert.deepEqual(Object.keys(state).sort(), ['EnginePort', 'IPAddress', 'MachineName', 'SSHKey', 'SSHKeyPath', 'SSHPort', 'SSHUser', 'StorePath', 'SwarmDiscovery', 'SwarmHost', 'SwarmMaster']);
+      await d.preCreateCheck(ctx, state);
+      await d.create(ctx, state);
+      assert.equal(fs.readFileSync(path.join(machineDir, 'id_rsa'), 'utf8'), 'PRIVATE');
+      assert.equal(fs.statSync(path.join(machineDir, 'id_rsa')).mode & 0o777, 0o600);
+      assert.deepEqual(await d.getSSHInfo(ctx, state), { host: '127.0.0.1', port: sshPort, user: 'ubuntu', keyPath: path.join(machineDir, 'id_rsa') });
+      assert.equal(await d.getURL(ctx, state), 'tcp://127.0.0.1:2377');
+    } finally {
+      await new Promise((r) => sshd.close(r));
+    }
+  });
+
+  it('fails the pre-create check at once when the SSH port refuses, naming SSH and the address', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const closedPort = (probe.address() as net.AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const key = path.join(dir, 'user-key');
+    fs.writeFileSync(key, 'PRIVATE', { mode: 0o600 });
     const d = new GenericDriver();
-    const ctx = context(machineDir);
-    const state = d.configure(ctx, { 'generic-ip-address': '192.0.2.1', 'generic-ssh-key': key, 'generic-ssh-user': 'ubuntu', 'generic-ssh-port': 2222, 'generic-engine-port': 2377 });
-    assert.deepEqual(Object.keys(state).sort(), ['EnginePort', 'IPAddress', 'MachineName', 'SSHKey', 'SSHKeyPath', 'SSHPort', 'SSHUser', 'StorePath', 'SwarmDiscovery', 'SwarmHost', 'SwarmMaster']);
-    await d.preCreateCheck(ctx, state);
-    await d.create(ctx, state);
-    assert.equal(fs.readFileSync(path.join(machineDir, 'id_rsa'), 'utf8'), 'PRIVATE');
-    assert.equal(fs.statSync(path.join(machineDir, 'id_rsa')).mode & 0o777, 0o600);
-    assert.deepEqual(await d.getSSHInfo(ctx, state), { host: '192.0.2.1', port: 2222, user: 'ubuntu', keyPath: path.join(machineDir, 'id_rsa') });
-    assert.equal(await d.getURL(ctx, state), 'tcp://192.0.2.1:2377');
+    const ctx = context(dir);
+    const state = d.configure(ctx, { 'generic-ip-address': '127.0.0.1', 'generic-ssh-key': key, 'generic-ssh-port': closedPort });
+    await assert.rejects(d.preCreateCheck(ctx, state), (e: Error & { flag?: string }) => {
+      assert.equal(e.message, `cannot reach SSH on 127.0.0.1:${closedPort}: connection refused`);
+      assert.equal(e.flag, 'generic-ssh-port');
+      return true;
+    });
   });
 
   it('is Running while its SSH port accepts connections, Stopped otherwise', async () => {
@@ -78,7 +102,9 @@ describe('none driver', () => {
     assert.equal(await d.getIP(ctx, state), '2001:db8::5');
     assert.equal(await d.getURL(ctx, state), 'tcp://[2001:db8::5]:2376');
     assert.equal(await d.getState(ctx, state), 'Running');
-    assert.equal(await d.getState(ctx, { URL: '', MachineName: 'x', StorePath: '', IPAddress: '' }), 'Not Found');
+    assert.equal(await d.getState(ctx, { ...state, URL: '' }), 'Not Found');
+    // config.json's Driver holds the reference's field set, in its order.
+    assert.deepEqual(Object.keys(state), ['IPAddress', 'MachineName', 'SSHUser', 'SSHPort', 'SSHKeyPath', 'StorePath', 'SwarmMaster', 'SwarmHost', 'SwarmDiscovery', 'URL']);
     await assert.rejects(d.getSSHInfo(), /no SSH access/);
     await assert.rejects(d.stop(), /cannot be stopped/);
     assert.equal(hostOfURL('tcp://192.0.2.9:2376'), '192.0.2.9');

@@ -13,6 +13,13 @@ describe('format', () => {
     assert.deepEqual(naturalSort(['node10', 'Node2', 'node1', 'alpha', 'Beta']), ['alpha', 'Beta', 'node1', 'Node2', 'node10']);
   });
 
+  it('natural sort compares runs of digits and of other characters, as Docker Machine does', () => {
+    assert.deepEqual(naturalSort(['dev-2', 'dev2', 'dev']), ['dev', 'dev2', 'dev-2']);
+    assert.deepEqual(naturalSort(['a.10', 'a-1', 'a.9', 'a1', 'a']), ['a', 'a1', 'a-1', 'a.9', 'a.10']);
+    assert.deepEqual(naturalSort(['web-10', 'web1', 'web-9', 'WEB-2']), ['web1', 'WEB-2', 'web-9', 'web-10']);
+    assert.deepEqual(naturalSort(['n18446744073709551617', 'n18446744073709551616']), ['n18446744073709551616', 'n18446744073709551617']);
+  });
+
   it('tabwriter pads columns like Go (minwidth 5, padding 3)', () => {
     const out = tabwrite('NAME\tACTIVE\tURL\tERRORS\ndefault\t-\ttcp://1.2.3.4:2376\t\nx\t*\t\tboom\n', LS_TABWRITER);
     assert.equal(out, 'NAME      ACTIVE   URL                  ERRORS\ndefault   -        tcp://1.2.3.4:2376   \nx         *                             boom\n');

@@ -2,3 +2,4 @@ export * from './natural-sort';
 export * from './tabwriter';
 export * from './template';
 export * from './quote';
+export * from './address';

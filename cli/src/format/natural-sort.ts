@@ -1,4 +1,12 @@
 // Case-insensitive natural order ("node2" < "node10"), as ls sorts rows.
+//
+// Written out rather than Intl.Collator({ numeric: true }) for two reasons.
+// Docker Machine cuts names into runs of digits and non-digits and compares
+// the runs (numbers by value, text by byte), so "dev2" comes before "dev-2"
+// and "a1" before "a-1"; a collator weighs "-" and "." below digits and puts
+// them the other way round, and names may contain both. And building the
+// first collator loads ICU's collation data, several milliseconds of CPU on
+// every `ls`, where this costs nothing.
 
 const CHUNK = /(\d+|\D+)/g;
 

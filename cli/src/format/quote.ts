@@ -20,3 +20,13 @@ export function goQuote(s: string): string {
   }
   return out + '"';
 }
+
+/**
+ * POSIX sh quoting of one word: bare when only safe characters, else in
+ * single quotes (inside which nothing is special but the quote itself).
+ * The one quoter for every command line the core builds as a string.
+ */
+export function shellQuote(s: string): string {
+  if (/^[A-Za-z0-9_\-+=/.,:@%]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { commandLine, detectShell, shellSyntax } from './shell';
+import { detectShell, shellSyntax } from './shell';
 import { splitArgv } from '../command/argv';
 import { machineNameProblem } from '../names';
 
@@ -21,13 +21,28 @@ describe('env shells', () => {
   });
 
   it('usage hints wrap the command per shell', () => {
-    assert.equal(shellSyntax('bash').usage('machine env dev'), 'eval $(machine env dev)');
-    assert.equal(shellSyntax('fish').usage('machine env dev'), 'eval (machine env dev)');
-    assert.equal(shellSyntax('powershell').usage('machine env dev'), '& machine env dev | Invoke-Expression');
-    assert.equal(shellSyntax('cmd').usage('machine env dev'), '\t@FOR /f "tokens=*" %i IN (\'machine env dev\') DO @%i');
-    assert.equal(shellSyntax('tcsh').usage('machine env dev'), 'eval `machine env dev`');
+    const words = ['machine', 'env', 'dev'];
+    assert.equal(shellSyntax('bash').usage(words), 'eval $(machine env dev)');
+    assert.equal(shellSyntax('fish').usage(words), 'eval (machine env dev)');
+    assert.equal(shellSyntax('powershell').usage(words), '& machine env dev | Invoke-Expression');
+    assert.equal(shellSyntax('cmd').usage(words), '\t@FOR /f "tokens=*" %i IN (\'machine env dev\') DO @%i');
+    assert.equal(shellSyntax('tcsh').usage(words), 'eval `machine env dev`');
     assert.equal(shellSyntax('emacs').comment, ';;');
-    assert.equal(commandLine(['/opt/my tools/machine', 'env', 'dev']), '"/opt/my tools/machine" env dev');
+  });
+
+  it('quotes values and hint words that hold spaces, quotes and $ for each shell', () => {
+    const v = 'a b"c$d`e\\f';
+    assert.equal(shellSyntax('bash').set('X', v), 'export X="a b\\"c\\$d\\`e\\\\f"');
+    assert.equal(shellSyntax('fish').set('X', v), 'set -gx X "a b\\"c\\$d`e\\\\f";');
+    assert.equal(shellSyntax('tcsh').set('X', v), `setenv X "a b"'"'"c"'$'"d"'\`'"e\\f";`);
+    assert.equal(shellSyntax('powershell').set('X', v), '$Env:X = "a b`"c`$d``e\\f"');
+    assert.equal(shellSyntax('cmd').set('X', 'a&b|c%d%'), 'SET X=a^&b^|c^%d^%');
+    assert.equal(shellSyntax('emacs').set('X', v), '(setenv "X" "a b\\"c$d`e\\\\f")');
+    const typed = ['/opt/my tools/machine', 'env', "it's"];
+    assert.equal(shellSyntax('bash').usage(typed), `eval $('/opt/my tools/machine' env 'it'\\''s')`);
+    assert.equal(shellSyntax('fish').usage(typed), `eval ('/opt/my tools/machine' env 'it\\'s')`);
+    assert.equal(shellSyntax('powershell').usage(typed), `& '/opt/my tools/machine' env 'it''s' | Invoke-Expression`);
+    assert.equal(shellSyntax('emacs').usage(['/a b/machine', 'env']), `(with-temp-buffer (shell-command "'/a b/machine' env" (current-buffer)) (eval-buffer))`);
   });
 
   it('detects the shell from $SHELL and fails without it', () => {

@@ -1,7 +1,10 @@
 // env's output for each shell: how to set and unset a variable, the comment
-// marker, and how to wrap the command for the "Run this command" hint.
+// marker, and how to wrap the command for the "Run this command" hint. Every
+// value and every word of the hint is quoted for the shell that evaluates
+// it, since a store path or a machine name may hold spaces, quotes or `$`.
 import * as path from 'node:path';
 import { MachineError } from '../errors';
+import { shellQuote } from '../format/quote';
 
 export type ShellName = 'bash' | 'fish' | 'powershell' | 'cmd' | 'tcsh' | 'emacs';
 
@@ -9,50 +12,90 @@ export interface ShellSyntax {
   set(name: string, value: string): string;
   unset(name: string): string;
   comment: string;
-  usage(command: string): string;
+  /** The hint's command, from the words as typed. */
+  usage(words: string[]): string;
 }
 
-// Inside "...", bash-family shells still expand these; the reference did not escape them.
-function dq(v: string): string {
-  return v.replace(/["\\$`]/g, (c) => '\\' + c);
+/** sh/bash "…": only these stay special inside double quotes. */
+function bashDouble(v: string): string {
+  return `"${v.replace(/["\\$`]/g, (c) => '\\' + c)}"`;
+}
+
+/** fish "…": backslash escapes `"`, `\` and `$`. */
+function fishDouble(v: string): string {
+  return `"${v.replace(/["\\$]/g, (c) => '\\' + c)}"`;
+}
+
+/** fish '…' for a hint word: only `'` and `\` are special. */
+function fishWord(v: string): string {
+  return /^[A-Za-z0-9_\-+=/.,:@%]+$/.test(v) ? v : `'${v.replace(/['\\]/g, (c) => '\\' + c)}'`;
+}
+
+/**
+ * csh/tcsh: a backslash does not protect `$` or a backquote inside "…", so
+ * those (and `"` itself) are written in '…' pieces glued to the "…" ones.
+ */
+function tcshDouble(v: string): string {
+  return `"${v.replace(/["$`]/g, (c) => `"'${c}'"`)}"`;
+}
+
+/** PowerShell "…": the backquote is the escape character. */
+function powershellDouble(v: string): string {
+  return `"${v.replace(/[`"$]/g, (c) => '`' + c)}"`;
+}
+
+/** PowerShell '…' for a hint word: only `'` is special, written twice. */
+function powershellWord(v: string): string {
+  return /^[A-Za-z0-9_\-+=/.,:@]+$/.test(v) ? v : `'${v.replace(/'/g, "''")}'`;
+}
+
+/** cmd.exe: the caret escapes its operators, and `%` against variable expansion. */
+function cmdEscape(v: string): string {
+  return v.replace(/[\^&|<>()%!"]/g, (c) => '^' + c);
+}
+
+/** Emacs Lisp string literal. */
+function elispString(v: string): string {
+  return `"${v.replace(/["\\]/g, (c) => '\\' + c)}"`;
 }
 
 const SHELLS: Record<ShellName, ShellSyntax> = {
   bash: {
-    set: (n, v) => `export ${n}="${dq(v)}"`,
+    set: (n, v) => `export ${n}=${bashDouble(v)}`,
     unset: (n) => `unset ${n}`,
     comment: '#',
-    usage: (c) => `eval $(${c})`,
+    usage: (w) => `eval $(${w.map(shellQuote).join(' ')})`,
   },
   fish: {
-    set: (n, v) => `set -gx ${n} "${v}";`,
+    set: (n, v) => `set -gx ${n} ${fishDouble(v)};`,
     unset: (n) => `set -e ${n};`,
     comment: '#',
-    usage: (c) => `eval (${c})`,
+    usage: (w) => `eval (${w.map(fishWord).join(' ')})`,
   },
   powershell: {
-    set: (n, v) => `$Env:${n} = "${v}"`,
+    set: (n, v) => `$Env:${n} = ${powershellDouble(v)}`,
     unset: (n) => `Remove-Item Env:\\\\${n}`,
     comment: '#',
-    usage: (c) => `& ${c} | Invoke-Expression`,
+    usage: (w) => `& ${w.map(powershellWord).join(' ')} | Invoke-Expression`,
   },
   cmd: {
-    set: (n, v) => `SET ${n}=${v}`,
+    set: (n, v) => `SET ${n}=${cmdEscape(v)}`,
     unset: (n) => `SET ${n}=`,
     comment: 'REM',
-    usage: (c) => `\t@FOR /f "tokens=*" %i IN ('${c}') DO @%i`,
+    usage: (w) => `\t@FOR /f "tokens=*" %i IN ('${w.map((x) => (/[\s"]/.test(x) ? `"${x.replace(/"/g, '""')}"` : cmdEscape(x))).join(' ')}') DO @%i`,
   },
   tcsh: {
-    set: (n, v) => `setenv ${n} "${v}";`,
+    set: (n, v) => `setenv ${n} ${tcshDouble(v)};`,
     unset: (n) => `unsetenv ${n};`,
     comment: ':',
-    usage: (c) => `eval \`${c}\``,
+    usage: (w) => `eval \`${w.map(shellQuote).join(' ')}\``,
   },
   emacs: {
-    set: (n, v) => `(setenv "${n}" "${v}")`,
-    unset: (n) => `(setenv "${n}" nil)`,
+    set: (n, v) => `(setenv ${elispString(n)} ${elispString(v)})`,
+    unset: (n) => `(setenv ${elispString(n)} nil)`,
     comment: ';;',
-    usage: (c) => `(with-temp-buffer (shell-command "${c}" (current-buffer)) (eval-buffer))`,
+    // shell-command hands the string to /bin/sh.
+    usage: (w) => `(with-temp-buffer (shell-command ${elispString(w.map(shellQuote).join(' '))} (current-buffer)) (eval-buffer))`,
   },
 };
 
@@ -74,11 +117,4 @@ export function detectShell(flag: string | undefined, env: NodeJS.ProcessEnv, ou
     throw new MachineError('usage', 'Error: Unknown shell');
   }
   return path.basename(sh);
-}
-
-/** The command line as typed, argv[0] quoted when it has a space or a backslash. */
-export function commandLine(words: string[]): string {
-  const [first, ...rest] = words;
-  const q = /[ \\]/.test(first) ? `"${first}"` : first;
-  return [q, ...rest].join(' ');
 }

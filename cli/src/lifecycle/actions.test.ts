@@ -58,4 +58,15 @@ describe('after a start: certificates follow the machine\'s address', function (
     assert.ok(out.some((l) => /The address of "moved" is now 192\.0\.2\.99, which its certificate does not cover/.test(l)));
     assert.ok(driver.getSSHInfo.called, 'provisioning asked the driver where SSH is');
   });
+
+  it('fails with the driver\'s error when GetURL fails, instead of guessing port 2376', async () => {
+    const host = store.load('moved');
+    const driver = { ...driverAt('192.0.2.10'), getURL: sinon.stub().rejects(new Error('the engine port is not published')) };
+    const save = sinon.spy();
+    await assert.rejects(
+      followAddress(env(), host, driver as unknown as DriverClient, save),
+      /Cannot get the Docker URL of "moved" from the docker driver: the engine port is not published/,
+    );
+    assert.ok(save.notCalled, 'nothing guessed is recorded');
+  });
 });

@@ -10,7 +10,7 @@ import { MachineError, errorMessage } from '../errors';
 import { waitForDaemon, waitForState } from '../wait';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
-import { applyOutcome, machineCall, machineTLS, setExtra } from './machine';
+import { applyOutcome, engineURL, machineCall, machineTLS, setExtra } from './machine';
 import { provisionMachine } from './provision-machine';
 import { upgradeDocker } from './upgrade';
 
@@ -79,12 +79,12 @@ async function currentState(env: ActionEnv, host: HostConfig, driver: DriverClie
 
 async function start(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<void> {
   const name = host.Name;
-  if ((await currentState(env, host, driver)) === 'Running') {
-    env.out(`Machine "${name}" is already running.`);
-    await followAddress(env, host, driver, save);
-    return;
-  }
   env.out(`Starting "${name}"...`);
+  if ((await currentState(env, host, driver)) === 'Running') {
+    // Certificates still follow a moved machine; the command fails all the same, as the reference's does.
+    await followAddress(env, host, driver, save);
+    throw alreadyIn(name, 'Running');
+  }
   const outcome = await driver.start(machineCall(env.store, host), { signal: env.signal, onProgress: (m) => env.out(`(${name}) ${m}`) });
   outcome.warnings.forEach((w) => env.err(`Warning: ${w.summary}`));
   if (applyOutcome(host, outcome)) save();
@@ -97,16 +97,21 @@ async function start(env: ActionEnv, host: HostConfig, driver: DriverClient, sav
 async function stopLike(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void, how: 'stop' | 'kill'): Promise<void> {
   const name = host.Name;
   const call = machineCall(env.store, host);
-  if (how === 'stop' && (await currentState(env, host, driver)) === 'Stopped') {
-    env.out(`Machine "${name}" is already stopped.`);
-    return;
-  }
   env.out(how === 'stop' ? `Stopping "${name}"...` : `Killing "${name}"...`);
+  if ((await currentState(env, host, driver)) === 'Stopped') throw alreadyIn(name, 'Stopped');
   const outcome = how === 'stop' ? await driver.stop(call, { signal: env.signal, onProgress: (m) => env.out(`(${name}) ${m}`) }) : await driver.kill(call, { signal: env.signal });
   outcome.warnings.forEach((w) => env.err(`Warning: ${w.summary}`));
   if (applyOutcome(host, outcome)) save();
   await waitForState(driver, machineCall(env.store, host), 'Stopped', env.stateTimeoutMs ?? 180_000, env.signal);
   env.out(how === 'stop' ? `Machine "${name}" was stopped.` : `Machine "${name}" was killed.`);
+}
+
+/**
+ * Docker Machine refuses an action whose target state the machine is already
+ * in: the message goes to stderr and the command exits 1, which scripts test.
+ */
+function alreadyIn(name: string, state: MachineStateName): MachineError {
+  return new MachineError('already-in-state', `Machine "${name}" is already ${state.toLowerCase()}.`);
 }
 
 async function restart(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<void> {
@@ -129,7 +134,7 @@ async function restart(env: ActionEnv, host: HostConfig, driver: DriverClient, s
 async function afterBoot(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<void> {
   if (await followAddress(env, host, driver, save)) return;
   if (host.DriverName === 'none') return;
-  const url = await driver.getURL(machineCall(env.store, host), { signal: env.signal }).catch(() => '');
+  const url = await engineURL(driver, machineCall(env.store, host), env.signal);
   if (!url) return;
   try {
     await waitForDaemon({ url, ...machineTLS(env.store, host) }, 120_000, env.signal);
@@ -145,7 +150,7 @@ async function afterBoot(env: ActionEnv, host: HostConfig, driver: DriverClient,
 export async function followAddress(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<boolean> {
   if (host.DriverName === 'none') return false;
   const call = machineCall(env.store, host);
-  const [ip, url] = await Promise.all([driver.getIP(call, { signal: env.signal }), driver.getURL(call, { signal: env.signal }).catch(() => '')]);
+  const [ip, url] = await Promise.all([driver.getIP(call, { signal: env.signal }), engineURL(driver, call, env.signal)]);
   setExtra(host, { LastIP: ip, ...(url ? { LastURL: url } : {}), LastSeen: new Date().toISOString() });
   const check = checkServerCertHost(host.HostOptions.AuthOptions.ServerCertPath, ip);
   if (check.ok) {

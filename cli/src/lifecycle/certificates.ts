@@ -26,7 +26,13 @@ export function copyClientCerts(host: HostConfig): void {
   }
 }
 
-/** Issues and stores the server certificate for `address`; records which address it covers. */
+/**
+ * Issues the server certificate for `address`. The new files are written
+ * next to the old ones and take their place only when provisioning reports
+ * that the host installed them (`installed`); until then the machine's
+ * working certificate stays, so a failed provision or regenerate-certs
+ * leaves a machine that still answers `env` and docker.
+ */
 export async function issueServerCert(host: HostConfig, address: string, key?: Promise<KeyPairPem>): Promise<ServerCertificates> {
   const a = host.HostOptions.AuthOptions;
   const caPem = fs.readFileSync(a.CaCertPath, 'utf8');
@@ -39,8 +45,26 @@ export async function issueServerCert(host: HostConfig, address: string, key?: P
     clientAuth: host.HostOptions.SwarmOptions.Master,
     key,
   });
-  writeFileAtomicSync(a.ServerKeyPath, issued.keyPem, 0o600);
-  writeFileAtomicSync(a.ServerCertPath, issued.certPem, 0o644);
-  setExtra(host, { CertIP: address });
-  return { caPem, serverCertPem: issued.certPem, serverKeyPem: issued.keyPem };
+  const staged = { key: stagedPath(a.ServerKeyPath), cert: stagedPath(a.ServerCertPath) };
+  writeFileAtomicSync(staged.key, issued.keyPem, 0o600);
+  writeFileAtomicSync(staged.cert, issued.certPem, 0o644);
+  return {
+    caPem,
+    serverCertPem: issued.certPem,
+    serverKeyPem: issued.keyPem,
+    installed: () => {
+      fs.renameSync(staged.key, a.ServerKeyPath);
+      fs.renameSync(staged.cert, a.ServerCertPath);
+      setExtra(host, { CertIP: address });
+    },
+    abandoned: () => {
+      fs.rmSync(staged.key, { force: true });
+      fs.rmSync(staged.cert, { force: true });
+    },
+  };
+}
+
+/** Where a new certificate file waits until the host has it. */
+export function stagedPath(file: string): string {
+  return `${file}.new`;
 }

@@ -1,7 +1,7 @@
 // Argument handling for scp and mount: "[[user@]machine:][path]" locations,
 // and the command lines of the system's scp, rsync and sshfs.
-import * as net from 'node:net';
 import { MachineError } from '../errors';
+import { bracketHost } from '../format/address';
 import { isValidMachineName } from '../names';
 import { rsyncShell } from '../ssh/external';
 
@@ -33,13 +33,10 @@ export interface RemoteEnd {
   user: string;
 }
 
-function bracket(host: string): string {
-  return net.isIPv6(host) ? `[${host}]` : host;
-}
 
 /** An scp URI, which carries its own port; "//" marks an absolute path. */
 export function scpURI(end: RemoteEnd, path: string): string {
-  return `scp://${end.user}@${bracket(end.host)}:${end.port}/${path}`;
+  return `scp://${end.user}@${bracketHost(end.host)}:${end.port}/${path}`;
 }
 
 export interface ScpCommand {
@@ -56,7 +53,7 @@ export function scpCommand(
   const word = (side: { loc: Location; end?: RemoteEnd }) => (side.end ? scpURI(side.end, side.loc.path) : side.loc.path);
   if (flags.delta) {
     if (src.end && dst.end) throw new MachineError('usage', 'Error: --delta (rsync) copies between a machine and a local path, not between two machines');
-    const rs = (side: { loc: Location; end?: RemoteEnd }) => (side.end ? `${side.end.user}@${bracket(side.end.host)}:${side.loc.path}` : side.loc.path);
+    const rs = (side: { loc: Location; end?: RemoteEnd }) => (side.end ? `${side.end.user}@${bracketHost(side.end.host)}:${side.loc.path}` : side.loc.path);
     const remote = src.end ?? dst.end;
     const portOpt = remote ? ['-o', `Port=${remote.port}`] : [];
     return {
@@ -71,5 +68,5 @@ export function scpCommand(
 }
 
 export function sshfsArgs(end: RemoteEnd, remotePath: string, mountpoint: string, options: string[]): string[] {
-  return [`${end.user}@${bracket(end.host)}:${remotePath}`, mountpoint, '-o', `port=${end.port}`, ...options];
+  return [`${end.user}@${bracketHost(end.host)}:${remotePath}`, mountpoint, '-o', `port=${end.port}`, ...options];
 }

@@ -1,9 +1,12 @@
 import { strict as assert } from 'node:assert';
+import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as sinon from 'sinon';
-import type { DriverClient, OperationOutcome } from '@machine/driver-sdk';
+import * as net from 'node:net';
+import { generateEd25519HostKey, type DriverClient, type OperationOutcome } from '@machine/driver-sdk';
+import { Server as SshServer } from 'ssh2';
 import { Store } from '../store/store';
 import { createMachine, type CreateRequest } from './create';
 
@@ -138,5 +141,47 @@ describe('createMachine', () => {
     await assert.rejects(createMachine(request(driver)), /already exists/);
     assert.ok(driver.remove.notCalled);
     assert.ok(store.exists('m1'));
+  });
+
+  it('fails with the driver\'s error when GetURL fails before provisioning, and rolls back', async () => {
+    const driver = fakeDriver('fake', {
+      getSSHInfo: sinon.stub().resolves({ host: '192.0.2.10', port: 22, user: 'root', keyPath: '' }),
+      getURL: sinon.stub().rejects(new Error('the engine port is not published')),
+    });
+    await assert.rejects(createMachine(request(driver)), /Cannot get the Docker URL of "m1" from the fake driver: the engine port is not published/);
+    assert.ok(driver.remove.calledOnce, 'rolled back');
+    assert.ok(!store.exists('m1'));
+  });
+
+  it('fails with the driver\'s error when GetURL fails for an unprovisioned machine', async () => {
+    const driver = fakeDriver('none', { getURL: sinon.stub().rejects(new Error('no URL recorded')) });
+    await assert.rejects(createMachine(request(driver)), /Cannot get the Docker URL of "m1" from the none driver: no URL recorded/);
+    assert.ok(!store.exists('m1'));
+  });
+
+  it('verifies the host key the driver reports at create instead of trusting the first one', async () => {
+    // A real SSH server on loopback presenting one key, while the driver reports another.
+    const presented = generateEd25519HostKey('root@presented');
+    const reported = generateEd25519HostKey('root@reported');
+    const server = new SshServer({ hostKeys: [presented.privateKey] }, (client) => {
+      client.on('error', () => undefined);
+      client.on('authentication', (auth) => auth.reject());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const keyPath = path.join(root, 'id_rsa');
+    fs.writeFileSync(keyPath, generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey, { mode: 0o600 });
+    try {
+      const driver = fakeDriver('fake', {
+        getSSHInfo: sinon.stub().resolves({ host: '127.0.0.1', port, user: 'root', keyPath, hostKey: reported.publicKey }),
+        getIP: sinon.stub().resolves('127.0.0.1'),
+        getURL: sinon.stub().resolves('tcp://127.0.0.1:2376'),
+      });
+      await assert.rejects(createMachine(request(driver)), /The SSH host key of 127\.0\.0\.1:\d+ has changed: expected SHA256:/);
+      assert.ok(driver.remove.calledOnce, 'rolled back');
+      assert.ok(!store.exists('m1'));
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

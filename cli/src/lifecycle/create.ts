@@ -9,7 +9,7 @@ import type { ProvisionResult } from '../provision/provision';
 import { newHostConfig } from '../store/host';
 import type { Store } from '../store/store';
 import type { EngineOptions, HostConfig, SwarmOptions } from '../store/types';
-import { applyOutcome, machineCall, setExtra } from './machine';
+import { applyOutcome, engineURL, machineCall, setExtra } from './machine';
 import { provisionMachine } from './provision-machine';
 import { waitForState } from '../wait';
 
@@ -86,7 +86,7 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
   let driverTouched = false;
   let host: HostConfig | undefined;
   try {
-    if (store.exists(name)) throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+    if (store.exists(name)) throw store.alreadyExists(name);
     // Configure and the pre-create check make nothing, so they run before
     // the store entry exists: a bad flag leaves nothing to clean up.
     const ref = { name, storePath: store.root, machineDir: store.machineDir(name) };
@@ -149,7 +149,7 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
       provision.warnings.forEach((w) => warn({ summary: w }));
     } else {
       const call = machineCall(store, host);
-      const url = await driver.getURL(call, { signal: req.signal }).catch(() => '');
+      const url = await engineURL(driver, call, req.signal);
       if (url) setExtra(host, { LastURL: url, LastSeen: new Date().toISOString() });
     }
     store.save(host);

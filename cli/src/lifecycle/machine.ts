@@ -4,13 +4,19 @@
 import * as path from 'node:path';
 import type { DriverClient, MachineCall, OperationOutcome } from '@machine/driver-sdk';
 import type { TLSFiles } from '../certs/tls-check';
+import { MachineError, errorMessage } from '../errors';
 import type { EngineSettings } from '../provision/daemon';
 import type { Store } from '../store/store';
 import type { HostConfig, MachineExtra } from '../store/types';
 
 export function machineCall(store: Store, host: HostConfig): MachineCall {
   return {
-    machine: { name: host.Name, storePath: store.root, machineDir: store.machineDir(host.Name) },
+    machine: {
+      name: host.Name,
+      storePath: store.root,
+      machineDir: store.machineDir(host.Name),
+      ...(host.Machine?.SSHHostKey ? { sshHostKey: host.Machine.SSHHostKey } : {}),
+    },
     state: host.Driver,
     stateVersion: host.Machine?.DriverStateVersion ?? 0,
   };
@@ -54,4 +60,16 @@ export function portOfURL(url: string): number {
 
 export async function driverFor(registry: { get(name: string): Promise<DriverClient> }, host: HostConfig): Promise<DriverClient> {
   return registry.get(host.DriverName);
+}
+
+/**
+ * The engine URL from the driver. Its failure is reported as the driver's
+ * error: guessing port 2376 instead only turns it into a misleading time-out later.
+ */
+export async function engineURL(driver: DriverClient, call: MachineCall, signal?: AbortSignal): Promise<string> {
+  try {
+    return await driver.getURL(call, { signal });
+  } catch (err) {
+    throw new MachineError('driver', `Cannot get the Docker URL of "${call.machine.name}" from the ${driver.name} driver: ${errorMessage(err)}`, { cause: err });
+  }
 }

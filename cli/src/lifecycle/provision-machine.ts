@@ -9,7 +9,7 @@ import type { SshConnection } from '../ssh/client';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
 import { copyClientCerts, issueServerCert } from './certificates';
-import { engineSettings, machineCall, machineTLS, portOfURL, setExtra } from './machine';
+import { engineSettings, engineURL, machineCall, machineTLS, portOfURL, setExtra } from './machine';
 
 export interface ProvisionMachineOptions {
   store: Store;
@@ -31,7 +31,7 @@ export async function locate(store: Store, host: HostConfig, driver: DriverClien
   const [ssh, ip, url] = await Promise.all([
     driver.getSSHInfo(call, { signal }),
     driver.getIP(call, { signal }),
-    driver.getURL(call, { signal }).catch(() => ''),
+    engineURL(driver, call, signal),
   ]);
   return { ssh, ip, url };
 }
@@ -44,7 +44,9 @@ export async function provisionMachine(o: ProvisionMachineOptions): Promise<Prov
     machineName: host.Name,
     driverName: host.DriverName,
     ssh: { host: where.ssh.host, port: where.ssh.port, user: where.ssh.user, keyPath: where.ssh.keyPath || undefined },
-    hostKey: { expected: o.acceptNewHostKey ? undefined : recorded, machineName: host.Name },
+    // A key the driver knows (it generated it, or the provider reported it)
+    // is verified even at create; only without one is the first key trusted.
+    hostKey: { expected: where.ssh.hostKey || (o.acceptNewHostKey ? undefined : recorded), machineName: host.Name },
     engineHost: where.ip,
     enginePort: where.url ? portOfURL(where.url) : 2376,
     engine: engineSettings(host),

@@ -20,8 +20,20 @@ export interface RemoveOutcome {
 }
 
 export async function removeMachine(env: RemoveEnv, name: string, force: boolean): Promise<RemoveOutcome> {
+  if (env.store.isStrayEntry(name)) {
+    // Not a machine (its name is invalid): no driver and no lock, only the directory.
+    env.store.removeStray(name);
+    env.out(`Successfully removed ${name}`);
+    return { name, removed: true };
+  }
   try {
     await env.store.withLock(name, async () => {
+      // Without config.json no driver is known, so there is nothing to ask it to remove.
+      if (!env.store.hasRecord(name)) {
+        env.err(`"${name}" has no config.json (an interrupted create?); removing its directory.`);
+        env.store.remove(name);
+        return;
+      }
       let driverError: unknown;
       try {
         const host = env.store.load(name);

@@ -2,6 +2,7 @@
 // (the distribution's packages, or Docker's repository when get.docker.com
 // installed it), then restarts it and waits for it to answer.
 import type { DriverClient } from '@machine/driver-sdk';
+import { shellQuote } from '../format/quote';
 import { detectionScript, parseDetection } from '../provision/detect';
 import { waitForDaemon } from '../wait';
 import { packageTool, selectProvisioner } from '../provision/provisioners';
@@ -45,7 +46,7 @@ export async function upgradeDocker(o: UpgradeOptions): Promise<void> {
   );
   try {
     const facts = parseDetection((await conn.checkScript(detectionScript(), { signal: o.signal })).stdout);
-    await conn.exec(`rm -rf ${facts.staging}`);
+    await conn.exec(`rm -rf -- ${shellQuote(facts.staging)}`);
     const tool = packageTool(selectProvisioner(facts.os), facts.os);
     o.out('Upgrading docker...');
     await conn.checkScript(upgradeScript(tool, facts.init), { signal: o.signal });

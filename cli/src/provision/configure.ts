@@ -1,7 +1,7 @@
 // The remote half of configuring the daemon: files arrive in the staging
 // directory over SFTP, and one script (fed on stdin) moves them into place,
 // sets the hostname and restarts the engine. One round trip.
-import { shellQuote } from '../ssh/external';
+import { shellQuote } from '../format/quote';
 import { REMOTE_CA, REMOTE_CERT_DIR, REMOTE_SERVER_CERT, REMOTE_SERVER_KEY, SYSTEMD_DROP_IN, SYSVINIT_DEFAULTS } from './daemon';
 import type { InitSystem } from './provisioners';
 

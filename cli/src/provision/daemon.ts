@@ -2,6 +2,29 @@
 // the systemd drop-in that runs it, and the /etc/default/docker file that
 // sysvinit scripts read. Pure functions, so every rule is unit-tested.
 
+import { shellQuote } from '../format/quote';
+
+/**
+ * Why an engine value (a flag, label, environment entry, registry…) cannot
+ * reach the daemon's configuration, or undefined. The systemd drop-in and
+ * /etc/default/docker are line-based: a line break would start a directive
+ * of its own, so no control character is let through.
+ */
+export function engineValueProblem(value: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const bad = /[\x00-\x1f\x7f]/.exec(value);
+  if (!bad) return undefined;
+  if (bad[0] === '\n' || bad[0] === '\r') return 'contains a line break';
+  return `contains the control character ${JSON.stringify(bad[0])}`;
+}
+
+function mustBeEngineValues(values: string[]): void {
+  for (const v of values) {
+    const problem = engineValueProblem(v);
+    if (problem) throw new Error(`the engine value ${JSON.stringify(v)} ${problem}, which the daemon's configuration cannot hold`);
+  }
+}
+
 export const REMOTE_CERT_DIR = '/etc/docker';
 export const REMOTE_CA = `${REMOTE_CERT_DIR}/ca.pem`;
 export const REMOTE_SERVER_CERT = `${REMOTE_CERT_DIR}/server.pem`;
@@ -91,21 +114,23 @@ export function engineOptFlag(opt: string): string {
 }
 
 /**
- * The storage driver to run with. An engine that already has data keeps its
- * driver: switching it hides every image and container (the reference wiped
- * users' hosts this way).
+ * The storage driver to run with. Asked for explicitly, it is applied, as the
+ * reference does, with a warning when it hides what the engine has under its
+ * current driver. Not asked for, an engine that already has one keeps it:
+ * switching hides every image and container (the reference wiped users'
+ * hosts this way by defaulting to its own choice).
  */
 export function decideStorageDriver(requested: string, existing: string): { driver: string; warning?: string } {
-  if (existing) {
-    if (requested && requested !== existing) {
+  if (requested) {
+    if (existing && requested !== existing) {
       return {
-        driver: existing,
-        warning: `the engine on the host already uses the "${existing}" storage driver; keeping it instead of "${requested}", because switching would hide its images and containers`,
+        driver: requested,
+        warning: `the engine on the host used the "${existing}" storage driver; switching to "${requested}" as asked hides the images and containers it has under "${existing}"`,
       };
     }
-    return { driver: existing };
+    return { driver: requested };
   }
-  return { driver: requested };
+  return { driver: existing };
 }
 
 /** Quotes one word of a systemd Exec line: %, $ and quotes are special there. */
@@ -116,6 +141,7 @@ export function systemdQuote(word: string): string {
 }
 
 export function systemdDropIn(dockerd: string, args: string[], env: string[]): string {
+  mustBeEngineValues([dockerd, ...args, ...env]);
   const lines = ['[Service]', 'ExecStart=', `ExecStart=${[dockerd, ...args].map(systemdQuote).join(' ')}`];
   if (env.length) {
     const vars = env.map((e) => `"${e.replace(/%/g, '%%').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
@@ -125,26 +151,22 @@ export function systemdDropIn(dockerd: string, args: string[], env: string[]): s
   return lines.join('\n');
 }
 
-/** POSIX single-quoting for a value in a sourced shell file. */
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * /etc/default/docker for init scripts, which word-split $DOCKER_OPTS; the
  * value is kept to words without spaces for that reason, and environment
  * variables are exported from the file since init scripts source it.
  */
 export function sysvinitDefaults(args: string[], env: string[]): string {
+  mustBeEngineValues([...args, ...env]);
   const bad = args.filter((a) => /\s/.test(a));
   if (bad.length) {
     throw new Error(`engine options containing spaces cannot be passed through /etc/default/docker on hosts without systemd: ${bad.join(', ')}`);
   }
-  const lines = ['# Written by machine; "machine provision" rewrites it.', `DOCKER_OPTS=${shQuote(args.join(' '))}`];
+  const lines = ['# Written by machine; "machine provision" rewrites it.', `DOCKER_OPTS=${shellQuote(args.join(' '))}`];
   for (const e of env) {
     const eq = e.indexOf('=');
     if (eq <= 0) continue;
-    lines.push(`export ${e.slice(0, eq)}=${shQuote(e.slice(eq + 1))}`);
+    lines.push(`export ${e.slice(0, eq)}=${shellQuote(e.slice(eq + 1))}`);
   }
   lines.push('');
   return lines.join('\n');

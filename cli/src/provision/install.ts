@@ -7,7 +7,7 @@
 // --engine-install-url=none skips installation (Docker must then be present).
 // A host that already has Docker is never reinstalled.
 import type { OsRelease } from './os-release';
-import { shellQuote } from '../ssh/external';
+import { shellQuote } from '../format/quote';
 import { packageTool, type Provisioner } from './provisioners';
 
 export const INSTALL_DISTRO = 'distro';

@@ -132,9 +132,11 @@ describe('daemon options', () => {
   it('keeps the storage driver of an engine that already has one', () => {
     assert.deepEqual(decideStorageDriver('', 'overlay2'), { driver: 'overlay2' });
     assert.deepEqual(decideStorageDriver('vfs', ''), { driver: 'vfs' });
+    assert.deepEqual(decideStorageDriver('overlay2', 'overlay2'), { driver: 'overlay2' });
+    // Asked for explicitly, the driver is applied, as the reference does; the user is told what it hides.
     const d = decideStorageDriver('vfs', 'overlay2');
-    assert.equal(d.driver, 'overlay2');
-    assert.match(d.warning ?? '', /keeping it/);
+    assert.equal(d.driver, 'vfs');
+    assert.match(d.warning ?? '', /switching to "vfs" as asked hides the images and containers it has under "overlay2"/);
   });
 
   it('renders a systemd drop-in that finds dockerd where the host has it', () => {

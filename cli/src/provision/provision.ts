@@ -3,7 +3,10 @@
 // engine, and wait until its TLS endpoint answers with the machine's client
 // certificate. One SSH connection serves every step; certificate generation
 // runs while SSH is being waited for. Each phase is timed.
+import * as fs from 'node:fs';
 import type { TLSFiles } from '../certs/tls-check';
+import { hostPort } from '../format/address';
+import { shellQuote } from '../format/quote';
 import { SshConnection, type HostKeyCheck, type SshTarget } from '../ssh';
 import { waitForDaemon, waitForSsh } from '../wait';
 import { daemonArgs, decideStorageDriver, systemdDropIn, sysvinitDefaults, type EngineSettings } from './daemon';
@@ -16,6 +19,10 @@ export interface ServerCertificates {
   caPem: string;
   serverCertPem: string;
   serverKeyPem: string;
+  /** The host has installed them and its engine restarted: local copies may replace the old ones. */
+  installed?: () => void;
+  /** Provisioning failed before the host had them: whatever was staged locally goes. */
+  abandoned?: () => void;
 }
 
 export interface ProvisionRequest {
@@ -54,6 +61,19 @@ export interface ProvisionResult {
   phases: Record<string, number>;
 }
 
+function unreadableKey(keyPath: string): string | undefined {
+  try {
+    if (fs.statSync(keyPath).isFile()) {
+      fs.accessSync(keyPath, fs.constants.R_OK);
+      return undefined;
+    }
+    return `The machine's SSH key ${keyPath} is not a file.`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `The machine's SSH key ${keyPath} is missing; without it the machine cannot be reached.` : `Cannot read the machine's SSH key ${keyPath}: ${(e as Error).message}`;
+  }
+}
+
 export class ProvisionError extends Error {
   constructor(
     message: string,
@@ -87,8 +107,12 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
 
   let conn = req.connection;
   const ownConnection = !conn;
+  let certsInstalled = false;
   try {
     if (!conn) {
+      // Waiting for SSH cannot fix a missing key: say so now, naming the file.
+      const keyProblem = req.ssh.keyPath ? unreadableKey(req.ssh.keyPath) : undefined;
+      if (keyProblem) throw new ProvisionError(keyProblem, 'sshWait');
       step('Waiting for SSH to be available...');
       conn = await timed('sshWait', () =>
         waitForSsh(req.ssh, { timeoutMs: req.sshTimeoutMs, hostKey: req.hostKey, signal: req.signal }),
@@ -121,14 +145,19 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
         await ssh.checkScript(installScript(installMethod(req.installURL), provisioner, facts.os), { signal: req.signal });
         // The package decides where dockerd lives; look again.
         const again = parseDetection((await ssh.checkScript(detectionScript(), { signal: req.signal })).stdout);
-        await ssh.exec(`rm -rf ${facts.staging}`);
+        await ssh.exec(`rm -rf -- ${shellQuote(facts.staging)}`);
         if (!again.dockerd) throw new Error('Docker was installed but no dockerd binary was found on the host');
         return { ...again, storageDriver: '' } satisfies HostFacts;
       });
       installedDocker = true;
     }
 
-    const storage = decideStorageDriver(req.engine.storageDriver, current.storageDriver);
+    // A storage driver named in daemon.json cannot also be a flag (dockerd refuses to start), so it stays.
+    const fixedByDaemonJson = current.daemonJsonKeys.includes('storage-driver');
+    if (fixedByDaemonJson && req.engine.storageDriver && req.engine.storageDriver !== current.storageDriver) {
+      warnings.push(`/etc/docker/daemon.json already sets "storage-driver", so --storage-driver ${req.engine.storageDriver} was not applied; change it there instead.`);
+    }
+    const storage = decideStorageDriver(fixedByDaemonJson ? '' : req.engine.storageDriver, current.storageDriver);
     if (storage.warning) warnings.push(storage.warning);
 
     const tls = await certs;
@@ -175,11 +204,13 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
         { signal: req.signal },
       );
     });
+    certsInstalled = true;
+    tls.installed?.();
 
     step('Checking connection to Docker...');
     const dockerVersion = await timed('daemonWait', () =>
       waitForDaemon(
-        { url: `tcp://${bracket(req.engineHost)}:${req.enginePort}`, ...req.clientTLS },
+        { url: `tcp://${hostPort(req.engineHost, req.enginePort)}`, ...req.clientTLS },
         req.dockerTimeoutMs ?? 120_000,
         req.signal,
         current.init,
@@ -197,11 +228,8 @@ export async function provisionHost(req: ProvisionRequest): Promise<ProvisionRes
     };
   } finally {
     if (ownConnection) conn?.close();
+    if (!certsInstalled) await certs.then((t) => t.abandoned?.(), () => undefined);
   }
-}
-
-function bracket(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 function phaseLabel(phase: string): string {

@@ -5,6 +5,7 @@
  */
 import type { Description } from '@machine/driver-sdk';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
+import { dockerVersionError } from '../certs/go-wording';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
 import type { HostConfig, HostEntry } from '../store/types';
@@ -179,9 +180,10 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
         return item;
       }
       item.State = desc.state;
+      // A machine that is not running has no URL, as the reference's GetURL fails then; scripts read the blank.
+      if (desc.state !== 'Running') desc = { ...desc, url: '' };
       item.URL = desc.url;
       const errs = [desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
-      if (desc.url) ctx.store.recordSeen(host.Name, { url: desc.url, ip: desc.ip || undefined });
       if (desc.state === 'Running') {
         const ip = desc.ip || safeHost(desc.url);
         if (ip) {
@@ -203,8 +205,11 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
           const left = Math.max(200, deadline - Date.now());
           try {
             item.DockerVersion = 'v' + (await limit(() => dockerVersion({ url: desc.url, ...tlsFilesOf(host), timeoutMs: left })));
-          } catch {
+          } catch (err) {
             item.DockerVersion = 'Unknown';
+            // ERRORS carries the reference's text, which scripts grep; a wrong address is already named above.
+            const where = safeAddress(desc.url);
+            if (where && errs.length === 0) errs.push(dockerVersionError(err, where.host, where.port));
           }
         } else item.DockerVersion = 'Unknown';
       }
@@ -213,6 +218,14 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       return item;
     }),
   );
+}
+
+function safeAddress(url: string): { host: string; port: number } | undefined {
+  try {
+    return parseDockerURL(url);
+  } catch {
+    return undefined;
+  }
 }
 
 function safeHost(url: string): string | undefined {

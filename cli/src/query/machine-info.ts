@@ -4,14 +4,14 @@
  * config run before printing.
  *
  *   machineCall(store, host)              the MachineCall every driver call takes
- *   resolveURL(ctx, host, { cache })      { url, source: 'cache' | 'driver' }
+ *   runningURL(ctx, host)                 the URL once the driver says Running; 'Host is not running' otherwise
  *   connectionCheck(ctx, host)            the URL, after SAN and TLS checks; MachineError otherwise
  *   tlsFilesOf(host)                      CA / client cert / key paths recorded for the machine
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import type { MachineCall } from '@machine/driver-sdk';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
+import { goNetError } from '../certs/go-wording';
 import { checkTLS, parseDockerURL, type DaemonError, type TLSFiles } from '../certs/tls-check';
 import { MachineError, errorMessage } from '../errors';
 import type { Store } from '../store/store';
@@ -31,74 +31,37 @@ export function tlsFilesOf(host: HostConfig): TLSFiles {
   return { caPath: a.CaCertPath, certPath: a.ClientCertPath, keyPath: a.ClientKeyPath };
 }
 
-/** Whether something accepts TCP connections at host:port within timeoutMs. */
-export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host, port });
-    const done = (ok: boolean): void => {
-      clearTimeout(t);
-      sock.destroy();
-      resolve(ok);
-    };
-    const t = setTimeout(() => done(false), timeoutMs);
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
-
 function driverError(host: HostConfig, e: unknown): MachineError {
   return MachineError.from(e, 'driver', `Driver "${host.DriverName}" failed for machine "${host.Name}"`);
 }
 
-/** The URL straight from the driver (and remembered for next time). */
-export async function driverURL(ctx: CommandContext, host: HostConfig): Promise<string> {
+export const HOST_NOT_RUNNING = 'Host is not running';
+
+/**
+ * The URL the driver reports for a machine it says is Running. Read-only
+ * commands never write the store, so it is not remembered. A stopped machine's last address may by now
+ * belong to another machine that trusts the same CA, so nothing else, and
+ * no remembered URL, is ever handed out.
+ */
+export async function runningURL(ctx: CommandContext, host: HostConfig): Promise<string> {
   let url: string;
   try {
     const d = await ctx.registry.get(host.DriverName);
-    url = await d.getURL(machineCall(ctx.store, host), { timeoutMs: 60_000 });
+    const call = machineCall(ctx.store, host);
+    const state = await d.getState(call, { timeoutMs: 60_000 });
+    if (state !== 'Running') throw new MachineError('not-running', HOST_NOT_RUNNING);
+    url = await d.getURL(call, { timeoutMs: 60_000 });
   } catch (e) {
     throw driverError(host, e);
   }
-  if (url) ctx.store.recordSeen(host.Name, { url, ip: hostOf(url) });
+  if (!url) throw new MachineError('not-running', HOST_NOT_RUNNING);
   return url;
 }
 
-function hostOf(url: string): string | undefined {
-  try {
-    return parseDockerURL(url).host;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface ResolvedURL {
-  url: string;
-  source: 'cache' | 'driver';
-}
-
-/**
- * The machine's URL. With `cache`, a last-known URL whose port accepts a
- * TCP connection is used without starting the driver (that costs ~150 ms);
- * anything else asks the driver.
- */
-export async function resolveURL(ctx: CommandContext, host: HostConfig, o: { cache: boolean; probeMs?: number }): Promise<ResolvedURL> {
-  const cached = host.Machine?.LastURL;
-  if (o.cache && typeof cached === 'string' && cached !== '') {
-    try {
-      const { host: h, port } = parseDockerURL(cached);
-      if (await tcpProbe(h, port, o.probeMs ?? 1000)) {
-        ctx.debug(`(${host.Name}) using last known URL ${cached}`);
-        return { url: cached, source: 'cache' };
-      }
-    } catch {
-      // not a tcp:// URL: ask the driver
-    }
-  }
-  return { url: await driverURL(ctx, host), source: 'driver' };
-}
-
-function notRunning(): MachineError {
-  return new MachineError('not-running', 'Error checking TLS connection: Host is not running');
+/** `Host is not running` under the command's own heading, as Docker Machine words it. */
+export function withHeading(heading: string, e: unknown): unknown {
+  if (e instanceof MachineError && e.code === 'not-running') return new MachineError('not-running', `${heading}: ${e.message}`);
+  return e;
 }
 
 function certHint(name: string): string {
@@ -123,9 +86,9 @@ async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameM
   } catch (e) {
     const de = e as DaemonError;
     if (de.name === 'DaemonError' && de.kind === 'certificate') {
-      throw new MachineError('tls', `Error checking and/or regenerating the certs: There was an error validating certificates for host "${ip}:${port}": ${de.message}\n${certHint(host.Name)}`);
+      throw new MachineError('tls', `Error checking and/or regenerating the certs: There was an error validating certificates for host "${ip}:${port}": ${goNetError(de, ip, port)}\n${certHint(host.Name)}`);
     }
-    throw new MachineError('tls', `Error checking TLS connection: ${errorMessage(e)}`);
+    throw new MachineError('tls', `Error checking TLS connection: ${goNetError(e, ip, port)}`);
   }
 }
 
@@ -135,20 +98,28 @@ async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameM
  * falls back to the driver once (the IP may have changed).
  */
 export async function connectionCheck(ctx: CommandContext, host: HostConfig): Promise<string> {
-  // The TLS handshake doubles as the liveness probe for the remembered URL.
+  // The remembered URL is used only when the daemon there presents this
+  // machine's own server certificate: that proves both that the machine runs
+  // and that the address is still its own. Anything else asks the driver.
   const cached = host.Machine?.LastURL;
-  const first: ResolvedURL = typeof cached === 'string' && cached !== '' ? { url: cached, source: 'cache' } : { url: await driverURL(ctx, host), source: 'driver' };
-  if (!first.url) throw notRunning();
+  const ownCert = hasOwnServerCert(host);
+  if (ownCert && typeof cached === 'string' && cached !== '') {
+    try {
+      await checkOnce(host, cached, 3000, true);
+      return cached;
+    } catch (e) {
+      ctx.debug(`(${host.Name}) check with the last known URL failed: ${errorMessage(e)}; asking the driver`);
+    }
+  }
+  const url = await runningURL(ctx, host);
+  await checkOnce(host, url, 20_000, false);
+  return url;
+}
+
+function hasOwnServerCert(host: HostConfig): boolean {
   try {
-    await checkOnce(host, first.url, first.source === 'cache' ? 3000 : 20_000, first.source === 'cache');
-    return first.url;
-  } catch (e) {
-    if (first.source !== 'cache') throw e;
-    ctx.debug(`(${host.Name}) check with the last known URL failed: ${errorMessage(e)}; asking the driver`);
-    const url = await driverURL(ctx, host);
-    if (!url) throw notRunning();
-    if (url === first.url) throw e;
-    await checkOnce(host, url, 20_000, false);
-    return url;
+    return fs.statSync(host.HostOptions.AuthOptions.ServerCertPath).isFile();
+  } catch {
+    return false;
   }
 }

@@ -45,6 +45,32 @@ export interface UploadFile {
   mode?: number;
 }
 
+/** The private key file cannot be read: no retry can help, so waiting stops at once. */
+export class SshKeyFileError extends Error {
+  constructor(
+    readonly keyPath: string,
+    cause: unknown,
+    verb = 'cannot read',
+  ) {
+    super(`${verb} the SSH key ${keyPath}: ${(cause as Error).message}`, { cause });
+    this.name = 'SshKeyFileError';
+  }
+}
+
+/**
+ * The port accepted the TCP connection but no SSH handshake followed in
+ * time: something that is not an SSH server (or a stuck one) listens there.
+ */
+export class SshNoHandshakeError extends Error {
+  constructor(
+    readonly target: SshTarget,
+    readonly timeoutMs: number,
+  ) {
+    super(`${target.host}:${target.port} accepted the connection but did not complete an SSH handshake within ${Math.round(timeoutMs / 1000)} s`);
+    this.name = 'SshNoHandshakeError';
+  }
+}
+
 export class SshCommandError extends Error {
   constructor(
     readonly command: string,
@@ -72,8 +98,11 @@ async function privateKeyFor(target: SshTarget): Promise<Buffer | undefined> {
     try {
       key = await readFile(target.keyPath);
     } catch (err) {
-      throw new Error(`cannot read the SSH key ${target.keyPath}: ${(err as Error).message}`, { cause: err });
+      throw new SshKeyFileError(target.keyPath, err);
     }
+    // A key ssh2 cannot parse would otherwise fail every attempt of a long wait.
+    const parsed = loadSsh2().utils.parseKey(key);
+    if (parsed instanceof Error) throw new SshKeyFileError(target.keyPath, parsed, 'cannot use');
     keyCache.set(target.keyPath, key);
   }
   return key;
@@ -82,6 +111,8 @@ async function privateKeyFor(target: SshTarget): Promise<Buffer | undefined> {
 export class SshConnection {
   private sftpSession?: Promise<SFTPWrapper>;
   private closed = false;
+  /** The error that ended the connection, if one did. */
+  private lostWith?: Error;
 
   private constructor(
     private readonly client: Client,
@@ -92,6 +123,18 @@ export class SshConnection {
     client.on('close', () => {
       this.closed = true;
     });
+    // ssh2 may emit several errors over a connection's life (a keepalive
+    // time-out, then the socket's loss); an emitter with no listener left
+    // would crash the process, so every one is recorded here.
+    client.on('error', (err: Error) => {
+      this.lostWith ??= err;
+      this.closed = true;
+    });
+  }
+
+  /** Why the connection ended, when an error ended it. */
+  get error(): Error | undefined {
+    return this.lostWith;
   }
 
   get isClosed(): boolean {
@@ -105,13 +148,15 @@ export class SshConnection {
     let seenKey = '';
     let mismatch: HostKeyMismatchError | undefined;
     const expected = options.hostKey?.expected;
+    const readyTimeout = options.readyTimeoutMs ?? 20_000;
+    let tcpConnected = false;
     const config: ConnectConfig = {
       host: target.host,
       port: target.port,
       username: target.user,
       privateKey,
       agent: privateKey ? undefined : process.env.SSH_AUTH_SOCK,
-      readyTimeout: options.readyTimeoutMs ?? 20_000,
+      readyTimeout,
       keepaliveInterval: 15_000,
       hostVerifier: (key: Buffer): boolean => {
         seenKey = hostKeyLine(key);
@@ -131,15 +176,21 @@ export class SshConnection {
         options.signal?.removeEventListener('abort', onAbort);
         if (err) {
           client.end();
-          reject(mismatch ?? err);
+          const handshakeTimedOut = tcpConnected && (err as Error & { level?: string }).level === 'client-timeout';
+          reject(mismatch ?? (handshakeTimedOut ? new SshNoHandshakeError(target, readyTimeout) : err));
         } else {
           resolve(new SshConnection(client, target, seenKey));
         }
       };
       if (options.signal?.aborted) return finish(new Error('SSH connection cancelled'));
       options.signal?.addEventListener('abort', onAbort, { once: true });
+      client.once('connect', () => {
+        tcpConnected = true;
+      });
       client.once('ready', () => finish());
-      client.once('error', (err) => finish(err));
+      // "on", not "once": after a handshake time-out ssh2 emits a second
+      // error when the socket goes ("Connection lost before handshake").
+      client.on('error', (err: Error) => finish(err));
       client.once('close', () => finish(new Error('connection closed during the SSH handshake')));
       client.connect(config);
     });

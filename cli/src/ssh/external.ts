@@ -3,7 +3,10 @@
 // host-key checking entirely; here, when a key was recorded, it is written
 // to the machine's own known_hosts file and checking is strict.
 import { writeFileSync } from 'node:fs';
+import { shellQuote } from '../format/quote';
 import { knownHostsLine } from './hostkey';
+
+export { shellQuote };
 import type { SshTarget } from './client';
 
 export interface KnownHost {
@@ -47,11 +50,6 @@ export function sshArgs(options: string[], host: string, command: string[], tty:
   return ['-F', '/dev/null', ...options, ...(tty ? ['-t'] : []), host, ...(command.length ? ['--', ...command] : [])];
 }
 
-/** POSIX single-quoting, for the few places a command line must be a string. */
-export function shellQuote(s: string): string {
-  if (/^[A-Za-z0-9_\-+=/.,:@%]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The remote-shell command line rsync's -e expects. */
 export function rsyncShell(options: string[]): string {

@@ -1,32 +1,23 @@
-// Crash-safe file replacement: write a temporary file in the same directory,
-// fsync it, rename it over the target, fsync the directory. A reader sees the
-// old or the new content, never a mix, and a crash leaves at most a stray
-// temporary file (named with a leading dot so listings skip it).
+// Crash-safe file replacement. write-file-atomic writes a temporary file next
+// to the target, fsyncs it, sets the mode and renames it over the target, so a
+// reader sees the old or the new content, never a mix. It does not fsync the
+// directory afterwards; we do, so the rename itself survives a power cut.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+type WriteFileAtomic = typeof import('write-file-atomic');
 
+// Loaded on the first write: read-only commands (ls, env, url) never need it.
+let writeFileAtomic: WriteFileAtomic | undefined;
+
+/**
+ * Replaces `file` with `data`, leaving it with exactly `mode` whatever the
+ * umask (key files must be 0600).
+ */
 export function writeFileAtomicSync(file: string, data: string | Buffer, mode = 0o600): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
-  const fd = fs.openSync(tmp, 'wx', mode);
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.closeSync(fd);
-  try {
-    // openSync's mode is filtered by the umask; key files must be exactly `mode`.
-    fs.chmodSync(tmp, mode);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dir);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  writeFileAtomic ??= require('write-file-atomic') as WriteFileAtomic;
+  writeFileAtomic.sync(file, data, { mode });
+  fsyncDir(path.dirname(file));
 }
 
 function fsyncDir(dir: string): void {

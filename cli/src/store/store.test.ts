@@ -136,6 +136,33 @@ describe('Store', () => {
     assert.equal(fs.readFileSync(f, 'utf8'), 'two');
     assert.deepEqual(fs.readdirSync(s.root), ['x.json']);
   });
+
+  it('atomic write gives exactly the mode asked for, whatever the umask and the mode of the file it replaces', () => {
+    const s = tmpStore();
+    const f = path.join(s.root, 'key.pem');
+    const umask = process.umask(0o077);
+    try {
+      writeFileAtomicSync(f, 'public', 0o644);
+      assert.equal(fs.statSync(f).mode & 0o777, 0o644);
+    } finally {
+      process.umask(umask);
+    }
+    fs.chmodSync(f, 0o666);
+    writeFileAtomicSync(f, 'secret');
+    assert.equal(fs.statSync(f).mode & 0o777, 0o600, 'the default mode is 0600');
+    assert.equal(fs.readFileSync(f, 'utf8'), 'secret');
+    assert.deepEqual(fs.readdirSync(s.root), ['key.pem']);
+  });
+
+  it('atomic write leaves the old content and no temporary file when the rename fails', () => {
+    const s = tmpStore();
+    const target = path.join(s.root, 'occupied');
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, 'inside'), 'kept');
+    assert.throws(() => writeFileAtomicSync(target, 'new'));
+    assert.deepEqual(fs.readdirSync(s.root), ['occupied']);
+    assert.equal(fs.readFileSync(path.join(target, 'inside'), 'utf8'), 'kept');
+  });
 });
 
 describe('machine locks', () => {

@@ -15,19 +15,21 @@
  *   save(host)                      atomic write of config.json (0600) in a 0700 dir
  *   claim(name)                     creates machines/<name> exclusively (for create); throws already-exists
  *   remove(name)                    deletes machines/<name>
+ *   isStrayEntry(name) / removeStray(name)   a directory under machines/ whose name no machine may have
  *   lock(name, opts) / withLock(name, fn)   per-machine lock; hold it across read-modify-write
  *   update(name, fn)                lock, load, fn(host), save
- *   recordSeen(name, {url, ip})     remembers the driver's last URL/IP (best effort)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MachineError, errorMessage, notExistError } from '../errors';
+import { shellQuote } from '../format/quote';
 import { machineNameProblem } from '../names';
 import { mkdirPrivate, writeFileAtomicSync } from './atomic';
+import { fsProblem, storeRootProblem } from './fs-problem';
 import { normalizeHost, serializeHost } from './host';
 import { acquireLock, tryLock, type LockOptions, type Release } from './lock';
 import { migrateHost } from './migrate';
-import { EXTRA_KEY, type HostConfig, type HostEntry, type MachineExtra } from './types';
+import type { HostConfig, HostEntry } from './types';
 
 export class Store {
   readonly root: string;
@@ -69,8 +71,10 @@ export class Store {
     try {
       ents = fs.readdirSync(this.machinesDir, { withFileTypes: true });
     } catch (e) {
+      const rootProblem = storeRootProblem(this.root);
+      if (rootProblem) throw new MachineError('store', rootProblem);
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new MachineError('store', `Cannot read the machine store ${this.machinesDir}: ${errorMessage(e)}`);
+      throw new MachineError('store', fsProblem('the machine store', this.machinesDir, e));
     }
     return ents
       .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || (d.isSymbolicLink() && this.exists(d.name))))
@@ -87,12 +91,15 @@ export class Store {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
+        if (this.isStrayEntry(name)) {
+          throw new MachineError('invalid-name', `${this.machineDir(name)} is not a machine: ${machineNameProblem(name)}. Remove it with "machine rm ${shellQuote(name)}".`);
+        }
         if (!this.exists(name)) throw notExistError(name);
-        const holder = tryLockOwner(this.lockPath(name));
-        if (holder) throw new MachineError('store', `machine "${name}" is being created or changed by process ${holder}; its config.json is not written yet`);
+        const holder = this.held.has(name) ? undefined : tryLockOwner(this.lockPath(name));
+        if (holder && holder !== process.pid) throw new MachineError('store', `machine "${name}" is being created or changed by process ${holder}; its config.json is not written yet`);
         throw new MachineError('store', `config.json is missing from ${this.machineDir(name)} (an interrupted create?). Remove the machine with "machine rm -f ${name}".`);
       }
-      throw new MachineError('store', `Cannot read ${file}: ${errorMessage(e)}`);
+      throw new MachineError('store', fsProblem(`the record of machine "${name}"`, file, e));
     }
     let raw: unknown;
     try {
@@ -154,13 +161,49 @@ export class Store {
     try {
       fs.mkdirSync(this.machineDir(name), { mode: 0o700 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new MachineError('already-exists', `Docker machine "${name}" already exists`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw this.alreadyExists(name);
       throw e;
     }
   }
 
   remove(name: string): void {
     if (machineNameProblem(name)) throw notExistError(name);
+    fs.rmSync(this.machineDir(name), { recursive: true, force: true });
+  }
+
+  /** Docker Machine's "already exists", with the way out when the entry is an unfinished one. */
+  alreadyExists(name: string): MachineError {
+    const base = `Docker machine "${name}" already exists`;
+    if (this.hasRecord(name) || tryLockOwner(this.lockPath(name))) return new MachineError('already-exists', base);
+    return new MachineError('already-exists', `${base}, with no config.json (an interrupted create?). Remove it with "machine rm -f ${name}" and try again.`);
+  }
+
+  /** Whether machines/ holds a config.json for `name` (a directory without one is an unfinished or damaged entry). */
+  hasRecord(name: string): boolean {
+    try {
+      return fs.statSync(this.configPath(name)).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * A directory under machines/ whose name is not a valid machine name (put
+   * there by hand or by another tool). It is listed so that it can be seen
+   * and removed, and nothing else is done with it. Only a single path
+   * component qualifies, so no name can reach outside machines/.
+   */
+  isStrayEntry(name: string): boolean {
+    if (!machineNameProblem(name) || name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) return false;
+    try {
+      return fs.lstatSync(this.machineDir(name)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  removeStray(name: string): void {
+    if (!this.isStrayEntry(name)) throw notExistError(name);
     fs.rmSync(this.machineDir(name), { recursive: true, force: true });
   }
 
@@ -190,38 +233,6 @@ export class Store {
       this.save(next);
       return next;
     }, options);
-  }
-
-  /**
-   * Remembers what the driver last reported, so env/url/config can answer
-   * without starting the driver. Best effort: skipped if the machine is busy.
-   */
-  recordSeen(name: string, seen: { url?: string; ip?: string }): void {
-    const release = tryLock(this.lockPath(name));
-    if (typeof release !== 'function') return;
-    this.held.add(name);
-    try {
-      const host = this.load(name);
-      const extra: MachineExtra = { ...(host.Machine ?? {}) };
-      let changed = false;
-      if (seen.url !== undefined && seen.url !== '' && extra.LastURL !== seen.url) {
-        extra.LastURL = seen.url;
-        changed = true;
-      }
-      if (seen.ip !== undefined && seen.ip !== '' && extra.LastIP !== seen.ip) {
-        extra.LastIP = seen.ip;
-        changed = true;
-      }
-      if (!changed) return;
-      extra.LastSeen = new Date().toISOString();
-      host[EXTRA_KEY] = extra;
-      this.save(host);
-    } catch {
-      // A cache refresh must never fail the command that triggered it.
-    } finally {
-      this.held.delete(name);
-      release();
-    }
   }
 }
 

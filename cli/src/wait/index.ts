@@ -2,5 +2,5 @@
 // reach a power state, for a Docker daemon to answer over TLS. Each polls
 // until its deadline, pauses with node:timers/promises, and stops on abort.
 export { waitForDaemon } from './daemon';
-export { waitForSsh, SshWaitTimeoutError, type WaitForSshOptions } from './ssh';
+export { waitForSsh, SshNotSpokenError, SshWaitTimeoutError, type WaitForSshOptions } from './ssh';
 export { waitForState } from './state';

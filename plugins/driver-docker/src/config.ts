@@ -30,6 +30,12 @@ export type DockerState = {
   volumeName: string;
   sshUser: string;
   sshKeyPath: string;
+  /**
+   * The host key line this driver generated and put in the container
+   * (absent in states written before it was recorded), reported in SSHInfo
+   * so that the core verifies the first connection.
+   */
+  sshHostKey?: string;
   /** Last address seen; live values come from the engine. */
   ipAddress: string;
 };

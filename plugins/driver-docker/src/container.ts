@@ -3,7 +3,7 @@
 import type Dockerode from 'dockerode';
 import type { MachineStateName } from '@machine/driver-sdk';
 import type { DockerState } from './config';
-import { systemdHostConfig } from './image';
+import { machineHostConfig } from './image';
 import { machineLabels } from './labels';
 
 export const SSH_PORT = 22;
@@ -18,10 +18,10 @@ export interface ContainerSpecInput {
   stopSignal: string;
 }
 
-/** A machine: a systemd container (see systemdHostConfig) that runs its own dockerd. */
+/** A machine: a systemd container (see machineHostConfig) that runs its own dockerd. */
 export function containerSpec(input: ContainerSpecInput): Dockerode.ContainerCreateOptions {
   const { state } = input;
-  const hostConfig = systemdHostConfig(state.network);
+  const hostConfig = machineHostConfig(state.network);
   // The machine's images and containers live here, so they outlast stop and start.
   hostConfig.Mounts = [{ Type: 'volume', Source: input.volumeName, Target: '/var/lib/docker' }];
   if (state.memoryMB > 0) hostConfig.Memory = state.memoryMB * 1024 * 1024;

@@ -120,7 +120,7 @@ export class DockerDriver implements Driver<DockerState> {
       // them, and the image's first-boot host key generation is skipped.
       const hostKey = generateEd25519HostKey(`root@${name}`);
       await container.putArchive(
-        tarArchive([
+        await tarArchive([
           { name: 'root/.ssh/', mode: 0o700 },
           { name: 'root/.ssh/authorized_keys', mode: 0o600, content: `${keys.publicKey}\n` },
           { name: 'etc/ssh/ssh_host_ed25519_key', mode: 0o600, content: hostKey.privateKey },
@@ -140,7 +140,7 @@ export class DockerDriver implements Driver<DockerState> {
       const next: DockerState = { ...state, containerId: container.id, volumeName };
       const ip = await this.waitUntilUp(docker, next, ctx, step);
       ctx.log.info('create phases (ms)', phases);
-      return { ...next, ipAddress: ip };
+      return { ...next, ipAddress: ip, sshHostKey: hostKey.publicKey.trim() };
     } catch (err) {
       for (const u of undo.reverse()) {
         try {
@@ -263,7 +263,7 @@ export class DockerDriver implements Driver<DockerState> {
 
   async getSSHInfo(ctx: DriverContext, state: DockerState): Promise<SSHInfo> {
     if (!this.ref(state)) throw new DriverError('not-found', `machine "${ctx.machine.name}" has no container: it was never created`);
-    const base = { user: state.sshUser, keyPath: state.sshKeyPath };
+    const base = { user: state.sshUser, keyPath: state.sshKeyPath, ...(state.sshHostKey ? { hostKey: state.sshHostKey } : {}) };
     let info: Dockerode.ContainerInspectInfo | undefined;
     try {
       info = await this.engine(state).getContainer(this.ref(state)).inspect({ abortSignal: ctx.signal });

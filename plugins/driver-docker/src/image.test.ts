@@ -12,6 +12,8 @@ import {
   imageIsCurrent,
   imageTag,
   systemdHostConfig,
+  machineHostConfig,
+  DENIED_SYSCALLS,
   LABEL_CONTENT,
   LABEL_FLAVOUR,
   LABEL_STOP_SIGNAL,
@@ -44,6 +46,24 @@ describe('systemdHostConfig', () => {
     assert.deepEqual(hc.RestartPolicy, { Name: 'no' });
     hc.Binds?.push('/x:/x');
     assert.deepEqual(systemdHostConfig('net2').Binds, ['/sys/fs/cgroup:/sys/fs/cgroup:rw'], 'callers may extend their copy');
+  });
+});
+
+describe('machineHostConfig', () => {
+  it('grants SYS_ADMIN and NET_ADMIN on top of the default capabilities, and a seccomp profile', () => {
+    const hc = machineHostConfig('net1');
+    assert.equal(hc.Privileged, undefined);
+    assert.deepEqual(hc.CapAdd, ['SYS_ADMIN', 'NET_ADMIN']);
+    assert.deepEqual(hc.CapDrop, []);
+    assert.equal(hc.SecurityOpt?.length, 2);
+    assert.equal(hc.SecurityOpt?.[1], 'apparmor=unconfined');
+    const profile = JSON.parse(String(hc.SecurityOpt?.[0]).replace(/^seccomp=/, '')) as { defaultAction: string; syscalls: { names: string[]; action: string }[] };
+    assert.equal(profile.defaultAction, 'SCMP_ACT_ALLOW');
+      assert.deepEqual(profile.syscalls[0].names, [...DENIED_SYSCALLS]);
+    assert.equal(profile.syscalls[0].action, 'SCMP_ACT_ERRNO');
+    for (const s of ['init_module', 'kexec_load', 'open_by_handle_at']) assert.ok(profile.syscalls[0].names.includes(s), s);
+    assert.equal(hc.NetworkMode, 'net1');
+    assert.equal(hc.CgroupnsMode, 'host');
   });
 });
 

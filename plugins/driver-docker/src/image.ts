@@ -61,6 +61,48 @@ export function systemdHostConfig(network: string): MachineHostConfig {
   };
 }
 
+/**
+ * System calls a machine's systemd and dockerd never make and that reach
+ * past the container: kernel modules and kexec, the file-handle calls of
+ * the "shocker" escape, swap and process accounting, the kernel log,
+ * perf and userfaultfd (kernel exploitation aids), and the new mount API
+ * (the classic mount(2) that systemd and runc use stays allowed).
+ */
+export const DENIED_SYSCALLS: readonly string[] = [
+  'kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module',
+  'open_by_handle_at', 'name_to_handle_at', 'userfaultfd', 'perf_event_open', 'acct', 'swapon', 'swapoff',
+  'lookup_dcookie', 'iopl', 'ioperm', 'syslog',
+  'fsopen', 'fsconfig', 'fsmount', 'fspick', 'move_mount', 'open_tree', 'mount_setattr',
+] as const;
+
+/**
+ * The seccomp profile of a machine's container. Docker's default profile
+ * cannot be used: it refuses keyctl, and runc inside the machine needs
+ * keyctl for every container it starts ("unable to join session keyring").
+ * So everything is allowed but DENIED_SYSCALLS, which fail with EPERM.
+ */
+export function machineSeccompProfile(): string {
+  return JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [...DENIED_SYSCALLS], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] });
+}
+
+/**
+ * What a machine's container gets: systemdHostConfig narrowed to what
+ * systemd and dockerd need. Docker's default capabilities plus SYS_ADMIN
+ * (mounts, namespaces and cgroups for systemd and for the containers
+ * dockerd starts) and NET_ADMIN (dockerd's bridge and iptables rules);
+ * a seccomp profile (machineSeccompProfile) instead of none. AppArmor stays
+ * unconfined: Docker's docker-default profile denies mount(2), without
+ * which neither systemd nor dockerd starts.
+ */
+export function machineHostConfig(network: string): MachineHostConfig {
+  return {
+    ...systemdHostConfig(network),
+    CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
+    CapDrop: [],
+    SecurityOpt: [`seccomp=${machineSeccompProfile()}`, 'apparmor=unconfined'],
+  };
+}
+
 export function recipePath(): string {
   return process.env.MACHINE_IMAGE_RECIPE ?? path.resolve(__dirname, '..', 'image', 'build-rootfs.sh');
 }

@@ -12,7 +12,7 @@ describe('tarArchive', () => {
       const body = 'x'.repeat(700);
       await fs.writeFile(
         path.join(dir, 'a.tar'),
-        tarArchive([
+        await tarArchive([
           { name: 'root/.ssh/', mode: 0o700 },
           { name: 'root/.ssh/authorized_keys', mode: 0o600, content: body },
         ]),
@@ -29,8 +29,36 @@ describe('tarArchive', () => {
     }
   });
 
-  it('ends with two zero blocks and pads to 512 bytes', () => {
-    const buf = tarArchive([{ name: 'f', mode: 0o644, content: 'abc' }]);
+  it('records the owner, group and modification time GNU tar lists', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tar-'));
+    try {
+      const file = path.join(dir, 'a.tar');
+      await fs.writeFile(
+        file,
+        await tarArchive(
+          [
+            { name: 'etc/', mode: 0o755 },
+            { name: 'etc/owned', mode: 0o640, uid: 1000, gid: 50, content: 'é\n' },
+          ],
+          1_700_000_000,
+        ),
+      );
+      const listing = execFileSync('tar', ['-tvf', file, '--numeric-owner', '--full-time'], { env: { ...process.env, TZ: 'UTC' }, encoding: 'utf8' });
+      const rows = listing.trim().split('\n').map((line) => line.split(/\s+/));
+      assert.deepEqual(
+        rows.map((r) => [r[0], r[1], r[2], `${r[3]} ${r[4]}`, r[5]]),
+        [
+          ['drwxr-xr-x', '0/0', '0', '2023-11-14 22:13:20', 'etc/'],
+          ['-rw-r-----', '1000/50', '3', '2023-11-14 22:13:20', 'etc/owned'],
+        ],
+      );
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends with two zero blocks and pads to 512 bytes', async () => {
+    const buf = await tarArchive([{ name: 'f', mode: 0o644, content: 'abc' }]);
     assert.equal(buf.length % 512, 0);
     assert.equal(buf.length, 512 + 512 + 1024);
     assert.ok(buf.subarray(buf.length - 1024).every((b) => b === 0));

@@ -68,7 +68,8 @@ export const miniDriver: Driver<MiniState> = {
     return '10.0.0.9';
   },
   async getSSHInfo(ctx) {
-    return { host: '10.0.0.9', port: 22, user: 'root', keyPath: `${ctx.machine.machineDir}/id_rsa` };
+    // Echoes the recorded host key back, so one call shows both fields cross the wire.
+    return { host: '10.0.0.9', port: 22, user: 'root', keyPath: `${ctx.machine.machineDir}/id_rsa`, ...(ctx.machine.sshHostKey ? { hostKey: ctx.machine.sshHostKey } : {}) };
   },
   upgradeState(_ctx, state, from) {
     return { mode: String(state.mode ?? 'ok'), delayMs: 0, upgradedFrom: from };

@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { generateEd25519HostKey } from '@machine/driver-sdk';
 import Docker from 'dockerode';
 import { busyboxTarball, cliEnv, explain, run, type Result } from './generic-support';
 
@@ -106,8 +107,37 @@ describe('docker driver (e2e)', function () {
       assert.equal(volumes.length, 1);
       const info = await docker.getContainer(name).inspect();
       assert.ok(info.NetworkSettings.Networks[NETWORK], `container is not on ${NETWORK}`);
+      // Not every capability and not unconfined: see the driver's README.
+      assert.equal(info.HostConfig.Privileged, false);
+      assert.deepEqual((info.HostConfig.CapAdd ?? []).map((c: string) => c.replace(/^CAP_/, '')).sort(), ['NET_ADMIN', 'SYS_ADMIN']);
+      const seccomp = (info.HostConfig.SecurityOpt ?? []).find((o: string) => o.startsWith('seccomp='));
+      assert.ok(seccomp && seccomp !== 'seccomp=unconfined' && seccomp.includes('init_module'), `seccomp: ${seccomp}`);
+      const status = (await m.ok(['ssh', name, 'grep', 'CapEff', '/proc/1/status'])).stdout;
+      const effective = BigInt(`0x${/CapEff:\s*(\w+)/.exec(status)?.[1] ?? 'x'}`);
+      const CAP_SYS_MODULE = 16n;
+      const CAP_SYS_RAWIO = 17n;
+      assert.equal(effective & ((1n << CAP_SYS_MODULE) | (1n << CAP_SYS_RAWIO)), 0n, `init's capabilities: ${status}`);
       const key = await fs.stat(path.join(store, 'machines', name, 'id_rsa'));
       assert.equal(key.mode & 0o777, 0o600);
+    });
+
+    it('verifies the host key the driver generated, at create and after', async () => {
+      const file = path.join(store, 'machines', name, 'config.json');
+      const original = await fs.readFile(file, 'utf8');
+      const config = JSON.parse(original) as { Driver: { sshHostKey?: string }; Machine: { SSHHostKey?: string } };
+      const keyMaterial = (line = '') => line.trim().split(/\s+/).slice(0, 2).join(' ');
+      assert.match(config.Driver.sshHostKey ?? '', /^ssh-ed25519 /);
+      assert.equal(keyMaterial(config.Machine.SSHHostKey), keyMaterial(config.Driver.sshHostKey), 'the key recorded at create is the one the driver generated');
+      // A driver that reports another key: the core must refuse the host rather than trust it.
+      config.Driver.sshHostKey = generateEd25519HostKey(`root@${name}`).publicKey;
+      await fs.writeFile(file, JSON.stringify(config, null, 2));
+      try {
+        const r = await m.cli(['provision', name]);
+        assert.equal(r.code, 1, explain(r));
+        assert.match(r.stderr, /The SSH host key of .* has changed: expected SHA256:/);
+      } finally {
+        await fs.writeFile(file, original);
+      }
     });
 
     it('runs a container on the machine through machine env', async () => {
@@ -141,6 +171,17 @@ describe('docker driver (e2e)', function () {
       await m.ok(['stop', name]);
       assert.equal((await m.states()).get(name), 'Stopped');
       assert.equal((await docker.getContainer(name).inspect()).State.Running, false);
+      // A stopped machine hands out no address, remembered or not.
+      const notRunning: Record<string, string> = {
+        url: 'Host is not running\n',
+        env: 'Error checking TLS connection: Host is not running\n',
+        config: 'Error running connection boilerplate: Host is not running\n',
+        version: 'Unable to query docker version: Host is not running\n',
+      };
+      for (const [cmd, stderr] of Object.entries(notRunning)) {
+        const r = await m.cli([cmd, name]);
+        assert.deepEqual({ code: r.code, stdout: r.stdout, stderr: r.stderr }, { code: 1, stdout: '', stderr }, `machine ${cmd} on a stopped machine`);
+      }
       await m.ok(['start', name]);
       assert.equal((await m.states()).get(name), 'Running');
       assert.equal(await m.dockerOk(name, ['image', 'inspect', '--format', '{{.RepoTags}}', IMAGE]), `[${IMAGE}]`);

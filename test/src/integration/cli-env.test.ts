@@ -21,7 +21,8 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
 
   const dir = (): string => sb.store.machineDir('dev');
 
-  it('env prints the reference lines, asks the driver once, then answers from the remembered URL', async () => {
+  it('env prints the reference lines; it asks the driver while nothing is remembered, and never writes the store', async () => {
+    const before = fs.readFileSync(sb.store.configPath('dev'), 'utf8');
     const first = await sb.run(['env', 'dev']);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(
@@ -30,7 +31,11 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
         `# Run this command to configure your shell: \n# eval $(${CLI} env dev)\n`,
     );
     assert.equal(sb.spawned().length, 1);
-    assert.equal(sb.store.load('dev').Machine?.LastURL, `tcp://${ip}:2376`);
+    assert.equal(fs.readFileSync(sb.store.configPath('dev'), 'utf8'), before, 'a read-only command left the record as it was');
+    // What create, start and restart remember is used without starting the driver.
+    await sb.store.update('dev', (h) => {
+      h.Machine = { ...(h.Machine ?? {}), LastURL: `tcp://${ip}:2376` };
+    });
     const second = await sb.run(['env', 'dev']);
     assert.equal(second.stdout, first.stdout);
     assert.equal(sb.spawned().length, 1, 'the second env started no driver');
@@ -103,7 +108,7 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, new RegExp(`^export DOCKER_HOST="tcp://${ip.replace(/\./g, '\\.')}:2376"$`, 'm'));
       assert.equal(sb.spawned().length, 1);
-      assert.equal(sb.store.load('dev').Machine?.LastURL, `tcp://${ip}:2376`);
+      assert.equal(sb.store.load('dev').Machine?.LastURL, `tcp://${otherIP}:2376`, 'read-only: the record is left for a command that changes the machine');
     } finally {
       await other.close();
     }
@@ -130,22 +135,40 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
     assert.equal(def.stdout, `tcp://${ip}:2376\n`);
   });
 
-  it('url answers from the remembered URL while the port answers, else asks the driver', async () => {
+  it('a ca.pem that is a directory is named as one by env', async () => {
+    const ca = sb.store.load('dev').HostOptions.AuthOptions.CaCertPath;
+    fs.rmSync(ca);
+    fs.mkdirSync(ca);
+    const r = await sb.run(['env', 'dev']);
+    assert.deepEqual(r, { code: 1, stdout: '', stderr: `Error checking TLS connection: Cannot read the CA certificate ${ca}: it is a directory, not a file. Move it away and try again.\n` });
+  });
+
+  it('url asks the driver every time; a daemon at the remembered URL is not enough', async () => {
     await sb.store.update('dev', (h) => {
       h.Machine = { ...(h.Machine ?? {}), LastURL: `tcp://${ip}:2376` };
     });
-    const cached = await sb.run(['url', 'dev']);
-    assert.equal(cached.stdout, `tcp://${ip}:2376\n`);
-    assert.equal(sb.spawned().length, 0);
-    await daemon?.close();
-    daemon = undefined;
-    const stale = await sb.run(['url', 'dev']);
-    assert.equal(stale.stdout, `tcp://${ip}:2376\n`);
-    assert.equal(sb.spawned().length, 1, 'a dead remembered URL is checked with the driver');
+    const url = await sb.run(['url', 'dev']);
+    assert.deepEqual(url, { code: 0, stdout: `tcp://${ip}:2376\n`, stderr: '' });
+    assert.equal(sb.spawned().length, 1);
     const status = await sb.run(['status', 'dev']);
     assert.equal(status.stdout, 'Running\n');
     const ipOut = await sb.run(['ip', 'dev']);
     assert.equal(ipOut.stdout, `${ip}\n`);
+  });
+
+  it('a stopped machine whose old address now answers as another machine: url, env, config and version say "Host is not running"', async () => {
+    // "other" runs at the address "gone" remembers; both trust the store's CA.
+    addFakeMachine(sb, 'gone', { ip, power: 'Stopped', lastURL: `tcp://${ip}:2376` });
+    const expected: Record<string, string> = {
+      url: 'Host is not running\n',
+      env: 'Error checking TLS connection: Host is not running\n',
+      config: 'Error running connection boilerplate: Host is not running\n',
+      version: 'Unable to query docker version: Host is not running\n',
+    };
+    for (const [cmd, stderr] of Object.entries(expected)) {
+      const r = await sb.run([cmd, 'gone']);
+      assert.deepEqual(r, { code: 1, stdout: '', stderr }, `machine ${cmd} gone`);
+    }
   });
 
   it('a certificate that no longer names the IP: env, config and ls say so and name regenerate-certs', async () => {

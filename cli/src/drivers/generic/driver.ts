@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DriverError, type Driver, type DriverContext } from '@machine/driver-sdk';
 import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
+import { hostAddressProblem, hostPort } from '../../format/address';
 
 /** Field names are the reference's, so stores it wrote load unchanged. */
 export interface GenericState extends JsonObject {
@@ -43,9 +44,7 @@ function port(value: unknown, flag: string, fallback: number): number {
   return n;
 }
 
-export function hostPort(host: string, p: number): string {
-  return `${net.isIPv6(host) ? `[${host}]` : host}:${p}`;
-}
+export { hostPort };
 
 /** Resolves when host:port accepts a TCP connection, rejects otherwise. */
 export function probeTcp(host: string, p: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
@@ -61,17 +60,6 @@ export function probeTcp(host: string, p: number, timeoutMs = PROBE_TIMEOUT_MS):
     sock.once('connect', () => done());
     sock.once('error', (e) => done(e));
   });
-}
-
-/** The host key create recorded in the machine's config.json, if any. */
-function recordedHostKey(machineDir: string): string | undefined {
-  try {
-    const raw = JSON.parse(fs.readFileSync(path.join(machineDir, 'config.json'), 'utf8')) as { Machine?: { SSHHostKey?: unknown } };
-    const key = raw.Machine?.SSHHostKey;
-    return typeof key === 'string' && key ? key : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export class GenericDriver implements Driver<GenericState> {
@@ -100,6 +88,10 @@ export class GenericDriver implements Driver<GenericState> {
         detail: 'Give the address of the host to register, e.g. --generic-ip-address 203.0.113.10.',
       });
     }
+    const problem = hostAddressProblem(ip);
+    if (problem) {
+      throw new DriverError('invalid-argument', `--generic-ip-address "${ip}" is not an IP address or a host name: ${problem}`, { flag: 'generic-ip-address' });
+    }
     const key = expandHome(String(flags['generic-ssh-key'] ?? '').trim());
     return {
       IPAddress: ip,
@@ -116,7 +108,7 @@ export class GenericDriver implements Driver<GenericState> {
     };
   }
 
-  async preCreateCheck(_ctx: DriverContext, state: GenericState): Promise<void> {
+  private checkKeyReadable(state: GenericState): void {
     if (state.SSHKey) {
       try {
         fs.accessSync(state.SSHKey, fs.constants.R_OK);
@@ -129,6 +121,11 @@ export class GenericDriver implements Driver<GenericState> {
         detail: 'Pass --generic-ssh-key with a private key authorised on the host, or start ssh-agent with the key loaded.',
       });
     }
+  }
+
+  async preCreateCheck(_ctx: DriverContext, state: GenericState): Promise<void> {
+    this.checkKeyReadable(state);
+    await this.checkSshListens(state);
   }
 
   async create(ctx: DriverContext, state: GenericState): Promise<GenericState> {
@@ -169,7 +166,7 @@ export class GenericDriver implements Driver<GenericState> {
     const { SshConnection } = await import('../../ssh/client');
     ctx.progress('Rebooting the host over SSH...');
     const conn = await SshConnection.connect(this.sshTarget(state), {
-      hostKey: { expected: recordedHostKey(ctx.machine.machineDir), machineName: ctx.machine.name },
+      hostKey: { expected: ctx.machine.sshHostKey, machineName: ctx.machine.name },
       readyTimeoutMs: 20_000,
       signal: ctx.signal,
     });
@@ -226,6 +223,25 @@ export class GenericDriver implements Driver<GenericState> {
       EnginePort: Number(state.EnginePort ?? DEFAULT_ENGINE_PORT),
       SSHKey: String(state.SSHKey ?? ''),
     };
+  }
+
+  /**
+   * A refused connection means nothing listens on the SSH port: waiting
+   * would not help an existing host, so say so now. A time-out or no route
+   * may be a host still booting or a network still coming up, and is left
+   * to the wait that follows create.
+   */
+  private async checkSshListens(state: GenericState): Promise<void> {
+    const sshPort = state.SSHPort || DEFAULT_SSH_PORT;
+    try {
+      await probeTcp(state.IPAddress, sshPort);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') return;
+      throw new DriverError('failed-precondition', `cannot reach SSH on ${hostPort(state.IPAddress, sshPort)}: connection refused`, {
+        flag: 'generic-ssh-port',
+        detail: `Check that the host runs an SSH server on port ${sshPort} (--generic-ssh-port) and that no firewall rejects the connection.`,
+      });
+    }
   }
 
   private sshTarget(state: GenericState) {

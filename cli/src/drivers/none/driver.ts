@@ -2,12 +2,28 @@
 // no host to control and no SSH; the core skips provisioning for it.
 import { DriverError, type Driver, type DriverContext } from '@machine/driver-sdk';
 import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
+import { parseTcpHostPort } from '../../format/address';
 
+/**
+ * The reference's none driver state: its embedded BaseDriver's fields, then
+ * URL, in that order, so config.json and inspect read as Docker Machine's do.
+ * IPAddress holds the host alone (the reference kept "host:port" there).
+ */
 export interface NoneState extends JsonObject {
-  URL: string;
-  MachineName: string;
-  StorePath: string;
   IPAddress: string;
+  MachineName: string;
+  SSHUser: string;
+  SSHPort: number;
+  SSHKeyPath: string;
+  StorePath: string;
+  SwarmMaster: boolean;
+  SwarmHost: string;
+  SwarmDiscovery: string;
+  URL: string;
+}
+
+function noneState(o: { ip: string; name: string; storePath: string; url: string }): NoneState {
+  return { IPAddress: o.ip, MachineName: o.name, SSHUser: '', SSHPort: 0, SSHKeyPath: '', StorePath: o.storePath, SwarmMaster: false, SwarmHost: '', SwarmDiscovery: '', URL: o.url };
 }
 
 /** host part of tcp://host:port (IPv6 brackets removed). */
@@ -32,11 +48,11 @@ export class NoneDriver implements Driver<NoneState> {
   configure(ctx: DriverContext, flags: FlagValues): NoneState {
     const url = String(flags.url ?? '').trim();
     if (!url) throw new DriverError('invalid-argument', 'the none driver requires the --url option', { flag: 'url' });
-    const ip = hostOfURL(url);
-    if (!/^tcp:\/\//i.test(url) || !ip) {
-      throw new DriverError('invalid-argument', `--url must look like tcp://HOST:PORT, not "${url}"`, { flag: 'url' });
+    const parsed = parseTcpHostPort(url);
+    if ('problem' in parsed) {
+      throw new DriverError('invalid-argument', `--url "${url}" is not a Docker engine address: ${parsed.problem}`, { flag: 'url' });
     }
-    return { URL: url, MachineName: ctx.machine.name, StorePath: ctx.machine.storePath, IPAddress: ip };
+    return noneState({ ip: parsed.host, name: ctx.machine.name, storePath: ctx.machine.storePath, url });
   }
 
   async create(_ctx: DriverContext, state: NoneState): Promise<NoneState> {

@@ -16,6 +16,12 @@ export interface Machine {
    * files such as SSH keys here.
    */
   'machineDir'?: (string);
+  /**
+   * The SSH host key the core has recorded for the machine, as an OpenSSH
+   * public-key line, for drivers that connect over SSH themselves. Empty:
+   * none recorded yet.
+   */
+  'sshHostKey'?: (string);
 }
 
 /**
@@ -32,4 +38,10 @@ export interface Machine__Output {
    * files such as SSH keys here.
    */
   'machineDir': (string);
+  /**
+   * The SSH host key the core has recorded for the machine, as an OpenSSH
+   * public-key line, for drivers that connect over SSH themselves. Empty:
+   * none recorded yet.
+   */
+  'sshHostKey': (string);
 }

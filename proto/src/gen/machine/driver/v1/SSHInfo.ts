@@ -10,6 +10,13 @@ export interface SSHInfo {
    * Path of the private key, usually machine_dir/id_rsa.
    */
   'keyPath'?: (string);
+  /**
+   * The host's SSH public key as an OpenSSH line ("ssh-ed25519 AAAA..."),
+   * when the driver knows it (it generated the key, or the provider reports
+   * it). The core then verifies the first connection against it instead of
+   * trusting on first use. Empty: unknown.
+   */
+  'hostKey'?: (string);
 }
 
 export interface SSHInfo__Output {
@@ -20,4 +27,11 @@ export interface SSHInfo__Output {
    * Path of the private key, usually machine_dir/id_rsa.
    */
   'keyPath': (string);
+  /**
+   * The host's SSH public key as an OpenSSH line ("ssh-ed25519 AAAA..."),
+   * when the driver knows it (it generated the key, or the provider reports
+   * it). The core then verifies the first connection against it instead of
+   * trusting on first use. Empty: unknown.
+   */
+  'hostKey': (string);
 }
