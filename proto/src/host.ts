@@ -33,6 +33,7 @@ import {
 import { DriverCallError, errorCodeFromStatus } from './errors';
 import { HandshakeError, parseHandshake, type HandshakeLine } from './handshake';
 import { formatLogLine, parseLogLine } from './log';
+import { isProcessAlive } from './process-alive';
 import type { DriverClient as WireClient } from './gen/machine/driver/v1/Driver';
 import type { OperationEvent__Output } from './gen/machine/driver/v1/OperationEvent';
 import type { OperationResult__Output } from './gen/machine/driver/v1/OperationResult';
@@ -175,7 +176,10 @@ class HostedDriver implements DriverClient {
   async launch(): Promise<void> {
     const baseEnv = this.options.env ?? process.env;
     const timeoutMs = this.options.startTimeoutMs ?? startTimeoutFromEnv(baseEnv) ?? 60_000;
-    this.socketBase = fs.mkdtempSync(path.join(os.tmpdir(), 'machine-'));
+    sweepSocketDirs();
+    // The host's pid in the name: a directory whose host and driver were
+    // both killed outright (SIGKILL to the group) is swept by the next launch.
+    this.socketBase = fs.mkdtempSync(path.join(os.tmpdir(), `machine-${process.pid}-`));
     fs.chmodSync(this.socketBase, 0o700);
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
@@ -610,7 +614,10 @@ class HostedDriver implements DriverClient {
       // Without a connection there was no shutdown call to wait for.
       const grace = !this.channel ? 0 : this.cancelledCalls > 0 ? CANCELLED_GRACE_MS : SHUTDOWN_GRACE_MS;
       if (!(await this.waitExit(grace))) {
-        this.options.onLog?.({ level: 'warn', message: 'driver did not exit after the shutdown call; sending SIGTERM', fields: {} });
+        // A driver under a stdin lifeline ignores SIGTERM (it arrives with the
+        // process group's signals too): closing the pipe is its stop signal.
+        this.options.onLog?.({ level: 'warn', message: 'driver did not exit after the shutdown call; closing its lifeline', fields: {} });
+        child.stdin.destroy();
         child.kill('SIGTERM');
         if (!(await this.waitExit(SHUTDOWN_GRACE_MS))) {
           child.kill('SIGKILL');
@@ -640,8 +647,39 @@ class HostedDriver implements DriverClient {
 
   /** Synchronous last resort at process exit. */
   killNow(): void {
-    if (this.child && !this.exit) this.child.kill('SIGTERM');
+    if (this.child && !this.exit) {
+      this.child.stdin.destroy();
+      this.child.kill('SIGTERM');
+    }
     this.cleanupFiles();
+  }
+}
+
+let swept = false;
+
+/** Removes socket directories left by hosts that no longer run (once per process). */
+function sweepSocketDirs(): void {
+  if (swept) return;
+  swept = true;
+  const base = os.tmpdir();
+  let names: string[];
+  try {
+    names = fs.readdirSync(base);
+  } catch {
+    return;
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  for (const name of names) {
+    const m = /^machine-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    if (!m || isProcessAlive(Number(m[1]))) continue;
+    const dir = path.join(base, name);
+    try {
+      const st = fs.lstatSync(dir);
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // raced with its owner's own cleanup
+    }
   }
 }
 

@@ -39,6 +39,7 @@ import type { MachineRequest__Output } from './gen/machine/driver/v1/MachineRequ
 import type { OperationResult } from './gen/machine/driver/v1/OperationResult';
 import type { DiagnosticInfo, FlagSpec, FlagValues, JsonObject, MachineRef, MachineStateName } from './types';
 import { loadWire, type Wire } from './wire';
+import { isProcessAlive } from './process-alive';
 
 export interface ServeOptions {
   /** Protocol major versions the driver speaks; default: the SDK's. */
@@ -53,6 +54,7 @@ const SDK_VERSION = (require('../package.json') as { version: string }).version;
 /** What the handlers share: the in-flight calls, so shutdown can cancel and await them. */
 interface Inflight {
   abort: AbortController;
+  machine: string;
   done: Promise<unknown>;
 }
 
@@ -162,8 +164,12 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
         Math.max(0, deadlineMs - Date.now()),
       );
     }
-    const result = Promise.resolve().then(() => fn(ctx, warnings));
-    const entry: Inflight = { abort, done: result.catch(() => undefined) };
+    // A cancelled call may still be making things (a key file, a container)
+    // when the host's rollback asks to remove the machine: Remove waits for
+    // it to settle, so that nothing is made after the removal.
+    const settling = rpc === 'Remove' ? [...inflight].filter((f) => f.machine === machine.name && f.abort.signal.aborted).map((f) => f.done) : [];
+    const result = Promise.all(settling).then(() => fn(ctx, warnings));
+    const entry: Inflight = { abort, machine: machine.name, done: result.catch(() => undefined) };
     inflight.add(entry);
     void entry.done.then(() => {
       inflight.delete(entry);
@@ -353,10 +359,20 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
     },
   });
 
-  // Ctrl-C reaches the whole process group; the host decides when the driver
-  // stops. Installed before the handshake so no SIGINT can slip in between.
+  // Ctrl-C, `timeout`, a CI cancel and a closed terminal signal the whole
+  // process group. A host that holds the stdin lifeline owns the driver's
+  // lifetime: it may still need the driver to roll back, and it stops it
+  // with the shutdown call or by closing the pipe. Without a lifeline
+  // (a go-plugin host) SIGTERM and SIGHUP stop the driver as before.
+  // Installed before the handshake so no signal can slip in between.
+  const hostOwnsLifetime = process.env[ENV_LIFELINE] === 'stdin';
   process.on('SIGINT', () => log.debug('ignoring SIGINT; the host stops the driver'));
-  process.on('SIGTERM', () => void terminate('SIGTERM', 0, 1500));
+  for (const sig of ['SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      if (hostOwnsLifetime) log.debug(`ignoring ${sig}; the host stops the driver through its lifeline`);
+      else void terminate(sig, 0, 1500);
+    });
+  }
 
   const bound = await listen(server, wire, log);
   files.socketDir = bound.socketDir;
@@ -544,10 +560,5 @@ function currentParent(): number {
       return process.ppid;
     }
   }
-  try {
-    process.kill(process.ppid, 0);
-    return process.ppid;
-  } catch {
-    return 1;
-  }
+  return isProcessAlive(process.ppid) ? process.ppid : 1;
 }

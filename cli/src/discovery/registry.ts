@@ -6,12 +6,15 @@
  * API:
  *   const reg = new DriverRegistry({ debug })
  *   const client = await reg.get('generic')   // DriverClient from @machine/driver-sdk; MachineError if unknown
- *   await reg.closeAll()                       // idempotent; also runs on SIGINT/SIGTERM (unless the command
- *                                              // has its own handler for that signal) and, forcefully, at exit
+ *   await reg.revive('generic')                // the same, relaunched if its process died (rollback after a crash)
+ *   await reg.closeAll()                       // idempotent; also runs on SIGINT/SIGTERM/SIGHUP, after the
+ *                                              // onInterrupt handlers (create's rollback), then exits 128+n
  *   reg.launchedCount                          // for tests and benchmarks
  * Loading gRPC happens inside get(), never at import.
  */
+import * as os from 'node:os';
 import type { DriverClient, LaunchOptions } from '@machine/driver-sdk';
+import { isProcessAlive } from '@machine/driver-sdk/process-alive';
 import { MachineError } from '../errors';
 import { findDriver, type DiscoveryOptions, type DriverLocation } from './discover';
 
@@ -61,29 +64,47 @@ export function onInterrupt(handler: (sig: NodeJS.Signals) => Promise<void>): ()
   };
 }
 
+/** Ctrl-C, `timeout`/CI cancel/systemctl stop, and a closed terminal: all handled alike. */
+export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** The shell's convention: 128 + the signal's number (130, 143, 129). */
+export function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + (os.constants.signals[sig] ?? 0);
+}
+
+let interrupted: NodeJS.Signals | undefined;
+
 function installProcessHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   const onSignal = (sig: NodeJS.Signals): void => {
-    // A command with its own handler (create cancelling its call and rolling
-    // back) owns the interrupt and closes the registry itself; the exit hook
-    // below still catches anything it leaves.
-    if (process.listenerCount(sig) > 0) {
-      process.once(sig, onSignal);
-      return;
-    }
-    const code = sig === 'SIGINT' ? 130 : 143;
+    if (interrupted) return;
+    interrupted = sig;
+    // After a hang-up the terminal is gone: a progress line must not turn
+    // into an EIO crash in the middle of the rollback.
+    if (sig === 'SIGHUP') for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
     Promise.allSettled([...interruptHandlers].map((h) => h(sig)))
       .then(() => Promise.allSettled([...live].map((r) => r.closeAll())))
-      .finally(() => process.exit(code));
+      .finally(() => process.exit(signalExitCode(sig)));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Kept installed: a second signal during the rollback must not cut it short.
+  // (Other listeners, such as the lock library's exit hook, see this one and
+  // leave the process to it.)
+  for (const sig of INTERRUPT_SIGNALS) process.on(sig, onSignal);
   // Last resort when the process exits without closeAll (an uncaught error):
   // the drivers' stdin lifeline also ends them, this only makes it immediate.
   process.once('exit', () => {
     for (const r of live) r.killAllSync();
   });
+}
+
+/**
+ * The client for the same driver, relaunched by the registry that started
+ * `client` if its process is gone. A client no registry knows is returned as is.
+ */
+export async function reviveDriver(client: DriverClient): Promise<DriverClient> {
+  for (const r of live) if (r.owns(client)) return r.revive(client.name);
+  return client;
 }
 
 export class DriverRegistry {
@@ -95,6 +116,10 @@ export class DriverRegistry {
 
   constructor(options: RegistryOptions = {}) {
     this.options = options;
+  }
+
+  owns(client: DriverClient): boolean {
+    return this.started.includes(client);
   }
 
   /** Where the driver would come from, without starting it. */
@@ -112,6 +137,25 @@ export class DriverRegistry {
       p.catch(() => this.clients.delete(name));
     }
     return p;
+  }
+
+  /**
+   * The driver, relaunched when its process is gone (killed, crashed, or
+   * stopped by a signal): undoing work must not depend on the process that
+   * was doing it.
+   */
+  async revive(name: string): Promise<DriverClient> {
+    const current = await this.get(name).catch(() => undefined);
+    if (current && current.pid !== undefined && isProcessAlive(current.pid)) return current;
+    this.clients.delete(name);
+    if (current) {
+      // Closing a dead driver only removes its socket directory.
+      await current.close().catch(() => undefined);
+    }
+    const fresh = this.launch(name);
+    this.clients.set(name, fresh);
+    fresh.catch(() => this.clients.delete(name));
+    return fresh;
   }
 
   private async launch(name: string): Promise<DriverClient> {

@@ -1,12 +1,14 @@
 // create: the driver makes the host, the core provisions it. A failure or
 // an interrupt at any point undoes what was made (the driver's resources,
 // then the store directory) unless the user asked to keep them.
-import type { DriverClient, FlagValues, MachineCall } from '@machine/driver-sdk';
+import type { DriverClient, FlagValues } from '@machine/driver-sdk';
 import { bootstrapCertificates } from '../certs/bootstrap';
 import type { KeyPairPem } from '../certs/generate';
+import { isProcessAlive } from '@machine/driver-sdk/process-alive';
 import { MachineError, errorMessage } from '../errors';
 import type { ProvisionResult } from '../provision/provision';
 import { newHostConfig } from '../store/host';
+import { clearIncomplete, markIncomplete } from '../store/incomplete';
 import type { Store } from '../store/store';
 import type { EngineOptions, HostConfig, SwarmOptions } from '../store/types';
 import { applyOutcome, engineURL, machineCall, setExtra } from './machine';
@@ -113,7 +115,9 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
     store.claim(name);
     claimed = true;
     // Written before the driver runs, so that whatever it makes is findable
-    // (and removable with "machine rm -f") even if this process dies.
+    // (and removable with "machine rm -f") even if this process dies; the
+    // mark keeps it from looking healthy until the create has finished.
+    markIncomplete(host);
     store.save(host);
 
     progress.step('Creating machine...');
@@ -152,6 +156,7 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
       const url = await engineURL(driver, call, req.signal);
       if (url) setExtra(host, { LastURL: url, LastSeen: new Date().toISOString() });
     }
+    clearIncomplete(host);
     store.save(host);
     return { host, provision, warnings, phases };
   } catch (err) {
@@ -159,8 +164,9 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
       // Only the record was written: nothing to report, nothing to keep.
       store.remove(name);
     } else if (claimed && !req.keepOnFailure) {
-      await rollback(req, host ? machineCall(store, host) : undefined);
+      await rollback(req, host);
     } else if (claimed) {
+      if (host) saveMark(store, host, `failed and kept for debugging (--keep-on-failure): ${errorMessage(err)}`);
       progress.line(`Kept the machine for debugging (--keep-on-failure). Remove it with "machine rm -f ${name}".`);
     }
     throw err;
@@ -169,22 +175,54 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
   }
 }
 
-async function rollback(req: CreateRequest, call: MachineCall | undefined): Promise<void> {
+function saveMark(store: Store, host: HostConfig, reason: string): void {
+  try {
+    markIncomplete(host, reason);
+    store.save(host);
+  } catch {
+    // The mark written before the driver ran still tells `ls` the create did not finish.
+  }
+}
+
+async function rollback(req: CreateRequest, host: HostConfig | undefined): Promise<void> {
   const { progress, name } = req;
   const problems: string[] = [];
-  if (call) {
+  if (host) {
+    const call = machineCall(req.store, host);
     progress.line(`Rolling back: removing what the ${req.driver.name} driver made for "${name}"...`);
-    try {
-      // The create call's own signal may be aborted; removal must still run.
-      await req.driver.remove(call, { timeoutMs: 300_000 });
-    } catch (err) {
-      problems.push(`the driver could not remove the machine: ${errorMessage(err)}`);
+    let driver = req.driver;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // A driver killed (or crashed) during the create is relaunched: the
+        // removal must not depend on the process that was making the machine.
+        if (!driverRunning(driver)) {
+          driver = await reviveDriver(driver);
+          progress.line(`The ${driver.name} driver had stopped; relaunched it to finish the rollback.`);
+        }
+        // The create call's own signal may be aborted; removal must still run.
+        await driver.remove(call, { timeoutMs: 300_000 });
+        break;
+      } catch (err) {
+        if (attempt === 0 && !driverRunning(driver)) continue;
+        problems.push(`the driver could not remove the machine: ${errorMessage(err)}`);
+        break;
+      }
     }
   }
   if (problems.length) {
+    if (host) saveMark(req.store, host, `rollback incomplete: ${problems.join('; ')}`);
     progress.line(`Rollback incomplete: ${problems.join('; ')}. The machine is kept so that "machine rm -f ${name}" can retry.`);
     return;
   }
   req.store.remove(name);
   progress.line(`Rolled back: "${name}" was removed. Use --keep-on-failure to keep a failed machine for debugging.`);
+}
+
+function driverRunning(driver: DriverClient): boolean {
+  return driver.pid !== undefined && isProcessAlive(driver.pid);
+}
+
+async function reviveDriver(driver: DriverClient): Promise<DriverClient> {
+  const { reviveDriver: revive } = await import('../discovery/registry');
+  return revive(driver);
 }

@@ -1,6 +1,7 @@
 // rm: the driver removes what it made, then the store entry goes. With
 // --force the entry goes even when the driver cannot be reached or the
-// record cannot be read, so a broken machine can always be cleaned up.
+// record cannot be read, so a broken machine can always be cleaned up; but
+// never while another live command holds the machine's lock.
 import type { DriverClient } from '@machine/driver-sdk';
 import { errorMessage } from '../errors';
 import type { Store } from '../store/store';
@@ -50,11 +51,16 @@ export async function removeMachine(env: RemoveEnv, name: string, force: boolean
       env.store.remove(name);
     }, { waitMs: force ? 5_000 : 30_000 });
   } catch (err) {
-    if (force) {
-      // A lock held by a hung command must not keep a forced removal from happening.
-      env.store.remove(name);
-      env.out(`Successfully removed ${name}`);
-      return { name, removed: true, error: errorMessage(err) };
+    // Never under a live holder, even with --force: its next save would
+    // re-create the directory, and what it is making would be orphaned.
+    // A dead holder's lock is taken over by the lock itself.
+    const holder = env.store.lockHolder(name);
+    if (holder) {
+      return {
+        name,
+        removed: false,
+        error: `Cannot remove "${name}": process ${holder.pid}${holder.command ? ` (machine ${holder.command})` : ''} is using it. Let it finish or stop it (kill ${holder.pid}), then retry.`,
+      };
     }
     return { name, removed: false, error: errorMessage(err) };
   }

@@ -8,6 +8,7 @@ import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
 import { dockerVersionError } from '../certs/go-wording';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
+import { incompleteProblem } from '../store/incomplete';
 import type { HostConfig, HostEntry } from '../store/types';
 import type { CommandContext } from '../command/context';
 import { machineCall, tlsFilesOf } from './machine-info';
@@ -183,7 +184,7 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       // A machine that is not running has no URL, as the reference's GetURL fails then; scripts read the blank.
       if (desc.state !== 'Running') desc = { ...desc, url: '' };
       item.URL = desc.url;
-      const errs = [desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
+      const errs = [incompleteProblem(host), desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
       if (desc.state === 'Running') {
         const ip = desc.ip || safeHost(desc.url);
         if (ip) {

@@ -4,7 +4,7 @@
  *   <root>/certs/{ca,ca-key,cert,key}.pem        CA and client certificate (see certs/)
  *   <root>/machines/<name>/config.json          HostConfig, ConfigVersion 3 (see types.ts)
  *   <root>/machines/<name>/{id_rsa,server.pem,...}
- *   <root>/locks/<name>.lock                    per-machine lock (ours; the reference has none)
+ *   <root>/locks/<name>.lock{,.holder}          per-machine lock and its holder's pid (ours; the reference has none)
  *   <root>/cache/                               caches that may be deleted at any time
  *
  * API (all paths absolute):
@@ -27,7 +27,7 @@ import { machineNameProblem } from '../names';
 import { mkdirPrivate, writeFileAtomicSync } from './atomic';
 import { fsProblem, storeRootProblem } from './fs-problem';
 import { normalizeHost, serializeHost } from './host';
-import { acquireLock, tryLock, type LockOptions, type Release } from './lock';
+import { acquireLock, lockHolder, tryLock, type LockOptions, type LockOwner, type Release } from './lock';
 import { migrateHost } from './migrate';
 import type { HostConfig, HostEntry } from './types';
 
@@ -95,7 +95,7 @@ export class Store {
           throw new MachineError('invalid-name', `${this.machineDir(name)} is not a machine: ${machineNameProblem(name)}. Remove it with "machine rm ${shellQuote(name)}".`);
         }
         if (!this.exists(name)) throw notExistError(name);
-        const holder = this.held.has(name) ? undefined : tryLockOwner(this.lockPath(name));
+        const holder = this.held.has(name) ? undefined : lockHolder(this.lockPath(name))?.pid;
         if (holder && holder !== process.pid) throw new MachineError('store', `machine "${name}" is being created or changed by process ${holder}; its config.json is not written yet`);
         throw new MachineError('store', `config.json is missing from ${this.machineDir(name)} (an interrupted create?). Remove the machine with "machine rm -f ${name}".`);
       }
@@ -174,8 +174,18 @@ export class Store {
   /** Docker Machine's "already exists", with the way out when the entry is an unfinished one. */
   alreadyExists(name: string): MachineError {
     const base = `Docker machine "${name}" already exists`;
-    if (this.hasRecord(name) || tryLockOwner(this.lockPath(name))) return new MachineError('already-exists', base);
-    return new MachineError('already-exists', `${base}, with no config.json (an interrupted create?). Remove it with "machine rm -f ${name}" and try again.`);
+    if (!this.hasRecord(name)) {
+      if (this.lockHolder(name)) return new MachineError('already-exists', base);
+      return new MachineError('already-exists', `${base}, with no config.json (an interrupted create?). Remove it with "machine rm -f ${name}" and try again.`);
+    }
+    try {
+      if (this.load(name).Machine?.CreateIncomplete !== undefined) {
+        return new MachineError('already-exists', `${base}: its create did not finish. Remove it with "machine rm -f ${name}" and create it again.`);
+      }
+    } catch {
+      // A record that cannot be read: ls names the problem.
+    }
+    return new MachineError('already-exists', base);
   }
 
   /** Whether machines/ holds a config.json for `name` (a directory without one is an unfinished or damaged entry). */
@@ -207,6 +217,11 @@ export class Store {
     fs.rmSync(this.machineDir(name), { recursive: true, force: true });
   }
 
+  /** The live process that holds the machine's lock, if any. */
+  lockHolder(name: string): LockOwner | undefined {
+    return lockHolder(this.lockPath(name));
+  }
+
   async lock(name: string, options?: LockOptions): Promise<Release> {
     const release = await acquireLock(this.lockPath(name), `Machine "${name}"`, options);
     this.held.add(name);
@@ -233,16 +248,5 @@ export class Store {
       this.save(next);
       return next;
     }, options);
-  }
-}
-
-function tryLockOwner(file: string): number | undefined {
-  try {
-    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid?: number };
-    if (typeof o.pid !== 'number') return undefined;
-    process.kill(o.pid, 0);
-    return o.pid;
-  } catch {
-    return undefined;
   }
 }

@@ -16,7 +16,9 @@ describe('docker driver container', () => {
     const spec = containerSpec({ name: 'dev', storePath: '/s', state, volumeName: 'dev-docker-abc', stopSignal: 'SIGRTMIN+3' });
     const hc = spec.HostConfig as Dockerode.HostConfig & { CgroupnsMode?: string };
     assert.equal(hc.Privileged, undefined);
-    assert.deepEqual(hc.CapAdd, ['ALL']);
+    // Docker's default capabilities plus only what systemd and dockerd need (see the driver's README).
+    assert.deepEqual(hc.CapAdd, ['SYS_ADMIN', 'NET_ADMIN']);
+    assert.ok(!(hc.SecurityOpt ?? []).includes('seccomp=unconfined'), 'seccomp stays confined');
     assert.deepEqual(spec.Cmd, ['/sbin/init']);
     assert.equal(hc.CgroupnsMode, 'host');
     assert.equal(spec.StopSignal, 'SIGRTMIN+3');

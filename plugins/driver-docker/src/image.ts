@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type Dockerode from 'dockerode';
+import { lockFile } from '@machine/driver-sdk/lock';
 
 export type ImageFlavour = 'docker' | 'nodocker' | 'sysvinit';
 export const IMAGE_FLAVOURS: readonly ImageFlavour[] = ['docker', 'nodocker', 'sysvinit'];
@@ -271,6 +272,19 @@ export async function buildMachineImage(opts: BuildImageOptions): Promise<string
   }
 }
 
+/**
+ * Runs `bash RECIPE ARGS…` and polls its owner (the driver) each second;
+ * when the owner is gone it ends its own process group, build included.
+ */
+export const BUILD_WATCHDOG = [
+  'bash "$@" & build=$!',
+  'while kill -0 "$build" 2>/dev/null; do',
+  '  if ! kill -0 "$MACHINE_BUILD_OWNER" 2>/dev/null; then trap "" TERM; kill -TERM -- -$$ 2>/dev/null; sleep 3; kill -KILL -- -$$ 2>/dev/null; fi',
+  '  sleep 1',
+  'done',
+  'wait "$build"',
+].join('\n');
+
 async function runRecipe(
   recipe: string,
   flavour: ImageFlavour,
@@ -283,8 +297,14 @@ async function runRecipe(
   if (signal?.aborted) throw abortError();
   const { spawn } = await import('node:child_process');
   const args = [recipe, '--flavour', flavour, '--output', output, '--cache', cacheDir, '--mirror', mirrors.mirror, '--security-mirror', mirrors.securityMirror];
-  // Its own process group, so that cancelling reaches debootstrap and tar too.
-  const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Its own process group, so that cancelling reaches debootstrap and tar
+  // too; led by a watchdog that ends the group when this driver is gone
+  // (SIGKILL runs no handler here), so a build is never left orphaned.
+  const child = spawn('bash', ['-c', BUILD_WATCHDOG, 'build-watchdog', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, MACHINE_BUILD_OWNER: String(process.pid) },
+  });
   const tail: string[] = [];
   const onLine = (isErr: boolean) => {
     let buffered = '';
@@ -378,49 +398,20 @@ async function importTarball(docker: Dockerode, tarball: string, tag: string, fl
 }
 
 
-/** A lock directory holding its owner's pid; a dead owner's lock is taken over. */
-async function acquireLock(dir: string, progress: (line: string) => void, signal: AbortSignal | undefined): Promise<() => void> {
+/** The SDK's lock (shared with the core): a live builder's lock is never taken over, a dead one's at once. */
+async function acquireLock(file: string, progress: (line: string) => void, signal: AbortSignal | undefined): Promise<() => void> {
   let told = false;
   while (true) {
     if (signal?.aborted) throw abortError();
     try {
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, 'pid'), String(process.pid));
-      return () => fs.rmSync(dir, { recursive: true, force: true });
+      return await lockFile(file, { waitMs: 0, command: 'driver-docker image build' });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    let owner = NaN;
-    try {
-      owner = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8'));
-    } catch {
-      // The owner is between mkdir and writing its pid.
-    }
-    if (Number.isInteger(owner) && owner > 0 ? !processAlive(owner) : lockAgeMs(dir) > 10_000) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      continue;
+      if ((err as Error).name !== 'LockBusyError') throw err;
     }
     if (!told) {
-      progress(`waiting for another build of this image (lock ${dir})`);
+      progress(`waiting for another build of this image (lock ${file})`);
       told = true;
     }
     await delay(500);
-  }
-}
-
-function lockAgeMs(dir: string): number {
-  try {
-    return Date.now() - fs.statSync(dir).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

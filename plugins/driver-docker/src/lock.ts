@@ -1,32 +1,47 @@
-// A cross-process lock file. Parallel creates each run in their own driver
+// A cross-process lock per key. Parallel creates each run in their own driver
 // process, and the engine does not serialise "create network if absent".
-import { promises as fs } from 'node:fs';
+// The primitive is the SDK's, shared with the core's store: a live holder's
+// lock is never broken, a dead one's is taken over at once, and a release
+// deletes only the releaser's own lock. The files live in a private
+// directory of the user's (not under a predictable name in the shared /tmp).
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { sleep } from './wait';
+import { lockFile } from '@machine/driver-sdk/lock';
 
-const STALE_MS = 30_000;
+/** $XDG_RUNTIME_DIR/machine-driver-docker, else the user's cache directory; 0700 either way. */
+export function lockDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_RUNTIME_DIR
+    ? path.join(env.XDG_RUNTIME_DIR, 'machine-driver-docker')
+    : path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'machine-driver-docker', 'locks');
+  fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(base);
+  if (!st.isDirectory() || (typeof process.getuid === 'function' && st.uid !== process.getuid())) {
+    throw new Error(`the lock directory ${base} is not a directory of this user's`);
+  }
+  if ((st.mode & 0o077) !== 0) fs.chmodSync(base, 0o700);
+  return base;
+}
+
+export function lockPathFor(key: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(lockDir(env), `${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`);
+}
 
 export async function withLock<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-  const file = path.join(os.tmpdir(), `machine-driver-docker-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`);
-  for (;;) {
+  const file = lockPathFor(key);
+  let release: (() => void) | undefined;
+  while (!release) {
+    if (signal?.aborted) throw signal.reason ?? new Error('aborted');
     try {
-      const handle = await fs.open(file, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
+      release = await lockFile(file, { waitMs: 1_000, command: 'driver-docker', signal });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const stat = await fs.stat(file).catch(() => undefined);
-      // A holder that died leaves its file behind; age tells.
-      if (stat && Date.now() - stat.mtimeMs > STALE_MS) await fs.rm(file, { force: true });
-      else await sleep(50, signal);
+      if ((err as Error).name !== 'LockBusyError') throw err;
     }
   }
   try {
     return await fn();
   } finally {
-    await fs.rm(file, { force: true });
+    release();
   }
 }

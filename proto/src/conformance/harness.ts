@@ -20,6 +20,7 @@ import { parseHandshake, type HandshakeLine } from '../handshake';
 import type { HealthClient } from '../gen/grpc/health/v1/Health';
 import type { GRPCControllerClient } from '../gen/plugin/GRPCController';
 import { loadWire } from '../wire';
+import { isProcessAlive } from '../process-alive';
 
 export interface Exit {
   code: number | null;
@@ -156,19 +157,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 export function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie (exited, not yet reaped) counts as gone.
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
+  return pid !== undefined && isProcessAlive(pid);
 }
 
 /** All descendants of pid (Linux /proc; empty elsewhere). */

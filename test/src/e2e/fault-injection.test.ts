@@ -1,0 +1,344 @@
+// Fault injection: SIGINT, SIGTERM, SIGHUP and SIGKILL, sent to the CLI, to
+// its whole process group or to its driver, at seeded random points of
+// create, start, provision and rm, for the generic, amazonec2 (local EC2
+// endpoint with real hosts) and docker drivers. After every run, whatever
+// exists (a container, a volume, an EC2 instance, key pair or security group)
+// belongs to a machine in the store; a machine whose create did not finish is
+// marked (an error in `ls`) and `rm -f` removes it with all it made; no lock
+// of a live process, socket directory or process of the run is left.
+//
+// The seed is printed; MACHINE_FAULT_SEED=<seed> replays a run.
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Docker from 'dockerode';
+import { startFakeEc2, type FakeEc2 } from '../fakes/ec2';
+import { ACCESS_KEY, SECRET_KEY, cleanAwsEnv } from '../fakes/ec2/harness';
+import { TestHostProvider, startHost, type TestHost } from '../hosts';
+import { CLI, explain, genericFlags, Sandbox, type Result } from './generic-support';
+
+type DriverName = 'generic' | 'amazonec2' | 'docker';
+type Op = 'create' | 'start' | 'provision' | 'rm';
+type Target = 'cli' | 'group' | 'driver';
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGKILL'] as const;
+type Sig = (typeof SIGNALS)[number];
+const TARGETS: Target[] = ['cli', 'group', 'driver'];
+const OPS: Op[] = ['create', 'start', 'provision', 'rm'];
+
+const SEED = Number(process.env.MACHINE_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** Runs per driver: mostly the fast ones. */
+const RUNS: Record<DriverName, number> = { generic: 36, amazonec2: 20, docker: 4 };
+/** Latest injection point per operation, in ms after the command starts. */
+const WINDOW_MS: Record<Op, number> = { create: 9_000, start: 2_500, provision: 6_000, rm: 2_500 };
+
+/** mulberry32: small, seedable, good enough to spread injection points. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Plan {
+  driver: DriverName;
+  op: Op;
+  sig: Sig;
+  target: Target;
+  delayMs: number;
+}
+
+function plans(seed: number): Plan[] {
+  const rand = prng(seed);
+  const out: Plan[] = [];
+  for (const driver of Object.keys(RUNS) as DriverName[]) {
+    for (let i = 0; i < RUNS[driver]; i++) {
+      // Every signal and target in turn, so that each driver meets all twelve pairs.
+      const sig = SIGNALS[i % SIGNALS.length];
+      const target = TARGETS[Math.floor(i / SIGNALS.length) % TARGETS.length];
+      const op = OPS[Math.floor(rand() * OPS.length)];
+      out.push({ driver, op, sig, target, delayMs: Math.floor(rand() * WINDOW_MS[op]) });
+    }
+  }
+  return out;
+}
+
+function describePlan(p: Plan): string {
+  return `${p.driver} ${p.op}: ${p.sig} to the ${p.target} after ${p.delayMs} ms`;
+}
+
+interface Running {
+  child: ChildProcess;
+  output(): string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function processStat(pid: number): { ppid: number; state: string } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], ppid: Number(fields[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+describe('fault injection: signals at random points of create, start, provision and rm', function () {
+  this.timeout(900_000);
+  const sb = new Sandbox();
+  const tmp = path.join(sb.dir, 'tmp');
+  const home = path.join(sb.dir, 'home');
+  const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+  const network = `fault-${sb.tag}`;
+  let genericHost: TestHost;
+  let hosts: TestHostProvider;
+  let ec2: FakeEc2;
+  const log: string[] = [];
+  const reported = new Set<string>();
+
+  const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
+    sb.env({ TMPDIR: tmp, ...cleanAwsEnv(home, { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY }), MACHINE_STORAGE_PATH: sb.store, ...extra });
+
+  const machine = (args: string[]): Promise<Result> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code: code ?? 128, stdout, stderr }));
+    });
+
+  /** The command as the leader of its own process group, as a shell runs a job. */
+  const startCommand = (args: string[]): Running => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    return { child, output: () => out, exit: new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal }))) };
+  };
+
+  const createArgs = (driver: DriverName, name: string): string[] => {
+    switch (driver) {
+      case 'generic':
+        return ['create', name, ...genericFlags(genericHost)];
+      case 'amazonec2':
+        return ['create', name, '-d', 'amazonec2', '--amazonec2-endpoint', ec2.url];
+      case 'docker':
+        return ['create', name, '-d', 'docker', '--docker-network', network];
+    }
+  };
+
+  /** Machines in the store, by driver, from their records. */
+  const storeMachines = (): Map<string, string> => {
+    const out = new Map<string, string>();
+    for (const name of sb.machines()) {
+      try {
+        const cfg = JSON.parse(fs.readFileSync(path.join(sb.store, 'machines', name, 'config.json'), 'utf8')) as { DriverName: string };
+        out.set(name, cfg.DriverName);
+      } catch {
+        out.set(name, '?');
+      }
+    }
+    return out;
+  };
+
+  /** Whether the machine's record carries the mark of a create that did not finish. */
+  const unfinished = (name: string): boolean => {
+    try {
+      const cfg = JSON.parse(fs.readFileSync(path.join(sb.store, 'machines', name, 'config.json'), 'utf8')) as { Machine?: Record<string, unknown> };
+      return cfg.Machine?.CreateIncomplete !== undefined;
+    } catch {
+      return true;
+    }
+  };
+
+  /** Errors `ls` shows, by machine. */
+  const lsErrors = async (): Promise<Map<string, string>> => {
+    const r = await machine(['ls', '--timeout', '20', '--format', '{{.Name}}\t{{.State}}\t{{.Error}}']);
+    assert.equal(r.code, 0, explain(r));
+    const out = new Map<string, string>();
+    for (const line of r.stdout.split('\n').filter(Boolean)) {
+      const [name, state, error] = line.split('\t');
+      out.set(name, error || (state === 'Running' ? '' : `state ${state}`));
+    }
+    return out;
+  };
+
+  /** Everything the drivers made belongs to a machine in the store. */
+  const assertNothingOrphaned = async (what: string) => {
+    const machines = storeMachines();
+    const count = (driver: string) => [...machines.values()].filter((d) => d === driver).length;
+    await ec2.settle();
+    // An orphan fails the run that made it, once: later runs are judged on their own.
+    const fresh = (ids: string[]) => {
+      const out = ids.filter((id) => !reported.has(id));
+      out.forEach((id) => reported.add(id));
+      return out;
+    };
+    const instances = ec2.liveInstances().filter((i) => machines.get(i.tags.get('Name') ?? '') !== 'amazonec2');
+    const keyPairs = [...ec2.keyPairs.keys()].filter((k) => machines.get(k) !== 'amazonec2');
+    const orphans = [...fresh(instances.map((i) => `instance ${i.instanceId} (${i.tags.get('Name') ?? ''})`)), ...fresh(keyPairs.map((k) => `key pair ${k}`))];
+    assert.deepEqual(orphans, [], `${what}: EC2 resources without a machine`);
+    const groups = [...ec2.securityGroups.values()].map((g) => g.groupName).filter((g) => g !== 'default');
+    if (count('amazonec2') === 0) assert.deepEqual(groups.filter((g) => g !== 'docker-machine'), [], `${what}: security groups left`);
+    const label = [`io.machine.store=${sb.store}`];
+    const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label }) });
+    const volumes = (await docker.listVolumes({ filters: JSON.stringify({ label }) })).Volumes ?? [];
+    const owner = (labels: Record<string, string> | undefined) => labels?.['io.machine.name'] ?? '?';
+    assert.deepEqual(
+      containers.map((c) => owner(c.Labels)).filter((n) => machines.get(n) !== 'docker'),
+      [],
+      `${what}: containers without a machine`,
+    );
+    assert.deepEqual(
+      volumes.map((v) => owner(v.Labels ?? undefined)).filter((n) => machines.get(n) !== 'docker'),
+      [],
+      `${what}: volumes without a machine`,
+    );
+  };
+
+  /** No process of the run, no socket directory, no lock of a live process. */
+  const assertNoneLeft = async (what: string) => {
+    assert.deepEqual(await sb.leftoverProcesses(45_000), [], `${what}: processes left`);
+    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.startsWith('machine-')), [], `${what}: socket directories left`);
+    const locks = path.join(sb.store, 'locks');
+    const held = fs.existsSync(locks)
+      ? fs
+          .readdirSync(locks)
+          .filter((f) => f.endsWith('.holder'))
+          .filter((f) => {
+            const pid = (JSON.parse(fs.readFileSync(path.join(locks, f), 'utf8')) as { pid: number }).pid;
+            const st = processStat(pid);
+            return st !== undefined && st.state !== 'Z';
+          })
+      : [];
+    assert.deepEqual(held, [], `${what}: locks held by live processes`);
+  };
+
+  /** A healthy machine of this driver to interrupt an operation on (made without faults when needed). */
+  const ready = async (driver: DriverName): Promise<string> => {
+    const name = `fi-${driver}`;
+    if (storeMachines().get(name) === driver && !unfinished(name)) {
+      // `status` starts only this machine's driver; `ls` would start them all.
+      const status = await machine(['status', name]);
+      if (status.code === 0 && status.stdout.trim() === 'Running') return name;
+    }
+    if (storeMachines().has(name)) {
+      const rm = await machine(['rm', '-f', name]);
+      assert.equal(rm.code, 0, explain(rm));
+    }
+    const r = await machine(createArgs(driver, name));
+    assert.equal(r.code, 0, `setting up ${name}: ${explain(r)}`);
+    return name;
+  };
+
+  const driverPid = (cliPid: number): number | undefined => {
+    for (const pid of sb.processes()) {
+      const st = processStat(pid);
+      if (st?.ppid !== cliPid) continue;
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (/driver/.test(cmd)) return pid;
+    }
+    return undefined;
+  };
+
+  before(async function () {
+    this.timeout(900_000);
+    fs.mkdirSync(tmp);
+    fs.mkdirSync(home);
+    console.log(`      fault-injection seed: ${SEED} (replay with MACHINE_FAULT_SEED=${SEED})`);
+    hosts = new TestHostProvider();
+    [genericHost, ec2] = await Promise.all([
+      startHost({ flavour: 'docker' }),
+      startFakeEc2({ hosts, timings: { pendingMs: 300, stoppingMs: 100, shuttingDownMs: 100, spotFulfilMs: 300 } }),
+    ]);
+  });
+
+  after(async () => {
+    for (const name of sb.machines()) await machine(['rm', '-f', name]);
+    const label = [`io.machine.store=${sb.store}`];
+    for (const c of await docker.listContainers({ all: true, filters: JSON.stringify({ label }) })) {
+      await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+    }
+    await docker.getNetwork(network).remove().catch(() => undefined);
+    await ec2?.close();
+    await hosts?.removeAll();
+    await genericHost?.remove().catch(() => undefined);
+    sb.cleanup();
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') {
+      console.log(`      replay: MACHINE_FAULT_SEED=${SEED}\n${log.slice(-3).join('\n')}`);
+    }
+  });
+
+  plans(SEED).forEach((plan, index) => {
+    it(`#${index + 1} ${describePlan(plan)}`, async () => {
+      const what = `#${index + 1} ${describePlan(plan)} (seed ${SEED})`;
+      const name = plan.op === 'create' ? `fi-${plan.driver}-c${index + 1}` : await ready(plan.driver);
+      const args = plan.op === 'create' ? createArgs(plan.driver, name) : plan.op === 'rm' ? ['rm', '-y', name] : [plan.op, name];
+      const run = startCommand(args);
+      const cliPid = run.child.pid as number;
+      let exited = false;
+      void run.exit.then(() => (exited = true));
+      await new Promise((r) => setTimeout(r, plan.delayMs));
+      let sent = plan.target;
+      const signalled = !exited;
+      if (signalled) {
+        if (plan.target === 'cli') process.kill(cliPid, plan.sig);
+        else if (plan.target === 'group') process.kill(-cliPid, plan.sig);
+        else {
+          const pid = driverPid(cliPid);
+          if (pid !== undefined) process.kill(pid, plan.sig);
+          else {
+            // No driver running at this moment (before its launch or after its close): the CLI gets it.
+            sent = 'cli';
+            process.kill(cliPid, plan.sig);
+          }
+        }
+      }
+      const { code, signal } = await run.exit;
+      log.push(`${what}: ${signalled ? `signalled the ${sent}` : 'finished before the signal'}, exit ${code ?? signal}\n${run.output()}`);
+      if (signalled && plan.sig !== 'SIGKILL' && sent !== 'driver') {
+        const expected = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[plan.sig];
+        // Killed by the signal itself: it came before the command had started
+        // anything (the handlers come with the first driver) or while it was
+        // already exiting. What it leaves is checked below either way.
+        const killedBySignal = signal === plan.sig;
+        assert.ok(code === expected || code === 0 || killedBySignal, `${what}: exit ${code ?? signal}, wanted ${expected} (or 0 when the work had just finished)\n${run.output()}`);
+      }
+      if (plan.sig === 'SIGKILL' && sent !== 'driver') {
+        // Killed outright, the CLI and its driver could not remove their
+        // socket directory: the next command that launches a driver does.
+        await ready(plan.driver);
+      }
+      await assertNoneLeft(what);
+
+      // A create that did not finish is either gone or marked; rm -f then removes it and what it made.
+      // Finished just as the signal came: complete, whatever the exit code.
+      const created = code === 0 || /To see how to connect your Docker Client/.test(run.output());
+      if (plan.op === 'create' && storeMachines().has(name)) {
+        if (!created) {
+          const errors = await lsErrors();
+          assert.ok(errors.get(name), `${what}: an unfinished create looks healthy in ls\n${run.output()}`);
+        }
+        const rm = await machine(['rm', '-f', name]);
+        assert.equal(rm.code, 0, `${what}: rm -f ${name}: ${explain(rm)}`);
+      }
+      if (plan.op === 'rm' && storeMachines().has(name) && (await lsErrors()).get(name)) {
+        const rm = await machine(['rm', '-f', name]);
+        assert.equal(rm.code, 0, `${what}: rm -f ${name}: ${explain(rm)}`);
+      }
+      await assertNoneLeft(what);
+      await assertNothingOrphaned(what);
+      assert.deepEqual(sb.storeProblems().filter((p) => !p.startsWith('lock left')), [], `${what}: store problems`);
+    });
+  });
+});
