@@ -13,6 +13,7 @@ const nodeScripts = [
   'plugins/*/scripts/**/*.js',
   'proto/scripts/**/*.js',
   'scripts/**/*.js',
+  'create-machine-driver/bin/*.js',
 ];
 
 

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup-host.sh
+bash test/scripts/keystone.sh >/dev/null  # the real Keystone of the openstack tests (installs once)
 
 echo "==> lint"
 npm run --silent lint

@@ -80,7 +80,13 @@ const USAGE = 'usage: bundle-driver <entry.js> <out.js> [--alias <module>=<file>
  * @returns {Promise<{ out: string, bytes: number }>}
  */
 async function bundleDriver(options) {
-  const esbuild = require('esbuild');
+  let esbuild;
+  try {
+    esbuild = require('esbuild');
+  } catch {
+    // An optional peer dependency: only driver authors who bundle need it.
+    throw new Error('machine-bundle-driver needs esbuild: npm install --save-dev esbuild');
+  }
   const outFile = path.resolve(options.out);
   const withLoader = options.loader !== false;
   const bundleFile = withLoader ? outFile.replace(/\.js$/, '') + '.bundle.js' : outFile;

@@ -9,6 +9,7 @@ import type {
   JsonObject,
   MachineRef,
   MachineStateName,
+  Provisioning,
   SSHInfo,
 } from './types';
 
@@ -38,6 +39,8 @@ export interface DriverInfo {
   /** Version of the driver state's schema; bump it and implement upgradeState when it changes. */
   stateVersion?: number;
   capabilities?: string[];
+  /** What the host does after create; default "ssh". "none" for an engine that is already served. */
+  provisioning?: Provisioning;
 }
 
 /**

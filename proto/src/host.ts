@@ -52,6 +52,7 @@ import type {
   SSHInfo,
 } from './types';
 import { loadWire, type Wire } from './wire';
+import { driverEnvironment } from './driver-env';
 
 export { DriverCallError, isDriverCallError } from './errors';
 export type { DriverClient, LaunchOptions, MachineCall, OperationOutcome, StreamOptions, CallOptions } from './client';
@@ -182,7 +183,7 @@ class HostedDriver implements DriverClient {
     this.socketBase = fs.mkdtempSync(path.join(os.tmpdir(), `machine-${process.pid}-`));
     fs.chmodSync(this.socketBase, 0o700);
     const env: NodeJS.ProcessEnv = {
-      ...baseEnv,
+      ...driverEnvironment(baseEnv),
       [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
       [ENV_PROTOCOL_VERSIONS]: this.hostVersions.join(','),
       [ENV_UNIX_SOCKET_DIR]: this.socketBase,
@@ -226,7 +227,7 @@ class HostedDriver implements DriverClient {
       const e = err as grpcTypes.ServiceError;
       throw this.launchError('unavailable', `the driver at ${this.path} did not report healthy: ${e.details || e.message}`);
     }
-    const md = await this.unary<{ name: string; version: string; description: string; protocolVersions: number[]; capabilities: string[]; stateVersion: number; sdk: string }>(
+    const md = await this.unary<{ name: string; version: string; description: string; protocolVersions: number[]; capabilities: string[]; stateVersion: number; sdk: string; provisioning: string }>(
       'GetMetadata',
       {},
       { timeoutMs: Math.max(5_000, deadline - Date.now()) },
@@ -239,6 +240,7 @@ class HostedDriver implements DriverClient {
       capabilities: md.capabilities,
       stateVersion: md.stateVersion,
       sdk: md.sdk,
+      provisioning: md.provisioning === 'PROVISIONING_NONE' ? 'none' : 'ssh',
     };
   }
 

@@ -1,7 +1,23 @@
 import * as assert from 'node:assert/strict';
-import { formatLogLine, parseLogLine } from './log';
+import { createLogger, formatLogLine, logTimestamp, parseLogLine } from './log';
+import * as sinon from 'sinon';
 
 describe('driver log lines', () => {
+  it('stamps lines in hclog\'s JSON time format, six fractional digits in UTC', () => {
+    assert.equal(logTimestamp(Date.UTC(2026, 11, 1, 4, 55, 56, 123) + 0.4567), '2026-12-01T04:55:56.123456Z');
+    assert.equal(logTimestamp(Date.UTC(2026, 0, 2, 3, 4, 5, 0)), '2026-01-02T03:04:05.000000Z');
+    const write = sinon.stub(process.stderr, 'write').returns(true);
+    try {
+      createLogger().info('hello', { machine: 'm1' });
+    } finally {
+      write.restore();
+    }
+    const entry = JSON.parse(String(write.firstCall.args[0])) as Record<string, unknown>;
+    assert.match(String(entry['@timestamp']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    assert.equal(entry['@level'], 'info');
+    assert.equal(entry.machine, 'm1');
+  });
+
   it('parses go-plugin JSON lines with extra fields', () => {
     const e = parseLogLine('{"@level":"WARN","@message":"slow","@timestamp":"t","machine":"m1"}');
     assert.deepEqual(e, { level: 'warn', message: 'slow', fields: { machine: 'm1' } });

@@ -5,8 +5,19 @@ import type { DriverLogger } from './driver';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
+/**
+ * RFC 3339 UTC with six fractional digits, hclog's JSON time format
+ * (2006-01-02T15:04:05.000000Z07:00): go-plugin hosts parse @timestamp with
+ * exactly that layout and, when it fails, lose the line's level and fields.
+ */
+export function logTimestamp(epochMs: number = performance.timeOrigin + performance.now()): string {
+  const wholeMs = Math.floor(epochMs);
+  const micros = Math.min(999, Math.floor((epochMs - wholeMs) * 1000));
+  return `${new Date(wholeMs).toISOString().slice(0, 23)}${String(micros).padStart(3, '0')}Z`;
+}
+
 function write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-  const entry: Record<string, unknown> = { '@level': level, '@message': message, '@timestamp': new Date().toISOString() };
+  const entry: Record<string, unknown> = { '@level': level, '@message': message, '@timestamp': logTimestamp() };
   if (fields) {
     for (const [k, v] of Object.entries(fields)) {
       if (!k.startsWith('@')) entry[k] = v instanceof Error ? v.message : v;

@@ -300,6 +300,7 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
         capabilities: [...capabilities],
         stateVersion: currentStateVersion,
         sdk: `${SDK_NAME} ${SDK_VERSION}`,
+        provisioning: info.provisioning === 'none' ? 'PROVISIONING_NONE' : 'PROVISIONING_SSH',
       }),
     GetSchema: (_call: unknown, callback: grpcTypes.sendUnaryData<unknown>) => callback(null, { flags: schema.map(flagToWire) }),
     Configure: ((call: grpcTypes.ServerUnaryCall<ConfigureRequest__Output, unknown>, callback: grpcTypes.sendUnaryData<unknown>) => {

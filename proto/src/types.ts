@@ -73,7 +73,15 @@ export interface DriverMetadata {
   capabilities: string[];
   stateVersion: number;
   sdk: string;
+  /** What the host does after Create (Metadata.provisioning; unspecified reads as "ssh"). */
+  provisioning: Provisioning;
 }
+
+/**
+ * "ssh": the host waits for Running, then installs and configures Docker over
+ * SSH. "none": the engine GetURL names is already served; the host does nothing.
+ */
+export type Provisioning = 'ssh' | 'none';
 
 export type Severity = 'error' | 'warning';
 

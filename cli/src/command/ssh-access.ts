@@ -22,10 +22,10 @@ export interface SshAccess {
 
 export async function sshAccess(ctx: CommandContext, name: string): Promise<SshAccess> {
   const host = ctx.loadHost(name);
-  if (host.DriverName === 'none') {
-    throw new MachineError('usage', `Machine "${name}" uses the none driver and has no SSH access.`);
-  }
   const driver = await ctx.registry.get(host.DriverName);
+  if (driver.metadata.provisioning === 'none') {
+    throw new MachineError('usage', `Machine "${name}" uses the ${host.DriverName} driver, which serves its engine itself: it has no SSH access.`);
+  }
   const call = machineCall(ctx.store, host);
   const [state, info] = await Promise.all([driver.getState(call, { timeoutMs: 30_000 }), driver.getSSHInfo(call)]);
   if (state !== 'Running') {

@@ -16,6 +16,7 @@ export const COMMAND_TABLE: Record<string, () => CommandSpec> = {
   create: () => (require('../commands/create') as SpecModule).spec,
   'driver inspect': () => (require('../commands/driver/inspect') as SpecModule).spec,
   'driver ls': () => (require('../commands/driver/ls') as SpecModule).spec,
+  'driver test': () => (require('../commands/driver/test') as SpecModule).spec,
   env: () => (require('../commands/env') as SpecModule).spec,
   inspect: () => (require('../commands/inspect') as SpecModule).spec,
   ip: () => (require('../commands/ip') as SpecModule).spec,

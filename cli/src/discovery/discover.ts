@@ -212,6 +212,15 @@ function findQuick(name: string, options: DiscoveryOptions): DriverLocation | un
 }
 
 /** Looks for a single driver; cheaper than discoverDrivers when it is found early. */
+/** For a machine whose driver was found once and is gone now (uninstalled). */
+export function driverNotInstalledMessage(name: string): string {
+  return `driver ${name} is not installed: machine plugins install driver-${name}`;
+}
+
+export function isDriverNotFound(err: unknown): boolean {
+  return err instanceof MachineError && err.code === 'driver-not-found';
+}
+
 export function findDriver(name: string, options: DiscoveryOptions = {}): DriverLocation {
   const problem = driverNameProblem(name);
   if (problem) throw new MachineError('driver-not-found', `Invalid driver name ${JSON.stringify(name)}: ${problem}.`);
@@ -225,6 +234,7 @@ export function findDriver(name: string, options: DiscoveryOptions = {}): Driver
     'driver-not-found',
     `Driver "${name}" not found. Drivers found: ${names.length ? names.join(', ') : 'none'}.\n` +
       `Looked in:\n${res.searched.map((s) => `  ${s}`).join('\n')}\n` +
-      `Install a driver as an oclif plugin, put ${DRIVER_PREFIX}${name} on PATH, or point MACHINE_DRIVER_PATH at its directory.`,
+      `Install it with "machine plugins install driver-${name}" (the package its vendor publishes), put ${DRIVER_PREFIX}${name} on PATH, ` +
+      `or point MACHINE_DRIVER_PATH at the directory holding ${DRIVER_PREFIX}${name}.`,
   );
 }

@@ -30,9 +30,10 @@ describe('after a start: certificates follow the machine\'s address', function (
     out = [];
   });
 
-  function driverAt(ip: string) {
+  function driverAt(ip: string, provisioning: 'ssh' | 'none' = 'ssh') {
     return {
       name: 'docker',
+      metadata: { provisioning },
       getIP: sinon.stub().resolves(ip),
       getURL: sinon.stub().resolves(`tcp://${ip}:2376`),
       getSSHInfo: sinon.stub().rejects(new Error('reprovisioning started')),
@@ -57,6 +58,14 @@ describe('after a start: certificates follow the machine\'s address', function (
     await assert.rejects(followAddress(env(), host, driver as unknown as DriverClient, () => undefined), /reprovisioning started/);
     assert.ok(out.some((l) => /The address of "moved" is now 192\.0\.2\.99, which its certificate does not cover/.test(l)));
     assert.ok(driver.getSSHInfo.called, 'provisioning asked the driver where SSH is');
+  });
+
+  it('leaves alone a machine whose driver serves its engine itself, whatever its name', async () => {
+    const host = store.load('moved');
+    const driver = driverAt('192.0.2.99', 'none');
+    const save = sinon.spy();
+    assert.equal(await followAddress(env(), host, driver as unknown as DriverClient, save), false);
+    assert.ok(driver.getIP.notCalled && driver.getSSHInfo.notCalled, 'no address is followed, nothing provisioned');
   });
 
   it('fails with the driver\'s error when GetURL fails, instead of guessing port 2376', async () => {

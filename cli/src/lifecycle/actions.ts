@@ -130,10 +130,15 @@ async function restart(env: ActionEnv, host: HostConfig, driver: DriverClient, s
   env.out('Restarted machines may have new IP addresses. You may need to re-run the `machine env` command.');
 }
 
+/** A driver that declared no provisioning: its engine is served as is, with no SSH for the core. */
+function servesItsOwnEngine(driver: DriverClient): boolean {
+  return driver.metadata.provisioning === 'none';
+}
+
 /** After a boot: follow a new address, else wait for the engine to answer. */
 async function afterBoot(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<void> {
   if (await followAddress(env, host, driver, save)) return;
-  if (host.DriverName === 'none') return;
+  if (servesItsOwnEngine(driver)) return;
   const url = await engineURL(driver, machineCall(env.store, host), env.signal);
   if (!url) return;
   try {
@@ -148,7 +153,7 @@ async function afterBoot(env: ActionEnv, host: HostConfig, driver: DriverClient,
  * new certificate and reprovisions the engine with it. Returns whether it did.
  */
 export async function followAddress(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<boolean> {
-  if (host.DriverName === 'none') return false;
+  if (servesItsOwnEngine(driver)) return false;
   const call = machineCall(env.store, host);
   const [ip, url] = await Promise.all([driver.getIP(call, { signal: env.signal }), engineURL(driver, call, env.signal)]);
   setExtra(host, { LastIP: ip, ...(url ? { LastURL: url } : {}), LastSeen: new Date().toISOString() });
@@ -164,8 +169,8 @@ export async function followAddress(env: ActionEnv, host: HostConfig, driver: Dr
 }
 
 async function reprovision(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void, resetHostKey: boolean): Promise<void> {
-  if (host.DriverName === 'none') {
-    throw new MachineError('usage', `Machine "${host.Name}" uses the none driver: machine has no SSH access to provision it.`);
+  if (servesItsOwnEngine(driver)) {
+    throw new MachineError('usage', `Machine "${host.Name}" uses the ${host.DriverName} driver, which serves its engine itself: machine has no SSH access to provision it.`);
   }
   const state = await currentState(env, host, driver);
   if (state !== 'Running') {
@@ -177,8 +182,8 @@ async function reprovision(env: ActionEnv, host: HostConfig, driver: DriverClien
 }
 
 async function upgrade(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void): Promise<void> {
-  if (host.DriverName === 'none') {
-    throw new MachineError('usage', `Machine "${host.Name}" uses the none driver: machine cannot upgrade its engine.`);
+  if (servesItsOwnEngine(driver)) {
+    throw new MachineError('usage', `Machine "${host.Name}" uses the ${host.DriverName} driver, which serves its engine itself: machine cannot upgrade its engine.`);
   }
   if ((await currentState(env, host, driver)) !== 'Running') {
     env.out('Starting machine so machine can be upgraded...');

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as sinon from 'sinon';
 import * as net from 'node:net';
-import { generateEd25519HostKey, type DriverClient, type OperationOutcome } from '@machine/driver-sdk';
+import { generateEd25519HostKey, type DriverClient, type OperationOutcome, type Provisioning } from '@machine/driver-sdk';
 import { Server as SshServer } from 'ssh2';
 import { Store } from '../store/store';
 import { createMachine, type CreateRequest } from './create';
@@ -13,13 +13,13 @@ import { createMachine, type CreateRequest } from './create';
 /** A DriverClient whose calls are sinon stubs. */
 type FakeDriver = { [K in keyof DriverClient]: DriverClient[K] extends (...args: never[]) => unknown ? sinon.SinonStub : DriverClient[K] };
 
-function fakeDriver(name: string, overrides: Partial<Record<keyof DriverClient, sinon.SinonStub>> = {}): FakeDriver {
+function fakeDriver(name: string, overrides: Partial<Record<keyof DriverClient, sinon.SinonStub>> = {}, provisioning: Provisioning = 'ssh'): FakeDriver {
   const ok: OperationOutcome = { warnings: [] };
   const base = {
     name,
     path: `/fake/${name}`,
     pid: 1,
-    metadata: { name, version: '0', description: '', protocolVersions: [1], capabilities: [], stateVersion: 1, sdk: 'test' },
+    metadata: { name, version: '0', description: '', protocolVersions: [1], capabilities: [], stateVersion: 1, sdk: 'test', provisioning },
     schema: sinon.stub().resolves([]),
     configure: sinon.stub().resolves({ state: { IPAddress: '192.0.2.10' }, stateVersion: 1, warnings: [] }),
     preCreateCheck: sinon.stub().resolves(ok),
@@ -68,10 +68,10 @@ describe('createMachine', () => {
     ...extra,
   });
 
-  it('records an unprovisioned (none-like) machine with the driver state and options', async () => {
-    const driver = fakeDriver('none');
+  it('records an unprovisioned (none-like) machine with the driver state and options, whatever the driver is called', async () => {
+    const driver = fakeDriver('gonone', {}, 'none');
     const result = await createMachine(request(driver));
-    assert.equal(result.host.DriverName, 'none');
+    assert.equal(result.host.DriverName, 'gonone');
     const saved = store.load('m1');
     assert.deepEqual(saved.Driver, { IPAddress: '192.0.2.10', Created: true });
     assert.deepEqual(saved.HostOptions.EngineOptions.Labels, ['team=a']);
@@ -81,6 +81,13 @@ describe('createMachine', () => {
     assert.ok(lines.includes('Running pre-create checks...'));
     assert.ok(lines.includes('Creating machine...'));
     assert.ok(driver.getSSHInfo.notCalled, 'nothing is provisioned');
+  });
+
+  it('provisions over SSH a driver that declares it, even one called "none"', async () => {
+    const driver = fakeDriver('none');
+    await assert.rejects(createMachine(request(driver)), /no SSH here/);
+    assert.ok(driver.getSSHInfo.called, 'provisioning asked for SSH access');
+    assert.ok(driver.remove.calledOnce, 'and rolled back when it failed');
   });
 
   it('fails a pre-create check with exit code 3 and leaves nothing behind', async () => {
@@ -136,8 +143,8 @@ describe('createMachine', () => {
   });
 
   it('refuses a name that exists and leaves the existing machine alone', async () => {
-    await createMachine(request(fakeDriver('none')));
-    const driver = fakeDriver('none');
+    await createMachine(request(fakeDriver('none', {}, 'none')));
+    const driver = fakeDriver('none', {}, 'none');
     await assert.rejects(createMachine(request(driver)), /already exists/);
     assert.ok(driver.remove.notCalled);
     assert.ok(store.exists('m1'));
@@ -154,7 +161,7 @@ describe('createMachine', () => {
   });
 
   it('fails with the driver\'s error when GetURL fails for an unprovisioned machine', async () => {
-    const driver = fakeDriver('none', { getURL: sinon.stub().rejects(new Error('no URL recorded')) });
+    const driver = fakeDriver('none', { getURL: sinon.stub().rejects(new Error('no URL recorded')) }, 'none');
     await assert.rejects(createMachine(request(driver)), /Cannot get the Docker URL of "m1" from the none driver: no URL recorded/);
     assert.ok(!store.exists('m1'));
   });

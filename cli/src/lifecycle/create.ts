@@ -53,9 +53,6 @@ export interface CreateResult {
   phases: Record<string, number>;
 }
 
-/** Drivers whose machines are existing engines: nothing to provision. */
-const UNPROVISIONED = new Set(['none']);
-
 export async function createMachine(req: CreateRequest): Promise<CreateResult> {
   const { store, driver, name, progress } = req;
   const phases: Record<string, number> = {};
@@ -136,7 +133,8 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
       });
     }
     let provision: ProvisionResult | undefined;
-    if (!UNPROVISIONED.has(driver.name)) {
+    // The driver says whether its engine needs provisioning; its name never decides.
+    if (driver.metadata.provisioning !== 'none') {
       progress.step('Waiting for machine to be running, this may take a few minutes...');
       await time('waitRunning', () => waitForState(driver, machineCall(store, host as HostConfig), 'Running', req.runningTimeoutMs ?? 180_000, req.signal));
       progress.step('Detecting operating system of created instance...');

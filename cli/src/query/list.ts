@@ -8,6 +8,7 @@ import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
 import { dockerVersionError } from '../certs/go-wording';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
+import { driverNotInstalledMessage, isDriverNotFound } from '../discovery/discover';
 import { incompleteProblem } from '../store/incomplete';
 import type { HostConfig, HostEntry } from '../store/types';
 import type { CommandContext } from '../command/context';
@@ -170,7 +171,7 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
         desc = await describeWithTimeout(ctx, host, o.timeoutMs);
       } catch (err) {
         item.State = 'Error';
-        item.Error = oneLine(errorMessage(err));
+        item.Error = oneLine(isDriverNotFound(err) ? driverNotInstalledMessage(host.DriverName) : errorMessage(err));
         item.ResponseTime = goDuration(Date.now() - started);
         return item;
       }

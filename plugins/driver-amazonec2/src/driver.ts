@@ -25,11 +25,21 @@ import {
 /** Tag put on security groups this driver creates, so any machine's rm may delete them once unused. */
 export const CREATED_BY_TAG = 'machine:created-by';
 
+/**
+ * Tag put on everything one create makes, valued with the state's
+ * CreateToken: what a killed create made is found by it, as the ids it had
+ * learnt died with the process.
+ */
+export const CREATE_TOKEN_TAG = 'machine:create-token';
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION = (require('../package.json') as { version: string }).version;
 
 // Instances that still use a security group; shutting-down ones only delay its deletion.
 const USER_STATES = ['pending', 'running', 'stopping', 'stopped'];
+
+/** Further lookups for the instance of a killed create, one poll period apart (see findByCreateToken). */
+const LAUNCH_LOOKUPS = 5;
 
 export function machineState(ec2State: string | undefined): MachineStateName {
   switch (ec2State) {
@@ -69,7 +79,9 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   }
 
   configure(ctx: DriverContext, flags: FlagValues): EC2State {
-    return stateFromFlags(flags, ctx.machine);
+    // Chosen here rather than in create: the host saves the configured state
+    // before create runs, so the token outlives a create that is killed.
+    return { ...stateFromFlags(flags, ctx.machine), CreateToken: randomUUID() };
   }
 
   /** Reads state written by older drivers, the reference's included (see normalizeState). */
@@ -187,10 +199,18 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   }
 
   async remove(ctx: DriverContext, stored: EC2State): Promise<void> {
-    const state = normalizeState(stored);
+    let state = normalizeState(stored);
+    let alsoInstances: string[] = [];
+    if (!state.InstanceId && !state.SpotInstanceRequestId && state.CreateToken) {
+      // Only the configured state was stored: the create never returned, and
+      // what it made so far is known by its token alone.
+      const found = await this.findByCreateToken(ctx, state);
+      state = found.state;
+      alsoInstances = found.moreInstanceIds;
+    }
     const made = state.InstanceId || state.SpotInstanceRequestId || (state.KeyPairCreated && state.KeyName) || state.CreatedSecurityGroupIds?.length || state.SecurityGroupIds?.length;
     if (!made) return;
-    const { problems, groupProblems } = await this.cleanUp(ctx, state, undefined);
+    const { problems, groupProblems } = await this.cleanUp(ctx, state, undefined, alsoInstances);
     if (problems.length > 0) {
       throw new DriverError('internal', `could not remove everything the machine used in AWS: ${problems.join('; ')}`, {
         detail: `Run rm again, or delete these resources in the EC2 console.${groupProblems.length ? `\nAlso left: ${groupProblems.join('; ')}` : ''}`,
@@ -359,7 +379,10 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     s.KeyName = ctx.machine.name;
     ctx.progress(`Importing key pair ${s.KeyName}`);
     await call('import the key pair', () =>
-      client.send(new (ec2().ImportKeyPairCommand)({ KeyName: s.KeyName, PublicKeyMaterial: Buffer.from(publicKey) }), this.opts(ctx)),
+      client.send(
+        new (ec2().ImportKeyPairCommand)({ KeyName: s.KeyName, PublicKeyMaterial: Buffer.from(publicKey), TagSpecifications: tagSpecifications('key-pair', tokenTags(s)) }),
+        this.opts(ctx),
+      ),
     );
     s.KeyPairCreated = true;
   }
@@ -403,7 +426,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
               GroupName: name,
               Description: 'Docker Machine',
               VpcId: s.VpcId,
-              TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: CREATED_BY_TAG, Value: ctx.machine.name }] }],
+              TagSpecifications: tagSpecifications('security-group', [{ Key: CREATED_BY_TAG, Value: ctx.machine.name }, ...tokenTags(s)]),
             }),
             this.opts(ctx),
           ),
@@ -459,7 +482,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
   }
 
   private instanceTags(ctx: DriverContext, s: EC2State): Tag[] {
-    return [{ Key: 'Name', Value: ctx.machine.name }, ...parseTags(s.Tags)];
+    return [{ Key: 'Name', Value: ctx.machine.name }, ...parseTags(s.Tags), ...tokenTags(s)];
   }
 
   private async launchSpot(ctx: DriverContext, client: EC2Client, s: EC2State, call: Caller, userData: string | undefined): Promise<void> {
@@ -473,6 +496,8 @@ export class AmazonEC2Driver implements Driver<EC2State> {
           InstanceCount: 1,
           ClientToken: s.ClientToken,
           BlockDurationMinutes: s.BlockDurationMinutes > 0 ? s.BlockDurationMinutes : undefined,
+          // EC2 does not pass a request's tags on to its instance: that is tagged once known, below.
+          TagSpecifications: tagSpecifications('spot-instances-request', tokenTags(s)),
           LaunchSpecification: { ...spec, Placement: { AvailabilityZone: spec.Placement.AvailabilityZone } },
         }),
         this.opts(ctx),
@@ -538,7 +563,12 @@ export class AmazonEC2Driver implements Driver<EC2State> {
    * Returns what could not be deleted: the machine's own resources, and
    * security groups apart, as a group left behind costs nothing.
    */
-  private async cleanUp(ctx: DriverContext, s: EC2State, reason: Error | undefined): Promise<{ problems: string[]; groupProblems: string[] }> {
+  private async cleanUp(
+    ctx: DriverContext,
+    s: EC2State,
+    reason: Error | undefined,
+    alsoInstances: string[] = [],
+  ): Promise<{ problems: string[]; groupProblems: string[] }> {
     // Requests here carry no abort signal: cleanup must run to the end even when the call was cancelled.
     const client = this.client(ctx, s);
     const m = ec2();
@@ -554,7 +584,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
       }
     };
     try {
-      const instanceIds = s.InstanceId ? [s.InstanceId] : [];
+      const instanceIds = [...new Set([...(s.InstanceId ? [s.InstanceId] : []), ...alsoInstances])];
       if (s.SpotInstanceRequestId) {
         await attempt(`cancel spot request ${s.SpotInstanceRequestId}`, async () => {
           const out = await client.send(new m.DescribeSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [s.SpotInstanceRequestId!] }));
@@ -597,6 +627,70 @@ export class AmazonEC2Driver implements Driver<EC2State> {
       problems.push((err as Error).message);
     }
     return { problems, groupProblems };
+  }
+
+  /**
+   * What a create with this state's token made, found by its tag: the
+   * instance (or spot request), the imported key pair and the security groups
+   * it created, merged into the state as create would have recorded them.
+   * Lookups that fail throw, so that the removal fails and can be retried.
+   */
+  private async findByCreateToken(ctx: DriverContext, state: EC2State): Promise<{ state: EC2State; moreInstanceIds: string[] }> {
+    const m = ec2();
+    const client = this.client(ctx, state);
+    const call = this.caller(state);
+    const byToken = [{ Name: `tag:${CREATE_TOKEN_TAG}`, Values: [state.CreateToken!] }];
+    const s: EC2State = { ...state };
+    const pages = { client, pageSize: 100 };
+
+    // The key pair and the groups come first because create makes them before it launches.
+    if (!state.ExistingKey) {
+      // DescribeKeyPairs has no pagination: it answers with every match.
+      const keys = await call('look for the key pair the create imported', () => client.send(new m.DescribeKeyPairsCommand({ Filters: byToken })));
+      const key = keys.KeyPairs?.find((k) => k.KeyName);
+      if (key) {
+        s.KeyName = key.KeyName;
+        s.KeyPairCreated = true;
+      }
+    }
+    const groupIds: string[] = [];
+    await call('look for the security groups the create made', async () => {
+      for await (const page of m.paginateDescribeSecurityGroups(pages, { Filters: byToken })) {
+        for (const g of page.SecurityGroups ?? []) if (g.GroupId) groupIds.push(g.GroupId);
+      }
+    });
+    s.CreatedSecurityGroupIds = groupIds;
+
+    const instanceIds: string[] = [];
+    const lookForLaunch = async () => {
+      await call('look for the instance the create launched', async () => {
+        // Terminated instances stay visible for a while; there is nothing left to do for them.
+        const input = { Filters: [...byToken, { Name: 'instance-state-name', Values: [...USER_STATES, 'shutting-down'] }] };
+        for await (const page of m.paginateDescribeInstances(pages, input)) {
+          for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) if (i.InstanceId && !instanceIds.includes(i.InstanceId)) instanceIds.push(i.InstanceId);
+        }
+      });
+      if (!state.RequestSpotInstance) return;
+      await call('look for the spot request the create made', async () => {
+        for await (const page of m.paginateDescribeSpotInstanceRequests(pages, { Filters: byToken })) {
+          for (const r of page.SpotInstanceRequests ?? []) s.SpotInstanceRequestId ??= r.SpotInstanceRequestId;
+        }
+      });
+    };
+    await lookForLaunch();
+    // EC2 lists a just-launched instance only after a few seconds. A create
+    // that got as far as its key pair or groups may have launched one that is
+    // not listed yet: look again for a while before concluding it did not.
+    const gotFar = s.KeyPairCreated || groupIds.length > 0;
+    for (let attempt = 0; gotFar && instanceIds.length === 0 && !s.SpotInstanceRequestId && attempt < LAUNCH_LOOKUPS; attempt++) {
+      await sleep(waiterTiming(1).minDelay * 1000);
+      await lookForLaunch();
+    }
+    s.InstanceId = instanceIds[0];
+
+    const found = [...instanceIds, s.SpotInstanceRequestId, s.KeyPairCreated ? `key pair ${s.KeyName}` : undefined, ...groupIds].filter(Boolean);
+    if (found.length > 0) ctx.progress(`Found what an unfinished create made: ${found.join(', ')}`);
+    return { state: s, moreInstanceIds: instanceIds.slice(1) };
   }
 
   /** Groups made by this driver (by state or tag) that no other live instance uses. */
@@ -766,6 +860,15 @@ export function normalizeState(stored: EC2State): EC2State {
   // The reference imported the key pair unless the user named one.
   if (s.KeyPairCreated === undefined && s.InstanceId) s.KeyPairCreated = !s.ExistingKey && !!s.KeyName;
   return s;
+}
+
+function tokenTags(s: EC2State): Tag[] {
+  return s.CreateToken ? [{ Key: CREATE_TOKEN_TAG, Value: s.CreateToken }] : [];
+}
+
+/** TagSpecifications for one resource type, or none at all when there is no tag (EC2 refuses an empty list). */
+function tagSpecifications<T extends string>(resourceType: T, tags: Tag[]): { ResourceType: T; Tags: Tag[] }[] | undefined {
+  return tags.length > 0 ? [{ ResourceType: resourceType, Tags: tags }] : undefined;
 }
 
 interface Caller {

@@ -55,8 +55,8 @@ export const FLAGS: FlagSpec[] = [
 /**
  * The driver state, as the host stores it under "Driver" in config.json.
  * Field names are the reference driver's, so its stores load unchanged;
- * Profile, KeyPairCreated, CreatedSecurityGroupIds, SpotInstanceRequestId and
- * ClientToken are additions.
+ * Profile, KeyPairCreated, CreatedSecurityGroupIds, SpotInstanceRequestId,
+ * ClientToken and CreateToken are additions.
  */
 export type EC2State = {
   MachineName: string;
@@ -116,6 +116,12 @@ export type EC2State = {
   /** Security groups that create made; remove deletes them once unused. */
   CreatedSecurityGroupIds?: string[];
   ClientToken?: string;
+  /**
+   * Chosen by configure, so the host stores it before create starts; create
+   * tags everything it makes with it, and remove finds those resources by it
+   * when the create was killed before it could return their ids.
+   */
+  CreateToken?: string;
   IPAddress?: string;
   PrivateIPAddress?: string;
 };

@@ -94,8 +94,15 @@ export class RawDriver {
   /** Waits for the process to exit; true when it did within the time. */
   async waitExit(timeoutMs: number): Promise<boolean> {
     if (this.exit) return true;
-    const timer = sleep(timeoutMs);
-    await Promise.race([this.exited, timer]);
+    // The timer is cleared as soon as the process exits: a pending one would
+    // keep mocha (without --exit) alive for timeoutMs after the last test.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    try {
+      await Promise.race([this.exited, late]);
+    } finally {
+      clearTimeout(timer);
+    }
     return this.exit !== undefined;
   }
 

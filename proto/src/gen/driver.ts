@@ -53,6 +53,7 @@ export interface ProtoGrpcType {
         OperationEvent: MessageTypeDefinition<_machine_driver_v1_OperationEvent, _machine_driver_v1_OperationEvent__Output>
         OperationResult: MessageTypeDefinition<_machine_driver_v1_OperationResult, _machine_driver_v1_OperationResult__Output>
         Progress: MessageTypeDefinition<_machine_driver_v1_Progress, _machine_driver_v1_Progress__Output>
+        Provisioning: EnumTypeDefinition
         SSHInfo: MessageTypeDefinition<_machine_driver_v1_SSHInfo, _machine_driver_v1_SSHInfo__Output>
         Schema: MessageTypeDefinition<_machine_driver_v1_Schema, _machine_driver_v1_Schema__Output>
         Severity: EnumTypeDefinition

@@ -132,13 +132,13 @@ describe('machine ls (real CLI, fake driver)', function () {
     assert.deepEqual(await waitGone(sb, 3000), []);
   });
 
-  it('a driver that cannot be found shows as an error row naming where drivers were looked for', async () => {
+  it('a driver that cannot be found shows as an error row naming how to install it', async () => {
     addFakeMachine(sb, 'ok');
     addFakeMachine(sb, 'orphan', { driver: 'nosuchdriver' });
     const r = await sb.run(['ls']);
     assert.equal(r.code, 0);
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[1], /^ok\s+-\s+fake\s+Running/);
-    assert.match(lines[2], /^orphan\s+-\s+nosuchdriver\s+Error\s+Driver "nosuchdriver" not found\. Drivers found: .*fake/);
+    assert.match(lines[2], /^orphan\s+-\s+nosuchdriver\s+Error\s+driver nosuchdriver is not installed: machine plugins install driver-nosuchdriver$/);
   });
 });

@@ -142,7 +142,8 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     assert.equal(await driver.getState(call(ref, stored)), 'Running');
     assert.equal((await driver.describe(call(ref, stored))).state, 'Running');
     await driver.remove(call(ref, stored));
-    assert.equal(fake.instances.get(stored.InstanceId)?.state, 'shutting-down');
+    // The endpoint may already have finished terminating it when the machine is busy.
+    assert.ok(['shutting-down', 'terminated'].includes(fake.instances.get(stored.InstanceId)?.state ?? ''), 'the instance is being terminated');
     assert.ok(!fake.keyPairs.has('legacy'), 'the reference imported it, so it goes');
     assert.ok(fake.securityGroups.has(group.GroupId!), 'a group without our tag that the reference made is kept');
   });
@@ -193,7 +194,7 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     assert.equal(instance.instanceType, 't2.micro');
     assert.equal(instance.availabilityZone, 'us-east-1a');
     assert.equal(instance.keyName, 'm1');
-    assert.deepEqual([...instance.tags], [['Name', 'm1'], ['team', 'infra'], ['env', 'test']]);
+    assert.deepEqual([...instance.tags], [['Name', 'm1'], ['team', 'infra'], ['env', 'test'], ['machine:create-token', state.CreateToken]]);
     assert.deepEqual(instance.blockDevices.map((b) => [b.deviceName, b.volumeSize, b.volumeType, b.deleteOnTermination]), [['/dev/sda1', 16, 'gp2', true]]);
     assert.equal(state.IPAddress, instance.publicIp);
 
@@ -478,5 +479,96 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     assert.equal(fake.liveInstances().length, 0, 'the instance is terminated');
     assert.equal(fake.keyPairs.size, 0, 'the key pair is deleted');
     assert.ok(![...fake.securityGroups.values()].some((g) => g.groupName === 'docker-machine'), 'the security group is deleted');
+  });
+
+  /**
+   * Starts a create in a driver process of its own and SIGKILLs that process
+   * once `made` holds, as the core's rollback (or a later rm -f) then finds
+   * things: only the configured state, stored before create began.
+   */
+  async function killedCreate(name: string, made: () => boolean, flags: FlagValues = {}): Promise<{ ref: MachineRef; configured: JsonObject }> {
+    const ref = machine(name);
+    const configured = await driver.configure(ref, endpointFlags(fake, flags));
+    assert.equal(typeof configured.state.CreateToken, 'string', 'configure chooses the create token');
+    const doomed = await launchDriver({ name: 'amazonec2', path: DRIVER_BIN, env: cleanAwsEnv(home) });
+    try {
+      const creating = doomed.create({ machine: ref, state: configured.state, stateVersion: configured.stateVersion });
+      const outcome = creating.then(() => 'finished', () => 'failed');
+      await until(made);
+      process.kill(doomed.pid as number, 'SIGKILL');
+      assert.equal(await outcome, 'failed', 'the create died with its driver');
+    } finally {
+      await doomed.close().catch(() => undefined);
+    }
+    return { ref, configured: configured.state };
+  }
+
+  const leftOf = (name: string, token: unknown) => ({
+    instances: fake.liveInstances().filter((i) => i.tags.get('machine:create-token') === token || i.tags.get('Name') === name).map((i) => i.instanceId),
+    keyPairs: [...fake.keyPairs.values()].filter((k) => k.keyName === name || k.tags.get('machine:create-token') === token).map((k) => k.keyName),
+    groups: [...fake.securityGroups.values()].filter((g) => g.groupName !== 'default').map((g) => g.groupName),
+    spotRequests: [...fake.spotRequests.values()].filter((r) => r.state === 'open' || r.state === 'active').map((r) => r.spotInstanceRequestId),
+  });
+
+  it('removes what a create SIGKILLed after RunInstances made, from the configured state alone', async () => {
+    // Held in pending, so that the create is still waiting when it is killed.
+    fake.timings.pendingMs = 60000;
+    const { ref, configured } = await killedCreate('killed', () => fake.instances.size === 1);
+    const token = configured.CreateToken;
+    const before = leftOf('killed', token);
+    assert.equal(before.instances.length, 1, 'the instance was launched, tagged with the token');
+    assert.deepEqual(before.keyPairs, ['killed'], 'the key pair was imported, tagged with the token');
+    assert.deepEqual(before.groups, ['docker-machine'], 'the security group was created');
+    assert.equal([...fake.securityGroups.values()].find((g) => g.groupName === 'docker-machine')?.tags.get('machine:create-token'), token);
+
+    // A freshly launched driver, given only what the host stored before create.
+    await driver.remove(call(ref, configured));
+    await fake.settle();
+    assert.deepEqual(leftOf('killed', token), { instances: [], keyPairs: [], groups: [], spotRequests: [] });
+  });
+
+  it('looks again for the instance of a killed create that EC2 does not list yet', async () => {
+    fake.timings.pendingMs = 60000;
+    // Eventual consistency: a new instance is missing from DescribeInstances for a while.
+    fake.timings.visibilityMs = 60000;
+    const { ref, configured } = await killedCreate('killed-early', () => fake.instances.size === 1);
+    const launched = [...fake.instances.values()][0];
+    // Listed only once remove has looked for it once and found nothing.
+    const describedBefore = fake.actions().filter((a) => a === 'DescribeInstances').length;
+    Object.defineProperty(fake.timings, 'visibilityMs', {
+      configurable: true,
+      get: () => (fake.actions().filter((a) => a === 'DescribeInstances').length > describedBefore ? 0 : 60000),
+    });
+    await driver.remove(call(ref, configured));
+    await fake.settle();
+    assert.equal(launched.state, 'terminated');
+    assert.deepEqual(leftOf('killed-early', configured.CreateToken), { instances: [], keyPairs: [], groups: [], spotRequests: [] });
+  });
+
+  it('removes the spot request and its instance of a create SIGKILLed while waiting for fulfilment', async () => {
+    fake.timings.spotFulfilMs = 400;
+    const { ref, configured } = await killedCreate('killed-spot', () => fake.spotRequests.size === 1, { 'amazonec2-request-spot-instance': true });
+    const token = configured.CreateToken;
+    const request = [...fake.spotRequests.values()][0];
+    assert.equal(request.tags.get('machine:create-token'), token, 'the spot request carries the token');
+
+    await driver.remove(call(ref, configured));
+    // A request fulfilled just before it was cancelled still launched an instance: it must be gone too.
+    await new Promise((r) => setTimeout(r, 600));
+    await fake.settle();
+    assert.equal(request.state, 'cancelled');
+    assert.deepEqual(fake.liveInstances().map((i) => i.instanceId), []);
+    assert.deepEqual(leftOf('killed-spot', token), { instances: [], keyPairs: [], groups: [], spotRequests: [] });
+  });
+
+  it('leaves alone what another machine made, when the killed create had made nothing yet', async () => {
+    const other = await create('bystander');
+    const ref = machine('never-started');
+    const configured = await driver.configure(ref, endpointFlags(fake));
+    await driver.remove(call(ref, configured.state));
+    assert.equal(fake.liveInstances().length, 1, "the other machine's instance stays");
+    assert.ok(fake.keyPairs.has('bystander'), "the other machine's key pair stays");
+    assert.ok([...fake.securityGroups.values()].some((g) => g.groupName === 'docker-machine'), 'the shared security group stays');
+    await driver.remove(call(other.ref, other.state));
   });
 });

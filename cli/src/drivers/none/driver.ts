@@ -1,6 +1,6 @@
 // The none driver: an existing Docker endpoint registered by URL. There is
 // no host to control and no SSH; the core skips provisioning for it.
-import { DriverError, type Driver, type DriverContext } from '@machine/driver-sdk';
+import { DriverError, type Driver, type DriverContext, type DriverInfo } from '@machine/driver-sdk';
 import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
 import { parseTcpHostPort } from '../../format/address';
 
@@ -39,7 +39,13 @@ const unsupported = (what: string) =>
   });
 
 export class NoneDriver implements Driver<NoneState> {
-  readonly info = { name: 'none', version: '0.1.0', description: 'An existing Docker engine, registered by URL', stateVersion: 1 };
+  readonly info: DriverInfo = {
+    name: 'none',
+    version: '0.1.0',
+    description: 'An existing Docker engine, registered by URL',
+    stateVersion: 1,
+    provisioning: 'none',
+  };
 
   schema(): FlagSpec[] {
     return [{ name: 'url', type: 'string', description: 'URL of the Docker engine, e.g. tcp://203.0.113.10:2376', envVar: 'NONE_URL' }];
