@@ -18,6 +18,8 @@ export type MachineErrorCode =
   | 'config-version'
   | 'locked'
   | 'driver-not-found'
+  /** A driver name that is a path or otherwise not a plain name: never looked up, never run. */
+  | 'invalid-driver-name'
   | 'driver'
   | 'not-running'
   | 'already-in-state'

@@ -12,12 +12,15 @@ interface SpecModule {
 /* eslint-disable @typescript-eslint/no-require-imports */
 export const COMMAND_TABLE: Record<string, () => CommandSpec> = {
   active: () => (require('../commands/active') as SpecModule).spec,
+  certs: () => (require('../commands/certs') as SpecModule).spec,
   config: () => (require('../commands/config') as SpecModule).spec,
   create: () => (require('../commands/create') as SpecModule).spec,
   'driver inspect': () => (require('../commands/driver/inspect') as SpecModule).spec,
   'driver ls': () => (require('../commands/driver/ls') as SpecModule).spec,
   'driver test': () => (require('../commands/driver/test') as SpecModule).spec,
   env: () => (require('../commands/env') as SpecModule).spec,
+  export: () => (require('../commands/export') as SpecModule).spec,
+  import: () => (require('../commands/import') as SpecModule).spec,
   inspect: () => (require('../commands/inspect') as SpecModule).spec,
   ip: () => (require('../commands/ip') as SpecModule).spec,
   kill: () => (require('../commands/kill') as SpecModule).spec,
@@ -34,6 +37,7 @@ export const COMMAND_TABLE: Record<string, () => CommandSpec> = {
   stop: () => (require('../commands/stop') as SpecModule).spec,
   upgrade: () => (require('../commands/upgrade') as SpecModule).spec,
   url: () => (require('../commands/url') as SpecModule).spec,
+  use: () => (require('../commands/use') as SpecModule).spec,
   version: () => (require('../commands/version') as SpecModule).spec,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -3,6 +3,7 @@
 // record cannot be read, so a broken machine can always be cleaned up; but
 // never while another live command holds the machine's lock.
 import type { DriverClient } from '@machine/driver-sdk';
+import { forgetMachineContext } from '../contexts/docker-context';
 import { errorMessage } from '../errors';
 import type { Store } from '../store/store';
 import { machineCall } from './machine';
@@ -64,6 +65,16 @@ export async function removeMachine(env: RemoveEnv, name: string, force: boolean
     }
     return { name, removed: false, error: errorMessage(err) };
   }
+  forgetContext(env, name);
   env.out(`Successfully removed ${name}`);
   return { name, removed: true };
+}
+
+/** The machine's docker context goes with it; a context that cannot be removed never fails rm. */
+function forgetContext(env: RemoveEnv, name: string): void {
+  try {
+    forgetMachineContext(process.env, env.store.root, name);
+  } catch (err) {
+    env.err(`Warning: could not remove the docker context of "${name}": ${errorMessage(err)}`);
+  }
 }

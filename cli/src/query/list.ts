@@ -5,6 +5,8 @@
  */
 import type { Description } from '@machine/driver-sdk';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
+import { certExpiry, expiryWarning } from '../certs/expiry';
+import { effectiveDockerHost } from '../contexts/docker-context';
 import { dockerVersionError } from '../certs/go-wording';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
@@ -143,7 +145,8 @@ async function describeWithTimeout(ctx: CommandContext, host: HostConfig, timeou
 
 export async function gather(ctx: CommandContext, entries: HostEntry[], o: GatherOptions): Promise<ListItem[]> {
   const hosts = entries.flatMap((e) => (e.host ? [e.host] : []));
-  const dockerHost = ctx.env.DOCKER_HOST ?? '';
+  // Active by DOCKER_HOST (env) or by the docker context (machine use).
+  const dockerHost = effectiveDockerHost(ctx.env);
   const limit = semaphore(o.dockerConcurrency ?? 8);
   return Promise.all(
     entries.map(async (e): Promise<ListItem> => {
@@ -186,6 +189,8 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       if (desc.state !== 'Running') desc = { ...desc, url: '' };
       item.URL = desc.url;
       const errs = [incompleteProblem(host), desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
+      const expiry = expiryWarning(certExpiry(host.HostOptions.AuthOptions.ServerCertPath));
+      if (expiry) errs.push(expiry);
       if (desc.state === 'Running') {
         const ip = desc.ip || safeHost(desc.url);
         if (ip) {

@@ -233,7 +233,8 @@ class ContainerHost implements TestHost {
     const script = [
       'set -eu',
       'if [ "$U" != root ]; then',
-      '  id -u "$U" >/dev/null 2>&1 || useradd -m -s /bin/bash "$U"',
+      // A user named like an existing group (docker) joins that group instead of failing to make its own.
+      '  id -u "$U" >/dev/null 2>&1 || useradd -m -s /bin/bash $(getent group "$U" >/dev/null && echo -g "$U") "$U"',
       '  printf "%s ALL=(ALL) NOPASSWD:ALL\\n" "$U" > "/etc/sudoers.d/90-$U"',
       '  chmod 0440 "/etc/sudoers.d/90-$U"',
       'fi',

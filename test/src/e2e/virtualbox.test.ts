@@ -1,0 +1,230 @@
+// The virtualbox driver end to end: the real CLI creates machines through
+// the stand-in VBoxManage, whose VMs are real test hosts (containers with
+// sshd and dockerd) booted with the cloud-init seed's key, provisions them
+// over SSH through the NAT port forward and drives them with the real docker
+// client through `machine env`.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startFakeVirtualBox, type FakeVirtualBox } from '../fakes/virtualbox';
+import { HOSTONLY_CIDR, fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
+import { TestHostProvider } from '../hosts';
+import { CLI, busyboxTarball, cliEnv, explain, run } from './generic-support';
+
+const IMAGE = 'e2e/busybox:latest';
+
+async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', function () {
+  this.timeout(900_000);
+  let tmp: string;
+  let store: string;
+  let fake: FakeVirtualBox;
+  let hosts: TestHostProvider;
+  let images: ImageServer;
+  let tarball: string;
+  let imageUrl: string;
+
+  const env = (extra: NodeJS.ProcessEnv = {}) => cliEnv(store, vboxEnv(fake, { VIRTUALBOX_IMAGE_URL: imageUrl, ...extra }));
+  const machine = (args: string[], extra?: NodeJS.ProcessEnv) => run(process.execPath, [CLI, ...args], { env: env(extra) });
+  const ok = async (args: string[], extra?: NodeJS.ProcessEnv) => {
+    const r = await machine(args, extra);
+    assert.equal(r.code, 0, `machine ${args.join(' ')} failed: ${explain(r)}`);
+    return r;
+  };
+
+  const docker = async (name: string, args: string[]): Promise<string> => {
+    const printed = (await ok(['env', name])).stdout;
+    const vars: NodeJS.ProcessEnv = {};
+    for (const m of printed.matchAll(/^export ([A-Z_]+)="([^"]*)"$/gm)) vars[m[1]] = m[2];
+    assert.ok(vars.DOCKER_HOST, printed);
+    const r = await run('docker', args, { env: { ...env(), ...vars }, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, `docker ${args.join(' ')} on ${name}: ${explain(r)}`);
+    return r.stdout.trim();
+  };
+
+  const states = async (): Promise<Map<string, string[]>> => {
+    const lines = (await ok(['ls'])).stdout.trim().split('\n');
+    return new Map(lines.slice(1).map((l) => [l.trim().split(/\s+/)[0], l.trim().split(/\s+/)]));
+  };
+
+  /** The stand-in holds nothing machine made: no VM, no disk, no host, no forward. */
+  const assertNothingLeft = async () => {
+    await until(() => fake.vms.length === 0 && fake.liveHosts === 0, 'every VM is gone');
+    assert.deepEqual(fake.media.map((m) => m.path), []);
+    assert.equal(fake.forwardCount, 0);
+    const saved = JSON.parse(fs.readFileSync(fake.stateFile, 'utf8')) as { vms: unknown[]; media: unknown[] };
+    assert.deepEqual([saved.vms.length, saved.media.length], [0, 0]);
+    for (const h of hosts.hosts) {
+      const r = await run('docker', ['inspect', '--format', '{{.Id}}', h.containerId], { env: process.env });
+      assert.notEqual(r.code, 0, `the host ${h.name} behind a removed VM still exists`);
+    }
+  };
+
+  before(async () => {
+    tmp = tempDir('machine-e2e-vbox-');
+    store = path.join(tmp, 'store');
+    hosts = new TestHostProvider();
+    fake = await startFakeVirtualBox(path.join(tmp, 'vbox'), { hosts });
+    images = await startImageServer({ 'noble-server-cloudimg-amd64.vmdk': fakeImage() });
+    imageUrl = `${images.url}/noble-server-cloudimg-amd64.vmdk`;
+    tarball = await busyboxTarball(tmp);
+  });
+
+  after(async () => {
+    await fake?.close();
+    await images?.close();
+    await hosts?.removeAll();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe('one machine through its whole life', () => {
+    const name = 'vb-life';
+
+    it('creates the machine from the cloud image, downloading it once into the cache', async () => {
+      const r = await ok(['create', name, '-d', 'virtualbox', '--virtualbox-memory', '2048']);
+      assert.match(r.stdout + r.stderr, /Creating VirtualBox VM vb-life/);
+      const vm = fake.vm(name)!;
+      assert.equal(vm.state, 'running');
+      assert.equal(vm.settings.memory, '2048');
+      const ip = fake.hostOf(name)!.ip;
+      const row = (await states()).get(name);
+      assert.deepEqual(row?.slice(2, 5), ['virtualbox', 'Running', `tcp://${ip}:2376`]);
+      const cached = fs.readdirSync(path.join(store, 'cache', 'virtualbox'), { recursive: true }).map(String);
+      assert.ok(cached.some((f) => f.endsWith('noble-server-cloudimg-amd64.vmdk')), cached.join(', '));
+      const config = JSON.parse(fs.readFileSync(path.join(store, 'machines', name, 'config.json'), 'utf8')) as { Driver: Record<string, unknown> };
+      assert.equal(config.Driver.SSHUser, 'docker');
+      assert.equal(config.Driver.SSHPort, vm.forwards.find((f) => f.name === 'ssh')!.hostPort);
+      assert.equal(config.Driver.HostOnlyCIDR, HOSTONLY_CIDR, 'from VIRTUALBOX_HOSTONLY_CIDR');
+    });
+
+    it('runs a locally imported image through machine env', async () => {
+      await docker(name, ['import', tarball, IMAGE]);
+      assert.equal(await docker(name, ['run', '--rm', IMAGE, '/bin/sh', '-c', 'echo hello from virtualbox']), 'hello from virtualbox');
+    });
+
+    it('logs in with machine ssh through the NAT port forward', async () => {
+      const r = await ok(['ssh', name, 'id -un']);
+      assert.equal(r.stdout.trim(), 'docker');
+      const port = String(fake.vm(name)!.forwards.find((f) => f.name === 'ssh')!.hostPort);
+      const inspect = JSON.parse((await ok(['inspect', name])).stdout) as { Driver: { SSHPort: number } };
+      assert.equal(String(inspect.Driver.SSHPort), port);
+    });
+
+    it('stops, starts and restarts; docker answers after each', async () => {
+      await ok(['stop', name]);
+      assert.equal((await states()).get(name)?.[3], 'Stopped');
+      assert.equal(fake.vm(name)!.state, 'poweroff');
+      await ok(['start', name]);
+      assert.equal((await states()).get(name)?.[3], 'Running');
+      assert.equal(await docker(name, ['run', '--rm', IMAGE, '/bin/echo', 'after start']), 'after start');
+      await ok(['restart', name]);
+      assert.equal(await docker(name, ['run', '--rm', IMAGE, '/bin/echo', 'after restart']), 'after restart');
+    });
+
+    it('removes the machine and everything it made in VirtualBox', async () => {
+      await ok(['rm', '-y', name]);
+      assert.equal((await states()).has(name), false);
+      assert.ok(!fs.existsSync(path.join(store, 'machines', name)));
+      await assertNothingLeft();
+    });
+  });
+
+  it('creates three machines in parallel, then removes them', async () => {
+    const names = ['vb-par-1', 'vb-par-2', 'vb-par-3'];
+    const results = await Promise.all(names.map((n) => machine(['create', n, '-d', 'virtualbox'])));
+    results.forEach((r, i) => assert.equal(r.code, 0, `${names[i]}: ${explain(r)}`));
+    const rows = await states();
+    for (const n of names) assert.equal(rows.get(n)?.[3], 'Running', n);
+    // One host-only network and one DHCP server serve all three.
+    assert.equal(fake.hostOnlyIfs.length, 1);
+    assert.equal(fake.dhcpServers.length, 1);
+    assert.equal(new Set(names.map((n) => fake.vm(n)!.forwards[0].hostPort)).size, 3, 'each VM has its own SSH port');
+    // The image was downloaded once, by the first create; the others found it in the cache.
+    assert.equal(images.requests.filter((q) => q.path.endsWith('.vmdk')).length, 1);
+    const rm = await machine(['rm', '-y', ...names]);
+    assert.equal(rm.code, 0, explain(rm));
+    await assertNothingLeft();
+  });
+
+  it('a host-only network address gives one clear line naming the flag before anything is made', async () => {
+    const before = fake.commands.length;
+    const r = await machine(['create', 'vb-badcidr', '-d', 'virtualbox', '--virtualbox-hostonly-cidr', '192.168.99.0/24']);
+    assert.notEqual(r.code, 0, explain(r));
+    assert.match(r.stderr, /--virtualbox-hostonly-cidr/, explain(r));
+    assert.match(r.stderr, /not a network address/, explain(r));
+    assert.equal(fake.commands.length, before, 'no VBoxManage command ran');
+    assert.ok(!fs.existsSync(path.join(store, 'machines', 'vb-badcidr')));
+  });
+
+  it('an image with a bad checksum is refused, and nothing is left', async () => {
+    const r = await machine(['create', 'vb-badsum', '-d', 'virtualbox', '--virtualbox-image-checksum', 'ab'.repeat(32)]);
+    assert.notEqual(r.code, 0, explain(r));
+    assert.match(r.stderr, /not the expected abab/, explain(r));
+    await assertNothingLeft();
+    assert.ok(!fs.existsSync(path.join(store, 'machines', 'vb-badsum')));
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
+    it(`${signal} while waiting for the VM leaves nothing, or a machine that rm -f removes`, async () => {
+      const name = `vb-${signal.toLowerCase()}`;
+      fake.noIp = true;
+      try {
+        const child = spawn(process.execPath, [CLI, 'create', '-d', 'virtualbox', name], {
+          env: env({ MACHINE_VIRTUALBOX_IP_TIMEOUT_S: '120' }),
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        await until(() => /to get an IP address/.test(output), `create waits for the address:\n${output}`, 180_000);
+        // Ctrl-C reaches the whole process group; SIGTERM and SIGKILL only the CLI, as from another terminal.
+        if (signal === 'SIGINT') process.kill(-child.pid!, signal);
+        else process.kill(child.pid!, signal);
+        const code = await exited;
+        assert.notEqual(code, 0, output);
+        fake.noIp = false;
+        if (fs.existsSync(path.join(store, 'machines', name))) {
+          const rm = await machine(['rm', '-f', '-y', name]);
+          assert.equal(rm.code, 0, explain(rm));
+        }
+        await assertNothingLeft();
+        assert.ok(!fs.existsSync(path.join(store, 'machines', name)), output);
+      } finally {
+        fake.noIp = false;
+      }
+    });
+  }
+
+  it('Ctrl-C while waiting for the VM rolls back by itself', async () => {
+    fake.noIp = true;
+    try {
+      const child = spawn(process.execPath, [CLI, 'create', '-d', 'virtualbox', 'vb-interrupted'], {
+        env: env({ MACHINE_VIRTUALBOX_IP_TIMEOUT_S: '120' }),
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await until(() => /to get an IP address/.test(output), `create waits for the address:\n${output}`, 180_000);
+      process.kill(-child.pid!, 'SIGINT');
+      const code = await exited;
+      assert.notEqual(code, 0, output);
+      await assertNothingLeft();
+      assert.ok(!fs.existsSync(path.join(store, 'machines', 'vb-interrupted')), output);
+    } finally {
+      fake.noIp = false;
+    }
+  });
+});
