@@ -1,4 +1,4 @@
-// Bundles the fast path (lib/fast/dispatch.js and what it reaches) into one
+// Bundles the fast path (lib/command/dispatch.js and what it reaches) into one
 // file, lib/fast-bundle.js: resolving and compiling ~40 small modules costs
 // more at start-up than the code itself. Heavy dependencies stay external and
 // are still loaded only when a command needs them. run.js uses the bundle
@@ -9,16 +9,38 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 
+/**
+ * Commands not on the fast path stay outside the bundle, loaded from lib/
+ * when oclif runs them, so the bundle holds only what the fast path runs.
+ */
+function slowCommandsExternal() {
+  const { COMMAND_TABLE } = require(path.join(root, 'lib', 'command', 'table.js'));
+  const slow = new Set();
+  for (const [id, load] of Object.entries(COMMAND_TABLE)) {
+    if (!load().fastPath) slow.add(id.replace(/ /g, '/'));
+  }
+  return {
+    name: 'slow-commands-external',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.\/commands\// }, (args) => {
+        const id = args.path.slice('../commands/'.length);
+        return slow.has(id) ? { path: `./commands/${id}`, external: true } : undefined;
+      });
+    },
+  };
+}
+
 async function bundle() {
   const esbuild = require('esbuild');
   await esbuild.build({
-    entryPoints: [path.join(root, 'lib', 'fast', 'dispatch.js')],
+    entryPoints: [path.join(root, 'lib', 'command', 'dispatch.js')],
     outfile: path.join(root, 'lib', 'fast-bundle.js'),
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     external: ['@machine/driver-sdk', '@machine/driver-sdk/*', 'node-forge', '@oclif/core', 'ssh2', '@grpc/*'],
+    plugins: [slowCommandsExternal()],
     logLevel: 'warning',
   });
 }

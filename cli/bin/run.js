@@ -1,29 +1,41 @@
 #!/usr/bin/env node
-// Entry point. Script-facing commands (env, url, ls, ...) run on the fast
-// path without loading @oclif/core; everything else, and any --help or parse
-// problem, goes to oclif with the same (normalised) argv.
+// Entry point. Commands marked fastPath (env, url, ls, ...) run from the
+// bundle npm run build makes (lib/fast-bundle.js) without loading
+// @oclif/core; everything else, and any --help or parse problem, goes to
+// oclif with the same (normalised) argv, using the manifest the build wrote.
+// The build is the only way to a runnable tree: a tree that was not built,
+// or was compiled again without the rest of the build, says so and stops.
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
 
-const argv = process.argv.slice(2);
+const lib = path.join(__dirname, '..', 'lib');
 
-// The bundle (npm run bundle) when it is newer than the last tsc build, else the modules.
-function fastPath() {
-  const lib = path.join(__dirname, '..', 'lib');
-  try {
-    if (fs.statSync(path.join(lib, 'fast-bundle.js')).mtimeMs >= fs.statSync(path.join(lib, '.tsbuildinfo')).mtimeMs) {
-      return require('../lib/fast-bundle.js');
-    }
-  } catch {
-    // no bundle, or no build info: use the modules
-  }
-  return require('../lib/fast/dispatch');
+function notBuilt(why) {
+  process.stderr.write(`machine: ${why}; run npm run build\n`);
+  process.exit(1);
 }
 
+let stamp;
+try {
+  stamp = JSON.parse(fs.readFileSync(path.join(lib, 'build.json'), 'utf8'));
+} catch {
+  notBuilt('this tree is not built');
+}
+let buildInfo;
+try {
+  buildInfo = fs.readFileSync(path.join(lib, '.tsbuildinfo'));
+} catch {
+  // a packaged install ships without the compiler's build info
+}
+if (buildInfo && stamp.tsBuildInfo !== require('node:crypto').createHash('sha1').update(buildInfo).digest('hex')) {
+  notBuilt('the sources were compiled again after the last build');
+}
+
+const argv = process.argv.slice(2);
 // MACHINE_NO_FAST_PATH=1 sends every command through oclif (tests compare both paths).
-const fast = process.env.MACHINE_NO_FAST_PATH ? Promise.resolve(undefined) : fastPath().runFast(argv);
+const fast = process.env.MACHINE_NO_FAST_PATH ? Promise.resolve(undefined) : require('../lib/fast-bundle.js').runFast(argv);
 
 fast.then(
   (code) => {
@@ -31,10 +43,8 @@ fast.then(
       process.exit(code);
       return;
     }
-    const { splitArgv } = require('../lib/fast/argv');
-    return require('./manifest')
-      .ensureFresh()
-      .then(() => require('@oclif/core').execute({ dir: __dirname, args: splitArgv(argv).normalized }));
+    const { splitArgv } = require('../lib/command/argv');
+    return require('@oclif/core').execute({ dir: __dirname, args: splitArgv(argv).normalized });
   },
   (err) => {
     process.stderr.write(`${(err && err.stack) || err}\n`);

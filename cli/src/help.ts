@@ -16,7 +16,7 @@ export default class MachineHelp extends Help {
 }
 
 async function driverHelpFlags(argv: string[]): Promise<CachedFlags | undefined> {
-  const { scanDriverFlag } = await import('./lifecycle/create-flags');
+  const { scanDriverFlag } = await import('./command/create-flags');
   const name = scanDriverFlag(argv) ?? process.env.MACHINE_DRIVER;
   if (!name) return undefined;
   const { DriverRegistry } = await import('./discovery/registry');

@@ -1,6 +1,6 @@
 /**
  * The CLI as a library, for tests, benchmarks and embedding. Importing it
- * loads neither @oclif/core, gRPC nor node-forge; base-command.ts (oclif) is
+ * loads neither @oclif/core, gRPC nor node-forge; command/oclif.ts is
  * imported by path by the commands that need it.
  */
 export * from './errors';
@@ -9,6 +9,6 @@ export * as store from './store';
 export * as certs from './certs';
 export * as discovery from './discovery';
 export * as format from './format';
-export { CommandContext, globalOptionsFrom, type GlobalOptions } from './fast/context';
-export type { CommandSpec, CommandInput, FlagDef, FlagDefs, ParsedFlags } from './fast/spec';
-export { runFast, runSpec } from './fast/dispatch';
+export { CommandContext, globalOptionsFrom, type GlobalOptions } from './command/context';
+export type { CommandSpec, CommandInput, FlagDef, FlagDefs, ParsedFlags } from './command/spec';
+export { runFast, runSpec } from './command/dispatch';

@@ -1,6 +1,7 @@
 // launchDriver(): the core's side of the plugin protocol. Starts a driver
 // executable, checks the handshake, dials it and wraps every RPC in a typed,
 // promise-based DriverClient. The only place the core meets gRPC.
+import { setTimeout as delay } from 'node:timers/promises';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
@@ -431,6 +432,7 @@ class HostedDriver implements DriverClient {
     if (!primary && (code === 'unavailable' || code === 'internal' || code === 'cancelled')) {
       // The connection broke: usually the driver died. Wait a moment for the
       // exit status and its last words on stderr.
+      // A referenced timer on purpose: close() must not let the host exit before the driver has.
       await Promise.race([this.exited, delay(1000)]);
       if (this.exit) {
         return new DriverCallError({
@@ -711,10 +713,6 @@ function startTimeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
-// Referenced on purpose: close() must not let the host exit before the driver has.
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Loads gRPC and the protocol now (otherwise the first launch does), and how long that took. */
 export { loadWire as preloadProtocol, loadTimings } from './wire';

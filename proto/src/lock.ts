@@ -8,6 +8,7 @@
 //   - without a record (a taker between mkdir and writing it, another host)
 //     the mtime decides.
 import * as fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
@@ -232,6 +233,6 @@ export async function lockFile(file: string, options: FileLockOptions = {}): Pro
     const r = tryLockFile(file, options.command);
     if (typeof r === 'function') return r;
     if (Date.now() >= deadline || options.signal?.aborted) throw r;
-    await new Promise((res) => setTimeout(res, pollMs));
+    await sleep(pollMs);
   }
 }

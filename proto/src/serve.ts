@@ -1,5 +1,6 @@
 // serveDriver(): turns a Driver implementation into a plugin executable that
 // speaks the go-plugin handshake and machine.driver.v1 over gRPC.
+import { setTimeout as delay } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -112,6 +113,8 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
     const pending = [...inflight];
     for (const f of pending) f.abort.abort(new DriverError('cancelled', `the driver is shutting down (${reason})`));
     if (pending.length > 0) {
+      // Referenced timers (delay): shutdown must not end early because the event
+      // loop ran empty before the socket directory was removed.
       await Promise.race([Promise.allSettled(pending.map((f) => f.done)), delay(graceMs)]);
     }
     // Let replies in flight (the Shutdown answer itself) reach the host, but
@@ -388,11 +391,6 @@ function defaultURL(ip: string): string {
   return `tcp://${ip.includes(':') ? `[${ip}]` : ip}:2376`;
 }
 
-// Referenced: shutdown must not end early because the event loop ran empty
-// before the socket directory was removed.
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Required flags and value types, so every driver rejects bad input the same way. */
 function checkFlags(schema: FlagSpec[], flags: FlagValues): FlagValues {

@@ -1,120 +1,123 @@
-import { Args, Flags, type Interfaces } from '@oclif/core';
 import type { FlagSpec } from '@machine/driver-sdk';
-import { BaseCommand } from '../base-command';
-import { MachineError, errorMessage } from '../errors';
+import type { SharedCreateValues } from '../command/create-flags';
+import type { CommandContext } from '../command/context';
+import type { FlagDefs, ParsedFlags } from '../command/flags';
+import type { CommandSpec } from '../command/spec';
+import { MachineError } from '../errors';
 import { newMachineNameProblem } from '../names';
 
-const SHARED_FLAGS = {
-  driver: Flags.string({ char: 'd', description: 'Driver to create the machine with [default: $MACHINE_DRIVER, else "docker" when a local engine answers at /var/run/docker.sock]', helpValue: '<name>' }),
-  'engine-install-url': Flags.string({
+const SHARED_FLAGS: FlagDefs = {
+  driver: { type: 'string', char: 'd', description: 'Driver to create the machine with [default: $MACHINE_DRIVER, else "docker" when a local engine answers at /var/run/docker.sock]', helpValue: '<name>' },
+  'engine-install-url': { type: 'string', 
     description: 'How to install Docker when the host lacks it: an install script URL, "distro" for the distribution\'s own packages, or "none" to never install',
     env: 'MACHINE_DOCKER_INSTALL_URL',
     default: 'https://get.docker.com',
-  }),
-  'engine-opt': Flags.string({ description: 'Flag for the Docker daemon, as flag=value (repeatable)', multiple: true, multipleNonGreedy: true }),
-  'engine-insecure-registry': Flags.string({ description: 'Insecure registry the daemon may use (repeatable)', multiple: true, multipleNonGreedy: true }),
-  'engine-registry-mirror': Flags.string({ description: 'Registry mirror for the daemon (repeatable)', multiple: true, multipleNonGreedy: true, env: 'ENGINE_REGISTRY_MIRROR' }),
-  'engine-label': Flags.string({ description: 'Label for the daemon, as key=value (repeatable)', multiple: true, multipleNonGreedy: true }),
-  'engine-storage-driver': Flags.string({ description: 'Storage driver for the daemon (an engine that already has one keeps it)' }),
-  'engine-env': Flags.string({ description: 'Environment variable for the daemon, as NAME=VALUE (repeatable)', multiple: true, multipleNonGreedy: true }),
-  'swarm-mode': Flags.string({ description: 'Make the machine a swarm-mode node: "manager" (initialises a swarm, or joins one with --swarm-join) or "worker" (needs --swarm-join)', options: ['manager', 'worker'] }),
-  'swarm-join': Flags.string({ description: 'Machine of a swarm manager whose swarm to join', helpValue: '<machine>' }),
-  'swarm-advertise-addr': Flags.string({ description: 'Address other swarm nodes reach this one at (default: the machine\'s IP)', helpValue: '<ip>' }),
-  swarm: Flags.boolean({ description: 'Swarm classic: mapped to --swarm-mode worker joining the manager among the machines' }),
-  'swarm-image': Flags.string({ description: 'Swarm image', env: 'MACHINE_SWARM_IMAGE', default: 'swarm:latest' }),
-  'swarm-master': Flags.boolean({ description: 'Swarm classic: mapped to --swarm-mode manager' }),
-  'swarm-discovery': Flags.string({ description: 'Discovery service to use with Swarm' }),
-  'swarm-strategy': Flags.string({ description: 'Swarm scheduling strategy', default: 'spread' }),
-  'swarm-opt': Flags.string({ description: 'Swarm master option, as flag=value (repeatable)', multiple: true, multipleNonGreedy: true }),
-  'swarm-join-opt': Flags.string({ description: 'Swarm join option, as flag=value (repeatable)', multiple: true, multipleNonGreedy: true }),
-  'swarm-host': Flags.string({ description: 'Address the Swarm master listens on', default: 'tcp://0.0.0.0:3376' }),
-  'swarm-addr': Flags.string({ description: 'Address to advertise for Swarm (default: the machine\'s IP)' }),
-  'swarm-experimental': Flags.boolean({ description: 'Enable Swarm experimental features' }),
-  'tls-san': Flags.string({ description: 'Extra name or address for the server certificate (repeatable)', multiple: true, multipleNonGreedy: true }),
-  'keep-on-failure': Flags.boolean({ description: 'Keep the machine and whatever the driver made when create fails, for debugging' }),
-  json: Flags.boolean({ description: 'Print the result as JSON on stdout (progress goes to stderr)' }),
+  },
+  'engine-opt': { type: 'string', description: 'Flag for the Docker daemon, as flag=value (repeatable)', multiple: true, oneValueEach: true },
+  'engine-insecure-registry': { type: 'string', description: 'Insecure registry the daemon may use (repeatable)', multiple: true, oneValueEach: true },
+  'engine-registry-mirror': { type: 'string', description: 'Registry mirror for the daemon (repeatable)', multiple: true, oneValueEach: true, env: 'ENGINE_REGISTRY_MIRROR' },
+  'engine-label': { type: 'string', description: 'Label for the daemon, as key=value (repeatable)', multiple: true, oneValueEach: true },
+  'engine-storage-driver': { type: 'string', description: 'Storage driver for the daemon (an engine that already has one keeps it)' },
+  'engine-env': { type: 'string', description: 'Environment variable for the daemon, as NAME=VALUE (repeatable)', multiple: true, oneValueEach: true },
+  'swarm-mode': {
+    type: 'string',
+    description: 'Make the machine a swarm-mode node: "manager" (initialises a swarm, or joins one with --swarm-join) or "worker" (needs --swarm-join)',
+    options: ['manager', 'worker'],
+  },
+  'swarm-join': { type: 'string', description: 'Machine of a swarm manager whose swarm to join', helpValue: '<machine>' },
+  'swarm-advertise-addr': { type: 'string', description: 'Address other swarm nodes reach this one at (default: the machine\'s IP)', helpValue: '<ip>' },
+  swarm: { type: 'boolean', description: 'Swarm classic: mapped to --swarm-mode worker joining the manager among the machines' },
+  'swarm-image': { type: 'string', description: 'Swarm image', env: 'MACHINE_SWARM_IMAGE', default: 'swarm:latest' },
+  'swarm-master': { type: 'boolean', description: 'Swarm classic: mapped to --swarm-mode manager' },
+  'swarm-discovery': { type: 'string', description: 'Discovery service to use with Swarm' },
+  'swarm-strategy': { type: 'string', description: 'Swarm scheduling strategy', default: 'spread' },
+  'swarm-opt': { type: 'string', description: 'Swarm master option, as flag=value (repeatable)', multiple: true, oneValueEach: true },
+  'swarm-join-opt': { type: 'string', description: 'Swarm join option, as flag=value (repeatable)', multiple: true, oneValueEach: true },
+  'swarm-host': { type: 'string', description: 'Address the Swarm master listens on', default: 'tcp://0.0.0.0:3376' },
+  'swarm-addr': { type: 'string', description: 'Address to advertise for Swarm (default: the machine\'s IP)' },
+  'swarm-experimental': { type: 'boolean', description: 'Enable Swarm experimental features' },
+  'tls-san': { type: 'string', description: 'Extra name or address for the server certificate (repeatable)', multiple: true, oneValueEach: true },
+  'keep-on-failure': { type: 'boolean', description: 'Keep the machine and whatever the driver made when create fails, for debugging' },
+  json: { type: 'boolean', description: 'Print the result as JSON on stdout (progress goes to stderr)' },
 };
 
-/** oclif flags for a driver's schema. */
-export function oclifDriverFlags(schema: FlagSpec[]): Interfaces.FlagInput {
-  const out: Interfaces.FlagInput = {};
+/** Flag definitions for a driver's schema. */
+export function driverFlagDefs(schema: FlagSpec[]): FlagDefs {
+  const out: FlagDefs = {};
   for (const f of schema) {
     const common = { description: f.description, env: f.envVar || undefined, helpGroup: 'DRIVER', required: f.required === true };
-    if (f.type === 'bool') out[f.name] = Flags.boolean({ ...common, allowNo: true });
-    else if (f.type === 'int') out[f.name] = Flags.integer({ ...common, default: typeof f.default === 'number' ? f.default : undefined });
-    else if (f.type === 'string-list') out[f.name] = Flags.string({ ...common, multiple: true, multipleNonGreedy: true, default: Array.isArray(f.default) ? f.default.map(String) : undefined });
-    else out[f.name] = Flags.string({ ...common, default: typeof f.default === 'string' && f.default !== '' ? f.default : undefined });
+    if (f.type === 'bool') out[f.name] = { ...common, type: 'boolean', allowNo: true };
+    else if (f.type === 'int') out[f.name] = { ...common, type: 'integer', default: typeof f.default === 'number' ? f.default : undefined };
+    else if (f.type === 'string-list') {
+      out[f.name] = { ...common, type: 'string', multiple: true, oneValueEach: true, default: Array.isArray(f.default) ? f.default.map(String) : undefined };
+    } else out[f.name] = { ...common, type: 'string', default: typeof f.default === 'string' && f.default !== '' ? f.default : undefined };
   }
   return out;
 }
 
-export default class Create extends BaseCommand {
-  static override summary = 'Create a machine';
-  static override description =
-    'Creates a machine with the chosen driver and provisions Docker on it. The driver\'s own flags are listed by "machine create -d DRIVER --help".';
-  static override examples = [
+/** The driver's flags the user gave: a list flag left empty keeps the driver's own default. */
+function givenDriverFlags(schema: FlagSpec[], flags: ParsedFlags): ParsedFlags {
+  const out: ParsedFlags = {};
+  for (const f of schema) {
+    const v = flags[f.name];
+    if (!(Array.isArray(v) && v.length === 0)) out[f.name] = v;
+  }
+  return out;
+}
+
+/** What create prepares while the command line is still being parsed: the driver, and the server key. */
+interface Prepared {
+  driverName: string;
+  driver: import('@machine/driver-sdk').DriverClient;
+  schema: FlagSpec[];
+  serverKey: Promise<import('../certs/generate').KeyPairPem>;
+  /** Time before createMachine: process start-up and the driver's launch. */
+  phases: Record<string, number>;
+}
+const preparedFor = new WeakMap<CommandContext, Prepared>();
+
+export const spec: CommandSpec = {
+  id: 'create',
+  summary: 'Create a machine',
+  description:
+    'Creates a machine with the chosen driver and provisions Docker on it. The driver\'s own flags are listed by "machine create -d DRIVER --help".',
+  examples: [
     '<%= config.bin %> create -d generic --generic-ip-address 203.0.113.10 --generic-ssh-key ~/.ssh/id_ed25519 web',
     '<%= config.bin %> create -d none --url tcp://203.0.113.10:2376 existing',
-  ];
-  static override args = { name: Args.string({ description: 'machine name', required: true }) };
-  static override flags: Interfaces.FlagInput = { ...SHARED_FLAGS };
-  static override strict = true;
-  private serverKey?: Promise<import('../certs/generate').KeyPairPem>;
-  /** Time before createMachine: process start-up and the driver's launch. */
-  private readonly phases: Record<string, number> = {};
-
-  async run(): Promise<void> {
-    const { reported } = await import('../lifecycle/command-env');
-    return reported(async () => {
-      // RSA key generation runs on the thread pool: start it now, while the driver launches.
-      const { generateRsaKey } = await import('../certs/generate');
-      this.serverKey = generateRsaKey();
-      this.serverKey.catch(() => undefined);
-      const { chooseDriver, driverFlagValues, engineOptionsFrom, swarmOptionsFrom, splitListsFromEnv } = await import('../lifecycle/create-flags');
-      const driverName = await chooseDriver(this.argv, process.env);
-      // The command context parses the whole command line, driver flags
-      // included, so the driver is started first, outside the context.
-      const { DriverRegistry } = await import('../discovery/registry');
-      const debug = this.argv.some((a) => a === '-D' || a === '--debug') || /^(1|true)$/i.test(process.env.MACHINE_DEBUG ?? '');
-      const registry = new DriverRegistry({ debug, env: process.env });
-      try {
-        this.phases.startup = Math.round(performance.now());
-        const launchStart = performance.now();
-        const driver = await registry.get(driverName);
-        const schema = await driver.schema();
-        this.phases.driverLaunch = Math.round(performance.now() - launchStart);
-        Create.flags = { ...SHARED_FLAGS, ...oclifDriverFlags(schema) };
-        await this.createWith(driverName, driver, schema, { driverFlagValues, engineOptionsFrom, swarmOptionsFrom, splitListsFromEnv });
-      } finally {
-        await registry.closeAll();
-      }
-    });
-  }
-
-  private async createWith(
-    driverName: string,
-    driver: import('@machine/driver-sdk').DriverClient,
-    schema: FlagSpec[],
-    helpers: Pick<typeof import('../lifecycle/create-flags'), 'driverFlagValues' | 'engineOptionsFrom' | 'swarmOptionsFrom' | 'splitListsFromEnv'>,
-  ): Promise<void> {
-    const { driverFlagValues, engineOptionsFrom, swarmOptionsFrom, splitListsFromEnv } = helpers;
-    const ctx = await this.context();
-    const { flags, args } = await this.parse({
-      flags: Create.flags,
-      baseFlags: (this.constructor as typeof BaseCommand).baseFlags,
-      args: Create.args,
-      strict: true,
-    });
-    const name = args.name as string;
+  ],
+  args: [{ name: 'name', description: 'machine name', required: true }],
+  flags: SHARED_FLAGS,
+  // The driver's flags come from its schema, so the driver starts before the
+  // command line is parsed in full.
+  async extraFlags(ctx, argv) {
+    // RSA key generation runs on the thread pool: start it now, while the driver launches.
+    const { generateRsaKey } = await import('../certs/generate');
+    const serverKey = generateRsaKey();
+    serverKey.catch(() => undefined);
+    const { chooseDriver } = await import('../command/create-flags');
+    const driverName = await chooseDriver(argv, ctx.env);
+    const startup = Math.round(performance.now());
+    const launchStart = performance.now();
+    const driver = await ctx.registry.get(driverName);
+    const schema = await driver.schema();
+    preparedFor.set(ctx, { driverName, driver, schema, serverKey, phases: { startup, driverLaunch: Math.round(performance.now() - launchStart) } });
+    return driverFlagDefs(schema);
+  },
+  async run(ctx, { args, flags }) {
+    const prep = preparedFor.get(ctx);
+    if (!prep) throw new MachineError('internal', 'create ran without its driver');
+    const { driverName, driver, schema } = prep;
+    const { driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = await import('../command/create-flags');
+    const name = args[0];
     const problem = newMachineNameProblem(name);
     if (problem) {
       throw new MachineError('invalid-name', `Error creating machine: Invalid hostname specified. "${name}" is not a valid machine name: ${problem}.`);
     }
     if (ctx.store.exists(name)) throw ctx.store.alreadyExists(name);
 
-    const all = splitListsFromEnv(Create.flags as Record<string, { multiple?: boolean; env?: string }>, flags as Record<string, unknown>);
+    const all = flags;
     const json = all.json === true;
-    const { Progress } = await import('../lifecycle/progress');
+    const { Progress } = await import('../command/progress');
     const progress = new Progress({ stream: json ? process.stderr : process.stdout, plain: json });
     const { onInterrupt } = await import('../discovery/registry');
     const { createMachine } = await import('../lifecycle/create');
@@ -134,15 +137,15 @@ export default class Create extends BaseCommand {
       store: ctx.store,
       driver,
       name,
-      driverFlags: driverFlagValues(schema, all),
-      engine: engineOptionsFrom(all),
-      swarm: swarmOptionsFrom(all),
+      driverFlags: driverFlagValues(schema, givenDriverFlags(schema, all)),
+      engine: engineOptionsFrom(all as SharedCreateValues),
+      swarm: swarmOptionsFrom(all as SharedCreateValues),
       tlsSans: (all['tls-san'] as string[] | undefined) ?? [],
       tls: { caCert: ctx.global.tlsCaCert, caKey: ctx.global.tlsCaKey, clientCert: ctx.global.tlsClientCert, clientKey: ctx.global.tlsClientKey },
       keepOnFailure: all['keep-on-failure'] === true,
       progress,
       signal: abort.signal,
-      serverKey: this.serverKey,
+      serverKey: prep.serverKey,
       afterProvision: swarm,
     });
     running = creating;
@@ -155,8 +158,7 @@ export default class Create extends BaseCommand {
         // The interrupt handler ends the process (exit 130) once the rollback is over.
         await new Promise(() => undefined);
       }
-      if (err instanceof MachineError) throw err;
-      throw new MachineError('driver', `Error creating machine: ${errorMessage(err)}`, { cause: err });
+      throw MachineError.from(err, 'driver', 'Error creating machine');
     } finally {
       unregister();
     }
@@ -172,7 +174,7 @@ export default class Create extends BaseCommand {
         Provisioner: result.provision?.provisioner ?? '',
         InstalledDocker: result.provision?.installedDocker ?? false,
         Warnings: result.warnings,
-        Phases: { ...this.phases, ...result.phases },
+        Phases: { ...prep.phases, ...result.phases },
         TotalMs: totalMs,
       };
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
@@ -180,8 +182,8 @@ export default class Create extends BaseCommand {
     }
     ctx.debug(`phases (ms): ${JSON.stringify(result.phases)} total ${totalMs}`);
     ctx.out(`To see how to connect your Docker Client to the Docker Engine running on this virtual machine, run: machine env ${name}`);
-  }
-}
+  },
+};
 
 /**
  * The swarm step create runs once the machine is provisioned, or undefined.

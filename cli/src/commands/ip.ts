@@ -1,4 +1,29 @@
-import { commandFromSpec } from '../base-command';
-import { spec } from '../fast/commands/ip';
+import { MachineError, errorMessage } from '../errors';
+import { machineCall } from '../query/machine-info';
+import type { CommandSpec } from '../command/spec';
 
-export default commandFromSpec(spec);
+export const spec: CommandSpec = {
+  id: 'ip',
+  summary: 'Get the IP address of one or more machines',
+  args: [{ name: 'names', description: 'machine names (default: "default")' }],
+  variadic: true,
+  readOnly: true,
+  fastPath: true,
+  flags: {},
+  async run(ctx, { args }) {
+    const names = ctx.targetNames(args);
+    const hosts = names.map((n) => ctx.loadHost(n));
+    const results = await Promise.allSettled(
+      hosts.map(async (h) => {
+        const d = await ctx.registry.get(h.DriverName);
+        return d.getIP(machineCall(ctx.store, h), { timeoutMs: 60_000 });
+      }),
+    );
+    const errors: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') ctx.out(r.value);
+      else errors.push(`Error getting IP address: ${hosts[i].Name}: ${errorMessage(r.reason)}`);
+    });
+    if (errors.length) throw new MachineError('driver', errors.join('\n'));
+  },
+};

@@ -1,6 +1,12 @@
-import { actionCommand } from '../lifecycle/action-command';
+import type { CommandSpec } from '../command/spec';
+import { runMachineAction } from '../command/machine-action';
 
-export default actionCommand('kill', {
+export const spec: CommandSpec = {
+  id: 'kill',
   summary: 'Kill (abruptly force stop) a machine',
   description: 'Forcefully stops the named machines (default: "default").',
-});
+  args: [],
+  variadic: true,
+  flags: {},
+  run: (ctx, { args }) => runMachineAction(ctx, 'kill', args),
+};

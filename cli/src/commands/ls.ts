@@ -1,4 +1,135 @@
-import { commandFromSpec } from '../base-command';
-import { spec } from '../fast/commands/ls';
+import { MachineError } from '../errors';
+import { naturalCompare } from '../format/natural-sort';
+import { LS_TABWRITER, tabwrite } from '../format/tabwriter';
+import { Template, TemplateError, unescapeFormat } from '../format/template';
+import type { HostEntry } from '../store/types';
+import { gather, type ListItem } from '../query/list';
+import type { CommandSpec } from '../command/spec';
 
-export default commandFromSpec(spec);
+export const DEFAULT_LS_FORMAT = 'table {{ .Name }}\t{{ .Active }}\t{{ .DriverName}}\t{{ .State }}\t{{ .URL }}\t{{ .Swarm }}\t{{ .DockerVersion }}\t{{ .Error}}';
+
+const HEADERS: Record<string, string> = {
+  Name: 'NAME',
+  Active: 'ACTIVE',
+  ActiveHost: 'ACTIVE_HOST',
+  ActiveSwarm: 'ACTIVE_SWARM',
+  DriverName: 'DRIVER',
+  State: 'STATE',
+  URL: 'URL',
+  SwarmOptions: 'SWARM_OPTIONS',
+  Swarm: 'SWARM',
+  EngineOptions: 'ENGINE_OPTIONS',
+  Error: 'ERRORS',
+  DockerVersion: 'DOCKER',
+  ResponseTime: 'RESPONSE',
+};
+
+export interface Filters {
+  driver: string[];
+  state: string[];
+  name: RegExp[];
+  label: string[];
+  swarm: string[];
+}
+
+export function parseFilters(raw: string[]): Filters {
+  const f: Filters = { driver: [], state: [], name: [], label: [], swarm: [] };
+  for (const r of raw) {
+    const i = r.indexOf('=');
+    if (i <= 0) throw new MachineError('usage', 'Unsupported filter syntax.');
+    const key = r.slice(0, i).toLowerCase();
+    const value = r.slice(i + 1);
+    if (key === 'name') {
+      try {
+        f.name.push(new RegExp(value));
+      } catch (e) {
+        throw new MachineError('usage', `Invalid name filter "${value}": ${(e as Error).message}`);
+      }
+    } else if (key === 'driver' || key === 'state' || key === 'label' || key === 'swarm') f[key].push(value);
+    else throw new MachineError('usage', `Unsupported filter key '${key}'`);
+  }
+  return f;
+}
+
+/** Filters that need no driver: name, driver, label, swarm. Same key = OR, different keys = AND. */
+export function staticFilter(entries: HostEntry[], f: Filters): HostEntry[] {
+  return entries.filter((e) => {
+    if (!e.host) return f.driver.length + f.label.length + f.swarm.length === 0 && (f.name.length === 0 || f.name.some((re) => re.test(e.name)));
+    const h = e.host;
+    if (f.name.length && !f.name.some((re) => re.test(h.Name))) return false;
+    if (f.driver.length && !f.driver.some((d) => d.toLowerCase() === h.DriverName.toLowerCase())) return false;
+    if (f.label.length && !f.label.some((l) => (h.HostOptions.EngineOptions.Labels ?? []).includes(l))) return false;
+    if (f.swarm.length) {
+      const so = h.HostOptions.SwarmOptions;
+      const masters = f.swarm.map((s) => s.toLowerCase());
+      const masterOf = so.Master ? h.Name : entries.find((x) => x.host?.HostOptions.SwarmOptions.Master && x.host.HostOptions.SwarmOptions.Discovery === so.Discovery && so.Discovery !== '')?.name;
+      if (!masterOf || !masters.includes(masterOf.toLowerCase())) return false;
+    }
+    return true;
+  });
+}
+
+export function renderItems(items: ListItem[], format: string | undefined): string {
+  let f = format && format !== '' ? unescapeFormat(format) : DEFAULT_LS_FORMAT;
+  const table = f.startsWith('table');
+  if (table) f = f.slice('table'.length).trim();
+  let t: Template;
+  try {
+    t = new Template(f, { strict: true });
+  } catch (e) {
+    throw new MachineError('usage', (e as Error).message);
+  }
+  let out = '';
+  try {
+    if (table) out += t.execute(HEADERS) + '\n';
+    for (const it of items) out += t.execute(it) + '\n';
+  } catch (e) {
+    if (e instanceof TemplateError) throw new MachineError('usage', e.message);
+    throw e;
+  }
+  return table ? tabwrite(out, LS_TABWRITER) : out;
+}
+
+export const spec: CommandSpec = {
+  id: 'ls',
+  summary: 'List machines',
+  description: 'Lists every machine with its driver, state, URL and Docker version. One driver process serves all machines of that driver; a machine that does not answer within --timeout shows as Timeout, and a broken one shows its error without hiding the others.',
+  examples: ['<%= config.bin %> ls', '<%= config.bin %> ls --filter driver=generic --filter state=Running', "<%= config.bin %> ls --format '{{.Name}}: {{.URL}}'", '<%= config.bin %> ls -q'],
+  args: [],
+  readOnly: true,
+  fastPath: true,
+  flags: {
+    quiet: { type: 'boolean', char: 'q', description: 'Enable quiet mode' },
+    filter: { type: 'string', multiple: true, description: 'Filter output based on conditions provided', helpValue: '<key=value>' },
+    timeout: { type: 'integer', char: 't', default: 10, min: 1, description: 'Timeout in seconds, default to 10s', helpValue: '<seconds>' },
+    format: { type: 'string', char: 'f', description: 'Pretty-print machines using a Go template', helpValue: '<template>' },
+    json: { type: 'boolean', description: 'Print the machines as a JSON array' },
+  },
+  async run(ctx, { flags }) {
+    const filters = parseFilters((flags.filter as string[] | undefined) ?? []);
+    let entries = staticFilter(ctx.store.list(), filters);
+    const needState = filters.state.length > 0;
+    if (flags.quiet === true && !needState) {
+      for (const e of entries) if (e.host) ctx.out(e.name);
+      return;
+    }
+    const items = await gather(ctx, entries, { timeoutMs: (flags.timeout as number) * 1000, dockerVersion: flags.quiet !== true });
+    let shown = items;
+    if (needState) {
+      const wanted = filters.state.map((s) => s.toLowerCase());
+      shown = items.filter((i) => wanted.includes(i.State.toLowerCase()));
+      entries = entries.filter((e) => shown.some((i) => i.Name === e.name));
+    }
+    shown.sort((a, b) => naturalCompare(a.Name, b.Name));
+    if (flags.quiet === true) {
+      for (const e of entries) if (e.host) ctx.out(e.name);
+      return;
+    }
+    if (flags.json === true) {
+      ctx.out(JSON.stringify(shown, null, 2));
+      return;
+    }
+    const rendered = renderItems(shown, flags.format as string | undefined);
+    if (rendered) ctx.out(rendered.replace(/\n$/, ''));
+  },
+};

@@ -1,4 +1,4 @@
-import { BaseCommand } from '../base-command';
+import type { CommandSpec } from '../command/spec';
 import { MachineError } from '../errors';
 import { normaliseBooleanFlag } from '../ssh/args';
 
@@ -29,64 +29,65 @@ function commandIndex(typed: string[]): number {
   return typed[i] === 'ssh' ? i : -1;
 }
 
-export default class Ssh extends BaseCommand {
-  static override summary = 'Log into or run a command on a machine with SSH.';
-  static override description =
-    'With no command, opens an interactive shell. Otherwise runs the command and exits with its exit code. Options between the machine name and the command go to ssh (and select the system ssh client); the command starts at "--" or at the first word that is not an option.';
-  static override usage = 'ssh [MACHINE] [SSH OPTIONS] [--] [COMMAND...]';
-  static override examples = ['<%= config.bin %> ssh dev', '<%= config.bin %> ssh dev -- ls -la /', '<%= config.bin %> ssh dev -C -L 8080:localhost:80 top'];
-  static override strict = false;
-  static override args = {};
-  static override flags = {};
+export const spec: CommandSpec = {
+  id: 'ssh',
+  summary: 'Log into or run a command on a machine with SSH.',
+  description:
+    'With no command, opens an interactive shell. Otherwise runs the command and exits with its exit code. Options between the machine name and the command go to ssh (and select the system ssh client); the command starts at "--" or at the first word that is not an option.',
+  usage: 'ssh [MACHINE] [SSH OPTIONS] [--] [COMMAND...]',
+  examples: ['<%= config.bin %> ssh dev', '<%= config.bin %> ssh dev -- ls -la /', '<%= config.bin %> ssh dev -C -L 8080:localhost:80 top'],
+  args: [],
+  variadic: true,
+  flags: {},
+  // Only the flags before the machine name are the CLI's; the rest (ssh
+  // options, the remote command) is split in run().
+  passThrough(argv) {
+    const raw = ownArgv(argv);
+    let i = 0;
+    while (i < raw.length && raw[i].startsWith('-') && raw[i] !== '--') i += VALUE_FLAGS.has(raw[i]) ? 2 : 1;
+    i = Math.min(i, raw.length);
+    return { parse: [...globalsBefore(), ...raw.slice(0, i).map(normaliseBooleanFlag)], passed: raw.slice(i) };
+  },
+  async run(ctx, { passed }) {
+    const { parseSshCommandLine } = await import('../ssh/args');
+    let line: import('../ssh/args').SshCommandLine;
+    try {
+      line = parseSshCommandLine(passed, VALUE_FLAGS);
+    } catch (err) {
+      throw MachineError.from(err, 'usage');
+    }
+    const name = line.name ?? ctx.targetName([]);
+    const command = line.command;
 
-  async run(): Promise<void> {
-    const { reported } = await import('../lifecycle/command-env');
-    return reported(async () => {
-      const { parseSshCommandLine, SshUsageError } = await import('../ssh/args');
-      let line: import('../ssh/args').SshCommandLine;
+    const { ensureHostKey, optionsFor, recordFirstUseHostKey, sshAccess } = await import('../command/ssh-access');
+    const access = await sshAccess(ctx, name);
+    let code: number;
+    // Only the system ssh understands OpenSSH options.
+    if (ctx.global.nativeSsh && line.sshOptions.length === 0) {
+      const { SshConnection } = await import('../ssh/client');
+      const conn = await SshConnection.connect(
+        { host: access.info.host, port: access.info.port, user: access.info.user, keyPath: access.info.keyPath || undefined },
+        { hostKey: { expected: access.hostKey, machineName: name } },
+      );
       try {
-        line = parseSshCommandLine(ownArgv(this.argv), VALUE_FLAGS);
-      } catch (err) {
-        if (err instanceof SshUsageError) throw new MachineError('usage', err.message);
-        throw err;
+        recordFirstUseHostKey(ctx, access, conn.hostKey);
+        code = await conn.interactive(command.length ? command.join(' ') : undefined);
+      } finally {
+        conn.close();
       }
-      const original = this.argv;
-      this.argv = [...globalsBefore(), ...line.globals];
-      const ctx = await this.context();
-      this.argv = original;
-      const name = line.name ?? ctx.targetName([]);
-      const command = line.command;
-
-      const { ensureHostKey, optionsFor, recordFirstUseHostKey, sshAccess } = await import('../lifecycle/ssh-access');
-      const access = await sshAccess(ctx, name);
-      let code: number;
-      // Only the system ssh understands OpenSSH options.
-      if (ctx.global.nativeSsh && line.sshOptions.length === 0) {
-        const { SshConnection } = await import('../ssh/client');
-        const conn = await SshConnection.connect(
-          { host: access.info.host, port: access.info.port, user: access.info.user, keyPath: access.info.keyPath || undefined },
-          { hostKey: { expected: access.hostKey, machineName: name } },
+    } else {
+      await ensureHostKey(ctx, access);
+      const { sshArgs } = await import('../ssh/external');
+      const { spawn } = await import('node:child_process');
+      const args = sshArgs([...optionsFor(access), ...line.sshOptions], access.info.host, command, command.length === 0 && process.stdin.isTTY === true);
+      code = await new Promise<number>((resolve, reject) => {
+        const child = spawn('ssh', args, { stdio: 'inherit' });
+        child.once('error', (err) =>
+          reject(new MachineError('usage', `Cannot run the system ssh (${err.message}); install OpenSSH's client or drop --native-ssh=false.`)),
         );
-        try {
-          recordFirstUseHostKey(ctx, access, conn.hostKey);
-          code = await conn.interactive(command.length ? command.join(' ') : undefined);
-        } finally {
-          conn.close();
-        }
-      } else {
-        await ensureHostKey(ctx, access);
-        const { sshArgs } = await import('../ssh/external');
-        const { spawn } = await import('node:child_process');
-        const args = sshArgs([...optionsFor(access), ...line.sshOptions], access.info.host, command, command.length === 0 && process.stdin.isTTY === true);
-        code = await new Promise<number>((resolve, reject) => {
-          const child = spawn('ssh', args, { stdio: 'inherit' });
-          child.once('error', (err) =>
-            reject(new MachineError('usage', `Cannot run the system ssh (${err.message}); install OpenSSH's client or drop --native-ssh=false.`)),
-          );
-          child.once('exit', (c, sig) => resolve(c ?? (sig ? 128 + 1 : 255)));
-        });
-      }
-      if (code !== 0) this.exit(code);
-    });
-  }
-}
+        child.once('exit', (c, sig) => resolve(c ?? (sig ? 128 + 1 : 255)));
+      });
+    }
+    return code;
+  },
+};

@@ -1,4 +1,26 @@
-import { commandFromSpec } from '../base-command';
-import { spec } from '../fast/commands/status';
+import { MachineError } from '../errors';
+import { machineCall } from '../query/machine-info';
+import type { CommandSpec } from '../command/spec';
 
-export default commandFromSpec(spec);
+export const spec: CommandSpec = {
+  id: 'status',
+  summary: 'Get the status of a machine',
+  description: 'Prints the driver\'s state: Running, Stopped, Paused, Saved, Stopping, Starting, Error, or an empty line when unknown.',
+  args: [{ name: 'name', description: 'machine name (default: "default")' }],
+  readOnly: true,
+  fastPath: true,
+  flags: {
+    json: { type: 'boolean', description: 'Print {"Name", "State"} as JSON' },
+  },
+  async run(ctx, { flags, args }) {
+    const host = ctx.loadHost(ctx.targetName(args));
+    let state: string;
+    try {
+      const d = await ctx.registry.get(host.DriverName);
+      state = await d.getState(machineCall(ctx.store, host), { timeoutMs: 60_000 });
+    } catch (e) {
+      throw MachineError.from(e, 'driver', `error getting state for host ${host.Name}`);
+    }
+    ctx.out(flags.json === true ? JSON.stringify({ Name: host.Name, State: state }) : state);
+  },
+};

@@ -1,4 +1,53 @@
-import { commandFromSpec } from '../base-command';
-import { spec } from '../fast/commands/version';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MachineError, errorMessage } from '../errors';
+import { dockerVersion } from '../certs/tls-check';
+import { runningURL, tlsFilesOf, withHeading } from '../query/machine-info';
+import type { CommandSpec } from '../command/spec';
+import { cliRoot } from '../root';
 
-export default commandFromSpec(spec);
+/** Version and commit, written at build time to lib/build.json. */
+export function buildInfo(): { version: string; commit: string } {
+  const root = cliRoot();
+  let version = '0.0.0';
+  let commit = 'unknown';
+  try {
+    version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    // keep the default
+  }
+  try {
+    commit = (JSON.parse(fs.readFileSync(path.join(root, 'lib', 'build.json'), 'utf8')) as { commit: string }).commit || commit;
+  } catch {
+    // not built through npm run build
+  }
+  return { version, commit };
+}
+
+export const spec: CommandSpec = {
+  id: 'version',
+  summary: 'Show the machine version or a machine\'s docker version',
+  args: [{ name: 'name', description: 'machine whose Docker daemon version to print' }],
+  readOnly: true,
+  fastPath: true,
+  flags: {},
+  async run(ctx, { args }) {
+    if (args.length === 0) {
+      const b = buildInfo();
+      ctx.out(`machine version ${b.version}, build ${b.commit}`);
+      return;
+    }
+    const host = ctx.loadHost(ctx.targetName(args));
+    let url: string;
+    try {
+      url = await runningURL(ctx, host);
+    } catch (e) {
+      throw withHeading('Unable to query docker version', e);
+    }
+    try {
+      ctx.out(await dockerVersion({ url, ...tlsFilesOf(host), timeoutMs: 20_000 }));
+    } catch (e) {
+      throw new MachineError('tls', `Error getting the Docker version of "${host.Name}": ${errorMessage(e)}`);
+    }
+  },
+};

@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DriverMetadata, FlagSpec } from '@machine/driver-sdk/lib/types';
+import type { DriverMetadata, FlagSpec } from '@machine/driver-sdk';
 import { mkdirPrivate, writeFileAtomicSync } from '../store/atomic';
 import type { DriverLocation } from './discover';
 import type { DriverRegistry } from './registry';

@@ -217,13 +217,14 @@ export function driverNotInstalledMessage(name: string): string {
   return `driver ${name} is not installed: machine plugins install driver-${name}`;
 }
 
+/** A valid driver name that no search found; an invalid name keeps its own message. */
 export function isDriverNotFound(err: unknown): boolean {
-  return err instanceof MachineError && err.code === 'driver-not-found';
+  return MachineError.is(err, 'driver-not-found');
 }
 
 export function findDriver(name: string, options: DiscoveryOptions = {}): DriverLocation {
   const problem = driverNameProblem(name);
-  if (problem) throw new MachineError('driver-not-found', `Invalid driver name ${JSON.stringify(name)}: ${problem}.`);
+  if (problem) throw new MachineError('invalid-driver-name', `Invalid driver name ${JSON.stringify(name)}: ${problem}.`);
   const quick = findQuick(name, options);
   if (quick) return quick;
   const res = discoverDrivers(options);

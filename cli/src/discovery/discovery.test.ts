@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as sinon from 'sinon';
-import type { DriverClient, LaunchOptions } from '@machine/driver-sdk/lib/client';
+import type { DriverClient, LaunchOptions } from '@machine/driver-sdk';
 import { discoverDrivers, findDriver } from './discover';
 import { DriverRegistry } from './registry';
 

@@ -13,9 +13,9 @@
  * Loading gRPC happens inside get(), never at import.
  */
 import * as os from 'node:os';
-import type { DriverClient, LaunchOptions } from '@machine/driver-sdk/lib/client';
-import { isProcessAlive } from '@machine/driver-sdk/lib/process-alive';
-import { MachineError, errorMessage } from '../errors';
+import type { DriverClient, LaunchOptions } from '@machine/driver-sdk';
+import { isProcessAlive } from '@machine/driver-sdk/process-alive';
+import { MachineError } from '../errors';
 import { findDriver, type DiscoveryOptions, type DriverLocation } from './discover';
 
 export type Launcher = (options: LaunchOptions) => Promise<DriverClient>;
@@ -175,8 +175,7 @@ export class DriverRegistry {
         onLog: debug ? (e) => sink(`(${name}) ${e.level.toUpperCase()} ${e.message}${Object.keys(e.fields).length ? ' ' + JSON.stringify(e.fields) : ''}`) : undefined,
       });
     } catch (e) {
-      if (e instanceof MachineError) throw e;
-      throw new MachineError('driver', `Cannot start driver "${name}" (${loc.path}): ${errorMessage(e)}`, { cause: e });
+      throw MachineError.from(e, 'driver', `Cannot start driver "${name}" (${loc.path})`);
     }
     this.started.push(client);
     if (this.closing) {

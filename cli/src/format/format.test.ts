@@ -3,10 +3,10 @@ import { naturalSort } from './natural-sort';
 import { tabwrite, LS_TABWRITER } from './tabwriter';
 import { Template } from './template';
 import { goQuote } from './quote';
-import { DEFAULT_LS_FORMAT, parseFilters, renderItems, staticFilter } from '../fast/commands/ls';
+import { DEFAULT_LS_FORMAT, parseFilters, renderItems, staticFilter } from '../commands/ls';
 import { newHostConfig } from '../store/host';
 import type { HostEntry } from '../store/types';
-import type { ListItem } from '../fast/list';
+import type { ListItem } from '../query/list';
 
 describe('format', () => {
   it('natural sort is case-insensitive and numeric', () => {

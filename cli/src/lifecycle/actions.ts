@@ -7,10 +7,9 @@ import type { DriverClient, MachineStateName } from '@machine/driver-sdk';
 import { bootstrapCertificates, defaultCertPaths } from '../certs/bootstrap';
 import { checkServerCertHost } from '../certs/inspect';
 import { MachineError, errorMessage } from '../errors';
-import { waitForDaemon } from '../provision/provision';
+import { waitForDaemon, waitForState } from '../wait';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
-import { waitForState } from './create';
 import { applyOutcome, engineURL, machineCall, machineTLS, setExtra } from './machine';
 import { provisionMachine } from './provision-machine';
 import { upgradeDocker } from './upgrade';
@@ -44,7 +43,7 @@ export async function runAction(env: ActionEnv, action: ActionName, names: strin
   const errors = results.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
   if (errors.length === 1) {
     const only = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (only?.reason instanceof MachineError) throw only.reason;
+    throw MachineError.from(only?.reason);
   }
   if (errors.length) throw new MachineError('driver', errors.join('\n'));
 }

@@ -1,10 +1,10 @@
 // create: the driver makes the host, the core provisions it. A failure or
 // an interrupt at any point undoes what was made (the driver's resources,
 // then the store directory) unless the user asked to keep them.
-import type { DriverClient, FlagValues, MachineCall, MachineStateName } from '@machine/driver-sdk';
+import type { DriverClient, FlagValues } from '@machine/driver-sdk';
 import { bootstrapCertificates } from '../certs/bootstrap';
 import type { KeyPairPem } from '../certs/generate';
-import { isProcessAlive } from '@machine/driver-sdk/lib/process-alive';
+import { isProcessAlive } from '@machine/driver-sdk/process-alive';
 import { MachineError, errorMessage } from '../errors';
 import type { ProvisionResult } from '../provision/provision';
 import { newHostConfig } from '../store/host';
@@ -13,6 +13,7 @@ import type { Store } from '../store/store';
 import type { EngineOptions, HostConfig, SwarmOptions } from '../store/types';
 import { applyOutcome, engineURL, machineCall, setExtra } from './machine';
 import { provisionMachine } from './provision-machine';
+import { waitForState } from '../wait';
 
 export interface StepSink {
   step(text: string): void;
@@ -222,24 +223,4 @@ function driverRunning(driver: DriverClient): boolean {
 async function reviveDriver(driver: DriverClient): Promise<DriverClient> {
   const { reviveDriver: revive } = await import('../discovery/registry');
   return revive(driver);
-}
-
-/** Polls the driver until the machine reaches `wanted` (the reference's WaitFor, with a shorter period). */
-export async function waitForState(driver: DriverClient, call: MachineCall, wanted: MachineStateName, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: string = '';
-  for (;;) {
-    if (signal?.aborted) throw new MachineError('internal', 'interrupted');
-    try {
-      const state = await driver.getState(call, { signal, timeoutMs: 30_000 });
-      if (state === wanted) return;
-      last = state || 'None';
-    } catch (err) {
-      last = errorMessage(err);
-    }
-    if (Date.now() >= deadline) {
-      throw new MachineError('timeout', `Machine "${call.machine.name}" did not reach state ${wanted} within ${Math.round(timeoutMs / 1000)} s (last: ${last}).`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }

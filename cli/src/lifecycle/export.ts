@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tar from 'tar';
 import { MachineError } from '../errors';
+import { machineNameProblem } from '../names';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
 
@@ -93,8 +94,8 @@ export async function importMachine(store: Store, archive: string): Promise<stri
     }
     if (manifest.format !== FORMAT) throw new MachineError('usage', `Error: ${archive} is in format "${manifest.format}", this machine reads "${FORMAT}"`);
     const name = manifest.name;
-    const { checkNames } = await import('./command-env');
-    checkNames([name]);
+    const nameProblem = machineNameProblem(name);
+    if (nameProblem) throw new MachineError('invalid-name', `Invalid machine name "${name}": ${nameProblem}.`);
     if (store.exists(name)) throw new MachineError('already-exists', `Error: machine "${name}" already exists in ${store.root}; remove it first or import into another store`);
     const src = path.join(staging, 'machine');
     const text = fs.readFileSync(path.join(src, 'config.json'), 'utf8');

@@ -4,7 +4,7 @@
 import type { DriverClient } from '@machine/driver-sdk';
 import { shellQuote } from '../format/quote';
 import { detectionScript, parseDetection } from '../provision/detect';
-import { waitForDaemon } from '../provision/provision';
+import { waitForDaemon } from '../wait';
 import { packageTool, selectProvisioner } from '../provision/provisioners';
 import { SshConnection } from '../ssh/client';
 import type { Store } from '../store/store';

@@ -1,6 +1,7 @@
 // Provisioning: turning a reachable SSH host into a Docker host that
 // answers on TLS with the machine's certificates.
-export { provisionHost, waitForDaemon, ProvisionError } from './provision';
+export { provisionHost, ProvisionError } from './provision';
+export { waitForDaemon } from '../wait';
 export type { ProvisionRequest, ProvisionResult, ServerCertificates } from './provision';
 export { parseOsRelease, compareVersions } from './os-release';
 export type { OsRelease } from './os-release';

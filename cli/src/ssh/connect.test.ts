@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SshConnection, SshKeyFileError, SshNoHandshakeError } from './client';
-import { SshNotSpokenError, SshWaitTimeoutError, waitForSsh } from './wait';
+import { SshNotSpokenError, SshWaitTimeoutError, waitForSsh } from '../wait/ssh';
 
 interface Listener {
   port: number;

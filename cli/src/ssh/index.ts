@@ -2,8 +2,6 @@
 // does not load ssh2; opening a connection does.
 export { SshConnection, SshCommandError, SshKeyFileError, SshNoHandshakeError } from './client';
 export type { SshTarget, HostKeyCheck, ConnectOptions, ExecOptions, ExecResult, UploadFile } from './client';
-export { waitForSsh, SshNotSpokenError, SshWaitTimeoutError } from './wait';
-export type { WaitForSshOptions } from './wait';
 export { HostKeyMismatchError, fingerprint, hostKeyLine, knownHostsLine, sameHostKey } from './hostkey';
 export { externalSshOptions, sshArgs, rsyncShell, shellQuote, writeKnownHosts } from './external';
 export type { KnownHost } from './external';

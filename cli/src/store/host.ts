@@ -3,7 +3,7 @@
 // structs' key order, and <, >, & escaped. Keys we do not know (written by a
 // newer tool or a fork) are kept after the known ones.
 import * as path from 'node:path';
-import type { JsonObject, JsonValue } from '@machine/driver-sdk/lib/types';
+import type { JsonObject, JsonValue } from '@machine/driver-sdk';
 import { CONFIG_VERSION, EXTRA_KEY, type AuthOptions, type EngineOptions, type HostConfig, type HostOptions, type SwarmOptions } from './types';
 
 export const DEFAULT_INSTALL_URL = 'https://get.docker.com';

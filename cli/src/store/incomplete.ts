@@ -4,7 +4,7 @@
 // makes anything and cleared when the create succeeds, so a create killed
 // with SIGKILL, or a rollback that could not undo everything, stays visible
 // in `ls` until `machine rm -f` finishes it.
-import { isProcessAlive } from '@machine/driver-sdk/lib/process-alive';
+import { isProcessAlive } from '@machine/driver-sdk/process-alive';
 import type { HostConfig } from './types';
 
 export const INCOMPLETE_KEY = 'CreateIncomplete';

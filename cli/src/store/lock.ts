@@ -3,7 +3,7 @@
 // SDK's (proper-lockfile with a live-holder check), shared with the drivers:
 // a live holder's lock is never broken, a dead holder's is taken over at once.
 // The holder record names the pid and the command, never its arguments.
-import { describeHolder, liveHolder, lockFile, LockBusyError, tryLockFile, type LockHolder } from '@machine/driver-sdk/lib/lock';
+import { describeHolder, liveHolder, lockFile, LockBusyError, tryLockFile, type LockHolder } from '@machine/driver-sdk/lock';
 import { MachineError } from '../errors';
 
 export type LockOwner = LockHolder;

@@ -1,6 +1,6 @@
 // config.json as Docker Machine writes it (ConfigVersion 3). Field names and
 // key order are the reference's, so a store stays readable by both tools.
-import type { JsonObject } from '@machine/driver-sdk/lib/types';
+import type { JsonObject } from '@machine/driver-sdk';
 
 export const CONFIG_VERSION = 3;
 

@@ -1,6 +1,7 @@
 // The amazonec2 driver: Docker Machine's EC2 behaviour on AWS SDK v3, with
 // rollback of everything create makes and removal of the security groups it
 // created once nothing else uses them.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -62,7 +63,6 @@ interface Network {
   subnetId: string;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class AmazonEC2Driver implements Driver<EC2State> {
   readonly info: DriverInfo = {

@@ -5,12 +5,13 @@
 // Each image carries a content label (a hash of the recipe and the build
 // options), so an image already on the engine is reused exactly as long as
 // it is what the recipe would build now.
+import { setTimeout as delay } from 'node:timers/promises';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type Dockerode from 'dockerode';
-import { lockFile } from '@machine/driver-sdk/lib/lock';
+import { lockFile } from '@machine/driver-sdk/lock';
 
 export type ImageFlavour = 'docker' | 'nodocker' | 'sysvinit';
 export const IMAGE_FLAVOURS: readonly ImageFlavour[] = ['docker', 'nodocker', 'sysvinit'];
@@ -411,6 +412,6 @@ async function acquireLock(file: string, progress: (line: string) => void, signa
       progress(`waiting for another build of this image (lock ${file})`);
       told = true;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await delay(500);
   }
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { lockFile } from '@machine/driver-sdk/lib/lock';
+import { lockFile } from '@machine/driver-sdk/lock';
 
 /** $XDG_RUNTIME_DIR/machine-driver-docker, else the user's cache directory; 0700 either way. */
 export function lockDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,4 +1,5 @@
 // Polling helpers that honour the caller's abort signal.
+import { setTimeout as delay } from 'node:timers/promises';
 import * as net from 'node:net';
 
 export class AbortedError extends Error {
@@ -8,19 +9,13 @@ export class AbortedError extends Error {
   }
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortedError());
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** node:timers/promises' pause, failing with AbortedError (the driver's own) on abort. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch {
+    throw new AbortedError();
+  }
 }
 
 /**

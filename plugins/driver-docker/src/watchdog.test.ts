@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isProcessAlive } from '@machine/driver-sdk/lib/process-alive';
+import { isProcessAlive } from '@machine/driver-sdk/process-alive';
 import { BUILD_WATCHDOG } from './image';
 import { lockDir } from './lock';
 

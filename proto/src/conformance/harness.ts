@@ -1,6 +1,7 @@
 // Low-level helpers for the conformance kit: start a driver by hand, read its
 // handshake and dial it, without the host's conveniences, so the kit can see
 // exactly what the driver does on stdout, on exit and on the wire.
+import { setTimeout as delay } from 'node:timers/promises';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -151,7 +152,7 @@ export function describe(exit: Exit): string {
 }
 
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return delay(ms);
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -50,7 +50,8 @@ describe('installing machine from npm (packed tarballs, local registry)', functi
     fs.mkdirSync(home, { recursive: true });
     const packs = path.join(sb.dir, 'packs');
     fs.mkdirSync(packs);
-    for (const pkg of ['proto', 'cli']) {
+    // The CLI depends on the docker driver (loaded as an oclif plugin), so it is published too.
+    for (const pkg of ['proto', 'plugins/driver-docker', 'cli']) {
       const file = await pack(path.join(ROOT, pkg), packs);
       const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, pkg, 'package.json'), 'utf8')) as Record<string, unknown>;
       registry.addTarball({ file, manifest });

@@ -46,7 +46,7 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
       h.Machine = { ...(h.Machine ?? {}), LastURL: `tcp://${ip}:2376` };
     });
     const probe = `
-      const dispatch = require(${JSON.stringify(require.resolve('@machine/cli/lib/fast/dispatch'))});
+      const dispatch = require(${JSON.stringify(require.resolve('@machine/cli/lib/command/dispatch'))});
       dispatch.runFast(['env', 'dev']).then((code) => {
         const heavy = Object.keys(require.cache).filter((k) => /@grpc|node-forge|@oclif|ssh2/.test(k));
         process.stderr.write('HEAVY=' + JSON.stringify(heavy) + '\\n');

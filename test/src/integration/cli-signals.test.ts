@@ -140,7 +140,7 @@ describe('signals, locks and interrupted creates (real CLI, fake driver)', funct
   });
 
   it('a lock whose holder died is taken over at once; a live one is never broken, however old', async () => {
-    const { lockFile, tryLockFile } = (await import(path.join(REPO, 'proto', 'lib', 'lock.js'))) as typeof import('@machine/driver-sdk/lib/lock');
+    const { lockFile, tryLockFile } = (await import(path.join(REPO, 'proto', 'lib', 'lock.js'))) as typeof import('@machine/driver-sdk/lock');
     const file = path.join(sb.root, 'l.lock');
     // A live holder in another process, its lock directory's mtime set far in the past.
     const holder = spawn(process.execPath, ['-e', `const l=require(${JSON.stringify(path.join(REPO, 'proto', 'lib', 'lock.js'))});l.lockFile(process.argv[1],{command:'hold'}).then(()=>{process.stdout.write('held\\n');setInterval(()=>{},1000)})`, file], {

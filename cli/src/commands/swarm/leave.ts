@@ -1,21 +1,15 @@
-import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../base-command';
+import type { CommandSpec } from '../../command/spec';
 
-export default class SwarmLeave extends BaseCommand {
-  static override summary = 'Take a machine out of its swarm';
-  static override description = 'A manager is demoted first; the node then leaves and is removed from the swarm\'s node list. Refuses when the swarm would lose quorum.';
-  static override args = { name: Args.string({ description: 'machine name', required: true }) };
-  static override flags = {
-    force: Flags.boolean({ char: 'f', description: 'Leave even when the swarm loses quorum (warns)' }),
-  };
-
-  async run(): Promise<void> {
-    const { reported } = await import('../../lifecycle/command-env');
-    return reported(async () => {
-      const ctx = await this.context();
-      const { args, flags } = await this.parse(SwarmLeave);
-      const { swarmLeave } = await import('../../swarm/commands');
-      await swarmLeave(ctx.store, args.name, flags.force, { out: ctx.out, err: ctx.err });
-    });
-  }
-}
+export const spec: CommandSpec = {
+  id: 'swarm leave',
+  summary: 'Take a machine out of its swarm',
+  description: 'A manager is demoted first; the node then leaves and is removed from the swarm\'s node list. Refuses when the swarm would lose quorum.',
+  args: [{ name: 'name', description: 'machine name', required: true }],
+  flags: {
+    force: { type: 'boolean', char: 'f', description: 'Leave even when the swarm loses quorum (warns)' },
+  },
+  async run(ctx, { args, flags }) {
+    const { swarmLeave } = await import('../../swarm/commands');
+    await swarmLeave(ctx.store, args[0], flags.force === true, { out: ctx.out, err: ctx.err });
+  },
+};

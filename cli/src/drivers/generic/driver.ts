@@ -1,6 +1,7 @@
 // The generic driver: an existing host reached over SSH. It makes nothing,
 // so Remove has nothing to undo; it can only reboot the host (over SSH), and
 // it reports the host as Running while its SSH port accepts connections.
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -172,7 +173,7 @@ export class GenericDriver implements Driver<GenericState> {
     try {
       const cmd = state.SSHUser === 'root' ? 'shutdown -r now || reboot' : 'sudo -n shutdown -r now || sudo -n reboot';
       // The connection usually drops before the command reports back.
-      await Promise.race([conn.exec(`(sleep 1; ${cmd}) >/dev/null 2>&1 &`).catch(() => undefined), sleepMs(5000)]);
+      await Promise.race([conn.exec(`(sleep 1; ${cmd}) >/dev/null 2>&1 &`).catch(() => undefined), sleep(5000)]);
     } finally {
       conn.close();
     }
@@ -180,7 +181,7 @@ export class GenericDriver implements Driver<GenericState> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !ctx.signal.aborted) {
       if (!(await this.reachable(state, 1000))) return;
-      await sleepMs(250);
+      await sleep(250);
     }
   }
 
@@ -255,8 +256,4 @@ export class GenericDriver implements Driver<GenericState> {
       return false;
     }
   }
-}
-
-function sleepMs(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

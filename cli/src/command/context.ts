@@ -18,7 +18,7 @@ import { defaultStoragePath } from '../store/paths';
 import { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
 import { GLOBAL_FLAGS } from './global-flags';
-import { resolveFlags, type ParsedFlags } from './spec';
+import { resolveFlags, type ParsedFlags } from './flags';
 
 export interface GlobalOptions {
   storagePath: string;

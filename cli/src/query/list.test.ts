@@ -2,12 +2,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DriverClient, LaunchOptions, MachineCall } from '@machine/driver-sdk/lib/client';
-import type { Description } from '@machine/driver-sdk/lib/types';
+import type { DriverClient, LaunchOptions, MachineCall } from '@machine/driver-sdk';
+import type { Description } from '@machine/driver-sdk';
 import { DriverRegistry } from '../discovery/registry';
 import { newHostConfig } from '../store/host';
 import { Store } from '../store/store';
-import { CommandContext } from './context';
+import { CommandContext } from '../command/context';
 import { gather } from './list';
 
 function unimplemented(): Error {

@@ -9,14 +9,14 @@
  *   tlsFilesOf(host)                      CA / client cert / key paths recorded for the machine
  */
 import * as fs from 'node:fs';
-import type { MachineCall } from '@machine/driver-sdk/lib/client';
+import type { MachineCall } from '@machine/driver-sdk';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
 import { goNetError } from '../certs/go-wording';
 import { checkTLS, parseDockerURL, type DaemonError, type TLSFiles } from '../certs/tls-check';
 import { MachineError, errorMessage } from '../errors';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
-import type { CommandContext } from './context';
+import type { CommandContext } from '../command/context';
 
 export function machineCall(store: Store, host: HostConfig): MachineCall {
   return {
@@ -32,8 +32,7 @@ export function tlsFilesOf(host: HostConfig): TLSFiles {
 }
 
 function driverError(host: HostConfig, e: unknown): MachineError {
-  if (e instanceof MachineError) return e;
-  return new MachineError('driver', `Driver "${host.DriverName}" failed for machine "${host.Name}": ${errorMessage(e)}`, { cause: e });
+  return MachineError.from(e, 'driver', `Driver "${host.DriverName}" failed for machine "${host.Name}"`);
 }
 
 export const HOST_NOT_RUNNING = 'Host is not running';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { detectShell, shellSyntax } from './shell';
-import { splitArgv } from './argv';
+import { splitArgv } from '../command/argv';
 import { machineNameProblem } from '../names';
 
 describe('env shells', () => {

@@ -3,7 +3,7 @@
  * Describe call per machine over one process per driver, a per-machine
  * timeout, and a cap on concurrent Docker version requests.
  */
-import type { Description } from '@machine/driver-sdk/lib/types';
+import type { Description } from '@machine/driver-sdk';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
 import { certExpiry, expiryWarning } from '../certs/expiry';
 import { effectiveDockerHost } from '../contexts/docker-context';
@@ -13,7 +13,7 @@ import { errorMessage } from '../errors';
 import { driverNotInstalledMessage, isDriverNotFound } from '../discovery/discover';
 import { incompleteProblem } from '../store/incomplete';
 import type { HostConfig, HostEntry } from '../store/types';
-import type { CommandContext } from './context';
+import type { CommandContext } from '../command/context';
 import { machineCall, tlsFilesOf } from './machine-info';
 import { swarmRecord } from '../swarm/record';
 

@@ -1,7 +1,7 @@
 // The flags every command accepts, as Docker Machine's global options. They
 // may come before the command (`machine -s DIR ls`); bin/run.js moves them
 // after it for the parsers.
-import type { FlagDefs } from './spec';
+import type { FlagDefs } from './flags';
 
 export const GLOBAL_FLAGS: FlagDefs = {
   'storage-path': {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { MASK, maskSecrets, referenceRecord, sortedKeys } from './commands/inspect';
+import { MASK, maskSecrets, referenceRecord, sortedKeys } from './inspect';
 import { newHostConfig } from '../store/host';
 
 describe('inspect masking', () => {

@@ -1,19 +1,9 @@
 /**
- * One definition per command, used by both entry paths: bin/run.js parses
- * argv against it directly (no @oclif/core loaded), and base-command.ts turns
- * it into an oclif Command class for help, completion and everything else.
- *
- *   export const spec: CommandSpec = {
- *     id: 'url', summary: 'Get the URL of a machine',
- *     args: [{ name: 'name', description: 'machine name' }],
- *     flags: { json: { type: 'boolean', description: 'print JSON' } },
- *     async run(ctx, { flags, args }) { ... },
- *   };
- *
- * Flag values reach run() with env vars and defaults applied (resolveFlags),
- * identically on both paths.
+ * Flag definitions as every command declares them, and how a parsed value is
+ * completed from the environment and defaults (resolveFlags). Both entry
+ * paths parse against these definitions and then call resolveFlags, so a
+ * command sees the same values whichever path ran it.
  */
-import type { CommandContext } from './context';
 
 interface FlagBase {
   description: string;
@@ -21,6 +11,10 @@ interface FlagBase {
   /** Environment variable consulted when the flag is absent. */
   env?: string;
   hidden?: boolean;
+  /** Help section; the global flags use GLOBAL, a driver's flags "<NAME> DRIVER". */
+  helpGroup?: string;
+  /** Must be given on the command line (or through `env`). */
+  required?: boolean;
 }
 
 export interface BooleanFlagDef extends FlagBase {
@@ -32,9 +26,11 @@ export interface BooleanFlagDef extends FlagBase {
 
 export interface StringFlagDef extends FlagBase {
   type: 'string';
-  default?: string;
+  default?: string | string[];
   options?: string[];
   multiple?: boolean;
+  /** With `multiple`: one value per occurrence (`--opt a --opt b`), so positional arguments may follow. */
+  oneValueEach?: boolean;
   helpValue?: string;
 }
 
@@ -49,35 +45,6 @@ export type FlagDef = BooleanFlagDef | StringFlagDef | IntegerFlagDef;
 export type FlagDefs = Record<string, FlagDef>;
 export type FlagValue = string | boolean | number | string[] | undefined;
 export type ParsedFlags = Record<string, FlagValue>;
-
-export interface ArgDef {
-  name: string;
-  description: string;
-  required?: boolean;
-}
-
-export interface CommandInput {
-  flags: ParsedFlags;
-  /** Positional arguments in order (variadic commands get all of them). */
-  args: string[];
-}
-
-export interface CommandSpec {
-  /** Space-separated id: "ls", "driver ls". */
-  id: string;
-  summary: string;
-  description?: string;
-  examples?: string[];
-  aliases?: string[];
-  flags: FlagDefs;
-  args: ArgDef[];
-  /** Accept more positional arguments than `args` lists (machine lists). */
-  variadic?: boolean;
-  /** Only reads: drivers still busy with a cancelled call are killed after a short grace at exit. */
-  readOnly?: boolean;
-  /** Returns the exit code (default 0). Throw MachineError for failures. */
-  run(ctx: CommandContext, input: CommandInput): Promise<number | void>;
-}
 
 function parseBoolEnv(name: string, v: string): boolean {
   const s = v.trim().toLowerCase();
@@ -110,7 +77,9 @@ export function resolveFlags(defs: FlagDefs, parsed: ParsedFlags, env: NodeJS.Pr
 /** "[default: x]" / "[env: X]" suffixes, as help shows them. */
 export function describeFlag(def: FlagDef): string {
   let d = def.description;
-  if (def.default !== undefined && def.default !== false && def.default !== '') d += ` [default: ${String(def.default)}]`;
+  if (def.default !== undefined && def.default !== false && def.default !== '' && !(Array.isArray(def.default) && def.default.length === 0)) {
+    d += ` [default: ${String(def.default)}]`;
+  }
   if (def.env) d += ` [env: ${def.env}]`;
   return d;
 }

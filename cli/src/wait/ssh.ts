@@ -2,8 +2,9 @@
 // a while, then accept TCP before sshd is ready, then may reject the key until
 // cloud-init installs it: every one of those is retried, quickly, until the
 // deadline, and the last error is what the user sees.
-import { HostKeyMismatchError } from './hostkey';
-import { SshConnection, SshKeyFileError, SshNoHandshakeError, type HostKeyCheck, type SshTarget } from './client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HostKeyMismatchError } from '../ssh/hostkey';
+import { SshConnection, SshKeyFileError, SshNoHandshakeError, type HostKeyCheck, type SshTarget } from '../ssh/client';
 
 /**
  * Handshake time-outs on a port that accepts TCP, in a row, before giving up:
@@ -69,18 +70,7 @@ export async function waitForSsh(target: SshTarget, options: WaitForSshOptions =
     if (Date.now() + intervalMs >= deadline) {
       throw new SshWaitTimeoutError(target, Math.round(timeoutMs / 1000), lastError);
     }
-    await sleep(intervalMs, options.signal);
+    // An abort ends the pause early; the loop's own check reports it.
+    await sleep(intervalMs, undefined, { signal: options.signal }).catch(() => undefined);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -4,13 +4,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SSHInfo } from '@machine/driver-sdk';
-import type { CommandContext } from '../fast/context';
+import type { CommandContext } from './context';
 import { MachineError } from '../errors';
 import { externalSshOptions, writeKnownHosts } from '../ssh/external';
 import { fingerprint } from '../ssh/hostkey';
 import { fsProblem } from '../store/fs-problem';
 import type { HostConfig } from '../store/types';
-import { machineCall, setExtra } from './machine';
+import { machineCall, setExtra } from '../lifecycle/machine';
 
 export interface SshAccess {
   host: HostConfig;

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { chooseDriver, driverFlagValues, engineOptionsFrom, scanDriverFlag, splitListsFromEnv, swarmOptionsFrom } from './create-flags';
-import { parseLocation, scpCommand, scpURI } from './copy';
+import { parseLocation, scpCommand, scpURI } from '../lifecycle/copy';
 
 describe('create flags, phase one: the driver', () => {
   it('finds the driver in every spelling the reference accepts', () => {

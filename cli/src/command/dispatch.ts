@@ -1,6 +1,6 @@
 /**
- * The fast path: the commands scripts call in loops run here without
- * loading @oclif/core. Anything this parser does not accept cleanly (help,
+ * The dispatcher: commands marked `fastPath` (those scripts call in loops)
+ * run here without loading @oclif/core. Anything this parser does not accept cleanly (help,
  * unknown flags, bad values, missing arguments) returns undefined and
  * bin/run.js hands the same argv to oclif, so help and parse errors are
  * oclif's on both paths by construction.
@@ -10,35 +10,9 @@ import { GLOBAL_FLAGS } from './global-flags';
 import { splitArgv } from './argv';
 import { CommandContext, globalOptionsFrom } from './context';
 import { reportError } from './report';
-import { resolveFlags, type CommandSpec, type FlagDefs, type ParsedFlags } from './spec';
-
-/**
- * Command id → its spec. Static requires inside functions: only the command
- * asked for is loaded, and a bundler can still follow them.
- */
-/* eslint-disable @typescript-eslint/no-require-imports */
-export const FAST_COMMANDS: Record<string, () => CommandSpec> = {
-  active: () => (require('./commands/active') as SpecModule).spec,
-  config: () => (require('./commands/config') as SpecModule).spec,
-  env: () => (require('./commands/env') as SpecModule).spec,
-  inspect: () => (require('./commands/inspect') as SpecModule).spec,
-  ip: () => (require('./commands/ip') as SpecModule).spec,
-  ls: () => (require('./commands/ls') as SpecModule).spec,
-  status: () => (require('./commands/status') as SpecModule).spec,
-  url: () => (require('./commands/url') as SpecModule).spec,
-  version: () => (require('./commands/version') as SpecModule).spec,
-  'driver ls': () => (require('./commands/driver-ls') as SpecModule).spec,
-  'driver inspect': () => (require('./commands/driver-inspect') as SpecModule).spec,
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-interface SpecModule {
-  spec: CommandSpec;
-}
-
-export function loadSpec(id: string): CommandSpec | undefined {
-  return Object.prototype.hasOwnProperty.call(FAST_COMMANDS, id) ? FAST_COMMANDS[id]() : undefined;
-}
+import { resolveFlags, type FlagDefs, type ParsedFlags } from './flags';
+import type { CommandSpec } from './spec';
+import { loadSpec } from './table';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -85,34 +59,69 @@ export function fastParse(spec: CommandSpec, rest: string[]): { flags: ParsedFla
   return { flags, global, args };
 }
 
+/**
+ * The global flags in argv that also holds flags not known yet (create's
+ * driver flags): unknown flags are skipped, not rejected.
+ */
+export function scanGlobalFlags(argv: string[]): ParsedFlags {
+  const dd = argv.indexOf('--');
+  const parsed = parseArgs({ args: dd >= 0 ? argv.slice(0, dd) : argv, options: parseOptions(GLOBAL_FLAGS), allowPositionals: true, strict: false });
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const global: ParsedFlags = {};
+  for (const [name, def] of Object.entries(GLOBAL_FLAGS)) {
+    let v = values[name];
+    if (def.type === 'boolean' && def.allowNo && values[`no-${name}`] === true) v = false;
+    // An option seen without its value comes back as true under strict: false.
+    if (def.type !== 'boolean' && typeof v === 'boolean') v = undefined;
+    global[name] = v;
+  }
+  return global;
+}
+
 /** Runs argv on the fast path; resolves to the exit code, or undefined to defer to oclif. */
 export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
   const { id, rest } = splitArgv(argv);
   if (rest.some((a) => a === '--help' || a === '-h')) return undefined;
   const spec = loadSpec(id.join(' '));
-  if (!spec) return undefined;
+  if (!spec?.fastPath) return undefined;
   const parsed = fastParse(spec, rest);
   if (!parsed) return undefined;
   return runSpec(spec, parsed, env);
 }
 
-/** Shared by both paths once argv is parsed. */
+export interface ParsedArgv {
+  flags: ParsedFlags;
+  global: ParsedFlags;
+  args: string[];
+  passed?: string[];
+}
+
+/** Builds the context a command runs in, from its parsed global flags. */
+export function contextFor(spec: CommandSpec, global: ParsedFlags, env: NodeJS.ProcessEnv): CommandContext {
+  return new CommandContext({ global: globalOptionsFrom(global, env), env, driverCloseGraceMs: spec.readOnly ? 3000 : undefined });
+}
+
+/**
+ * Shared by both paths once argv is parsed: runs the command, reports a
+ * failure as the reference does, closes its drivers. `prepared` carries a
+ * context and flag definitions made earlier (commands with extraFlags).
+ */
 export async function runSpec(
   spec: CommandSpec,
-  parsed: { flags: ParsedFlags; global: ParsedFlags; args: string[] },
+  parsed: ParsedArgv,
   env: NodeJS.ProcessEnv = process.env,
+  prepared?: { ctx: CommandContext; flagDefs: FlagDefs },
 ): Promise<number> {
   const err = (s: string): void => {
     process.stderr.write(s + '\n');
   };
-  let ctx: CommandContext | undefined;
-  let debug = false;
+  let ctx: CommandContext | undefined = prepared?.ctx;
+  let debug = ctx?.global.debug ?? false;
   try {
-    const global = globalOptionsFrom(parsed.global, env);
-    debug = global.debug;
-    ctx = new CommandContext({ global, env, driverCloseGraceMs: spec.readOnly ? 3000 : undefined });
-    const flags = resolveFlags(spec.flags, parsed.flags, env);
-    const code = await spec.run(ctx, { flags, args: parsed.args });
+    ctx ??= contextFor(spec, parsed.global, env);
+    debug = ctx.global.debug;
+    const flags = resolveFlags(prepared?.flagDefs ?? spec.flags, parsed.flags, env);
+    const code = await spec.run(ctx, { flags, args: parsed.args, passed: parsed.passed ?? [] });
     return code ?? 0;
   } catch (e) {
     return reportError(e, err, debug);

@@ -1,0 +1,63 @@
+import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CLI, runNode } from './cli-support';
+
+// bin/run.js runs what npm run build made and nothing else: a copy of it in
+// a tree of our own shows what it does when that tree was not built, or was
+// compiled again after the build, without touching the real checkout.
+describe('bin/run.js and the build', function () {
+  this.timeout(60_000);
+  let root: string;
+  let runJs: string;
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'machine-build-'));
+    fs.mkdirSync(path.join(root, 'bin'));
+    fs.mkdirSync(path.join(root, 'lib'));
+    runJs = path.join(root, 'bin', 'run.js');
+    fs.copyFileSync(CLI, runJs);
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  function writeBuild(buildInfo: string, stampedAs: string): void {
+    fs.writeFileSync(path.join(root, 'lib', '.tsbuildinfo'), buildInfo);
+    const tsBuildInfo = createHash('sha1').update(stampedAs).digest('hex');
+    fs.writeFileSync(path.join(root, 'lib', 'build.json'), JSON.stringify({ commit: 'test', tsBuildInfo }));
+  }
+
+  it('a tree that was never built says to run npm run build', async () => {
+    const r = await runNode([runJs, 'ls'], process.env);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /not built; run npm run build/);
+  });
+
+  it('a tree compiled again after the build says so, instead of running stale code', async () => {
+    writeBuild('{"program":"after"}', '{"program":"before"}');
+    const r = await runNode([runJs, 'ls'], process.env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /compiled again after the last build; run npm run build/);
+  });
+
+  it('a built tree runs its bundle', async () => {
+    writeBuild('{"program":"same"}', '{"program":"same"}');
+    fs.writeFileSync(
+      path.join(root, 'lib', 'fast-bundle.js'),
+      'exports.runFast = async (argv) => { process.stdout.write("bundle ran: " + argv.join(" ") + "\\n"); return 0; };\n',
+    );
+    const r = await runNode([runJs, 'ls', '-q'], process.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'bundle ran: ls -q\n');
+  });
+
+  it('a driver wrapper without its bundle says to run npm run build', async () => {
+    const wrapper = path.join(root, 'bin', 'machine-driver-docker');
+    fs.copyFileSync(path.join(path.dirname(CLI), '..', '..', 'plugins', 'driver-docker', 'bin', 'machine-driver-docker'), wrapper);
+    const r = await runNode([wrapper], process.env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^machine-driver-docker: not built; run npm run build$/m);
+  });
+});
