@@ -27,6 +27,8 @@ export type MachineErrorCode =
   | 'cert-mismatch'
   | 'timeout'
   | 'precreate'
+  /** A swarm-mode operation failed: no manager answers, or the engine refused. */
+  | 'swarm'
   /** Provisioning failed: OS detection, Docker installation, daemon configuration. */
   | 'provision'
   /** SSH: the host never answered, or a command on it failed. */

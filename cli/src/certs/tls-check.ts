@@ -154,7 +154,8 @@ function withTimeout<T>(
  * node:https and an agent per request costs every `ls` several milliseconds.
  * Resolves with the status and body; rejects with DaemonError.
  */
-export function daemonRequest(t: DaemonTarget, method: string, reqPath: string): Promise<{ status: number; body: string }> {
+export function daemonRequest(t: DaemonTarget, method: string, reqPath: string, jsonBody?: unknown): Promise<{ status: number; body: string }> {
+  const payload = jsonBody === undefined ? undefined : Buffer.from(JSON.stringify(jsonBody));
   return withTimeout(t, (settle) => {
     const options = tlsOptions(t);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -165,7 +166,11 @@ export function daemonRequest(t: DaemonTarget, method: string, reqPath: string):
         port: options.port,
         method,
         path: reqPath,
-        headers: { 'User-Agent': 'machine', Connection: 'close' },
+        headers: {
+          'User-Agent': 'machine',
+          Connection: 'close',
+          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+        },
         createConnection: () => loadTLS().connect(options),
       },
       (res) => {
@@ -176,7 +181,7 @@ export function daemonRequest(t: DaemonTarget, method: string, reqPath: string):
       },
     );
     req.on('error', (e) => settle(e));
-    req.end();
+    req.end(payload);
     return { abort: (err) => req.destroy(err) };
   });
 }

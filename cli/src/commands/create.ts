@@ -19,9 +19,16 @@ const SHARED_FLAGS: FlagDefs = {
   'engine-label': { type: 'string', description: 'Label for the daemon, as key=value (repeatable)', multiple: true, oneValueEach: true },
   'engine-storage-driver': { type: 'string', description: 'Storage driver for the daemon (an engine that already has one keeps it)' },
   'engine-env': { type: 'string', description: 'Environment variable for the daemon, as NAME=VALUE (repeatable)', multiple: true, oneValueEach: true },
-  swarm: { type: 'boolean', description: 'Configure the machine to join a Swarm (classic) cluster' },
+  'swarm-mode': {
+    type: 'string',
+    description: 'Make the machine a swarm-mode node: "manager" (initialises a swarm, or joins one with --swarm-join) or "worker" (needs --swarm-join)',
+    options: ['manager', 'worker'],
+  },
+  'swarm-join': { type: 'string', description: 'Machine of a swarm manager whose swarm to join', helpValue: '<machine>' },
+  'swarm-advertise-addr': { type: 'string', description: 'Address other swarm nodes reach this one at (default: the machine\'s IP)', helpValue: '<ip>' },
+  swarm: { type: 'boolean', description: 'Swarm classic: mapped to --swarm-mode worker joining the manager among the machines' },
   'swarm-image': { type: 'string', description: 'Swarm image', env: 'MACHINE_SWARM_IMAGE', default: 'swarm:latest' },
-  'swarm-master': { type: 'boolean', description: 'Configure the machine to be a Swarm master' },
+  'swarm-master': { type: 'boolean', description: 'Swarm classic: mapped to --swarm-mode manager' },
   'swarm-discovery': { type: 'string', description: 'Discovery service to use with Swarm' },
   'swarm-strategy': { type: 'string', description: 'Swarm scheduling strategy', default: 'spread' },
   'swarm-opt': { type: 'string', description: 'Swarm master option, as flag=value (repeatable)', multiple: true, oneValueEach: true },
@@ -125,6 +132,7 @@ export const spec: CommandSpec = {
       await running.catch(() => undefined);
     });
     const started = performance.now();
+    const swarm = await planSwarm(ctx.store, all, (l) => progress.line(l));
     const creating = createMachine({
       store: ctx.store,
       driver,
@@ -138,6 +146,7 @@ export const spec: CommandSpec = {
       progress,
       signal: abort.signal,
       serverKey: prep.serverKey,
+      afterProvision: swarm,
     });
     running = creating;
     let result: Awaited<typeof creating>;
@@ -175,3 +184,32 @@ export const spec: CommandSpec = {
     ctx.out(`To see how to connect your Docker Client to the Docker Engine running on this virtual machine, run: machine env ${name}`);
   },
 };
+
+/**
+ * The swarm step create runs once the machine is provisioned, or undefined.
+ * A manager to join is checked now, so that a wrong one fails before anything is made.
+ */
+async function planSwarm(
+  store: import('../store/store').Store,
+  values: Record<string, unknown>,
+  notice: (line: string) => void,
+): Promise<((host: import('../store/types').HostConfig) => Promise<void>) | undefined> {
+  const { swarmPlanFrom } = await import('../swarm/create-options');
+  const cluster = await import('../swarm/cluster');
+  const { plan, notices } = swarmPlanFrom(values, () => {
+    for (const e of store.list()) if (e.host && cluster.swarmRecord(e.host)?.Role === 'manager') return e.name;
+    return undefined;
+  });
+  notices.forEach((n) => notice(`Notice: ${n}`));
+  if (!plan) return undefined;
+  const manager = plan.join === undefined ? undefined : await cluster.checkManager(store, plan.join);
+  return async (host) => {
+    if (manager) {
+      notice(`Joining the swarm of "${manager.host.Name}" as a ${plan.role}...`);
+      await cluster.joinCluster(store, host, plan.role, manager, plan.advertiseAddr);
+    } else {
+      notice('Initialising a new swarm with this machine as its first manager...');
+      await cluster.initCluster(store, host, plan.advertiseAddr);
+    }
+  };
+}

@@ -4,6 +4,7 @@ import { connectionCheck, withHeading } from '../query/machine-info';
 import { detectShell, shellSyntax } from '../format/shell';
 import { invokedAs } from '../command/invocation';
 import { parseDockerURL } from '../certs/tls-check';
+import { managerOf, swarmRecord } from '../swarm/record';
 
 export const spec: CommandSpec = {
   id: 'env',
@@ -16,7 +17,7 @@ export const spec: CommandSpec = {
   readOnly: true,
   fastPath: true,
   flags: {
-    swarm: { type: 'boolean', description: 'Display the Swarm config instead of the Docker daemon' },
+    swarm: { type: 'boolean', description: 'Point at the machine\'s swarm: a swarm-mode manager\'s engine (a worker\'s manager), or a Swarm classic master' },
     shell: { type: 'string', description: 'Force environment to be configured for a specified shell: [fish, cmd, powershell, tcsh, emacs], default is auto-detect', helpValue: '<shell>' },
     unset: { type: 'boolean', char: 'u', description: 'Unset variables instead of setting them' },
     'no-proxy': { type: 'boolean', description: 'Add machine IP to NO_PROXY environment variable' },
@@ -33,12 +34,20 @@ export const spec: CommandSpec = {
       if (process.platform === 'win32') lines.push(sh.unset('COMPOSE_CONVERT_WINDOWS_PATHS'));
       if (flags['no-proxy'] === true) lines.push(sh.unset(noProxyVar));
     } else {
-      const name = ctx.targetName(args);
-      const host = ctx.loadHost(name);
+      let name = ctx.targetName(args);
+      let host = ctx.loadHost(name);
+      const member = flags.swarm === true ? swarmRecord(host) : undefined;
+      if (member?.Role === 'worker') {
+        // Swarm mode answers on a manager's engine: point the client at one of the same cluster.
+        const manager = managerOf(ctx.store.list().flatMap((e) => (e.host ? [e.host] : [])), member.ClusterID);
+        if (!manager) throw new MachineError('usage', `"${name}" is a swarm worker and no machine is a manager of its swarm; run "machine env NAME" for a manager`);
+        name = manager.Name;
+        host = manager;
+      }
       let url = await connectionCheck(ctx, host).catch((e: unknown) => {
         throw withHeading('Error checking TLS connection', e);
       });
-      if (flags.swarm === true) {
+      if (flags.swarm === true && !member) {
         const so = host.HostOptions.SwarmOptions;
         if (!so.Master) throw new MachineError('usage', `"${name}" is not a swarm master. The --swarm flag is intended for use with swarm masters`);
         const swarmPort = /:(\d+)$/.exec(so.Host)?.[1] ?? '3376';

@@ -43,6 +43,8 @@ export interface CreateRequest {
   runningTimeoutMs?: number;
   /** The machine's server key, started early by the caller so it is ready when needed. */
   serverKey?: Promise<KeyPairPem>;
+  /** Runs on the provisioned machine before it is saved (joining a swarm); a failure rolls back like any other. */
+  afterProvision?: (host: HostConfig) => Promise<void>;
 }
 
 export interface CreateResult {
@@ -126,12 +128,6 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
     applyOutcome(host, created);
     store.save(host);
 
-    if (host.HostOptions.SwarmOptions.IsSwarm) {
-      warn({
-        summary: 'the --swarm options were recorded, but no Swarm (classic) agent is started',
-        detail: 'Swarm classic is obsolete; use "docker swarm init" and "docker swarm join" on the machines instead',
-      });
-    }
     let provision: ProvisionResult | undefined;
     // The driver says whether its engine needs provisioning; its name never decides.
     if (driver.metadata.provisioning !== 'none') {
@@ -153,6 +149,10 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
       const call = machineCall(store, host);
       const url = await engineURL(driver, call, req.signal);
       if (url) setExtra(host, { LastURL: url, LastSeen: new Date().toISOString() });
+    }
+    if (req.afterProvision) {
+      const ready = host;
+      await time('afterProvision', () => req.afterProvision?.(ready) ?? Promise.resolve());
     }
     clearIncomplete(host);
     store.save(host);

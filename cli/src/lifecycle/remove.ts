@@ -6,7 +6,9 @@ import type { DriverClient } from '@machine/driver-sdk';
 import { forgetMachineContext } from '../contexts/docker-context';
 import { errorMessage } from '../errors';
 import type { Store } from '../store/store';
+import type { HostConfig } from '../store/types';
 import { machineCall } from './machine';
+import { swarmRecord } from '../swarm/record';
 
 export interface RemoveEnv {
   store: Store;
@@ -39,6 +41,7 @@ export async function removeMachine(env: RemoveEnv, name: string, force: boolean
       let driverError: unknown;
       try {
         const host = env.store.load(name);
+        if (swarmRecord(host)) await leaveSwarmFirst(env, host, force);
         const driver = await env.registry.get(host.DriverName);
         await driver.remove(machineCall(env.store, host), { timeoutMs: 600_000 });
       } catch (err) {
@@ -68,6 +71,22 @@ export async function removeMachine(env: RemoveEnv, name: string, force: boolean
   forgetContext(env, name);
   env.out(`Successfully removed ${name}`);
   return { name, removed: true };
+}
+
+/**
+ * A swarm node leaves its cluster before its machine goes, so the cluster
+ * keeps no dead node and never silently loses quorum. A refusal ends the
+ * removal here (the driver is not called); --force goes on with a warning.
+ */
+async function leaveSwarmFirst(env: RemoveEnv, host: HostConfig, force: boolean): Promise<void> {
+  const { leaveCluster } = await import('../swarm/cluster');
+  try {
+    await leaveCluster(env.store, host, force, { out: env.out, err: env.err });
+    env.store.save(host);
+  } catch (err) {
+    if (!force) throw err;
+    env.err(`Warning: "${host.Name}" did not leave its swarm cleanly: ${errorMessage(err)}`);
+  }
 }
 
 /** The machine's docker context goes with it; a context that cannot be removed never fails rm. */

@@ -15,6 +15,7 @@ import { incompleteProblem } from '../store/incomplete';
 import type { HostConfig, HostEntry } from '../store/types';
 import type { CommandContext } from '../command/context';
 import { machineCall, tlsFilesOf } from './machine-info';
+import { swarmRecord } from '../swarm/record';
 
 export interface ListItem {
   Name: string;
@@ -90,6 +91,8 @@ export function errorItem(name: string, error: Error): ListItem {
 }
 
 function swarmColumn(host: HostConfig, all: HostConfig[]): string {
+  const member = swarmRecord(host);
+  if (member) return member.Role;
   const so = host.HostOptions.SwarmOptions;
   if (!so.IsSwarm && !so.Master) return '';
   if (so.Master) return `${host.Name} (master)`;
@@ -202,7 +205,8 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
           item.ActiveHost = true;
         }
         const so = host.HostOptions.SwarmOptions;
-        if (so.Master && dockerHost !== '' && safeHost(desc.url) && dockerHost === `tcp://${safeHost(desc.url)}:${/:(\d+)$/.exec(so.Host)?.[1] ?? '3376'}`) {
+        // A swarm-mode manager's swarm endpoint is its engine: the row is active as a plain machine.
+        if (so.Master && !swarmRecord(host) && dockerHost !== '' && safeHost(desc.url) && dockerHost === `tcp://${safeHost(desc.url)}:${/:(\d+)$/.exec(so.Host)?.[1] ?? '3376'}`) {
           item.Active = '* (swarm)';
           item.ActiveSwarm = true;
         }

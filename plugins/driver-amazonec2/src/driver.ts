@@ -18,7 +18,6 @@ import {
   parseOpenPort,
   parseTags,
   stateFromFlags,
-  SWARM_PORT,
   type EC2State,
 } from './flags';
 
@@ -392,10 +391,6 @@ export class AmazonEC2Driver implements Driver<EC2State> {
       { port: s.SSHPort, protocol: 'tcp' },
       { port: DOCKER_PORT, protocol: 'tcp' },
     ];
-    if (s.SwarmMaster) {
-      const m = s.SwarmHost ? /:(\d+)\/?$/.exec(s.SwarmHost) : null;
-      ports.push({ port: m ? Number(m[1]) : SWARM_PORT, protocol: 'tcp' });
-    }
     for (const p of s.OpenPorts) ports.push(parseOpenPort(p));
     return ports;
   }

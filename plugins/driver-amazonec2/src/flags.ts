@@ -7,7 +7,6 @@ import { DriverError, type FlagSpec, type FlagValue, type FlagValues, type Machi
 export const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_SECURITY_GROUP = 'docker-machine';
 export const DOCKER_PORT = 2376;
-export const SWARM_PORT = 3376;
 
 const f = (name: string, type: FlagSpec['type'], description: string, extra: Partial<FlagSpec> = {}): FlagSpec => ({
   name: `amazonec2-${name}`,
@@ -225,7 +224,7 @@ export function stateFromFlags(flags: FlagValues, machine: MachineRef): EC2State
     ExistingKey: keypairName !== undefined,
     RetryCount: int(flags, 'retries', 5),
     UserDataFile: str(flags, 'userdata'),
-    // The core's swarm options, when it passes them along.
+    // Kept for the reference's driver JSON; the core passes only schema flags, so these stay unset (no Swarm classic port is opened).
     SwarmMaster: flags['swarm-master'] === true,
     SwarmHost: typeof flags['swarm-host'] === 'string' ? flags['swarm-host'] : undefined,
     SwarmDiscovery: typeof flags['swarm-discovery'] === 'string' ? flags['swarm-discovery'] : undefined,

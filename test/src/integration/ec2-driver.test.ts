@@ -410,10 +410,10 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     assert.equal(fake.liveInstances().length, 0);
   });
 
-  it('opens the swarm port when the core asks for a swarm master', async () => {
+  it('opens no Swarm classic port, whatever legacy swarm values reach it', async () => {
     const { ref, state } = await create('swarm', { 'swarm-master': true, 'swarm-host': 'tcp://0.0.0.0:3377' });
     const group = [...fake.securityGroups.values()].find((g) => g.groupName === 'docker-machine')!;
-    assert.deepEqual(group.ingress.map((r) => r.fromPort).sort(), [22, 2376, 3377]);
+    assert.deepEqual(group.ingress.map((r) => r.fromPort).sort(), [22, 2376]);
     await driver.remove(call(ref, state));
   });
 

@@ -1,0 +1,206 @@
+// Swarm-mode clusters of machines: initialise, join, leave, and what the
+// store records about each member. The record reuses Docker Machine's
+// SwarmOptions where a field fits (so its ls and env --swarm still make
+// sense) and keeps the rest under the extra key's "Swarm".
+import type { DaemonTarget } from '../certs/tls-check';
+import { MachineError, errorMessage } from '../errors';
+import { machineTLS, setExtra } from '../lifecycle/machine';
+import type { Store } from '../store/store';
+import type { HostConfig } from '../store/types';
+import * as engine from './engine';
+import type { SwarmRole } from './engine';
+import { DISCOVERY_SCHEME, swarmRecord, type SwarmRecord } from './record';
+
+export { swarmRecord, type SwarmRecord } from './record';
+
+/** SwarmOptions.Host for members: the engine port (see recordSwarm). */
+const ENGINE_PORT_HOST = 'tcp://0.0.0.0:2376';
+const SWARM_PORT = 2377;
+
+export function recordSwarm(host: HostConfig, rec: SwarmRecord | undefined): void {
+  const so = host.HostOptions.SwarmOptions;
+  if (!rec) {
+    Object.assign(so, { IsSwarm: false, Master: false, Agent: false, Discovery: '', Address: '' });
+    setExtra(host, { Swarm: undefined });
+    return;
+  }
+  // Host names the engine port: Docker Machine's `env --swarm` then points at a manager's engine, which is where swarm mode answers.
+  Object.assign(so, { IsSwarm: true, Master: rec.Role === 'manager', Agent: true, Discovery: `${DISCOVERY_SCHEME}${rec.ClusterID}`, Host: ENGINE_PORT_HOST, Address: rec.AdvertiseAddr });
+  setExtra(host, { Swarm: { ...rec } });
+}
+
+/** The machine's engine endpoint with its client certificate. */
+export function engineTarget(store: Store, host: HostConfig): DaemonTarget {
+  const url = host.Machine?.LastURL;
+  if (!url) throw new MachineError('swarm', `"${host.Name}" has no known engine URL; start it and run "machine env ${host.Name}" first`);
+  return { url, ...machineTLS(store, host), timeoutMs: 30_000 };
+}
+
+function hostOfURL(url: string): string {
+  const m = /^tcp:\/\/(\[[^\]]+\]|[^:/]+)/.exec(url);
+  return m ? m[1].replace(/^\[|\]$/g, '') : '';
+}
+
+/** The address other nodes reach this one at: the one given, else the machine's IP. */
+export function advertiseAddress(host: HostConfig, given?: string): string {
+  const addr = given || host.Machine?.LastIP || hostOfURL(host.Machine?.LastURL ?? '');
+  if (!addr) throw new MachineError('swarm', `no address known for "${host.Name}"; give one with --swarm-advertise-addr`);
+  return addr;
+}
+
+export interface ManagerCheck {
+  host: HostConfig;
+  target: DaemonTarget;
+  info: engine.SwarmInfo;
+}
+
+/** The named machine, verified to be a reachable, active swarm manager. */
+export async function checkManager(store: Store, name: string): Promise<ManagerCheck> {
+  if (!store.exists(name)) throw new MachineError('not-found', `--swarm-join: no machine named "${name}"; "machine ls" lists the machines`);
+  const host = store.load(name);
+  const target = engineTarget(store, host);
+  let info: engine.SwarmInfo;
+  try {
+    info = await engine.swarmInfo(target);
+  } catch (err) {
+    throw new MachineError('swarm', `--swarm-join: the engine of "${name}" does not answer (${errorMessage(err)}); is the machine running?`, { cause: err });
+  }
+  if (info.state !== 'active' || !info.isManager) {
+    throw new MachineError('swarm', `--swarm-join: "${name}" is not a swarm manager; create one with "machine create --swarm-mode manager" or run "machine swarm init ${name}"`);
+  }
+  return { host, target, info };
+}
+
+async function inactiveOrFail(host: HostConfig, target: DaemonTarget): Promise<void> {
+  const info = await engine.swarmInfo(target);
+  if (info.state !== 'inactive') throw new MachineError('swarm', `"${host.Name}" is already in a swarm (state ${info.state}); "machine swarm leave ${host.Name}" first`);
+}
+
+/** Makes the machine the first manager of a new swarm and records it. */
+export async function initCluster(store: Store, host: HostConfig, advertiseAddr?: string): Promise<SwarmRecord> {
+  const target = engineTarget(store, host);
+  await inactiveOrFail(host, target);
+  const addr = advertiseAddress(host, advertiseAddr);
+  const nodeID = await engine.initSwarm(target, addr);
+  const info = await engine.swarmInfo(target);
+  const rec: SwarmRecord = { Role: 'manager', ClusterID: info.clusterID, NodeID: nodeID || info.nodeID, AdvertiseAddr: addr };
+  recordSwarm(host, rec);
+  return rec;
+}
+
+/** Joins the machine to the manager's swarm as `role`; the token goes from one engine to the other in memory only. */
+export async function joinCluster(store: Store, host: HostConfig, role: SwarmRole, manager: ManagerCheck, advertiseAddr?: string): Promise<SwarmRecord> {
+  const target = engineTarget(store, host);
+  await inactiveOrFail(host, target);
+  const addr = advertiseAddress(host, advertiseAddr);
+  const token = await engine.joinToken(manager.target, role);
+  const remote = manager.info.nodeAddr || advertiseAddress(manager.host);
+  await engine.joinSwarm(target, { advertiseAddr: addr, remoteAddr: `${remote.includes(':') ? `[${remote}]` : remote}:${SWARM_PORT}`, token });
+  const info = await engine.swarmInfo(target);
+  const rec: SwarmRecord = { Role: role, ClusterID: info.clusterID || manager.info.clusterID, NodeID: info.nodeID, AdvertiseAddr: addr };
+  recordSwarm(host, rec);
+  return rec;
+}
+
+/** Other machines recorded as managers of the same cluster. */
+export function otherManagers(store: Store, host: HostConfig, clusterID: string): HostConfig[] {
+  const out: HostConfig[] = [];
+  for (const e of store.list()) {
+    if (!e.host || e.host.Name === host.Name) continue;
+    const r = swarmRecord(e.host);
+    if (r && r.Role === 'manager' && r.ClusterID === clusterID) out.push(e.host);
+  }
+  return out;
+}
+
+/** A manager of the cluster that answers, other than `host`; undefined when none does. */
+export async function reachableManager(store: Store, host: HostConfig, clusterID: string): Promise<DaemonTarget | undefined> {
+  for (const m of otherManagers(store, host, clusterID)) {
+    try {
+      const target = engineTarget(store, m);
+      const info = await engine.swarmInfo(target);
+      if (info.isManager && info.clusterID === clusterID) return target;
+    } catch {
+      // try the next one
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether taking one manager out of the cluster leaves a working majority:
+ * the managers still reachable afterwards must be a majority of the managers
+ * left, and at least one must be left.
+ */
+export function quorumAfterRemoval(nodes: engine.SwarmNode[], nodeID: string): { ok: boolean; reason: string } {
+  const managers = nodes.filter((n) => n.role === 'manager');
+  const left = managers.filter((n) => n.id !== nodeID);
+  const reachableLeft = left.filter((n) => n.reachability === 'reachable').length;
+  if (left.length === 0) return { ok: false, reason: 'it is the last manager of its swarm' };
+  const needed = Math.floor(left.length / 2) + 1;
+  if (reachableLeft < needed) {
+    return { ok: false, reason: `only ${reachableLeft} of the ${left.length} other managers are reachable, and ${needed} are needed for quorum` };
+  }
+  return { ok: true, reason: '' };
+}
+
+export interface LeaveLog {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/**
+ * Takes the machine out of its swarm: a manager is demoted first, then the
+ * node leaves and is removed from the cluster's node list. Refuses when the
+ * cluster would lose quorum, unless `force` (which warns and goes ahead).
+ */
+export async function leaveCluster(store: Store, host: HostConfig, force: boolean, log: LeaveLog): Promise<void> {
+  const rec = swarmRecord(host);
+  if (!rec) return;
+  const target = engineTarget(store, host);
+  let info: engine.SwarmInfo | undefined;
+  try {
+    info = await engine.swarmInfo(target);
+  } catch (err) {
+    if (!force && rec.Role === 'manager') {
+      throw new MachineError('swarm', `cannot reach "${host.Name}" to take it out of its swarm (${errorMessage(err)}); use --force to go ahead anyway`);
+    }
+  }
+  const nodeID = info?.nodeID || rec.NodeID;
+  if (rec.Role === 'manager' && info?.isManager) {
+    const nodes = await engine.listNodes(target);
+    const quorum = quorumAfterRemoval(nodes, nodeID);
+    if (!quorum.ok) {
+      if (!force) throw new MachineError('swarm', `Refusing to take "${host.Name}" out of its swarm: ${quorum.reason}. Use --force to do it anyway.`);
+      log.err(`Warning: taking "${host.Name}" out of its swarm loses quorum: ${quorum.reason}.`);
+      await engine.leaveSwarm(target, true).catch((e: unknown) => log.err(`Warning: ${errorMessage(e)}`));
+      recordSwarm(host, undefined);
+      return;
+    }
+    await engine.setNodeRole(target, nodeID, 'worker');
+    // The demotion reaches the node through the raft log; leaving before it arrives is refused.
+    await waitUntil(async () => !(await engine.swarmInfo(target)).isManager, 30_000);
+    log.out(`Demoted "${host.Name}" to a swarm worker.`);
+  }
+  if (info && info.state !== 'inactive') {
+    await engine.leaveSwarm(target, force).catch((e: unknown) => {
+      if (!force) throw e;
+      log.err(`Warning: ${errorMessage(e)}`);
+    });
+  }
+  const manager = await reachableManager(store, host, rec.ClusterID);
+  if (manager) {
+    // The node is marked down a moment after it leaves; force removes it either way.
+    await engine.removeNode(manager, nodeID).catch((e: unknown) => log.err(`Warning: could not remove node ${nodeID} from the swarm: ${errorMessage(e)}`));
+  }
+  recordSwarm(host, undefined);
+  log.out(`"${host.Name}" left its swarm.`);
+}
+
+async function waitUntil(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new MachineError('timeout', `no change within ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
