@@ -9,6 +9,7 @@ import { discoverDrivers } from '../discovery/discover';
 import { MachineError } from '../errors';
 import { engineValueProblem } from '../provision/daemon';
 import type { EngineOptions, SwarmOptions } from '../store/types';
+import type { SwarmCreateValues } from '../swarm/create-options';
 
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
 
@@ -101,7 +102,8 @@ export function driverFlagValues(schema: FlagSpec[], parsed: Record<string, unkn
   return values;
 }
 
-export interface SharedCreateValues {
+/** create's shared flags: the engine's, the swarm's (one definition, in swarm/) and --tls-san. */
+export interface SharedCreateValues extends SwarmCreateValues {
   'engine-install-url'?: string;
   'engine-opt'?: string[];
   'engine-insecure-registry'?: string[];
@@ -109,16 +111,6 @@ export interface SharedCreateValues {
   'engine-label'?: string[];
   'engine-storage-driver'?: string;
   'engine-env'?: string[];
-  swarm?: boolean;
-  'swarm-image'?: string;
-  'swarm-master'?: boolean;
-  'swarm-discovery'?: string;
-  'swarm-strategy'?: string;
-  'swarm-opt'?: string[];
-  'swarm-join-opt'?: string[];
-  'swarm-host'?: string;
-  'swarm-addr'?: string;
-  'swarm-experimental'?: boolean;
   'tls-san'?: string[];
 }
 

@@ -2,6 +2,7 @@
 // store records about each member. The record reuses Docker Machine's
 // SwarmOptions where a field fits (so its ls and env --swarm still make
 // sense) and keeps the rest under the extra key's "Swarm".
+import { setTimeout as delay } from 'node:timers/promises';
 import type { DaemonTarget } from '../certs/tls-check';
 import { MachineError, errorMessage } from '../errors';
 import { machineTLS, setExtra } from '../lifecycle/machine';
@@ -201,6 +202,6 @@ async function waitUntil(done: () => Promise<boolean>, timeoutMs: number): Promi
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new MachineError('timeout', `no change within ${Math.round(timeoutMs / 1000)} s`);
-    await new Promise((r) => setTimeout(r, 300));
+    await delay(300);
   }
 }

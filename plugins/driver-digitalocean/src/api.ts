@@ -4,6 +4,7 @@
 // connections with exponential backoff. Six endpoints and a bearer header do
 // not need a client library; this keeps the driver free of dependencies and
 // the base URL injectable.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { DriverLogger } from '@machine/driver-sdk';
 
 /** An error answer of the API: its HTTP status and body ({"id":"not_found","message":...}). */
@@ -94,19 +95,13 @@ interface RateState {
 /** The rate budget is per token, so every client of the process with the same token shares it. */
 const rateStates = new Map<string, RateState>();
 
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms`; an abort rejects with the signal's reason, which callers report as the cancellation. */
+export async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (e) {
+    throw signal?.aborted ? (signal.reason ?? e) : e;
+  }
 }
 
 const RETRIED_STATUSES = new Set([429, 500, 502, 503, 504]);

@@ -4,6 +4,7 @@
 // re-authentication when the token expires or is refused, retries on 503,
 // and pagination. Written on Node's fetch: the npm OpenStack clients are
 // unmaintained or pull in large, deprecated dependency trees.
+import { setTimeout as delay } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import { DriverError, type DriverLogger } from '@machine/driver-sdk';
 import { catalogInterface, type OpenStackState } from './flags';
@@ -73,18 +74,10 @@ export function pollMs(fallbackSeconds: number): number {
   return (Number.isFinite(poll) && poll > 0 ? poll : fallbackSeconds) * 1000;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(new DriverError('cancelled', 'cancelled'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new DriverError('cancelled', 'cancelled'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+/** Waits `ms`; an abort is the driver's cancellation. */
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  delay(ms, undefined, { signal }).catch((e: unknown) => {
+    throw signal?.aborted ? new DriverError('cancelled', 'cancelled') : e;
   });
 export { sleep };
 

@@ -2,6 +2,7 @@
 // HTTP Range request after an interruption, checked against a SHA-256
 // (given, or from SHA256SUMS beside the image) and reported as a progress
 // bar of 10% steps.
+import { setTimeout as delay } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -115,7 +116,7 @@ async function fetchIntoCache(o: DownloadOptions, dir: string): Promise<string> 
         throw err instanceof DriverError ? err : fail(o, `cannot download ${o.url}: ${(err as Error).message}`, `Run create again: the download resumes from ${partial}.`);
       }
       o.progress(`Download interrupted (${(err as Error).message}); resuming`);
-      await new Promise((r) => setTimeout(r, 200 * attempt));
+      await delay(200 * attempt);
     }
   }
   if (expected) await verify(o, partial, expected, true);

@@ -1,6 +1,7 @@
 // The virtualbox driver: Docker Machine's VirtualBox behaviour through
 // VBoxManage, booting a cloud image with a cloud-init seed by default (or a
 // boot2docker ISO), with rollback of everything create registers.
+import { setTimeout as delay } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -76,14 +77,8 @@ function timing() {
   };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
+/** Waits `ms`, or less when aborted: the caller checks the signal next. */
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(ms, undefined, { signal }).catch(() => undefined);
 
 function checkAbort(ctx: DriverContext, what: string): void {
   if (ctx.signal.aborted) throw new DriverError('cancelled', `cancelled while ${what}`);

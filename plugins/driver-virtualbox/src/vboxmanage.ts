@@ -2,6 +2,7 @@
 // command at a time per host (VirtualBox's own locking gives spurious
 // failures when several clients change it at once), the retry on "object is
 // not ready", and parsers for the outputs the driver reads.
+import { setTimeout as delay } from 'node:timers/promises';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -173,7 +174,7 @@ export class HostLock {
         continue;
       }
       if (signal?.aborted) throw new DriverError('cancelled', 'cancelled while waiting for another VirtualBox command to finish');
-      await new Promise((r) => setTimeout(r, 25 + Math.random() * 50));
+      await delay(25 + Math.random() * 50);
     }
   }
 
@@ -222,7 +223,7 @@ export class VBoxManage {
       const result = this.holding.getStore() ? await once() : await this.lock.run(once, options.signal);
       if (result.stderr.includes(NOT_READY) && attempt < this.retries) {
         this.log.debug('VBoxManage: the object is not ready, retrying', { args });
-        await new Promise((r) => setTimeout(r, this.retryDelayMs));
+        await delay(this.retryDelayMs);
         continue;
       }
       // VBoxManage sometimes reports errors on stderr with exit code 0.
