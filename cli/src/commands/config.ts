@@ -1,6 +1,5 @@
-import { MachineError } from '../errors';
 import { goQuote } from '../format/quote';
-import { parseDockerURL } from '../certs/tls-check';
+import type { HostConfig } from '../store/types';
 import { connectionCheck, withHeading } from '../query/machine-info';
 import type { CommandSpec } from '../command/spec';
 
@@ -16,15 +15,21 @@ export const spec: CommandSpec = {
     swarm: { type: 'boolean', description: 'Display the Swarm config instead of the Docker daemon' },
   },
   async run(ctx, { flags, args }) {
-    const name = ctx.targetName(args);
-    const host = ctx.loadHost(name);
-    let url = await connectionCheck(ctx, host).catch((e: unknown) => {
-      throw withHeading('Error running connection boilerplate', e);
-    });
+    let name = ctx.targetName(args);
+    let host = ctx.loadHost(name);
+    const check = (h: HostConfig) =>
+      connectionCheck(ctx, h).catch((e: unknown) => {
+        throw withHeading('Error running connection boilerplate', e);
+      });
+    let url: string;
     if (flags.swarm === true) {
-      const so = host.HostOptions.SwarmOptions;
-      if (!so.Master) throw new MachineError('usage', `"${name}" is not a swarm master. The --swarm flag is intended for use with swarm masters`);
-      url = `tcp://${parseDockerURL(url).host}:${/:(\d+)$/.exec(so.Host)?.[1] ?? '3376'}`;
+      // As env --swarm: a worker's client talks to a manager of its swarm.
+      const { swarmEndpoint } = await import('../swarm/client-endpoint');
+      const all = ctx.store.list().flatMap((e) => (e.host ? [e.host] : []));
+      ({ host, url } = await swarmEndpoint(host, all, check));
+      name = host.Name;
+    } else {
+      url = await check(host);
     }
     const dir = host.HostOptions.AuthOptions.StorePath || ctx.store.machineDir(name);
     const join = (f: string): string => (dir.endsWith('/') ? dir + f : `${dir}/${f}`);

@@ -132,12 +132,14 @@ export const spec: CommandSpec = {
       await running.catch(() => undefined);
     });
     const started = performance.now();
-    const swarm = await planSwarm(ctx.store, all, (l) => progress.line(l));
+    const swarm = await planSwarm(ctx, all, (l) => progress.line(l));
     const creating = createMachine({
       store: ctx.store,
       driver,
       name,
-      driverFlags: driverFlagValues(schema, givenDriverFlags(schema, all)),
+      // The role rides along with the driver's own flags (no driver may declare a swarm* flag), so that a
+      // cloud driver can open the swarm ports, as the reference's drivers read --swarm-master.
+      driverFlags: { ...driverFlagValues(schema, givenDriverFlags(schema, all)), ...(swarm ? { 'swarm-mode': swarm.role } : {}) },
       engine: engineOptionsFrom(all as SharedCreateValues),
       swarm: swarmOptionsFrom(all as SharedCreateValues),
       tlsSans: (all['tls-san'] as string[] | undefined) ?? [],
@@ -146,7 +148,7 @@ export const spec: CommandSpec = {
       progress,
       signal: abort.signal,
       serverKey: prep.serverKey,
-      afterProvision: swarm,
+      afterProvision: swarm?.join,
     });
     running = creating;
     let result: Awaited<typeof creating>;
@@ -186,30 +188,36 @@ export const spec: CommandSpec = {
 };
 
 /**
- * The swarm step create runs once the machine is provisioned, or undefined.
- * A manager to join is checked now, so that a wrong one fails before anything is made.
+ * The swarm role create gives the machine and the step that joins it once it
+ * is provisioned, or undefined. A manager to join is checked now (running,
+ * reachable, a manager), so that a wrong one fails before anything is made.
  */
 async function planSwarm(
-  store: import('../store/store').Store,
+  ctx: CommandContext,
   values: Record<string, unknown>,
   notice: (line: string) => void,
-): Promise<((host: import('../store/types').HostConfig) => Promise<void>) | undefined> {
+): Promise<{ role: import('../swarm/engine').SwarmRole; join: (host: import('../store/types').HostConfig) => Promise<void> } | undefined> {
   const { swarmPlanFrom } = await import('../swarm/create-options');
   const cluster = await import('../swarm/cluster');
+  const { connectionCheck } = await import('../query/machine-info');
+  const store = ctx.store;
   const { plan, notices } = swarmPlanFrom(values, () => {
     for (const e of store.list()) if (e.host && cluster.swarmRecord(e.host)?.Role === 'manager') return e.name;
     return undefined;
   });
   notices.forEach((n) => notice(`Notice: ${n}`));
   if (!plan) return undefined;
-  const manager = plan.join === undefined ? undefined : await cluster.checkManager(store, plan.join);
-  return async (host) => {
-    if (manager) {
-      notice(`Joining the swarm of "${manager.host.Name}" as a ${plan.role}...`);
-      await cluster.joinCluster(store, host, plan.role, manager, plan.advertiseAddr);
-    } else {
-      notice('Initialising a new swarm with this machine as its first manager...');
-      await cluster.initCluster(store, host, plan.advertiseAddr);
-    }
+  const manager = plan.join === undefined ? undefined : await cluster.checkManager(store, plan.join, (h) => connectionCheck(ctx, h));
+  return {
+    role: plan.role,
+    join: async (host) => {
+      if (manager) {
+        notice(`Joining the swarm of "${manager.host.Name}" as a ${plan.role}...`);
+        await cluster.joinCluster(store, host, plan.role, manager, plan.advertiseAddr);
+      } else {
+        notice('Initialising a new swarm with this machine as its first manager...');
+        await cluster.initCluster(store, host, plan.advertiseAddr);
+      }
+    },
   };
 }

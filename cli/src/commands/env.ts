@@ -4,7 +4,7 @@ import { connectionCheck, withHeading } from '../query/machine-info';
 import { detectShell, shellSyntax } from '../format/shell';
 import { invokedAs } from '../command/invocation';
 import { parseDockerURL } from '../certs/tls-check';
-import { managerOf, swarmRecord } from '../swarm/record';
+import type { HostConfig } from '../store/types';
 
 export const spec: CommandSpec = {
   id: 'env',
@@ -36,22 +36,18 @@ export const spec: CommandSpec = {
     } else {
       let name = ctx.targetName(args);
       let host = ctx.loadHost(name);
-      const member = flags.swarm === true ? swarmRecord(host) : undefined;
-      if (member?.Role === 'worker') {
-        // Swarm mode answers on a manager's engine: point the client at one of the same cluster.
-        const manager = managerOf(ctx.store.list().flatMap((e) => (e.host ? [e.host] : [])), member.ClusterID);
-        if (!manager) throw new MachineError('usage', `"${name}" is a swarm worker and no machine is a manager of its swarm; run "machine env NAME" for a manager`);
-        name = manager.Name;
-        host = manager;
-      }
-      let url = await connectionCheck(ctx, host).catch((e: unknown) => {
-        throw withHeading('Error checking TLS connection', e);
-      });
-      if (flags.swarm === true && !member) {
-        const so = host.HostOptions.SwarmOptions;
-        if (!so.Master) throw new MachineError('usage', `"${name}" is not a swarm master. The --swarm flag is intended for use with swarm masters`);
-        const swarmPort = /:(\d+)$/.exec(so.Host)?.[1] ?? '3376';
-        url = `tcp://${parseDockerURL(url).host}:${swarmPort}`;
+      const check = (h: HostConfig) =>
+        connectionCheck(ctx, h).catch((e: unknown) => {
+          throw withHeading('Error checking TLS connection', e);
+        });
+      let url: string;
+      if (flags.swarm === true) {
+        const { swarmEndpoint } = await import('../swarm/client-endpoint');
+        const all = ctx.store.list().flatMap((e) => (e.host ? [e.host] : []));
+        ({ host, url } = await swarmEndpoint(host, all, check));
+        name = host.Name;
+      } else {
+        url = await check(host);
       }
       lines.push(sh.set('DOCKER_TLS_VERIFY', '1'));
       lines.push(sh.set('DOCKER_HOST', url));

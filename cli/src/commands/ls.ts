@@ -2,7 +2,8 @@ import { MachineError } from '../errors';
 import { naturalCompare } from '../format/natural-sort';
 import { LS_TABWRITER, tabwrite } from '../format/tabwriter';
 import { Template, TemplateError, unescapeFormat } from '../format/template';
-import type { HostEntry } from '../store/types';
+import type { HostConfig, HostEntry } from '../store/types';
+import { swarmRecord } from '../swarm/record';
 import { gather, type ListItem } from '../query/list';
 import type { CommandSpec } from '../command/spec';
 
@@ -59,14 +60,28 @@ export function staticFilter(entries: HostEntry[], f: Filters): HostEntry[] {
     if (f.name.length && !f.name.some((re) => re.test(h.Name))) return false;
     if (f.driver.length && !f.driver.some((d) => d.toLowerCase() === h.DriverName.toLowerCase())) return false;
     if (f.label.length && !f.label.some((l) => (h.HostOptions.EngineOptions.Labels ?? []).includes(l))) return false;
-    if (f.swarm.length) {
-      const so = h.HostOptions.SwarmOptions;
-      const masters = f.swarm.map((s) => s.toLowerCase());
-      const masterOf = so.Master ? h.Name : entries.find((x) => x.host?.HostOptions.SwarmOptions.Master && x.host.HostOptions.SwarmOptions.Discovery === so.Discovery && so.Discovery !== '')?.name;
-      if (!masterOf || !masters.includes(masterOf.toLowerCase())) return false;
-    }
+    if (f.swarm.length && !inSwarmOf(h, entries, f.swarm)) return false;
     return true;
   });
+}
+
+/**
+ * The reference's swarm filter names a master and selects it and its agents.
+ * In swarm mode every manager is a master: naming any manager selects every
+ * machine of its cluster.
+ */
+function inSwarmOf(h: HostConfig, entries: HostEntry[], names: string[]): boolean {
+  const wanted = names.map((s) => s.toLowerCase());
+  const member = swarmRecord(h);
+  if (member) {
+    return entries.some((x) => {
+      const r = x.host ? swarmRecord(x.host) : undefined;
+      return r?.Role === 'manager' && r.ClusterID === member.ClusterID && wanted.includes(x.name.toLowerCase());
+    });
+  }
+  const so = h.HostOptions.SwarmOptions;
+  const masterOf = so.Master ? h.Name : entries.find((x) => x.host?.HostOptions.SwarmOptions.Master && x.host.HostOptions.SwarmOptions.Discovery === so.Discovery && so.Discovery !== '')?.name;
+  return masterOf !== undefined && wanted.includes(masterOf.toLowerCase());
 }
 
 export function renderItems(items: ListItem[], format: string | undefined): string {

@@ -55,11 +55,31 @@ export interface ManagerCheck {
   info: engine.SwarmInfo;
 }
 
-/** The named machine, verified to be a reachable, active swarm manager. */
-export async function checkManager(store: Store, name: string): Promise<ManagerCheck> {
+/**
+ * How a caller reaches a machine's engine: its live URL once the machine is
+ * known to run (env's connection check), or a MachineError saying why not.
+ */
+export type ReachEngine = (host: HostConfig) => Promise<string>;
+
+/**
+ * The named machine, verified to be a running, reachable, active swarm
+ * manager. `reach` asks the driver first, so a stopped machine is named as
+ * such at once instead of after a connection timeout.
+ */
+export async function checkManager(store: Store, name: string, reach?: ReachEngine): Promise<ManagerCheck> {
   if (!store.exists(name)) throw new MachineError('not-found', `--swarm-join: no machine named "${name}"; "machine ls" lists the machines`);
   const host = store.load(name);
-  const target = engineTarget(store, host);
+  let target = engineTarget(store, host);
+  if (reach) {
+    let url: string;
+    try {
+      url = await reach(host);
+    } catch (err) {
+      if (MachineError.is(err, 'not-running')) throw new MachineError('swarm', `--swarm-join: "${name}" is not running; start it with "machine start ${name}"`, { cause: err });
+      throw new MachineError('swarm', `--swarm-join: cannot reach "${name}": ${errorMessage(err)}`, { cause: err });
+    }
+    target = { ...target, url };
+  }
   let info: engine.SwarmInfo;
   try {
     info = await engine.swarmInfo(target);

@@ -20,9 +20,9 @@ export async function swarmInit(store: Store, name: string, advertiseAddr?: stri
   });
 }
 
-export async function swarmJoin(store: Store, name: string, managerName: string, role: SwarmRole, advertiseAddr?: string): Promise<cluster.SwarmRecord> {
+export async function swarmJoin(store: Store, name: string, managerName: string, role: SwarmRole, advertiseAddr?: string, reach?: cluster.ReachEngine): Promise<cluster.SwarmRecord> {
   if (name === managerName) throw new MachineError('usage', `Error: "${name}" cannot join its own swarm`);
-  const manager = await cluster.checkManager(store, managerName);
+  const manager = await cluster.checkManager(store, managerName, reach);
   return store.withLock(name, async () => {
     const host = loadExisting(store, name);
     const rec = await cluster.joinCluster(store, host, role, manager, advertiseAddr);

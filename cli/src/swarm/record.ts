@@ -22,11 +22,3 @@ export function swarmRecord(host: HostConfig): SwarmRecord | undefined {
   return { Role: r.Role, ClusterID: r.ClusterID, NodeID: r.NodeID, AdvertiseAddr: typeof r.AdvertiseAddr === 'string' ? r.AdvertiseAddr : '' };
 }
 
-
-/** A machine recorded as a manager of the cluster, for pointing a client at the swarm. */
-export function managerOf(hosts: HostConfig[], clusterID: string): HostConfig | undefined {
-  return hosts.find((h) => {
-    const r = swarmRecord(h);
-    return r?.Role === 'manager' && r.ClusterID === clusterID;
-  });
-}

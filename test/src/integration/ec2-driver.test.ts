@@ -417,6 +417,22 @@ describe('amazonec2 driver against the local EC2 endpoint', function () {
     await driver.remove(call(ref, state));
   });
 
+  it('opens the swarm-mode ports for a swarm node, in a new group and in one that lacks them', async () => {
+    const rules = (): string[] => {
+      const group = [...fake.securityGroups.values()].find((g) => g.groupName === 'docker-machine');
+      assert.ok(group, 'the docker-machine group exists');
+      return group.ingress.map((r) => `${r.fromPort}/${r.protocol}`).sort();
+    };
+    const plain = await create('swarm-plain');
+    assert.deepEqual(rules(), ['22/tcp', '2376/tcp'], 'a machine outside any swarm opens no swarm port');
+    const worker = await create('swarm-worker', { 'swarm-mode': 'worker' });
+    assert.deepEqual(rules(), ['22/tcp', '2376/tcp', '2377/tcp', '4789/udp', '7946/tcp', '7946/udp']);
+    const manager = await create('swarm-manager', { 'swarm-mode': 'manager' });
+    assert.deepEqual(rules(), ['22/tcp', '2376/tcp', '2377/tcp', '4789/udp', '7946/tcp', '7946/udp'], 'rules already present are not added again');
+    assert.equal(fake.actions().filter((x) => x === 'AuthorizeSecurityGroupIngress').length, 2);
+    for (const m of [plain, worker, manager]) await driver.remove(call(m.ref, m.state));
+  });
+
   it('survives throttling and server errors during create', async () => {
     fake.faults.inject(ec2Fault('RequestLimitExceeded'), { operation: 'RunInstances', times: 2 });
     fake.faults.inject(ec2Fault('RequestLimitExceeded'), { operation: 'DescribeInstances', times: 2 });

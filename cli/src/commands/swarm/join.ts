@@ -14,8 +14,9 @@ export const spec: CommandSpec = {
     const name = args[0];
     const managerName = flags.manager as string;
     const { swarmJoin } = await import('../../swarm/commands');
+    const { connectionCheck } = await import('../../query/machine-info');
     const role = flags.role === 'manager' ? 'manager' : 'worker';
-    await swarmJoin(ctx.store, name, managerName, role, flags['advertise-addr'] as string | undefined);
+    await swarmJoin(ctx.store, name, managerName, role, flags['advertise-addr'] as string | undefined, (h) => connectionCheck(ctx, h));
     ctx.out(`"${name}" joined the swarm of "${managerName}" as a ${role}.`);
   },
 };
