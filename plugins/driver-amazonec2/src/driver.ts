@@ -392,6 +392,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
       { port: DOCKER_PORT, protocol: 'tcp' },
     ];
     for (const p of s.OpenPorts) ports.push(parseOpenPort(p));
+    if (s.SwarmMode) ports.push(...SWARM_MODE_PORTS);
     return ports;
   }
 
@@ -870,6 +871,14 @@ interface Caller {
   <T>(action: string, fn: () => Promise<T>): Promise<T>;
   wrap(err: unknown, action: string): Error;
 }
+
+/** What swarm-mode nodes use between them: cluster management, node gossip, and the overlay network's VXLAN. */
+const SWARM_MODE_PORTS = [
+  { port: 2377, protocol: 'tcp' },
+  { port: 7946, protocol: 'tcp' },
+  { port: 7946, protocol: 'udp' },
+  { port: 4789, protocol: 'udp' },
+];
 
 function covers(perms: IpPermission[], port: number, protocol: string): boolean {
   return perms.some(

@@ -55,7 +55,7 @@ export const FLAGS: FlagSpec[] = [
  * The driver state, as the host stores it under "Driver" in config.json.
  * Field names are the reference driver's, so its stores load unchanged;
  * Profile, KeyPairCreated, CreatedSecurityGroupIds, SpotInstanceRequestId,
- * ClientToken and CreateToken are additions.
+ * ClientToken, CreateToken and SwarmMode are additions.
  */
 export type EC2State = {
   MachineName: string;
@@ -98,8 +98,11 @@ export type EC2State = {
   ExistingKey: boolean;
   RetryCount: number;
   UserDataFile?: string;
+  /** The reference's Swarm classic fields, kept so its stores load; nothing reads them. */
   SwarmMaster: boolean;
   SwarmHost?: string;
+  /** The swarm-mode role the core gives the machine ("manager" or "worker"): its security group opens the swarm ports. */
+  SwarmMode?: 'manager' | 'worker';
 
   // Filled in by create.
   InstanceId?: string;
@@ -224,10 +227,9 @@ export function stateFromFlags(flags: FlagValues, machine: MachineRef): EC2State
     ExistingKey: keypairName !== undefined,
     RetryCount: int(flags, 'retries', 5),
     UserDataFile: str(flags, 'userdata'),
-    // Kept for the reference's driver JSON; the core passes only schema flags, so these stay unset (no Swarm classic port is opened).
-    SwarmMaster: flags['swarm-master'] === true,
-    SwarmHost: typeof flags['swarm-host'] === 'string' ? flags['swarm-host'] : undefined,
-    SwarmDiscovery: typeof flags['swarm-discovery'] === 'string' ? flags['swarm-discovery'] : undefined,
+    SwarmMaster: false,
+    // Not a schema flag: the core adds it to the flags of a machine that create makes a swarm node.
+    SwarmMode: flags['swarm-mode'] === 'manager' || flags['swarm-mode'] === 'worker' ? flags['swarm-mode'] : undefined,
   };
 
   if (state.AccessKey && !state.SecretKey) {
