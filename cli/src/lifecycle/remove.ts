@@ -81,7 +81,8 @@ export async function removeMachine(env: RemoveEnv, name: string, force: boolean
 async function leaveSwarmFirst(env: RemoveEnv, host: HostConfig, force: boolean): Promise<void> {
   const { leaveCluster } = await import('../swarm/cluster');
   try {
-    await leaveCluster(env.store, host, force, { out: env.out, err: env.err });
+    const isRunning = async (h: HostConfig): Promise<boolean> => (await (await env.registry.get(h.DriverName)).getState(machineCall(env.store, h), { timeoutMs: 60_000 })) === 'Running';
+    await leaveCluster(env.store, host, force, { out: env.out, err: env.err }, isRunning);
     env.store.save(host);
   } catch (err) {
     if (!force) throw err;

@@ -172,23 +172,30 @@ export interface LeaveLog {
 
 /**
  * Takes the machine out of its swarm: a manager is demoted first, then the
- * node leaves and is removed from the cluster's node list. Refuses when the
- * cluster would lose quorum, unless `force` (which warns and goes ahead).
+ * node leaves and is removed from the cluster's node list. A node that does
+ * not run or answer is taken out by another manager instead. Refuses when
+ * the cluster would lose quorum, unless `force` (which warns and goes ahead).
+ * `isRunning`, when given, asks the driver first, so that a stopped machine
+ * costs no connection timeout.
  */
-export async function leaveCluster(store: Store, host: HostConfig, force: boolean, log: LeaveLog): Promise<void> {
+export async function leaveCluster(store: Store, host: HostConfig, force: boolean, log: LeaveLog, isRunning?: (h: HostConfig) => Promise<boolean>): Promise<void> {
   const rec = swarmRecord(host);
   if (!rec) return;
   const target = engineTarget(store, host);
   let info: engine.SwarmInfo | undefined;
+  let unreachable = '';
   try {
-    info = await engine.swarmInfo(target);
+    if (isRunning && !(await isRunning(host))) unreachable = 'it is not running';
+    else info = await engine.swarmInfo(target);
   } catch (err) {
-    if (!force && rec.Role === 'manager') {
-      throw new MachineError('swarm', `cannot reach "${host.Name}" to take it out of its swarm (${errorMessage(err)}); use --force to go ahead anyway`);
-    }
+    unreachable = errorMessage(err);
   }
-  const nodeID = info?.nodeID || rec.NodeID;
-  if (rec.Role === 'manager' && info?.isManager) {
+  if (!info) {
+    await removeFromOutside(store, host, rec, unreachable, force, log);
+    return;
+  }
+  const nodeID = info.nodeID || rec.NodeID;
+  if (rec.Role === 'manager' && info.isManager) {
     const nodes = await engine.listNodes(target);
     const quorum = quorumAfterRemoval(nodes, nodeID);
     if (!quorum.ok) {
@@ -203,7 +210,7 @@ export async function leaveCluster(store: Store, host: HostConfig, force: boolea
     await waitUntil(async () => !(await engine.swarmInfo(target)).isManager, 30_000);
     log.out(`Demoted "${host.Name}" to a swarm worker.`);
   }
-  if (info && info.state !== 'inactive') {
+  if (info.state !== 'inactive') {
     await engine.leaveSwarm(target, force).catch((e: unknown) => {
       if (!force) throw e;
       log.err(`Warning: ${errorMessage(e)}`);
@@ -216,6 +223,47 @@ export async function leaveCluster(store: Store, host: HostConfig, force: boolea
   }
   recordSwarm(host, undefined);
   log.out(`"${host.Name}" left its swarm.`);
+}
+
+/**
+ * A node that cannot leave by itself (stopped, or not answering) is removed
+ * by a manager of its swarm that answers; a manager is demoted first, when
+ * the managers left keep quorum.
+ */
+async function removeFromOutside(store: Store, host: HostConfig, rec: SwarmRecord, why: string, force: boolean, log: LeaveLog): Promise<void> {
+  const manager = await reachableManager(store, host, rec.ClusterID);
+  const refuse = (reason: string): void => {
+    if (!force) throw new MachineError('swarm', `Refusing to take "${host.Name}" out of its swarm: ${reason}. Use --force to do it anyway.`);
+    log.err(`Warning: "${host.Name}" leaves its swarm uncleanly: ${reason}.`);
+    recordSwarm(host, undefined);
+  };
+  if (!manager) {
+    // A worker's swarm without a manager that answers has nothing to lose by a record going.
+    if (rec.Role === 'worker') {
+      log.err(`Warning: "${host.Name}" could not be removed from its swarm: ${why}, and no other manager of its swarm answers.`);
+      recordSwarm(host, undefined);
+      return;
+    }
+    refuse(`${why}, and no other manager of its swarm answers`);
+    return;
+  }
+  if (rec.Role === 'manager') {
+    const quorum = quorumAfterRemoval(await engine.listNodes(manager), rec.NodeID);
+    if (!quorum.ok) {
+      refuse(quorum.reason);
+      return;
+    }
+    await engine.setNodeRole(manager, rec.NodeID, 'worker');
+    // A node still in the raft membership cannot be removed.
+    await waitUntil(async () => (await engine.listNodes(manager)).some((n) => n.id === rec.NodeID && n.role === 'worker' && n.reachability === undefined), 30_000);
+    log.out(`Demoted "${host.Name}" to a swarm worker (${why}).`);
+  }
+  await engine.removeNode(manager, rec.NodeID).catch((e: unknown) => {
+    if (!force) throw e;
+    log.err(`Warning: could not remove node ${rec.NodeID} from the swarm: ${errorMessage(e)}`);
+  });
+  recordSwarm(host, undefined);
+  log.out(`"${host.Name}" was removed from its swarm (${why}).`);
 }
 
 async function waitUntil(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
