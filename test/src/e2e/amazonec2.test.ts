@@ -186,6 +186,20 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
     await assertNothingLeft();
   });
 
+  it('a swarm manager: its security group opens the swarm-mode ports, and its swarm answers', async () => {
+    const name = 'ec2-swarm';
+    const r = await create(name, ['--swarm-mode', 'manager']);
+    assert.match(r.stdout, /Initialising a new swarm with this machine as its first manager/);
+    const group = [...fake.securityGroups.values()].find((g) => g.groupName === 'docker-machine');
+    assert.ok(group, 'the docker-machine group exists');
+    assert.deepEqual(group.ingress.map((p) => `${p.fromPort}/${p.protocol}`).sort(), ['22/tcp', '2376/tcp', '2377/tcp', '4789/udp', '7946/tcp', '7946/udp']);
+    assert.equal(await docker(name, ['info', '--format', '{{.Swarm.ControlAvailable}}']), 'true');
+    // The last manager of its swarm goes only with --force.
+    const forced = await ok(['rm', '-f', name]);
+    assert.match(forced.stderr, /Warning: taking "ec2-swarm" out of its swarm loses quorum/);
+    await assertNothingLeft();
+  });
+
   it('an existing key pair with its private key; throttling during create is survived', async () => {
     const name = 'ec2-ownkey';
     const keyDir = path.join(tmp, 'keys');
