@@ -165,6 +165,15 @@ export function quorumAfterRemoval(nodes: engine.SwarmNode[], nodeID: string): {
   return { ok: true, reason: '' };
 }
 
+/** Whether the managers reachable now are a majority: raft makes no change without one, a demotion included. */
+export function quorumNow(nodes: engine.SwarmNode[]): { ok: boolean; reason: string } {
+  const managers = nodes.filter((n) => n.role === 'manager');
+  const reachable = managers.filter((n) => n.reachability === 'reachable').length;
+  const needed = Math.floor(managers.length / 2) + 1;
+  if (reachable < needed) return { ok: false, reason: `its swarm has lost quorum: only ${reachable} of its ${managers.length} managers are reachable, and ${needed} are needed` };
+  return { ok: true, reason: '' };
+}
+
 export interface LeaveLog {
   out: (line: string) => void;
   err: (line: string) => void;
@@ -248,7 +257,9 @@ async function removeFromOutside(store: Store, host: HostConfig, rec: SwarmRecor
     return;
   }
   if (rec.Role === 'manager') {
-    const quorum = quorumAfterRemoval(await engine.listNodes(manager), rec.NodeID);
+    const nodes = await engine.listNodes(manager);
+    const now = quorumNow(nodes);
+    const quorum = now.ok ? quorumAfterRemoval(nodes, rec.NodeID) : now;
     if (!quorum.ok) {
       refuse(quorum.reason);
       return;

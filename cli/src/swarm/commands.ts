@@ -11,9 +11,21 @@ function loadExisting(store: Store, name: string): HostConfig {
   return store.load(name);
 }
 
-export async function swarmInit(store: Store, name: string, advertiseAddr?: string): Promise<cluster.SwarmRecord> {
+/** Fails at once, with what to do, when the machine does not run (instead of after a connection timeout). */
+async function running(host: HostConfig, reach: cluster.ReachEngine | undefined): Promise<void> {
+  if (!reach) return;
+  try {
+    await reach(host);
+  } catch (err) {
+    if (MachineError.is(err, 'not-running')) throw new MachineError('swarm', `"${host.Name}" is not running; start it with "machine start ${host.Name}"`, { cause: err });
+    throw err;
+  }
+}
+
+export async function swarmInit(store: Store, name: string, advertiseAddr?: string, reach?: cluster.ReachEngine): Promise<cluster.SwarmRecord> {
   return store.withLock(name, async () => {
     const host = loadExisting(store, name);
+    await running(host, reach);
     const rec = await cluster.initCluster(store, host, advertiseAddr);
     store.save(host);
     return rec;
@@ -25,6 +37,7 @@ export async function swarmJoin(store: Store, name: string, managerName: string,
   const manager = await cluster.checkManager(store, managerName, reach);
   return store.withLock(name, async () => {
     const host = loadExisting(store, name);
+    await running(host, reach);
     const rec = await cluster.joinCluster(store, host, role, manager, advertiseAddr);
     store.save(host);
     return rec;

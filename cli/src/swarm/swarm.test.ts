@@ -4,7 +4,7 @@ import { MachineError } from '../errors';
 import { newHostConfig } from '../store/host';
 import type { HostConfig, HostEntry } from '../store/types';
 import { swarmEndpoint } from './client-endpoint';
-import { quorumAfterRemoval, recordSwarm } from './cluster';
+import { quorumAfterRemoval, quorumNow, recordSwarm } from './cluster';
 import { swarmPlanFrom } from './create-options';
 import type { SwarmNode } from './engine';
 
@@ -23,6 +23,15 @@ describe('swarm quorum', () => {
     const q = quorumAfterRemoval([manager('a', 'reachable'), manager('b', 'unreachable'), manager('c', 'unreachable')], 'a');
     assert.equal(q.ok, false);
     assert.match(q.reason, /0 of the 2 other managers are reachable, and 2 are needed/);
+  });
+
+  it('needs a reachable majority now to demote a manager that is down', () => {
+    const oneOfThreeDown = [manager('a', 'reachable'), manager('b', 'reachable'), manager('c', 'unreachable')];
+    assert.equal(quorumNow(oneOfThreeDown).ok, true);
+    assert.equal(quorumAfterRemoval(oneOfThreeDown, 'c').ok, true);
+    const q = quorumNow([manager('a', 'reachable'), manager('b', 'unreachable')]);
+    assert.equal(q.ok, false);
+    assert.match(q.reason, /only 1 of its 2 managers are reachable, and 2 are needed/);
   });
 
   it('allows removing one of three healthy managers', () => {

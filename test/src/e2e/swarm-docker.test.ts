@@ -160,13 +160,15 @@ describe('swarm mode, end to end on the docker driver', function () {
     assert.equal((await nodes(M1)).length, 5, 'the cluster is unchanged');
   });
 
-  it('machine rm of workers (one stopped) and of a manager keeps the service running and the cluster healthy', async () => {
+  it('machine rm of workers and of a manager, running or stopped, keeps the service running and the cluster healthy', async () => {
     const stopped = await sb.ok(['rm', '-y', W1]);
     assert.match(stopped.stdout, new RegExp(`"${W1}" was removed from its swarm \\(it is not running\\)`));
     const worker = await sb.ok(['rm', '-y', W2]);
     assert.match(worker.stdout, new RegExp(`"${W2}" left its swarm`));
+    // A stopped manager cannot leave by itself: another manager demotes and removes it (two of three keep quorum).
+    await sb.ok(['stop', M3]);
     const manager = await sb.ok(['rm', '-y', M3]);
-    assert.match(manager.stdout, new RegExp(`Demoted "${M3}" to a swarm worker\\.[\\s\\S]*"${M3}" left its swarm`));
+    assert.match(manager.stdout, new RegExp(`Demoted "${M3}" to a swarm worker \\(it is not running\\)\\.[\\s\\S]*"${M3}" was removed from its swarm`));
     for (const n of [W1, W2, M3]) assert.deepEqual(await containersOf(n), [], `${n}'s container is gone`);
     const listed = await nodes(M2);
     assert.deepEqual(listed.map((n) => n.Hostname).sort(), [M1, M2].sort(), 'no dead node is left in the list');
@@ -177,7 +179,8 @@ describe('swarm mode, end to end on the docker driver', function () {
   });
 
   it('refuses to remove the last manager without --force, and warns that quorum is lost with it', async () => {
-    await sb.ok(['rm', '-y', M2]);
+    const running = await sb.ok(['rm', '-y', M2]);
+    assert.match(running.stdout, new RegExp(`Demoted "${M2}" to a swarm worker\\.[\\s\\S]*"${M2}" left its swarm`));
     const refused = await sb.cli(['rm', '-y', M1]);
     assert.equal(refused.code, 1, explain(refused));
     assert.match(refused.stderr, new RegExp(`Refusing to take "${M1}" out of its swarm: it is the last manager of its swarm\\. Use --force to do it anyway\\.`));

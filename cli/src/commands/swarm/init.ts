@@ -10,7 +10,8 @@ export const spec: CommandSpec = {
   async run(ctx, { args, flags }) {
     const name = args[0];
     const { swarmInit } = await import('../../swarm/commands');
-    const rec = await swarmInit(ctx.store, name, flags['advertise-addr'] as string | undefined);
+    const { connectionCheck } = await import('../../query/machine-info');
+    const rec = await swarmInit(ctx.store, name, flags['advertise-addr'] as string | undefined, (h) => connectionCheck(ctx, h));
     ctx.out(`"${name}" is the first manager of swarm ${rec.ClusterID}.`);
   },
 };
