@@ -66,8 +66,8 @@ export type ReachEngine = (host: HostConfig) => Promise<string>;
  * manager. `reach` asks the driver first, so a stopped machine is named as
  * such at once instead of after a connection timeout.
  */
-export async function checkManager(store: Store, name: string, reach?: ReachEngine): Promise<ManagerCheck> {
-  if (!store.exists(name)) throw new MachineError('not-found', `--swarm-join: no machine named "${name}"; "machine ls" lists the machines`);
+export async function checkManager(store: Store, name: string, reach?: ReachEngine, flag = '--swarm-join'): Promise<ManagerCheck> {
+  if (!store.exists(name)) throw new MachineError('not-found', `${flag}: no machine named "${name}"; "machine ls" lists the machines`);
   const host = store.load(name);
   let target = engineTarget(store, host);
   if (reach) {
@@ -75,8 +75,8 @@ export async function checkManager(store: Store, name: string, reach?: ReachEngi
     try {
       url = await reach(host);
     } catch (err) {
-      if (MachineError.is(err, 'not-running')) throw new MachineError('swarm', `--swarm-join: "${name}" is not running; start it with "machine start ${name}"`, { cause: err });
-      throw new MachineError('swarm', `--swarm-join: cannot reach "${name}": ${errorMessage(err)}`, { cause: err });
+      if (MachineError.is(err, 'not-running')) throw new MachineError('swarm', `${flag}: "${name}" is not running; start it with "machine start ${name}"`, { cause: err });
+      throw new MachineError('swarm', `${flag}: cannot reach "${name}": ${errorMessage(err)}`, { cause: err });
     }
     target = { ...target, url };
   }
@@ -84,10 +84,10 @@ export async function checkManager(store: Store, name: string, reach?: ReachEngi
   try {
     info = await engine.swarmInfo(target);
   } catch (err) {
-    throw new MachineError('swarm', `--swarm-join: the engine of "${name}" does not answer (${errorMessage(err)}); is the machine running?`, { cause: err });
+    throw new MachineError('swarm', `${flag}: the engine of "${name}" does not answer (${errorMessage(err)}); is the machine running?`, { cause: err });
   }
   if (info.state !== 'active' || !info.isManager) {
-    throw new MachineError('swarm', `--swarm-join: "${name}" is not a swarm manager; create one with "machine create --swarm-mode manager" or run "machine swarm init ${name}"`);
+    throw new MachineError('swarm', `${flag}: "${name}" is not a swarm manager; create one with "machine create --swarm-mode manager" or run "machine swarm init ${name}"`);
   }
   return { host, target, info };
 }

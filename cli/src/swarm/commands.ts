@@ -34,7 +34,7 @@ export async function swarmInit(store: Store, name: string, advertiseAddr?: stri
 
 export async function swarmJoin(store: Store, name: string, managerName: string, role: SwarmRole, advertiseAddr?: string, reach?: cluster.ReachEngine): Promise<cluster.SwarmRecord> {
   if (name === managerName) throw new MachineError('usage', `Error: "${name}" cannot join its own swarm`);
-  const manager = await cluster.checkManager(store, managerName, reach);
+  const manager = await cluster.checkManager(store, managerName, reach, '--manager');
   return store.withLock(name, async () => {
     const host = loadExisting(store, name);
     await running(host, reach);
