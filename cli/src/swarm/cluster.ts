@@ -256,8 +256,14 @@ async function removeFromOutside(store: Store, host: HostConfig, rec: SwarmRecor
     refuse(`${why}, and no other manager of its swarm answers`);
     return;
   }
+  const nodes = await engine.listNodes(manager);
+  if (!nodes.some((n) => n.id === rec.NodeID)) {
+    // Already removed (by hand, or by an earlier attempt): only the record is left to clear.
+    recordSwarm(host, undefined);
+    log.out(`"${host.Name}" is no longer in its swarm.`);
+    return;
+  }
   if (rec.Role === 'manager') {
-    const nodes = await engine.listNodes(manager);
     const now = quorumNow(nodes);
     const quorum = now.ok ? quorumAfterRemoval(nodes, rec.NodeID) : now;
     if (!quorum.ok) {

@@ -1,10 +1,13 @@
 import { strict as assert } from 'node:assert';
+import * as sinon from 'sinon';
 import { parseFilters, staticFilter } from '../commands/ls';
 import { MachineError } from '../errors';
 import { newHostConfig } from '../store/host';
 import type { HostConfig, HostEntry } from '../store/types';
 import { swarmEndpoint } from './client-endpoint';
-import { quorumAfterRemoval, quorumNow, recordSwarm } from './cluster';
+import { leaveCluster, quorumAfterRemoval, quorumNow, recordSwarm } from './cluster';
+import * as engine from './engine';
+import type { Store } from '../store/store';
 import { swarmPlanFrom } from './create-options';
 import type { SwarmNode } from './engine';
 
@@ -127,5 +130,69 @@ describe('env/config --swarm endpoint', () => {
     await assert.rejects(swarmEndpoint(legacy, [legacy], checkAll), /"legacy" is not a swarm master\. The --swarm flag is intended for use with swarm masters/);
     Object.assign(legacy.HostOptions.SwarmOptions, { IsSwarm: true, Master: true, Host: 'tcp://0.0.0.0:3376' });
     assert.equal((await swarmEndpoint(legacy, [legacy], checkAll)).url, 'tcp://10.0.0.9:3376');
+  });
+});
+
+describe('rm of a swarm node that is not running', () => {
+  const sandbox = sinon.createSandbox();
+  afterEach(() => sandbox.restore());
+
+  function node(id: string, role: 'manager' | 'worker', reachability?: string): engine.SwarmNode {
+    return { id, hostname: id, role, state: 'ready', availability: 'active', reachability, leader: false, addr: '' };
+  }
+
+  /** Three managers (m3 down) and a worker, m1 answering for the swarm. */
+  function setUp(nodes: engine.SwarmNode[]) {
+    const hosts = ['m1', 'm2', 'm3', 'w1'].map((n) => {
+      const h = member(n, n.startsWith('m') ? 'manager' : 'worker');
+      h.Machine = { ...h.Machine, LastURL: `tcp://${n}:2376` };
+      return h;
+    });
+    const store = { list: () => hosts.map((host) => ({ name: host.Name, host })), machineDir: (n: string) => `/s/machines/${n}` } as unknown as Store;
+    sandbox.stub(engine, 'swarmInfo').callsFake(async (t) => {
+      if (t.url !== 'tcp://m1:2376') throw new Error('unreachable');
+      return { state: 'active', nodeID: 'node-m1', clusterID: 'c1', isManager: true, nodeAddr: '10.0.0.1' };
+    });
+    let listed = nodes;
+    const setRole = sandbox.stub(engine, 'setNodeRole').callsFake(async (_t, id, role) => {
+      listed = listed.map((n) => (n.id === id ? { ...n, role, reachability: undefined } : n));
+    });
+    sandbox.stub(engine, 'listNodes').callsFake(async () => listed);
+    const removed = sandbox.stub(engine, 'removeNode').resolves();
+    const lines: string[] = [];
+    return { hosts, store, setRole, removed, lines, log: { out: (l: string) => lines.push(l), err: (l: string) => lines.push(`err: ${l}`) } };
+  }
+
+  const managers = () => [node('node-m1', 'manager', 'reachable'), node('node-m2', 'manager', 'reachable'), node('node-m3', 'manager', 'unreachable'), node('node-w1', 'worker')];
+
+  it('has another manager demote a stopped manager and remove it, without contacting it', async () => {
+    const t = setUp(managers());
+    const m3 = t.hosts[2];
+    await leaveCluster(t.store, m3, false, t.log, async () => false);
+    assert.deepEqual(t.setRole.firstCall.args.slice(1), ['node-m3', 'worker']);
+    assert.equal(t.setRole.firstCall.args[0].url, 'tcp://m1:2376');
+    assert.deepEqual(t.removed.firstCall.args.slice(1), ['node-m3']);
+    assert.deepEqual(t.lines, ['Demoted "m3" to a swarm worker (it is not running).', '"m3" was removed from its swarm (it is not running).']);
+    assert.equal(m3.Machine?.Swarm, undefined);
+  });
+
+  it('refuses when the swarm has no quorum now, and clears only the record with --force', async () => {
+    const t = setUp([node('node-m1', 'manager', 'reachable'), node('node-m2', 'manager', 'unreachable'), node('node-m3', 'manager', 'unreachable')]);
+    const m3 = t.hosts[2];
+    await assert.rejects(leaveCluster(t.store, m3, false, t.log, async () => false), /Refusing to take "m3" out of its swarm: its swarm has lost quorum: only 1 of its 3 managers are reachable, and 2 are needed\. Use --force/);
+    assert.ok(m3.Machine?.Swarm, 'the record stays');
+    await leaveCluster(t.store, m3, true, t.log, async () => false);
+    assert.equal(t.setRole.callCount, 0);
+    assert.equal(m3.Machine?.Swarm, undefined);
+    assert.match(t.lines.join('\n'), /err: Warning: "m3" leaves its swarm uncleanly: its swarm has lost quorum/);
+  });
+
+  it('clears the record of a node the swarm no longer lists', async () => {
+    const t = setUp(managers().filter((n) => n.id !== 'node-w1'));
+    const w1 = t.hosts[3];
+    await leaveCluster(t.store, w1, false, t.log, async () => false);
+    assert.equal(t.removed.callCount, 0);
+    assert.deepEqual(t.lines, ['"w1" is no longer in its swarm.']);
+    assert.equal(w1.Machine?.Swarm, undefined);
   });
 });
