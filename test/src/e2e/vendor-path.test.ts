@@ -107,6 +107,30 @@ describe('the vendor path: npm publish of a driver package, machine plugins inst
   });
 
   describe('the vendor', () => {
+    it('npm init machine-driver exoscale, from the registry, writes the package the fixture was started from', async () => {
+      await publishWorkspacePackage('create-machine-driver');
+      const fresh = path.join(tmp, 'fresh');
+      fs.mkdirSync(fresh);
+      const r = await run('npm', ['init', 'machine-driver', 'exoscale', '--yes'], {
+        cwd: fresh,
+        timeoutMs: 300_000,
+        env: npmEnv({ npm_config_registry: `${registry.url}/`, npm_config_cache: path.join(tmp, 'vendor-npm-cache'), HOME: path.join(tmp, 'vendor-home') }),
+      });
+      assert.equal(r.code, 0, explain(r));
+      const made = path.join(fresh, 'driver-exoscale');
+      const files = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+      assert.deepEqual(files(made), files(vendorDir), 'the same files as the fixture');
+      // The vendor wrote the driver, its README and its description; the layout is the starter's.
+      for (const same of ['bin/machine-driver-exoscale', 'test/conformance.test.js', 'tsconfig.json', '.gitignore']) {
+        assert.equal(fs.readFileSync(path.join(vendorDir, same), 'utf8'), fs.readFileSync(path.join(made, same), 'utf8'), same);
+      }
+      const layout = (dir: string) => {
+        const { description: _d, keywords: _k, ...rest } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+        return rest;
+      };
+      assert.deepEqual(layout(vendorDir), layout(made));
+    });
+
     it('installs the published SDK from the registry, builds, bundles and passes the kit', async () => {
       const install = await vendor('install', []);
       assert.equal(install.code, 0, explain(install));
@@ -148,6 +172,10 @@ describe('the vendor path: npm publish of a driver package, machine plugins inst
       assert.equal(exoscale.path, path.join(home, '.local', 'share', 'machine', 'node_modules', 'driver-exoscale', 'bin', 'machine-driver-exoscale'));
       const table = (await ok(['driver', 'ls'])).stdout;
       assert.match(table, /^exoscale\s/m);
+      // What was installed is the published package alone: its bundle, no dependency.
+      const modules = path.join(home, '.local', 'share', 'machine', 'node_modules');
+      assert.deepEqual(fs.readdirSync(modules).filter((f) => !f.startsWith('.')), ['driver-exoscale']);
+      assert.deepEqual(fs.readdirSync(path.join(modules, 'driver-exoscale')).sort(), ['README.md', 'bin', 'dist', 'package.json']);
     });
 
     it('the colon form plugins:install does the same', async () => {
