@@ -120,7 +120,10 @@ export interface Verdaccio {
 
 const SERVE = path.join(__dirname, 'serve.js');
 
-/** Starts verdaccio with its storage under `dir`; `mirror` fills the storage first. */
+/**
+ * Starts verdaccio with its configuration and storage under `dir`, which
+ * goes away when the registry stops; `mirror` fills the storage first.
+ */
 export async function startVerdaccio(dir: string, mirror?: { lockfile: string; npmCache: string }): Promise<Verdaccio> {
   const storage = path.join(dir, 'storage');
   fs.mkdirSync(storage, { recursive: true });
@@ -145,14 +148,16 @@ export async function startVerdaccio(dir: string, mirror?: { lockfile: string; n
   fs.closeSync(log);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`verdaccio did not start within 60 s; see ${path.join(dir, 'verdaccio.log')}`)), 60_000);
+    const exited = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`verdaccio exited with ${code} before it listened; see ${path.join(dir, 'verdaccio.log')}`));
+    };
+    child.once('exit', exited);
     child.once('message', (m: { port?: number }) => {
       clearTimeout(timer);
+      child.off('exit', exited);
       if (typeof m.port === 'number') resolve(m.port);
       else reject(new Error(`verdaccio sent ${JSON.stringify(m)}`));
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`verdaccio exited with ${code}: ${fs.readFileSync(path.join(dir, 'verdaccio.log'), 'utf8')}`));
     });
   });
   const url = `http://127.0.0.1:${port}`;
