@@ -120,8 +120,8 @@ describe('the vendor path: npm publish of a driver package, machine plugins inst
       const made = path.join(fresh, 'driver-exoscale');
       const files = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
       assert.deepEqual(files(made), files(vendorDir), 'the same files as the fixture');
-      // The vendor wrote the driver, its README and its description; the layout is the starter's.
-      for (const same of ['bin/machine-driver-exoscale', 'test/conformance.test.js', 'tsconfig.json', '.gitignore']) {
+      // The vendor wrote the driver, its README, its description and the kit's flags; the layout is the starter's.
+      for (const same of ['bin/machine-driver-exoscale', 'tsconfig.json', '.gitignore']) {
         assert.equal(fs.readFileSync(path.join(vendorDir, same), 'utf8'), fs.readFileSync(path.join(made, same), 'utf8'), same);
       }
       const layout = (dir: string) => {
@@ -157,6 +157,22 @@ describe('the vendor path: npm publish of a driver package, machine plugins inst
       assert.equal(doc.version, '0.1.0');
       assert.equal(doc.dependencies, undefined);
       assert.deepEqual(doc.machine?.drivers, { exoscale: 'bin/machine-driver-exoscale' });
+    });
+
+    it('its kit test, given the local API, also cancels a create and runs a whole lifecycle on a real host', async () => {
+      const r = await run('npm', ['test'], {
+        cwd: vendorDir,
+        timeoutMs: 600_000,
+        env: npmEnv({ EXOSCALE_API_ENDPOINT: fake.url, EXOSCALE_API_KEY: API_KEY, EXOSCALE_API_SECRET: API_SECRET }),
+      });
+      assert.equal(r.code, 0, explain(r));
+      assert.match(r.stdout, /a cancelled Create ends with CANCELLED/);
+      assert.match(r.stdout, /creates, reports, stops, starts, restarts, kills and removes a machine/);
+      assert.doesNotMatch(r.stdout, /^\s*\d+ failing/m);
+      await fake.settle();
+      assert.equal(fake.instances.size, 0, 'the kit left no instance');
+      assert.equal(fake.sshKeys.size, 0, 'the kit left no SSH key');
+      assert.ok(fake.requests.some((q) => q.label === 'PUT /instance/{id}:reboot'), 'the lifecycle went through the API');
     });
   });
 
