@@ -14,6 +14,8 @@ const nodeScripts = [
   'proto/scripts/**/*.js',
   'scripts/**/*.js',
   'create-machine-driver/bin/*.js',
+  // Vendor packages the tests publish: their kit tests are plain CommonJS.
+  'test/fixtures/*/test/**/*.js',
 ];
 
 

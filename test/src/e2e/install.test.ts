@@ -1,14 +1,15 @@
 // Installing from npm: the CLI and SDK packages as `npm pack` makes them,
-// installed globally into a temporary prefix from a registry on 127.0.0.1.
+// published to the run's verdaccio on 127.0.0.1 (test/src/registry) and
+// installed globally into a temporary prefix from there.
 // The installed `machine` (no clone, no build step) creates a machine on a
 // real test host, prints its env, runs a container through it and removes
 // it; `npm uninstall -g` then leaves nothing in the prefix.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LocalNpmRegistry } from '../fakes/npm-registry';
+import { npmEnv, npmRegistry, publishWorkspacePackage } from '../registry';
 import { startHost, type TestHost } from '../hosts';
-import { busyboxTarball, explain, genericFlags, LOCAL_IMAGE, ROOT, run, Sandbox, type Result } from './generic-support';
+import { busyboxTarball, explain, genericFlags, LOCAL_IMAGE, run, Sandbox, type Result } from './generic-support';
 
 /** Everything under dir, as paths relative to it. */
 function tree(dir: string): string[] {
@@ -16,48 +17,29 @@ function tree(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).sort();
 }
 
-async function pack(pkgDir: string, dest: string): Promise<string> {
-  const r = await run('npm', ['pack', '--silent', '--pack-destination', dest], { env: { ...process.env }, timeoutMs: 120_000, cwd: pkgDir });
-  if (r.code !== 0) throw new Error(`npm pack in ${pkgDir} failed: ${explain(r)}`);
-  return path.join(dest, r.stdout.trim().split('\n').pop() ?? '');
-}
-
 describe('installing machine from npm (packed tarballs, local registry)', function () {
   this.timeout(900_000);
   const sb = new Sandbox();
   const prefix = path.join(sb.dir, 'prefix');
   const home = path.join(sb.dir, 'home');
-  const registry = new LocalNpmRegistry();
+  let registryUrl = '';
   const name = 'npm-installed';
   let host: TestHost;
   let tarball: string;
 
   // A user's shell: the prefix's bin and node on PATH, no checkout anywhere near.
   const userEnv = (): NodeJS.ProcessEnv =>
-    sb.env({
-      HOME: home,
-      PATH: [path.join(prefix, 'bin'), path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
-      npm_config_registry: registry.url,
-      npm_config_cache: path.join(sb.dir, 'npm-cache'),
-      npm_config_prefix: prefix,
-      npm_config_audit: 'false',
-      npm_config_fund: 'false',
-      npm_config_update_notifier: 'false',
-    });
+    npmEnv(
+      { npm_config_registry: registryUrl, npm_config_cache: path.join(sb.dir, 'npm-cache'), npm_config_prefix: prefix },
+      sb.env({ HOME: home, PATH: [path.join(prefix, 'bin'), path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':') }),
+    );
   const shell = (script: string, timeoutMs = 600_000): Promise<Result> => run('bash', ['-c', script], { env: userEnv(), timeoutMs, cwd: home });
 
   before(async () => {
     fs.mkdirSync(home, { recursive: true });
-    const packs = path.join(sb.dir, 'packs');
-    fs.mkdirSync(packs);
+    registryUrl = `${(await npmRegistry()).url}/`;
     // The CLI depends on the docker driver (loaded as an oclif plugin), so it is published too.
-    for (const pkg of ['proto', 'plugins/driver-docker', 'cli']) {
-      const file = await pack(path.join(ROOT, pkg), packs);
-      const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, pkg, 'package.json'), 'utf8')) as Record<string, unknown>;
-      registry.addTarball({ file, manifest });
-    }
-    registry.addFromLockfile(path.join(ROOT, 'package-lock.json'), path.join(process.env.HOME ?? '/root', '.npm'));
-    await registry.start();
+    for (const pkg of ['proto', 'plugins/driver-docker', 'cli']) await publishWorkspacePackage(pkg);
     tarball = await busyboxTarball(sb.dir);
     host = await startHost({ flavour: 'docker' });
   });
@@ -65,7 +47,6 @@ describe('installing machine from npm (packed tarballs, local registry)', functi
   after(async () => {
     if (fs.existsSync(path.join(prefix, 'bin', 'machine'))) await shell(`machine rm -f ${name}`);
     await host?.remove();
-    await registry.stop();
     sb.cleanup();
   });
 

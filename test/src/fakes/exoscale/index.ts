@@ -1,0 +1,18 @@
+export {
+  startFakeExoscale,
+  exoSignature,
+  fingerprintOf,
+  API_KEY,
+  API_SECRET,
+  ZONE,
+  TEMPLATES,
+  INSTANCE_TYPES,
+  type FakeExoscale,
+  type FakeExoscaleOptions,
+  type FakeInstance,
+  type FakeOperation,
+  type FakeSshKey,
+  type FakeTemplate,
+  type FakeInstanceType,
+  type InstanceState,
+} from './server';
