@@ -33,7 +33,7 @@ import {
 import { DriverCallError, errorCodeFromStatus } from './errors';
 import { HandshakeError, parseHandshake, type HandshakeLine } from './handshake';
 import { formatLogLine, parseLogLine } from './log';
-import { removeSocket, sweepStaleLaunches, writeLaunchRecord } from './launch-record';
+import { removeLaunchRecord, removeSocket, sweepStaleLaunches, writeLaunchRecord } from './launch-record';
 import type { DriverClient as WireClient } from './gen/machine/driver/v1/Driver';
 import type { OperationEvent__Output } from './gen/machine/driver/v1/OperationEvent';
 import type { OperationResult__Output } from './gen/machine/driver/v1/OperationResult';
@@ -180,9 +180,9 @@ class HostedDriver implements DriverClient {
     const baseEnv = this.options.env ?? process.env;
     const timeoutMs = this.options.startTimeoutMs ?? startTimeoutFromEnv(baseEnv) ?? 60_000;
     await sweepOnce();
-    // The host's pid in the name, and a launch record inside: what a host
-    // killed outright leaves (the directory, a go-plugin driver still
-    // running, its socket) is swept by the next launch.
+    // The host's pid in the name, and a launch record (launch-record.ts):
+    // what a host killed outright leaves (this directory, a go-plugin driver
+    // still running, its socket) is swept by the next launch.
     this.socketBase = fs.mkdtempSync(path.join(os.tmpdir(), `machine-${process.pid}-`));
     fs.chmodSync(this.socketBase, 0o700);
     const env: NodeJS.ProcessEnv = {
@@ -207,16 +207,15 @@ class HostedDriver implements DriverClient {
     // instead of after its handshake line arrives.
     this.wire = loadWire();
     const line = await handshake;
+    // Recorded before the line is validated: a driver refused for its
+    // version has made its socket all the same.
+    this.recordOutsideSocket(line);
     let hs: HandshakeLine;
     try {
       hs = parseHandshake(line, this.hostVersions);
     } catch (err) {
       const message = err instanceof HandshakeError ? err.message : String(err);
       throw this.launchError('failed-precondition', `cannot use the driver at ${this.path}: ${message}`);
-    }
-    if (hs.network === 'unix' && this.child?.pid !== undefined && !hs.address.startsWith(this.socketBase + path.sep)) {
-      this.outsideSocket = hs.address;
-      writeLaunchRecord(this.socketBase, this.child.pid, hs.address);
     }
     if (hs.network === 'tcp' && !this.tcp) throw new NeedsTls();
     if (hs.network === 'tcp' && !hs.certDer) {
@@ -249,6 +248,14 @@ class HostedDriver implements DriverClient {
       sdk: md.sdk,
       provisioning: md.provisioning === 'PROVISIONING_NONE' ? 'none' : 'ssh',
     };
+  }
+
+  private recordOutsideSocket(line: string): void {
+    const [, , network, address] = line.split('|');
+    if (network !== 'unix' || !address || this.child?.pid === undefined || !this.socketBase) return;
+    if (address.startsWith(this.socketBase + path.sep)) return;
+    this.outsideSocket = address;
+    writeLaunchRecord(this.socketBase, this.child.pid, address);
   }
 
   private spawnAndHandshake(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
@@ -655,6 +662,7 @@ class HostedDriver implements DriverClient {
     if (this.socketBase) fs.rmSync(this.socketBase, { recursive: true, force: true });
     // A driver stopped by a signal cannot remove a socket it made elsewhere.
     removeSocket(this.outsideSocket);
+    if (this.child?.pid !== undefined) removeLaunchRecord(this.child.pid);
   }
 
   /** Synchronous last resort at process exit. */

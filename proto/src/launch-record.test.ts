@@ -41,11 +41,22 @@ describe('sweepStaleLaunches', function () {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
+  /** A socket directory and the record a host wrote for it. */
   function launchDir(hostPid: number, record?: object): string {
     const dir = path.join(tmp, `machine-${hostPid}-Ab12Cd`);
     fs.mkdirSync(dir, { mode: 0o700 });
-    if (record) fs.writeFileSync(path.join(dir, 'launch.json'), JSON.stringify(record));
+    if (record) {
+      const runDir = path.join(tmp, `machine-launches-${process.getuid?.() ?? ''}`.replace(/-$/, ''));
+      fs.mkdirSync(runDir, { recursive: true, mode: 0o700 });
+      const driverPid = (record as { driverPid: number }).driverPid;
+      fs.writeFileSync(path.join(runDir, `${hostPid}-${driverPid}.json`), JSON.stringify({ dir, ...record }));
+    }
     return dir;
+  }
+
+  function records(): string[] {
+    const runDir = path.join(tmp, `machine-launches-${process.getuid?.() ?? ''}`.replace(/-$/, ''));
+    return fs.existsSync(runDir) ? fs.readdirSync(runDir) : [];
   }
 
   it('ends the driver of a host that is gone and removes its outside socket and directory', async () => {
@@ -58,6 +69,7 @@ describe('sweepStaleLaunches', function () {
     assert.equal(isProcessAlive(driver.pid as number), false, 'the orphaned driver still runs');
     assert.equal(fs.existsSync(socket), false, 'its socket is left');
     assert.equal(fs.existsSync(dir), false, 'the launch directory is left');
+    assert.deepEqual(records(), [], 'the record is left');
   });
 
   it('leaves the launches of a running host alone', async () => {
@@ -68,12 +80,26 @@ describe('sweepStaleLaunches', function () {
     await sweepStaleLaunches();
     assert.ok(isProcessAlive(driver.pid as number));
     assert.ok(fs.existsSync(socket) && fs.existsSync(dir));
+    assert.equal(records().length, 1);
   });
 
   it('treats a host pid reused by another process as gone', async () => {
     const dir = launchDir(process.ppid, { hostPid: process.ppid, hostStart: '1', driverPid: deadPid() });
     await sweepStaleLaunches();
     assert.equal(fs.existsSync(dir), false);
+    assert.deepEqual(records(), []);
+  });
+
+  it('keeps its records even when the socket directory is gone already', async () => {
+    const socket = path.join(tmp, 'plugin789');
+    const driver = await orphanDriver(socket);
+    children.push(driver);
+    const host = deadPid();
+    const dir = launchDir(host, { hostPid: host, driverPid: driver.pid, driverStart: processStartTime(driver.pid as number), socket });
+    fs.rmSync(dir, { recursive: true });
+    await sweepStaleLaunches();
+    assert.equal(isProcessAlive(driver.pid as number), false);
+    assert.equal(fs.existsSync(socket), false);
   });
 
   it('never signals a pid that now belongs to another process, and removes only sockets', async () => {

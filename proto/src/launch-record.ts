@@ -1,22 +1,25 @@
 // What a host leaves behind when it is killed outright (SIGKILL, OOM), and
 // how the next host cleans it up. Drivers built on our SDK notice their host
 // is gone (stdin lifeline, parent watch), but a go-plugin driver does not
-// read stdin: it keeps running, and an older go-plugin also keeps a socket
-// outside our directory (/tmp/pluginNNN). No native code is needed: each
-// launch directory holds a record of who started which driver, and the next
-// launch, seeing the host gone, ends that driver and removes its files.
+// read stdin: it keeps running, or dies at its next log line (SIGPIPE)
+// without removing its socket, which an older go-plugin makes outside our
+// directory (/tmp/pluginNNN). No native code is needed: each launch leaves a
+// record of who started which driver in a run directory of the user's, and
+// the next launch, seeing that host gone, ends the driver and removes its
+// files. Records live apart from the socket directories so that whoever
+// removes a stale socket directory cannot lose them.
 import { setTimeout as delay } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isProcessAlive } from './process-alive';
 
-const RECORD = 'launch.json';
-/** How long a driver gets to end after SIGTERM before the sweep moves on (it tries again next time). */
-const TERM_WAIT_MS = 1_000;
+/** How long a driver gets to end after SIGTERM before the sweep moves on (it looks again next time). */
+const TERM_WAIT_MS = 2_000;
 /** A driver that ignores SIGTERM (an SDK driver still undoing work) is left this long before SIGKILL. */
 const KILL_AFTER_MS = 60_000;
-const DIR_RE = /^machine-(\d+)-[A-Za-z0-9]{6}$/;
+const SOCKET_DIR_RE = /^machine-(\d+)-[A-Za-z0-9]{6}$/;
+const RECORD_RE = /^(\d+)-(\d+)\.json$/;
 
 export interface LaunchRecord {
   hostPid: number;
@@ -24,10 +27,29 @@ export interface LaunchRecord {
   hostStart?: string;
   driverPid: number;
   driverStart?: string;
-  /** The driver's unix socket when it is outside the launch directory. */
+  /** The launch's socket directory (PLUGIN_UNIX_SOCKET_DIR). */
+  dir: string;
+  /** The driver's unix socket when it is outside `dir`. */
   socket?: string;
   /** When a sweep sent SIGTERM to the orphaned driver (ms since the epoch). */
   termSentAt?: number;
+}
+
+const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+
+/** The user's run directory for launch records (made on first use, 0700). */
+function runDir(): string {
+  return path.join(os.tmpdir(), uid === undefined ? 'machine-launches' : `machine-launches-${uid}`);
+}
+
+/** Whether dir is a directory of ours that nobody else can write to (records there are trusted). */
+function ownedPrivateDir(dir: string): boolean {
+  try {
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && (uid === undefined || st.uid === uid) && (process.platform === 'win32' || (st.mode & 0o022) === 0);
+  } catch {
+    return false;
+  }
 }
 
 /** The kernel's start time of a process (clock ticks since boot), or undefined where /proc has none. */
@@ -44,23 +66,26 @@ export function processStartTime(pid: number): string | undefined {
 
 let ownStart: string | undefined;
 
-/** Records, in the launch directory, that this process started the driver `driverPid`. */
+function recordPath(driverPid: number): string {
+  return path.join(runDir(), `${process.pid}-${driverPid}.json`);
+}
+
+/** Records that this process started the driver `driverPid` with the socket directory `dir`. */
 export function writeLaunchRecord(dir: string, driverPid: number, socket?: string): void {
   ownStart ??= processStartTime(process.pid);
-  const record: LaunchRecord = { hostPid: process.pid, hostStart: ownStart, driverPid, driverStart: processStartTime(driverPid), socket };
+  const record: LaunchRecord = { hostPid: process.pid, hostStart: ownStart, driverPid, driverStart: processStartTime(driverPid), dir, socket };
   try {
-    fs.writeFileSync(path.join(dir, RECORD), JSON.stringify(record), { mode: 0o600 });
+    fs.mkdirSync(runDir(), { recursive: true, mode: 0o700 });
+    if (!ownedPrivateDir(runDir())) return;
+    fs.writeFileSync(recordPath(driverPid), JSON.stringify(record), { mode: 0o600 });
   } catch {
-    // The directory is gone (closed already); nothing to record.
+    // Without a record only a host killed outright loses its cleanup.
   }
 }
 
-function readRecord(dir: string): LaunchRecord | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(dir, RECORD), 'utf8')) as LaunchRecord;
-  } catch {
-    return undefined;
-  }
+/** Forgets the record once the host has closed the driver itself. */
+export function removeLaunchRecord(driverPid: number): void {
+  fs.rmSync(recordPath(driverPid), { force: true });
 }
 
 /** Whether pid still runs the process the record saw (with no start time known, whether anything runs there). */
@@ -82,47 +107,68 @@ export function removeSocket(file: string | undefined): void {
   if (!file) return;
   try {
     const st = fs.lstatSync(file);
-    if (st.isSocket() && (typeof process.getuid !== 'function' || st.uid === process.getuid())) fs.rmSync(file, { force: true });
+    if (st.isSocket() && (uid === undefined || st.uid === uid)) fs.rmSync(file, { force: true });
   } catch {
     // not there
   }
 }
 
 /**
- * Ends what hosts that no longer run left in the temp directory: their
- * orphaned drivers (SIGTERM, SIGKILL a minute later for one that ignores
- * it), the drivers' sockets and the launch directories.
+ * Ends what hosts that no longer run left behind: their orphaned drivers
+ * (SIGTERM, SIGKILL a minute later for one that ignores it), the drivers'
+ * sockets, the records and the socket directories.
  */
 export async function sweepStaleLaunches(): Promise<void> {
-  const base = os.tmpdir();
-  let names: string[];
-  try {
-    names = fs.readdirSync(base);
-  } catch {
-    return;
-  }
-  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   const waits: Promise<void>[] = [];
-  for (const name of names) {
-    const m = DIR_RE.exec(name);
-    if (!m || Number(m[1]) === process.pid) continue;
-    const dir = path.join(base, name);
-    try {
-      const st = fs.lstatSync(dir);
-      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
-    } catch {
-      continue;
+  const records = runDir();
+  if (ownedPrivateDir(records)) {
+    for (const name of safeReaddir(records)) {
+      const m = RECORD_RE.exec(name);
+      if (!m || Number(m[1]) === process.pid) continue;
+      const file = path.join(records, name);
+      let record: LaunchRecord;
+      try {
+        record = JSON.parse(fs.readFileSync(file, 'utf8')) as LaunchRecord;
+      } catch {
+        continue;
+      }
+      if (sameProcess(record.hostPid, record.hostStart)) continue;
+      waits.push(reap(file, record));
     }
-    const record = readRecord(dir);
-    if (sameProcess(Number(m[1]), record?.hostStart)) continue;
-    waits.push(reap(dir, record));
+  }
+  // Socket directories of hosts gone (their records, if any, are handled above).
+  const base = os.tmpdir();
+  for (const name of safeReaddir(base)) {
+    const m = SOCKET_DIR_RE.exec(name);
+    if (!m || isProcessAlive(Number(m[1]))) continue;
+    const dir = path.join(base, name);
+    if (ownedDir(dir)) fs.rmSync(dir, { recursive: true, force: true });
   }
   await Promise.all(waits);
 }
 
-async function reap(dir: string, record: LaunchRecord | undefined): Promise<void> {
+function safeReaddir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function ownedDir(dir: string): boolean {
+  try {
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && (uid === undefined || st.uid === uid);
+  } catch {
+    return false;
+  }
+}
+
+async function reap(file: string, record: LaunchRecord): Promise<void> {
+  // No host will ever dial it again, whether or not the driver is still ending.
+  removeSocket(record.socket);
   // Without a start time the pid may be someone else's by now: never signal it.
-  if (record?.driverStart !== undefined && sameProcess(record.driverPid, record.driverStart)) {
+  if (record.driverStart !== undefined && sameProcess(record.driverPid, record.driverStart)) {
     const now = Date.now();
     if (record.termSentAt === undefined) {
       signal(record.driverPid, 'SIGTERM');
@@ -135,17 +181,13 @@ async function reap(dir: string, record: LaunchRecord | undefined): Promise<void
     if (isProcessAlive(record.driverPid)) {
       // Still finishing; a later sweep looks again.
       try {
-        fs.writeFileSync(path.join(dir, RECORD), JSON.stringify(record), { mode: 0o600 });
+        fs.writeFileSync(file, JSON.stringify(record), { mode: 0o600 });
       } catch {
         // raced with another sweep
       }
       return;
     }
   }
-  removeSocket(record?.socket);
-  try {
-    fs.rmSync(dir, { recursive: true, force: true });
-  } catch {
-    // raced with another sweep
-  }
+  if (record.dir && SOCKET_DIR_RE.test(path.basename(record.dir)) && ownedDir(record.dir)) fs.rmSync(record.dir, { recursive: true, force: true });
+  fs.rmSync(file, { force: true });
 }
