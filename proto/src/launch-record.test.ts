@@ -70,6 +70,7 @@ describe('sweepStaleLaunches', function () {
     assert.equal(fs.existsSync(socket), false, 'its socket is left');
     assert.equal(fs.existsSync(dir), false, 'the launch directory is left');
     assert.deepEqual(records(), [], 'the record is left');
+    assert.deepEqual(fs.readdirSync(tmp), [], 'the empty run directory is left');
   });
 
   it('leaves the launches of a running host alone', async () => {

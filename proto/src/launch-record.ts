@@ -14,10 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { isProcessAlive } from './process-alive';
 
-/** How long a driver gets to end after SIGTERM before the sweep moves on (it looks again next time). */
+/** How long the sweep waits for an orphaned driver to end after SIGTERM. */
 const TERM_WAIT_MS = 2_000;
-/** A driver that ignores SIGTERM (an SDK driver still undoing work) is left this long before SIGKILL. */
-const KILL_AFTER_MS = 60_000;
 const SOCKET_DIR_RE = /^machine-(\d+)-[A-Za-z0-9]{6}$/;
 const RECORD_RE = /^(\d+)-(\d+)\.json$/;
 
@@ -31,8 +29,6 @@ export interface LaunchRecord {
   dir: string;
   /** The driver's unix socket when it is outside `dir`. */
   socket?: string;
-  /** When a sweep sent SIGTERM to the orphaned driver (ms since the epoch). */
-  termSentAt?: number;
 }
 
 const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
@@ -74,18 +70,31 @@ function recordPath(driverPid: number): string {
 export function writeLaunchRecord(dir: string, driverPid: number, socket?: string): void {
   ownStart ??= processStartTime(process.pid);
   const record: LaunchRecord = { hostPid: process.pid, hostStart: ownStart, driverPid, driverStart: processStartTime(driverPid), dir, socket };
-  try {
-    fs.mkdirSync(runDir(), { recursive: true, mode: 0o700 });
-    if (!ownedPrivateDir(runDir())) return;
-    fs.writeFileSync(recordPath(driverPid), JSON.stringify(record), { mode: 0o600 });
-  } catch {
-    // Without a record only a host killed outright loses its cleanup.
+  // Twice: another host may remove the directory, empty, between our mkdir and write.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.mkdirSync(runDir(), { recursive: true, mode: 0o700 });
+      if (!ownedPrivateDir(runDir())) return;
+      fs.writeFileSync(recordPath(driverPid), JSON.stringify(record), { mode: 0o600 });
+      return;
+    } catch {
+      // Without a record only a host killed outright loses its cleanup.
+    }
   }
 }
 
-/** Forgets the record once the host has closed the driver itself. */
+/** Forgets the record once the host has closed the driver itself; the run directory goes once empty. */
 export function removeLaunchRecord(driverPid: number): void {
   fs.rmSync(recordPath(driverPid), { force: true });
+  removeIfEmpty(runDir());
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // not empty (other hosts' records), or gone
+  }
 }
 
 /** Whether pid still runs the process the record saw (with no start time known, whether anything runs there). */
@@ -115,8 +124,10 @@ export function removeSocket(file: string | undefined): void {
 
 /**
  * Ends what hosts that no longer run left behind: their orphaned drivers
- * (SIGTERM, SIGKILL a minute later for one that ignores it), the drivers'
- * sockets, the records and the socket directories.
+ * (SIGTERM), the drivers' sockets, the records and the socket directories.
+ * A driver that ignores SIGTERM is one under the stdin lifeline (our SDK's,
+ * or a Go driver following the docs): it saw its host go and ends by itself
+ * once it has undone its work, so it is left to that.
  */
 export async function sweepStaleLaunches(): Promise<void> {
   const waits: Promise<void>[] = [];
@@ -169,25 +180,11 @@ async function reap(file: string, record: LaunchRecord): Promise<void> {
   removeSocket(record.socket);
   // Without a start time the pid may be someone else's by now: never signal it.
   if (record.driverStart !== undefined && sameProcess(record.driverPid, record.driverStart)) {
-    const now = Date.now();
-    if (record.termSentAt === undefined) {
-      signal(record.driverPid, 'SIGTERM');
-      record.termSentAt = now;
-    } else if (now - record.termSentAt > KILL_AFTER_MS) {
-      signal(record.driverPid, 'SIGKILL');
-    }
+    signal(record.driverPid, 'SIGTERM');
     const deadline = Date.now() + TERM_WAIT_MS;
     while (isProcessAlive(record.driverPid) && Date.now() < deadline) await delay(25);
-    if (isProcessAlive(record.driverPid)) {
-      // Still finishing; a later sweep looks again.
-      try {
-        fs.writeFileSync(file, JSON.stringify(record), { mode: 0o600 });
-      } catch {
-        // raced with another sweep
-      }
-      return;
-    }
   }
   if (record.dir && SOCKET_DIR_RE.test(path.basename(record.dir)) && ownedDir(record.dir)) fs.rmSync(record.dir, { recursive: true, force: true });
   fs.rmSync(file, { force: true });
+  removeIfEmpty(path.dirname(file));
 }
