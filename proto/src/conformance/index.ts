@@ -103,7 +103,10 @@ export function runConformance(executablePath: string, options: ConformanceOptio
         assert.equal(fields[0], '1', 'core protocol version');
         assert.equal(fields[1], String(Math.max(...PROTOCOL_VERSIONS)), 'must pick the highest version both sides speak');
         assert.equal(fields[2], 'unix', 'a unix socket when PLUGIN_CLIENT_CERT is not set');
-        assert.ok(fields[3].startsWith(d.socketBase + path.sep), `the socket must be inside PLUGIN_UNIX_SOCKET_DIR (${d.socketBase})`);
+        assert.ok(
+          fields[3].startsWith(d.socketBase + path.sep),
+          `the socket ${fields[3]} must be inside PLUGIN_UNIX_SOCKET_DIR (${d.socketBase}); go-plugin before 1.4.6 ignores it: set TMPDIR to it before plugin.Serve`,
+        );
         assert.equal(fields[4], 'grpc');
         const dir = path.dirname(fields[3]);
         if (dir !== d.socketBase) assert.equal(fs.statSync(dir).mode & 0o077, 0, `socket directory ${dir} must not be accessible to others`);
