@@ -105,7 +105,7 @@ export function runConformance(executablePath: string, options: ConformanceOptio
         assert.equal(fields[2], 'unix', 'a unix socket when PLUGIN_CLIENT_CERT is not set');
         assert.ok(
           fields[3].startsWith(d.socketBase + path.sep),
-          `the socket ${fields[3]} must be inside PLUGIN_UNIX_SOCKET_DIR (${d.socketBase}); go-plugin before 1.4.6 ignores it: set TMPDIR to it before plugin.Serve`,
+          `the socket ${fields[3]} must be inside PLUGIN_UNIX_SOCKET_DIR (${d.socketBase}); an older go-plugin (Debian 12 has 1.0.1) ignores it: set TMPDIR to it before plugin.Serve`,
         );
         assert.equal(fields[4], 'grpc');
         const dir = path.dirname(fields[3]);
