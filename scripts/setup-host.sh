@@ -21,6 +21,17 @@ APT_PACKAGES=(
   busybox-static     # the quickstart's small image, imported into a machine with no registry
   fish               # env's output is evaluated by the real shells in the tests
   tcsh
+  # The Go driver in test/fixtures/go-driver, built offline in GOPATH mode
+  # against Debian's /usr/share/gocode. protobuf 1.5 (the APIv1 shim over
+  # APIv2) replaces 1.3, so grpc's codec handles protoc-gen-go's messages.
+  golang-go
+  golang-github-hashicorp-go-plugin-dev
+  golang-google-grpc-dev
+  golang-google-protobuf-dev
+  golang-github-golang-protobuf-1-5-dev
+  protobuf-compiler
+  protoc-gen-go
+  protoc-gen-go-grpc
 )
 
 missing=()

@@ -33,7 +33,7 @@ import {
 import { DriverCallError, errorCodeFromStatus } from './errors';
 import { HandshakeError, parseHandshake, type HandshakeLine } from './handshake';
 import { formatLogLine, parseLogLine } from './log';
-import { isProcessAlive } from './process-alive';
+import { removeLaunchRecord, removeSocket, sweepStaleLaunches, writeLaunchRecord } from './launch-record';
 import type { DriverClient as WireClient } from './gen/machine/driver/v1/Driver';
 import type { OperationEvent__Output } from './gen/machine/driver/v1/OperationEvent';
 import type { OperationResult__Output } from './gen/machine/driver/v1/OperationResult';
@@ -134,6 +134,8 @@ class HostedDriver implements DriverClient {
   metadata!: DriverMetadata;
   private child?: ChildProcessWithoutNullStreams;
   private socketBase?: string;
+  /** A unix socket the driver made outside socketBase (older go-plugin: /tmp/pluginNNN). */
+  private outsideSocket?: string;
   private wire?: Wire;
   private channel?: grpcTypes.Channel;
   private driverClient?: WireClient;
@@ -177,9 +179,10 @@ class HostedDriver implements DriverClient {
   async launch(): Promise<void> {
     const baseEnv = this.options.env ?? process.env;
     const timeoutMs = this.options.startTimeoutMs ?? startTimeoutFromEnv(baseEnv) ?? 60_000;
-    sweepSocketDirs();
-    // The host's pid in the name: a directory whose host and driver were
-    // both killed outright (SIGKILL to the group) is swept by the next launch.
+    await sweepOnce();
+    // The host's pid in the name, and a launch record (launch-record.ts):
+    // what a host killed outright leaves (this directory, a go-plugin driver
+    // still running, its socket) is swept by the next launch.
     this.socketBase = fs.mkdtempSync(path.join(os.tmpdir(), `machine-${process.pid}-`));
     fs.chmodSync(this.socketBase, 0o700);
     const env: NodeJS.ProcessEnv = {
@@ -204,6 +207,9 @@ class HostedDriver implements DriverClient {
     // instead of after its handshake line arrives.
     this.wire = loadWire();
     const line = await handshake;
+    // Recorded before the line is validated: a driver refused for its
+    // version has made its socket all the same.
+    this.recordOutsideSocket(line);
     let hs: HandshakeLine;
     try {
       hs = parseHandshake(line, this.hostVersions);
@@ -244,6 +250,14 @@ class HostedDriver implements DriverClient {
     };
   }
 
+  private recordOutsideSocket(line: string): void {
+    const [, , network, address] = line.split('|');
+    if (network !== 'unix' || !address || this.child?.pid === undefined || !this.socketBase) return;
+    if (address.startsWith(this.socketBase + path.sep)) return;
+    this.outsideSocket = address;
+    writeLaunchRecord(this.socketBase, this.child.pid, address);
+  }
+
   private spawnAndHandshake(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       let settled = false;
@@ -262,6 +276,7 @@ class HostedDriver implements DriverClient {
         return;
       }
       this.child = child;
+      if (child.pid !== undefined) writeLaunchRecord(this.socketBase as string, child.pid);
       live.add(this);
       installExitHook();
       // A CLI that forgets close() must still be able to exit; the exit hook
@@ -645,6 +660,9 @@ class HostedDriver implements DriverClient {
 
   private cleanupFiles(): void {
     if (this.socketBase) fs.rmSync(this.socketBase, { recursive: true, force: true });
+    // A driver stopped by a signal cannot remove a socket it made elsewhere.
+    removeSocket(this.outsideSocket);
+    if (this.child?.pid !== undefined) removeLaunchRecord(this.child.pid);
   }
 
   /** Synchronous last resort at process exit. */
@@ -657,32 +675,12 @@ class HostedDriver implements DriverClient {
   }
 }
 
-let swept = false;
+let swept: Promise<void> | undefined;
 
-/** Removes socket directories left by hosts that no longer run (once per process). */
-function sweepSocketDirs(): void {
-  if (swept) return;
-  swept = true;
-  const base = os.tmpdir();
-  let names: string[];
-  try {
-    names = fs.readdirSync(base);
-  } catch {
-    return;
-  }
-  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-  for (const name of names) {
-    const m = /^machine-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
-    if (!m || isProcessAlive(Number(m[1]))) continue;
-    const dir = path.join(base, name);
-    try {
-      const st = fs.lstatSync(dir);
-      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
-      fs.rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // raced with its owner's own cleanup
-    }
-  }
+/** Cleans up after hosts that no longer run, once per process. */
+function sweepOnce(): Promise<void> {
+  swept ??= sweepStaleLaunches();
+  return swept;
 }
 
 function machineRequest(call: MachineCall): object {

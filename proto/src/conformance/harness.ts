@@ -91,6 +91,26 @@ export class RawDriver {
     return parseHandshake(line, [1]);
   }
 
+  /**
+   * The unix socket the driver announced in its handshake line, wherever it
+   * is: older go-plugin releases put it in the temp directory
+   * (/tmp/pluginNNN), outside PLUGIN_UNIX_SOCKET_DIR.
+   */
+  announcedSocket(): string | undefined {
+    const nl = this.stdout.indexOf('\n');
+    if (nl < 0) return undefined;
+    const fields = this.stdout.slice(0, nl).split('|');
+    return fields[2] === 'unix' && fields[3] ? fields[3] : undefined;
+  }
+
+  /** Socket files of this driver still on disk: under PLUGIN_UNIX_SOCKET_DIR and the one it announced. */
+  socketsLeft(): string[] {
+    const left = socketsUnder(this.socketBase);
+    const announced = this.announcedSocket();
+    if (announced && !left.includes(announced) && isSocket(announced)) left.push(announced);
+    return left;
+  }
+
   /** Waits for the process to exit; true when it did within the time. */
   async waitExit(timeoutMs: number): Promise<boolean> {
     if (this.exit) return true;
@@ -144,6 +164,17 @@ export class RawDriver {
       await this.waitExit(5_000);
     }
     fs.rmSync(this.socketBase, { recursive: true, force: true });
+    // A killed driver cannot remove a socket it made outside that directory.
+    const announced = this.announcedSocket();
+    if (announced && isSocket(announced)) fs.rmSync(announced, { force: true });
+  }
+}
+
+function isSocket(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSocket();
+  } catch {
+    return false;
   }
 }
 
