@@ -21,6 +21,7 @@ APT_PACKAGES=(
   busybox-static     # the quickstart's small image, imported into a machine with no registry
   fish               # env's output is evaluated by the real shells in the tests
   tcsh
+  zsh                # machine autocomplete: the zsh completion is exercised in a real zsh
 )
 
 missing=()

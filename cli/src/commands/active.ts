@@ -14,7 +14,7 @@ export const spec: CommandSpec = {
   fastPath: true,
   flags: {
     timeout: { type: 'integer', char: 't', default: 10, min: 1, description: 'Timeout in seconds, default to 10s', helpValue: '<seconds>' },
-    json: { type: 'boolean', description: 'Print {"Name", "URL"} of the active machine as one JSON document' },
+    json: { type: 'boolean', description: 'Print Name and URL of the active machine as one JSON document' },
   },
   async run(ctx, { flags }) {
     const dockerHost = effectiveDockerHost(ctx.env);

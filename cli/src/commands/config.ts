@@ -15,7 +15,7 @@ export const spec: CommandSpec = {
   fastPath: true,
   flags: {
     swarm: { type: 'boolean', description: 'Display the Swarm config instead of the Docker daemon' },
-    json: { type: 'boolean', description: 'Print {"Name", "Host", "TLSVerify", "TLSCACert", "TLSCert", "TLSKey", "Args"} as one JSON document' },
+    json: { type: 'boolean', description: 'Print the connection (Host, TLS files, docker Args) as one JSON document' },
   },
   async run(ctx, { flags, args }) {
     const name = ctx.targetName(args);

@@ -11,7 +11,7 @@ export const spec: CommandSpec = {
   readOnly: true,
   fastPath: true,
   flags: {
-    json: { type: 'boolean', description: 'Print [{"Name", "IP"}] as one JSON array; machines that failed are left out and reported on stderr' },
+    json: { type: 'boolean', description: 'Print Name and IP of each machine as one JSON array; machines that failed are left out and reported on stderr' },
   },
   async run(ctx, { flags, args }) {
     const names = ctx.targetNames(args);

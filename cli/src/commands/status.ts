@@ -11,7 +11,7 @@ export const spec: CommandSpec = {
   readOnly: true,
   fastPath: true,
   flags: {
-    json: { type: 'boolean', description: 'Print {"Name", "State"} as one JSON document' },
+    json: { type: 'boolean', description: 'Print Name and State as one JSON document' },
   },
   async run(ctx, { flags, args }) {
     const host = ctx.loadHost(ctx.targetName(args));

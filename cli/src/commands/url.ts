@@ -10,7 +10,7 @@ export const spec: CommandSpec = {
   readOnly: true,
   fastPath: true,
   flags: {
-    json: { type: 'boolean', description: 'Print {"Name", "URL"} as one JSON document' },
+    json: { type: 'boolean', description: 'Print Name and URL as one JSON document' },
   },
   async run(ctx, { flags, args }) {
     const host = ctx.loadHost(ctx.targetName(args));
