@@ -78,6 +78,38 @@ describe('machine certs: certificate lifetimes', function () {
   });
 });
 
+describe('a CA close to its expiry', function () {
+  this.timeout(120_000);
+  const sb = new Sandbox();
+
+  before(async () => {
+    const store = new Store(sb.store);
+    const certs = path.join(sb.store, 'certs');
+    fs.mkdirSync(certs, { recursive: true });
+    // The CA was issued long ago and runs out in 10 days; the machine's own certificate is new.
+    const ca = await generateCA('test', issuedFor(10));
+    const client = await generateClientCert({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, org: 'test' });
+    fs.writeFileSync(path.join(certs, 'ca.pem'), ca.certPem);
+    fs.writeFileSync(path.join(certs, 'ca-key.pem'), ca.keyPem, { mode: 0o600 });
+    fs.writeFileSync(path.join(certs, 'cert.pem'), client.certPem);
+    fs.writeFileSync(path.join(certs, 'key.pem'), client.keyPem, { mode: 0o600 });
+    const host = newHostConfig({ storeRoot: sb.store, name: 'signed', driverName: 'none', driverState: { URL: 'tcp://127.0.0.1:1' } });
+    store.save(host);
+    const server = await generateServerCert({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, org: 'test.signed', hosts: ['127.0.0.1'] });
+    fs.writeFileSync(host.HostOptions.AuthOptions.ServerCertPath, server.certPem);
+  });
+
+  after(() => sb.cleanup());
+
+  it('ls names the CA and its fix on every machine it signed, and certs flags it', async () => {
+    const r = await sb.ok(['ls', '--format', '{{.Name}}|{{.Error}}']);
+    assert.match(r.stdout, /^signed\|the CA expires in (9|10) days \(\d{4}-\d{2}-\d{2}\): run "machine regenerate-certs --client-certs"$/m, r.stdout);
+    const rows = JSON.parse((await sb.ok(['certs', '--json'])).stdout) as CertRow[];
+    assert.equal(rows.find((x) => x.kind === 'ca')?.status, 'expires soon');
+    assert.equal(rows.find((x) => x.kind === 'server')?.status, 'ok');
+  });
+});
+
 describe('machine regenerate-certs --client-certs: a new CA, and every machine keeps working', function () {
   this.timeout(900_000);
   const sb = new Sandbox();
