@@ -70,7 +70,17 @@ describe('create progress on a terminal and through a pipe', function () {
     assert.match(shown, /^Running pre-create checks\.\.\. \d+\.\ds$/m, 'the finished step with its duration');
     assert.match(shown, /^Creating machine\.\.\. \d+\.\ds$/m);
     assert.match(shown, /^To see how to connect your Docker Client to the Docker Engine running on this virtual machine, run: machine env on-tty$/m);
+  });
+
+  it('on a terminal with --quiet: the plain lines', async () => {
+    const command = [process.execPath, CLI, ...createArgs('quiet-tty'), '--quiet'].map(shellQuote).join(' ');
+    const r = await run('script', ['-qefc', command, '/dev/null'], { env: sb.env({ TERM: 'xterm' }) });
+    assert.equal(r.code, 0, explain(r));
+    assert.equal(
+      r.stdout.replace(/\r\n/g, '\n'),
+      'Running pre-create checks...\nCreating machine...\nTo see how to connect your Docker Client to the Docker Engine running on this virtual machine, run: machine env quiet-tty\n',
+    );
     const ls = await sb.ok(['ls', '-q']);
-    assert.deepEqual(ls.stdout.trim().split('\n'), ['on-tty', 'piped', 'warm-up']);
+    assert.deepEqual(ls.stdout.trim().split('\n'), ['on-tty', 'piped', 'quiet-tty', 'warm-up']);
   });
 });
