@@ -32,6 +32,7 @@ APT_PACKAGES=(
   protobuf-compiler
   protoc-gen-go
   protoc-gen-go-grpc
+  zsh                # machine autocomplete: the zsh completion is exercised in a real zsh
 )
 
 missing=()

@@ -34,8 +34,14 @@ export interface BootstrapOptions {
   log?: (line: string) => void;
   /** The store root, for the lock. */
   storeRoot: string;
-  /** Replace the client certificate even if it is still valid (regenerate-certs --client-certs). */
+  /** Replace the client certificate even if it is still valid. */
   forceClient?: boolean;
+  /**
+   * Replace the CA (and so the client certificate) even if it is still
+   * valid: regenerate-certs --client-certs, which then re-issues every
+   * machine's server certificate with the new CA.
+   */
+  forceCA?: boolean;
 }
 
 export interface BootstrapResult {
@@ -67,14 +73,18 @@ export async function bootstrapCertificates(paths: CertPaths, options: Bootstrap
       fs.rmSync(paths.caKeyPath, { force: true });
       caPem = undefined;
     }
-    if (!caPem) {
-      if (fs.existsSync(paths.caKeyPath)) {
+    // Renewing overwrites key and certificate in place (each atomically), so
+    // no moment leaves the store without a CA key.
+    const renewCA = caPem !== undefined && options.forceCA === true;
+    if (renewCA) log(`Renewing CA: ${paths.caCertPath}`);
+    if (!caPem || renewCA) {
+      if (!renewCA && fs.existsSync(paths.caKeyPath)) {
         throw new MachineError(
           'store',
           `The CA key ${paths.caKeyPath} exists but its certificate ${paths.caCertPath} does not. Restore ca.pem, or move ca-key.pem away to create a new CA (every machine then needs "machine regenerate-certs").`,
         );
       }
-      log(`Creating CA: ${paths.caCertPath}`);
+      if (!renewCA) log(`Creating CA: ${paths.caCertPath}`);
       const ca = await generateCA(localUser());
       // Key first: a crash between the two writes then trips the check above
       // instead of leaving a certificate with no key.

@@ -42,6 +42,30 @@ describe('certificates', function () {
     assert.deepEqual(again, { createdCA: false, createdClient: false });
   });
 
+  it('forceCA renews a valid CA in place and the client certificate with it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certs-renew-'));
+    try {
+      const p = defaultCertPaths(dir);
+      await bootstrapCertificates(p, { storeRoot: dir, log: () => undefined });
+      const oldCA = new crypto.X509Certificate(fs.readFileSync(p.caCertPath));
+      const log: string[] = [];
+      const r = await bootstrapCertificates(p, { storeRoot: dir, forceCA: true, log: (l) => log.push(l) });
+      assert.deepEqual(r, { createdCA: true, createdClient: true });
+      assert.deepEqual(log, [`Renewing CA: ${p.caCertPath}`, `Creating client certificate: ${p.clientCertPath}`]);
+      const newCA = new crypto.X509Certificate(fs.readFileSync(p.caCertPath));
+      assert.notEqual(newCA.fingerprint256, oldCA.fingerprint256);
+      assert.equal(fs.statSync(p.caKeyPath).mode & 0o777, 0o600);
+      const client = new crypto.X509Certificate(fs.readFileSync(p.clientCertPath));
+      assert.ok(client.verify(newCA.publicKey));
+      assert.ok(!client.verify(oldCA.publicKey));
+      // The new key signs for the new certificate.
+      const key = crypto.createPrivateKey(fs.readFileSync(p.caKeyPath));
+      assert.ok(crypto.createPublicKey(key).equals(newCA.publicKey));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('server certificate SANs: IP, localhost, extra names; TLS check and /version with the client cert', async () => {
     const server = await generateServerCert({
       caCertPem: fs.readFileSync(paths.caCertPath, 'utf8'),

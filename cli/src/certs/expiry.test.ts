@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { certExpiry, expiryWarning } from './expiry';
+import { caExpiryWarning, certExpiry, expiryWarning } from './expiry';
 import { generateCA, VALIDITY_DAYS } from './generate';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -24,6 +24,7 @@ describe('certificate expiry', function () {
     // Forty days earlier on the certificate's own timeline, there is nothing to warn about.
     assert.equal(expiryWarning(certExpiry(file, new Date(now.getTime() - 40 * DAY_MS))), undefined);
     assert.match(expiryWarning(certExpiry(file, new Date(now.getTime() + 11 * DAY_MS))) ?? '', /expired on/);
+    assert.match(caExpiryWarning(e) ?? '', /^the CA expires in (9|10) days \(\d{4}-\d{2}-\d{2}\): run "machine regenerate-certs --client-certs"$/);
   });
 
   it('names a missing certificate rather than throwing', () => {

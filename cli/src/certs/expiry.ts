@@ -31,11 +31,24 @@ export function certExpiry(file: string, now = new Date()): CertExpiry {
   }
 }
 
-/** The warning ls shows for a server certificate, if it is due one. */
-export function expiryWarning(e: CertExpiry): string | undefined {
+function warning(e: CertExpiry, what: string, fix: string): string | undefined {
   if (e.daysLeft === undefined || !e.notAfter) return undefined;
   const day = e.notAfter.toISOString().slice(0, 10);
-  if (e.daysLeft < 0) return `server certificate expired on ${day}: run "machine regenerate-certs"`;
-  if (e.daysLeft <= EXPIRY_WARNING_DAYS) return `server certificate expires in ${e.daysLeft} days (${day}): run "machine regenerate-certs"`;
+  if (e.daysLeft < 0) return `${what} expired on ${day}: run "${fix}"`;
+  if (e.daysLeft <= EXPIRY_WARNING_DAYS) return `${what} expires in ${e.daysLeft} days (${day}): run "${fix}"`;
   return undefined;
+}
+
+/** The warning ls shows for a server certificate, if it is due one. */
+export function expiryWarning(e: CertExpiry): string | undefined {
+  return warning(e, 'server certificate', 'machine regenerate-certs');
+}
+
+/**
+ * The warning ls shows on every machine the CA signed when the CA is due
+ * one: an expired CA fails every machine's TLS check at once, and renewing
+ * it re-issues them all.
+ */
+export function caExpiryWarning(e: CertExpiry): string | undefined {
+  return warning(e, 'the CA', 'machine regenerate-certs --client-certs');
 }

@@ -81,6 +81,11 @@ export function scanGlobalFlags(argv: string[]): ParsedFlags {
 /** Runs argv on the fast path; resolves to the exit code, or undefined to defer to oclif. */
 export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
   const { id, rest } = splitArgv(argv);
+  if (id.length === 1 && id[0] === '__complete') {
+    // Shell completion (completion/complete.ts): not a command of the table, so help never lists it.
+    const { runCompletion } = await import('../completion/complete');
+    return runCompletion(rest, env, (line) => process.stdout.write(line + '\n'));
+  }
   if (rest.some((a) => a === '--help' || a === '-h')) return undefined;
   const spec = loadSpec(id.join(' '));
   if (!spec?.fastPath) return undefined;

@@ -1,7 +1,20 @@
-// Step-by-step progress for long commands. Each step is one line, the
-// reference's wording; on a terminal the current line also shows a running
-// clock and keeps its final duration. Elsewhere the lines are plain, so
-// scripts and logs read exactly the same text.
+// Step-by-step progress for long commands (create; the waits for a cloud
+// instance and for SSH are steps too). Each step is one line in the
+// reference's wording.
+//
+// Piped, or with --json (progress on stderr, plain), the lines are written
+// as they are, so scripts and logs read exactly the text the parity tests
+// pin. On a terminal the current step is a live line with its running
+// clock, kept with its final duration when the next step starts, and a
+// download a driver reports in the reference's "0%....10%....20%" form
+// becomes a bar.
+//
+// The live line is drawn by cli-progress: it is CommonJS like the CLI,
+// redraws on its own timer, clears and restores the terminal, and prints
+// other lines above the live one (MultiBar.log). listr2 wants the task list
+// up front, while create's steps come from the lifecycle as they happen;
+// ora is ESM only; oclif's ux.action has no bar and draws on stderr.
+import type { GenericBar, MultiBar, Options, Params } from 'cli-progress';
 
 export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
@@ -9,11 +22,32 @@ export interface ProgressOptions {
   plain?: boolean;
 }
 
+interface LivePayload {
+  text: string;
+  startedAt: number;
+  /** Set while a download with a known size is shown as a bar. */
+  percent?: number;
+}
+
+/** A driver's download line in the reference's form, optionally after "(name) ": the percentage reached. */
+export function downloadPercent(line: string): number | undefined {
+  const m = /^(?:\(.+?\) )?0%(?:\.\.\.\.(\d+)%)*$/.exec(line);
+  if (!m) return undefined;
+  return m[1] === undefined ? 0 : Number(m[1]);
+}
+
+const DIM = (s: string): string => `\x1b[2m${s}\x1b[0m`;
+
+function seconds(since: number): string {
+  return `${((performance.now() - since) / 1000).toFixed(1)}s`;
+}
+
 export class Progress {
   private readonly stream: NodeJS.WriteStream;
   private readonly live: boolean;
-  private current?: { text: string; start: number };
-  private timer?: NodeJS.Timeout;
+  private bars?: MultiBar;
+  private bar?: GenericBar;
+  private current?: LivePayload;
   readonly startedAt = performance.now();
 
   constructor(options: ProgressOptions = {}) {
@@ -23,45 +57,71 @@ export class Progress {
 
   /** Starts a new step, finishing the previous one. */
   step(text: string): void {
-    this.finishCurrent();
     if (!this.live) {
       this.stream.write(text + '\n');
       return;
     }
-    this.current = { text, start: performance.now() };
-    this.render();
-    this.timer = setInterval(() => this.render(), 100);
-    this.timer.unref();
+    this.finishCurrent();
+    this.current = { text, startedAt: performance.now() };
+    this.liveBar().update(0, this.current);
   }
 
   /** A line that is not a step (driver output, warnings). */
   line(text: string): void {
-    if (this.live && this.current) {
-      this.stream.write('\r\x1b[K' + text + '\n');
-      this.render();
-    } else {
+    if (!this.live || !this.current || !this.bar || !this.bars) {
       this.stream.write(text + '\n');
+      return;
     }
+    const percent = downloadPercent(text);
+    if (percent !== undefined) {
+      this.current = { ...this.current, percent: percent >= 100 ? undefined : percent };
+      this.bar.update(percent, this.current);
+      return;
+    }
+    this.bars.log(text + '\n');
   }
 
   /** Ends the last step; call before printing the command's final lines. */
   done(): void {
+    if (!this.live) return;
     this.finishCurrent();
-  }
-
-  private render(): void {
-    if (!this.current) return;
-    const secs = ((performance.now() - this.current.start) / 1000).toFixed(1);
-    this.stream.write(`\r\x1b[K${this.current.text} \x1b[2m${secs}s\x1b[0m`);
-  }
-
-  private finishCurrent(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    if (this.live && this.current) {
-      this.render();
-      this.stream.write('\n');
+    if (this.bars) {
+      this.bars.update(); // writes what is still buffered above the live line
+      this.bars.stop();
     }
+    this.bars = undefined;
+    this.bar = undefined;
+  }
+
+  private liveBar(): GenericBar {
+    if (this.bar) return this.bar;
+    // Loaded here: only a terminal needs it, and create's plain output none of it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const cliProgress = require('cli-progress') as typeof import('cli-progress');
+    const format = (options: Options, params: Params, payload: LivePayload): string =>
+      payload.percent === undefined
+        ? `${payload.text} ${DIM(seconds(payload.startedAt))}`
+        : `${payload.text} ${cliProgress.Format.BarFormat(params.progress, options)} ${payload.percent}% ${DIM(seconds(payload.startedAt))}`;
+    this.bars = new cliProgress.MultiBar({
+      stream: this.stream,
+      format,
+      barsize: 30,
+      barCompleteChar: '\u2588',
+      barIncompleteChar: '\u2591',
+      fps: 10,
+      // A hidden cursor would stay hidden if create is interrupted and exits mid-step.
+      hideCursor: false,
+      clearOnComplete: true,
+      gracefulExit: false,
+      autopadding: false,
+    });
+    this.bar = this.bars.create(100, 0, this.current);
+    return this.bar;
+  }
+
+  /** Keeps the finished step's line with its duration above the live one. */
+  private finishCurrent(): void {
+    if (this.current && this.bars) this.bars.log(`${this.current.text} ${DIM(seconds(this.current.startedAt))}\n`);
     this.current = undefined;
   }
 }

@@ -2,6 +2,7 @@ import { effectiveDockerHost } from '../contexts/docker-context';
 import { MachineError } from '../errors';
 import { naturalCompare } from '../format/natural-sort';
 import { gather } from '../query/list';
+import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 
 export const spec: CommandSpec = {
@@ -13,6 +14,7 @@ export const spec: CommandSpec = {
   fastPath: true,
   flags: {
     timeout: { type: 'integer', char: 't', default: 10, min: 1, description: 'Timeout in seconds, default to 10s', helpValue: '<seconds>' },
+    json: { type: 'boolean', description: 'Print Name and URL of the active machine as one JSON document' },
   },
   async run(ctx, { flags }) {
     const dockerHost = effectiveDockerHost(ctx.env);
@@ -23,7 +25,7 @@ export const spec: CommandSpec = {
     items.sort((a, b) => naturalCompare(a.Name, b.Name));
     const active = items.find((i) => i.ActiveHost || i.ActiveSwarm);
     if (active) {
-      ctx.out(active.Name);
+      ctx.out(flags.json === true ? jsonDocument({ Name: active.Name, URL: active.URL }) : active.Name);
       return;
     }
     if (items.some((i) => i.State === 'Timeout')) throw new MachineError('timeout', 'Error getting active host: timeout');

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 
 interface CertRow {
@@ -45,7 +46,7 @@ export const spec: CommandSpec = {
       row('server', entry.name, entry.host.HostOptions.AuthOptions.ServerCertPath);
     }
     if (flags.json === true) {
-      ctx.out(JSON.stringify(rows, null, 2));
+      ctx.out(jsonDocument(rows));
       return;
     }
     const table = [['CERTIFICATE', 'MACHINE', 'EXPIRES', 'DAYS LEFT', 'STATUS'], ...rows.map((r) => [r.kind, r.machine || '-', r.notAfter.slice(0, 10) || '-', r.daysLeft === null ? '-' : String(r.daysLeft), r.status])];

@@ -1,6 +1,7 @@
 import { goQuote } from '../format/quote';
 import type { HostConfig } from '../store/types';
 import { connectionCheck, withHeading } from '../query/machine-info';
+import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 
 export const spec: CommandSpec = {
@@ -13,6 +14,7 @@ export const spec: CommandSpec = {
   fastPath: true,
   flags: {
     swarm: { type: 'boolean', description: 'Display the Swarm config instead of the Docker daemon' },
+    json: { type: 'boolean', description: 'Print the connection (Host, TLS files, docker Args) as one JSON document' },
   },
   async run(ctx, { flags, args }) {
     let name = ctx.targetName(args);
@@ -33,14 +35,14 @@ export const spec: CommandSpec = {
     }
     const dir = host.HostOptions.AuthOptions.StorePath || ctx.store.machineDir(name);
     const join = (f: string): string => (dir.endsWith('/') ? dir + f : `${dir}/${f}`);
-    ctx.out(
-      [
-        '--tlsverify',
-        `--tlscacert=${goQuote(join('ca.pem'))}`,
-        `--tlscert=${goQuote(join('cert.pem'))}`,
-        `--tlskey=${goQuote(join('key.pem'))}`,
-        `-H=${url}`,
-      ].join('\n'),
-    );
+    const files = { ca: join('ca.pem'), cert: join('cert.pem'), key: join('key.pem') };
+    const docArgs = ['--tlsverify', `--tlscacert=${goQuote(files.ca)}`, `--tlscert=${goQuote(files.cert)}`, `--tlskey=${goQuote(files.key)}`, `-H=${url}`];
+    if (flags.json === true) {
+      // Args unquoted: a program passes them to docker as separate words, with no shell in between.
+      const plainArgs = ['--tlsverify', `--tlscacert=${files.ca}`, `--tlscert=${files.cert}`, `--tlskey=${files.key}`, `-H=${url}`];
+      ctx.out(jsonDocument({ Name: name, Host: url, TLSVerify: true, TLSCACert: files.ca, TLSCert: files.cert, TLSKey: files.key, Args: plainArgs }));
+      return;
+    }
+    ctx.out(docArgs.join('\n'));
   },
 };

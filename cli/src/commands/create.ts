@@ -39,6 +39,7 @@ const SHARED_FLAGS: FlagDefs = {
   'tls-san': { type: 'string', description: 'Extra name or address for the server certificate (repeatable)', multiple: true, oneValueEach: true },
   'keep-on-failure': { type: 'boolean', description: 'Keep the machine and whatever the driver made when create fails, for debugging' },
   json: { type: 'boolean', description: 'Print the result as JSON on stdout (progress goes to stderr)' },
+  quiet: { type: 'boolean', description: 'Plain progress lines even on a terminal (no live line or bar), as when piped' },
 };
 
 /** Flag definitions for a driver's schema. */
@@ -118,7 +119,7 @@ export const spec: CommandSpec = {
     const all = flags;
     const json = all.json === true;
     const { Progress } = await import('../command/progress');
-    const progress = new Progress({ stream: json ? process.stderr : process.stdout, plain: json });
+    const progress = new Progress({ stream: json ? process.stderr : process.stdout, plain: json || all.quiet === true });
     const { onInterrupt } = await import('../discovery/registry');
     const { createMachine } = await import('../lifecycle/create');
 

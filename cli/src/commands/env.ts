@@ -5,6 +5,7 @@ import { detectShell, shellSyntax } from '../format/shell';
 import { invokedAs } from '../command/invocation';
 import { parseDockerURL } from '../certs/tls-check';
 import type { HostConfig } from '../store/types';
+import { jsonDocument } from '../format/json';
 
 export const spec: CommandSpec = {
   id: 'env',
@@ -21,18 +22,21 @@ export const spec: CommandSpec = {
     shell: { type: 'string', description: 'Force environment to be configured for a specified shell: [fish, cmd, powershell, tcsh, emacs], default is auto-detect', helpValue: '<shell>' },
     unset: { type: 'boolean', char: 'u', description: 'Unset variables instead of setting them' },
     'no-proxy': { type: 'boolean', description: 'Add machine IP to NO_PROXY environment variable' },
+    json: { type: 'boolean', description: 'Print the variables as one JSON object instead of shell commands (null: unset)' },
   },
   async run(ctx, { flags, args }) {
     const unset = flags.unset === true;
+    const json = flags.json === true;
     if (unset && args.length > 0) throw new MachineError('usage', 'Error: Expected no machine name when the -u flag is present');
-    const shellName = detectShell(flags.shell as string | undefined, ctx.env, ctx.out);
-    const sh = shellSyntax(shellName);
+    // --json needs no shell; the shell is still checked first otherwise, as the reference does.
+    const sh = json ? undefined : shellSyntax(detectShell(flags.shell as string | undefined, ctx.env, ctx.out));
     const noProxyVar = ctx.env.no_proxy !== undefined ? 'no_proxy' : 'NO_PROXY';
-    const lines: string[] = [];
+    // In order: the value to set, or null to unset.
+    const vars: Array<[string, string | null]> = [];
     if (unset) {
-      for (const v of ['DOCKER_TLS_VERIFY', 'DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_MACHINE_NAME']) lines.push(sh.unset(v));
-      if (process.platform === 'win32') lines.push(sh.unset('COMPOSE_CONVERT_WINDOWS_PATHS'));
-      if (flags['no-proxy'] === true) lines.push(sh.unset(noProxyVar));
+      for (const v of ['DOCKER_TLS_VERIFY', 'DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_MACHINE_NAME']) vars.push([v, null]);
+      if (process.platform === 'win32') vars.push(['COMPOSE_CONVERT_WINDOWS_PATHS', null]);
+      if (flags['no-proxy'] === true) vars.push([noProxyVar, null]);
     } else {
       let name = ctx.targetName(args);
       let host = ctx.loadHost(name);
@@ -49,18 +53,23 @@ export const spec: CommandSpec = {
       } else {
         url = await check(host);
       }
-      lines.push(sh.set('DOCKER_TLS_VERIFY', '1'));
-      lines.push(sh.set('DOCKER_HOST', url));
-      lines.push(sh.set('DOCKER_CERT_PATH', host.HostOptions.AuthOptions.StorePath || ctx.store.machineDir(name)));
-      lines.push(sh.set('DOCKER_MACHINE_NAME', name));
-      if (process.platform === 'win32') lines.push(sh.set('COMPOSE_CONVERT_WINDOWS_PATHS', 'true'));
+      vars.push(['DOCKER_TLS_VERIFY', '1']);
+      vars.push(['DOCKER_HOST', url]);
+      vars.push(['DOCKER_CERT_PATH', host.HostOptions.AuthOptions.StorePath || ctx.store.machineDir(name)]);
+      vars.push(['DOCKER_MACHINE_NAME', name]);
+      if (process.platform === 'win32') vars.push(['COMPOSE_CONVERT_WINDOWS_PATHS', 'true']);
       if (flags['no-proxy'] === true) {
         const ip = parseDockerURL(url).host;
         const current = ctx.env[noProxyVar] ?? '';
         const value = current.includes(ip) ? current : current ? `${current},${ip}` : ip;
-        lines.push(sh.set(noProxyVar, value));
+        vars.push([noProxyVar, value]);
       }
     }
+    if (!sh) {
+      ctx.out(jsonDocument(Object.fromEntries(vars)));
+      return;
+    }
+    const lines = vars.map(([k, v]) => (v === null ? sh.unset(k) : sh.set(k, v)));
     lines.push(`${sh.comment} Run this command to configure your shell: `);
     lines.push(`${sh.comment} ${sh.usage([invokedAs(), ...ctx.invocation.slice(1)])}`);
     ctx.out(lines.join('\n'));

@@ -5,6 +5,7 @@ import { MachineError } from '../errors';
 import { Template, TemplateError, unescapeFormat } from '../format/template';
 import { serializeHost } from '../store/host';
 import type { HostConfig } from '../store/types';
+import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 
 /** Driver-state keys that hold secrets (AccessToken, SecretKey, Password, ...). Paths to key files are not secrets. */
@@ -72,11 +73,17 @@ export const spec: CommandSpec = {
   flags: {
     format: { type: 'string', char: 'f', description: 'Format the output using the given Go template', helpValue: '<template>' },
     'show-secrets': { type: 'boolean', description: 'Do not mask passwords, tokens and secret keys in the driver state' },
+    json: { type: 'boolean', description: 'Print the record as one JSON document, two-space indented like every --json (without --json: config.json\'s own 4-space form)' },
   },
   async run(ctx, { flags, args }) {
     const host = ctx.loadHost(ctx.targetName(args));
     const shown = referenceRecord(flags['show-secrets'] === true ? host : maskedHost(host, sensitiveKeys(host, ctx.store.root, ctx.env)));
     const format = flags.format as string | undefined;
+    if (flags.json === true) {
+      if (format) throw new MachineError('usage', '--json and --format cannot be used together');
+      ctx.out(jsonDocument(shown));
+      return;
+    }
     if (!format) {
       ctx.out(serializeHost(shown));
       return;

@@ -1,5 +1,6 @@
 import { MachineError, errorMessage } from '../errors';
 import { machineCall } from '../query/machine-info';
+import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 
 export const spec: CommandSpec = {
@@ -9,8 +10,10 @@ export const spec: CommandSpec = {
   variadic: true,
   readOnly: true,
   fastPath: true,
-  flags: {},
-  async run(ctx, { args }) {
+  flags: {
+    json: { type: 'boolean', description: 'Print Name and IP of each machine as one JSON array; machines that failed are left out and reported on stderr' },
+  },
+  async run(ctx, { flags, args }) {
     const names = ctx.targetNames(args);
     const hosts = names.map((n) => ctx.loadHost(n));
     const results = await Promise.allSettled(
@@ -20,10 +23,13 @@ export const spec: CommandSpec = {
       }),
     );
     const errors: string[] = [];
+    const found: Array<{ Name: string; IP: string }> = [];
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') ctx.out(r.value);
+      if (r.status === 'fulfilled') found.push({ Name: hosts[i].Name, IP: r.value });
       else errors.push(`Error getting IP address: ${hosts[i].Name}: ${errorMessage(r.reason)}`);
     });
+    if (flags.json === true) ctx.out(jsonDocument(found));
+    else for (const f of found) ctx.out(f.IP);
     if (errors.length) throw new MachineError('driver', errors.join('\n'));
   },
 };

@@ -5,6 +5,7 @@ import { Template, TemplateError, unescapeFormat } from '../format/template';
 import type { HostConfig, HostEntry } from '../store/types';
 import { swarmRecord } from '../swarm/record';
 import { gather, type ListItem } from '../query/list';
+import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 
 export const DEFAULT_LS_FORMAT = 'table {{ .Name }}\t{{ .Active }}\t{{ .DriverName}}\t{{ .State }}\t{{ .URL }}\t{{ .Swarm }}\t{{ .DockerVersion }}\t{{ .Error}}';
@@ -118,7 +119,7 @@ export const spec: CommandSpec = {
     filter: { type: 'string', multiple: true, description: 'Filter output based on conditions provided', helpValue: '<key=value>' },
     timeout: { type: 'integer', char: 't', default: 10, min: 1, description: 'Timeout in seconds, default to 10s', helpValue: '<seconds>' },
     format: { type: 'string', char: 'f', description: 'Pretty-print machines using a Go template', helpValue: '<template>' },
-    json: { type: 'boolean', description: 'Print the machines as a JSON array' },
+    json: { type: 'boolean', description: 'Print the machines as one JSON array (schema: docs/cli.md)' },
   },
   async run(ctx, { flags }) {
     const filters = parseFilters((flags.filter as string[] | undefined) ?? []);
@@ -141,7 +142,7 @@ export const spec: CommandSpec = {
       return;
     }
     if (flags.json === true) {
-      ctx.out(JSON.stringify(shown, null, 2));
+      ctx.out(jsonDocument(shown));
       return;
     }
     const rendered = renderItems(shown, flags.format as string | undefined);

@@ -1,5 +1,6 @@
 import { MachineError } from '../errors';
 import { machineCall } from '../query/machine-info';
+import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 
 export const spec: CommandSpec = {
@@ -10,7 +11,7 @@ export const spec: CommandSpec = {
   readOnly: true,
   fastPath: true,
   flags: {
-    json: { type: 'boolean', description: 'Print {"Name", "State"} as JSON' },
+    json: { type: 'boolean', description: 'Print Name and State as one JSON document' },
   },
   async run(ctx, { flags, args }) {
     const host = ctx.loadHost(ctx.targetName(args));
@@ -21,6 +22,6 @@ export const spec: CommandSpec = {
     } catch (e) {
       throw MachineError.from(e, 'driver', `error getting state for host ${host.Name}`);
     }
-    ctx.out(flags.json === true ? JSON.stringify({ Name: host.Name, State: state }) : state);
+    ctx.out(flags.json === true ? jsonDocument({ Name: host.Name, State: state }) : state);
   },
 };

@@ -1,4 +1,5 @@
 import { runningURL } from '../query/machine-info';
+import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 
 export const spec: CommandSpec = {
@@ -8,9 +9,12 @@ export const spec: CommandSpec = {
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
   readOnly: true,
   fastPath: true,
-  flags: {},
-  async run(ctx, { args }) {
+  flags: {
+    json: { type: 'boolean', description: 'Print Name and URL as one JSON document' },
+  },
+  async run(ctx, { flags, args }) {
     const host = ctx.loadHost(ctx.targetName(args));
-    ctx.out(await runningURL(ctx, host));
+    const url = await runningURL(ctx, host);
+    ctx.out(flags.json === true ? jsonDocument({ Name: host.Name, URL: url }) : url);
   },
 };

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { MachineError, errorMessage } from '../errors';
 import { dockerVersion } from '../certs/tls-check';
 import { runningURL, tlsFilesOf, withHeading } from '../query/machine-info';
+import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 import { cliRoot } from '../root';
 
@@ -30,11 +31,14 @@ export const spec: CommandSpec = {
   args: [{ name: 'name', description: 'machine whose Docker daemon version to print' }],
   readOnly: true,
   fastPath: true,
-  flags: {},
-  async run(ctx, { args }) {
+  flags: {
+    json: { type: 'boolean', description: 'Print Version and Commit, or with NAME the machine\'s DockerVersion, as one JSON document' },
+  },
+  async run(ctx, { flags, args }) {
+    const json = flags.json === true;
     if (args.length === 0) {
       const b = buildInfo();
-      ctx.out(`machine version ${b.version}, build ${b.commit}`);
+      ctx.out(json ? jsonDocument({ Version: b.version, Commit: b.commit }) : `machine version ${b.version}, build ${b.commit}`);
       return;
     }
     const host = ctx.loadHost(ctx.targetName(args));
@@ -44,10 +48,12 @@ export const spec: CommandSpec = {
     } catch (e) {
       throw withHeading('Unable to query docker version', e);
     }
+    let version: string;
     try {
-      ctx.out(await dockerVersion({ url, ...tlsFilesOf(host), timeoutMs: 20_000 }));
+      version = await dockerVersion({ url, ...tlsFilesOf(host), timeoutMs: 20_000 });
     } catch (e) {
       throw new MachineError('tls', `Error getting the Docker version of "${host.Name}": ${errorMessage(e)}`);
     }
+    ctx.out(json ? jsonDocument({ Name: host.Name, DockerVersion: version }) : version);
   },
 };

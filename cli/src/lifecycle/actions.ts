@@ -4,7 +4,6 @@
 // is checked against its server certificate, and a moved machine gets new
 // certificates without the user asking.
 import type { DriverClient, MachineStateName } from '@machine/driver-sdk';
-import { bootstrapCertificates, defaultCertPaths } from '../certs/bootstrap';
 import { checkServerCertHost } from '../certs/inspect';
 import { MachineError, errorMessage } from '../errors';
 import { waitForDaemon, waitForState } from '../wait';
@@ -29,16 +28,10 @@ export type ActionName = 'start' | 'stop' | 'restart' | 'kill' | 'provision' | '
 export interface ActionOptions {
   /** provision: accept a changed SSH host key. */
   resetHostKey?: boolean;
-  /** regenerate-certs: also replace the client certificate. */
-  clientCerts?: boolean;
 }
 
 /** Runs `action` on every machine concurrently; fails with every machine's error if any failed. */
 export async function runAction(env: ActionEnv, action: ActionName, names: string[], options: ActionOptions = {}): Promise<void> {
-  if (action === 'regenerate-certs' && options.clientCerts) {
-    const paths = defaultCertPaths(env.store.root);
-    await bootstrapCertificates(paths, { storeRoot: env.store.root, forceClient: true, log: env.out });
-  }
   const results = await Promise.allSettled(names.map((name) => runOne(env, action, name, options)));
   const errors = results.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
   if (errors.length === 1) {

@@ -5,7 +5,7 @@
  */
 import type { Description } from '@machine/driver-sdk';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
-import { certExpiry, expiryWarning } from '../certs/expiry';
+import { caExpiryWarning, certExpiry, expiryWarning } from '../certs/expiry';
 import { effectiveDockerHost } from '../contexts/docker-context';
 import { dockerVersionError } from '../certs/go-wording';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
@@ -151,6 +151,12 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
   // Active by DOCKER_HOST (env) or by the docker context (machine use).
   const dockerHost = effectiveDockerHost(ctx.env);
   const limit = semaphore(o.dockerConcurrency ?? 8);
+  // Most machines share one CA: read each CA file once.
+  const caChecked = new Map<string, string | undefined>();
+  const caWarnings = (file: string): string | undefined => {
+    if (!caChecked.has(file)) caChecked.set(file, caExpiryWarning(certExpiry(file)));
+    return caChecked.get(file);
+  };
   return Promise.all(
     entries.map(async (e): Promise<ListItem> => {
       if (!e.host) return errorItem(e.name, e.error);
@@ -194,6 +200,8 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       const errs = [incompleteProblem(host), desc.stateError, desc.urlError, desc.ipError].filter((x): x is string => !!x && x !== NOT_RUNNING);
       const expiry = expiryWarning(certExpiry(host.HostOptions.AuthOptions.ServerCertPath));
       if (expiry) errs.push(expiry);
+      const caExpiry = caWarnings(host.HostOptions.AuthOptions.CaCertPath);
+      if (caExpiry) errs.push(caExpiry);
       if (desc.state === 'Running') {
         const ip = desc.ip || safeHost(desc.url);
         if (ip) {

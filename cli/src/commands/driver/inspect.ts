@@ -1,6 +1,7 @@
 import { describeDriver } from '../../discovery/describe-cache';
 import { findDriver } from '../../discovery/discover';
 import { tabwrite } from '../../format/tabwriter';
+import { jsonDocument } from '../../format/json';
 import type { CommandSpec } from '../../command/spec';
 
 export const spec: CommandSpec = {
@@ -16,7 +17,7 @@ export const spec: CommandSpec = {
     const loc = findDriver(args[0], { env: ctx.env });
     const desc = await describeDriver(ctx.registry, loc, ctx.store.root);
     if (flags.json === true) {
-      ctx.out(JSON.stringify({ path: loc.path, source: loc.source, ...desc }, null, 2));
+      ctx.out(jsonDocument({ path: loc.path, source: loc.source, ...desc }));
       return;
     }
     const m = desc.metadata;

@@ -2,6 +2,7 @@ import { discoverDrivers, type DriverLocation } from '../../discovery/discover';
 import { describeDriver } from '../../discovery/describe-cache';
 import { errorMessage } from '../../errors';
 import { LS_TABWRITER, tabwrite } from '../../format/tabwriter';
+import { jsonDocument } from '../../format/json';
 import type { CommandSpec } from '../../command/spec';
 
 interface Row {
@@ -45,7 +46,7 @@ export const spec: CommandSpec = {
       }),
     );
     if (flags.json === true) {
-      ctx.out(JSON.stringify(rows, null, 2));
+      ctx.out(jsonDocument(rows));
       return;
     }
     let text = 'NAME\tVERSION\tPROTOCOL\tSOURCE\tPATH\tNOTE\n';
