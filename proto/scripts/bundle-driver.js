@@ -110,13 +110,28 @@ async function bundleDriver(options) {
     external: options.external || [],
     ...(options.mainFields ? { mainFields: options.mainFields } : {}),
   });
-  if (withLoader) fs.writeFileSync(outFile, LOADER.replace(/BUNDLE/g, JSON.stringify(path.basename(bundleFile))));
-  // Caches of an older bundle would only be rejected; remove them now.
-  for (const f of fs.readdirSync(path.dirname(outFile))) {
-    if (f.startsWith(path.basename(bundleFile) + '.') && f.endsWith('.v8cache')) fs.rmSync(path.join(path.dirname(outFile), f), { force: true });
-  }
+  if (withLoader) writeCodeCacheLoader(outFile, bundleFile);
+  else removeStaleCodeCaches(bundleFile);
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
   return { out: outFile, bytes };
+}
+
+/** Caches of an older bundle would only be rejected; removes them. */
+function removeStaleCodeCaches(bundleFile) {
+  for (const f of fs.readdirSync(path.dirname(bundleFile))) {
+    if (f.startsWith(path.basename(bundleFile) + '.') && f.endsWith('.v8cache')) fs.rmSync(path.join(path.dirname(bundleFile), f), { force: true });
+  }
+}
+
+/**
+ * Writes `outFile`, a loader that runs `bundleFile` (in the same directory)
+ * from a V8 code cache, with the bundle's exports; removes older caches.
+ * Also used for bundles that are not drivers (the CLI's fast path).
+ */
+function writeCodeCacheLoader(outFile, bundleFile) {
+  if (path.dirname(path.resolve(outFile)) !== path.dirname(path.resolve(bundleFile))) throw new Error('the loader and its bundle must share a directory');
+  fs.writeFileSync(outFile, LOADER.replace(/BUNDLE/g, JSON.stringify(path.basename(bundleFile))));
+  removeStaleCodeCaches(bundleFile);
 }
 
 function parseArgs(argv) {
@@ -163,7 +178,7 @@ async function main() {
   process.stdout.write(`bundled ${path.relative(process.cwd(), out)} (${Math.round(bytes / 1024)} KiB)\n`);
 }
 
-module.exports = { bundleDriver };
+module.exports = { bundleDriver, writeCodeCacheLoader };
 
 if (require.main === module) {
   main().catch((err) => {
