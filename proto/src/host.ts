@@ -177,7 +177,6 @@ class HostedDriver implements DriverClient {
   async launch(): Promise<void> {
     const baseEnv = this.options.env ?? process.env;
     const timeoutMs = this.options.startTimeoutMs ?? startTimeoutFromEnv(baseEnv) ?? 60_000;
-    sweepSocketDirs();
     // The host's pid in the name: a directory whose host and driver were
     // both killed outright (SIGKILL to the group) is swept by the next launch.
     this.socketBase = fs.mkdtempSync(path.join(os.tmpdir(), `machine-${process.pid}-`));
@@ -201,7 +200,9 @@ class HostedDriver implements DriverClient {
 
     const handshake = this.spawnAndHandshake(env, timeoutMs);
     // The driver is starting on another core; load gRPC here meanwhile
-    // instead of after its handshake line arrives.
+    // instead of after its handshake line arrives, and sweep what dead hosts
+    // left in the temp dir (a large one takes milliseconds to list).
+    sweepSocketDirs();
     this.wire = loadWire();
     const line = await handshake;
     let hs: HandshakeLine;
@@ -221,17 +222,23 @@ class HostedDriver implements DriverClient {
     }
     this.connect(hs);
     const deadline = Date.now() + Math.max(5_000, timeoutMs);
+    // GetMetadata goes out with the health check (gRPC queues both until the
+    // connection is up): one round trip instead of two before the first call.
+    // A health failure is the one reported; the metadata's own error only
+    // once the driver said it is healthy.
+    const metadata = this.unary<{ name: string; version: string; description: string; protocolVersions: number[]; capabilities: string[]; stateVersion: number; sdk: string; provisioning: string }>(
+      'GetMetadata',
+      {},
+      { timeoutMs: Math.max(5_000, deadline - Date.now()) },
+    );
+    metadata.catch(() => undefined);
     try {
       await this.healthCheck(deadline);
     } catch (err) {
       const e = err as grpcTypes.ServiceError;
       throw this.launchError('unavailable', `the driver at ${this.path} did not report healthy: ${e.details || e.message}`);
     }
-    const md = await this.unary<{ name: string; version: string; description: string; protocolVersions: number[]; capabilities: string[]; stateVersion: number; sdk: string; provisioning: string }>(
-      'GetMetadata',
-      {},
-      { timeoutMs: Math.max(5_000, deadline - Date.now()) },
-    );
+    const md = await metadata;
     this.metadata = {
       name: md.name,
       version: md.version,
