@@ -71,6 +71,40 @@ if (useCache && (!cached || script.cachedDataRejected)) {
 module.exports = mod.exports;
 `;
 
+/**
+ * Built-in modules that bundles load on first use instead of at start-up.
+ * gRPC requires zlib at load time but only compresses when asked to, which
+ * the driver protocol never does; loading it costs a few milliseconds of
+ * every start of a driver and of every command that talks to one.
+ */
+const LAZY_BUILTINS = ['zlib'];
+
+/** esbuild plugin: `require('zlib')` becomes an object that loads node:zlib when first used. */
+function lazyBuiltins(names) {
+  const filter = new RegExp(`^(${names.join('|')})$`);
+  return {
+    name: 'lazy-builtins',
+    setup(build) {
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'lazy-builtin' }));
+      build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+        loader: 'js',
+        contents: `let real;
+const load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const d = Reflect.getOwnPropertyDescriptor(load(), key);
+    return d && { ...d, configurable: true };
+  },
+});
+`,
+      }));
+    },
+  };
+}
+
 const USAGE = 'usage: bundle-driver <entry.js> <out.js> [--alias <module>=<file>] [--external <module>] [--main-fields <a,b>] [--no-loader]\n';
 
 /**
@@ -108,6 +142,7 @@ async function bundleDriver(options) {
     metafile: true,
     alias,
     external: options.external || [],
+    plugins: [lazyBuiltins(LAZY_BUILTINS)],
     ...(options.mainFields ? { mainFields: options.mainFields } : {}),
   });
   if (withLoader) writeCodeCacheLoader(outFile, bundleFile);
@@ -178,7 +213,7 @@ async function main() {
   process.stdout.write(`bundled ${path.relative(process.cwd(), out)} (${Math.round(bytes / 1024)} KiB)\n`);
 }
 
-module.exports = { bundleDriver, writeCodeCacheLoader };
+module.exports = { bundleDriver, writeCodeCacheLoader, lazyBuiltins };
 
 if (require.main === module) {
   main().catch((err) => {
