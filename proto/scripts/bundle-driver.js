@@ -71,6 +71,40 @@ if (useCache && (!cached || script.cachedDataRejected)) {
 module.exports = mod.exports;
 `;
 
+/**
+ * Built-in modules that bundles load on first use instead of at start-up.
+ * gRPC requires zlib at load time but only compresses when asked to, which
+ * the driver protocol never does; loading it costs a few milliseconds of
+ * every start of a driver and of every command that talks to one.
+ */
+const LAZY_BUILTINS = ['zlib'];
+
+/** esbuild plugin: `require('zlib')` becomes an object that loads node:zlib when first used. */
+function lazyBuiltins(names) {
+  const filter = new RegExp(`^(${names.join('|')})$`);
+  return {
+    name: 'lazy-builtins',
+    setup(build) {
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'lazy-builtin' }));
+      build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+        loader: 'js',
+        contents: `let real;
+const load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}));
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const d = Reflect.getOwnPropertyDescriptor(load(), key);
+    return d && { ...d, configurable: true };
+  },
+});
+`,
+      }));
+    },
+  };
+}
+
 const USAGE = 'usage: bundle-driver <entry.js> <out.js> [--alias <module>=<file>] [--external <module>] [--main-fields <a,b>] [--no-loader]\n';
 
 /**
@@ -108,15 +142,31 @@ async function bundleDriver(options) {
     metafile: true,
     alias,
     external: options.external || [],
+    plugins: [lazyBuiltins(LAZY_BUILTINS)],
     ...(options.mainFields ? { mainFields: options.mainFields } : {}),
   });
-  if (withLoader) fs.writeFileSync(outFile, LOADER.replace(/BUNDLE/g, JSON.stringify(path.basename(bundleFile))));
-  // Caches of an older bundle would only be rejected; remove them now.
-  for (const f of fs.readdirSync(path.dirname(outFile))) {
-    if (f.startsWith(path.basename(bundleFile) + '.') && f.endsWith('.v8cache')) fs.rmSync(path.join(path.dirname(outFile), f), { force: true });
-  }
+  if (withLoader) writeCodeCacheLoader(outFile, bundleFile);
+  else removeStaleCodeCaches(bundleFile);
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
   return { out: outFile, bytes };
+}
+
+/** Caches of an older bundle would only be rejected; removes them. */
+function removeStaleCodeCaches(bundleFile) {
+  for (const f of fs.readdirSync(path.dirname(bundleFile))) {
+    if (f.startsWith(path.basename(bundleFile) + '.') && f.endsWith('.v8cache')) fs.rmSync(path.join(path.dirname(bundleFile), f), { force: true });
+  }
+}
+
+/**
+ * Writes `outFile`, a loader that runs `bundleFile` (in the same directory)
+ * from a V8 code cache, with the bundle's exports; removes older caches.
+ * Also used for bundles that are not drivers (the CLI's fast path).
+ */
+function writeCodeCacheLoader(outFile, bundleFile) {
+  if (path.dirname(path.resolve(outFile)) !== path.dirname(path.resolve(bundleFile))) throw new Error('the loader and its bundle must share a directory');
+  fs.writeFileSync(outFile, LOADER.replace(/BUNDLE/g, JSON.stringify(path.basename(bundleFile))));
+  removeStaleCodeCaches(bundleFile);
 }
 
 function parseArgs(argv) {
@@ -163,7 +213,7 @@ async function main() {
   process.stdout.write(`bundled ${path.relative(process.cwd(), out)} (${Math.round(bytes / 1024)} KiB)\n`);
 }
 
-module.exports = { bundleDriver };
+module.exports = { bundleDriver, writeCodeCacheLoader, lazyBuiltins };
 
 if (require.main === module) {
   main().catch((err) => {

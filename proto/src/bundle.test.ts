@@ -69,4 +69,22 @@ describe('bundle-driver script', function () {
 
     assert.throws(() => run('entry.js', 'out/x.js', '--stub', 'x'), (err: { status?: number; stderr?: string }) => err.status === 2 && /unknown option --stub/.test(String(err.stderr)));
   });
+
+  it('loads zlib on first use only, and then it works as the real module', () => {
+    const work = path.join(dir, 'lazy');
+    fs.mkdirSync(work, { recursive: true });
+    fs.writeFileSync(
+      path.join(work, 'entry.js'),
+      "const zlib = require('zlib');\nexports.gzipRoundTrip = (s) => zlib.gunzipSync(zlib.gzipSync(s)).toString();\nexports.keys = () => Object.keys(zlib);\n",
+    );
+    execFileSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'bundle-driver.js'), 'entry.js', 'out/lazy.js'], { cwd: work, stdio: 'pipe' });
+    const probe = `
+      const loaded = () => process.moduleLoadList.some((m) => m === 'NativeModule zlib');
+      const m = require(${JSON.stringify(path.join(work, 'out', 'lazy.js'))});
+      const before = loaded();
+      const out = m.gzipRoundTrip('hello');
+      process.stdout.write(JSON.stringify({ before, after: loaded(), out, hasGzip: m.keys().includes('gzip') }));`;
+    const r = JSON.parse(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' })) as Record<string, unknown>;
+    assert.deepEqual(r, { before: false, after: true, out: 'hello', hasGzip: true });
+  });
 });

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeAllDrivers, launchDriver, liveDriverCount } from './host';
 import { isDriverCallError, type DriverCallError } from './errors';
@@ -272,6 +273,16 @@ describe('launchDriver and serveDriver', function () {
     assert.match(err.message, /printed "hello there" instead of the handshake line/);
     const core = await rejects(launchDriver({ name: 'old', path: process.execPath, args: ['-e', 'console.log("2|1|unix|/x|grpc|"); setTimeout(() => {}, 5000)'] }));
     assert.match(core.message, /core protocol "2"/);
+  });
+
+  it('reports a driver nobody answers for by its health check, not by the metadata call sent alongside', async () => {
+    const socket = path.join(os.tmpdir(), `machine-test-nobody-${process.pid}.sock`);
+    const err = await rejects(
+      launchDriver({ name: 'mute', path: process.execPath, args: ['-e', `console.log(${JSON.stringify(`1|1|unix|${socket}|grpc|`)}); setTimeout(() => {}, 5000)`] }),
+    );
+    assert.equal(err.code, 'unavailable');
+    assert.equal(err.call, 'launch');
+    assert.match(err.message, /the driver at .* did not report healthy: /);
   });
 
   it('serves over loopback TCP with AutoMTLS when asked', async () => {

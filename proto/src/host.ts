@@ -179,10 +179,10 @@ class HostedDriver implements DriverClient {
   async launch(): Promise<void> {
     const baseEnv = this.options.env ?? process.env;
     const timeoutMs = this.options.startTimeoutMs ?? startTimeoutFromEnv(baseEnv) ?? 60_000;
-    await sweepOnce();
     // The host's pid in the name, and a launch record (launch-record.ts):
     // what a host killed outright leaves (this directory, a go-plugin driver
-    // still running, its socket) is swept by the next launch.
+    // still running, its socket) is swept by a later launch, while its
+    // driver starts.
     this.socketBase = fs.mkdtempSync(path.join(os.tmpdir(), `machine-${process.pid}-`));
     fs.chmodSync(this.socketBase, 0o700);
     const env: NodeJS.ProcessEnv = {
@@ -204,9 +204,12 @@ class HostedDriver implements DriverClient {
 
     const handshake = this.spawnAndHandshake(env, timeoutMs);
     // The driver is starting on another core; load gRPC here meanwhile
-    // instead of after its handshake line arrives.
+    // instead of after its handshake line arrives, and sweep what dead hosts
+    // left (listing a large temp dir takes milliseconds). Awaited together,
+    // so a failed handshake is never left without a handler.
+    const swept = sweepOnce();
     this.wire = loadWire();
-    const line = await handshake;
+    const [line] = await Promise.all([handshake, swept]);
     // Recorded before the line is validated: a driver refused for its
     // version has made its socket all the same.
     this.recordOutsideSocket(line);
@@ -227,17 +230,23 @@ class HostedDriver implements DriverClient {
     }
     this.connect(hs);
     const deadline = Date.now() + Math.max(5_000, timeoutMs);
+    // GetMetadata goes out with the health check (gRPC queues both until the
+    // connection is up): one round trip instead of two before the first call.
+    // A health failure is the one reported; the metadata's own error only
+    // once the driver said it is healthy.
+    const metadata = this.unary<{ name: string; version: string; description: string; protocolVersions: number[]; capabilities: string[]; stateVersion: number; sdk: string; provisioning: string }>(
+      'GetMetadata',
+      {},
+      { timeoutMs: Math.max(5_000, deadline - Date.now()) },
+    );
+    metadata.catch(() => undefined);
     try {
       await this.healthCheck(deadline);
     } catch (err) {
       const e = err as grpcTypes.ServiceError;
       throw this.launchError('unavailable', `the driver at ${this.path} did not report healthy: ${e.details || e.message}`);
     }
-    const md = await this.unary<{ name: string; version: string; description: string; protocolVersions: number[]; capabilities: string[]; stateVersion: number; sdk: string; provisioning: string }>(
-      'GetMetadata',
-      {},
-      { timeoutMs: Math.max(5_000, deadline - Date.now()) },
-    );
+    const md = await metadata;
     this.metadata = {
       name: md.name,
       version: md.version,

@@ -45,6 +45,26 @@ function loadTLS(): typeof TLS {
   return require('node:tls') as typeof TLS;
 }
 
+const secureContexts = new Map<string, TLS.SecureContext>();
+
+/**
+ * One TLS context per distinct CA, client certificate and key, keyed by their
+ * contents (so a file rewritten meanwhile gets a new one). Node copies its
+ * ~140 root certificates into every context it builds, milliseconds each,
+ * and ls connects to every running machine, usually with the store's one CA
+ * and client certificate. Sessions are never reused: each connection still
+ * makes a full handshake and checks the daemon's certificate.
+ */
+function secureContextFor(ca: Buffer, cert: Buffer, key: Buffer): TLS.SecureContext {
+  const id = [ca, cert, key].map((b) => b.toString('base64')).join(':');
+  let context = secureContexts.get(id);
+  if (!context) {
+    context = loadTLS().createSecureContext({ ca, cert, key });
+    secureContexts.set(id, context);
+  }
+  return context;
+}
+
 /**
  * What every connection to a daemon verifies: the chain up to the machine's
  * CA, the address in the certificate and, when given, the exact certificate.
@@ -55,9 +75,11 @@ function tlsOptions(t: DaemonTarget): TLS.ConnectionOptions & { host: string; po
   return {
     host,
     port,
-    ca: readTLSFile('the CA certificate', t.caPath),
-    cert: readTLSFile('the client certificate', t.certPath),
-    key: readTLSFile('the client key', t.keyPath),
+    secureContext: secureContextFor(
+      readTLSFile('the CA certificate', t.caPath),
+      readTLSFile('the client certificate', t.certPath),
+      readTLSFile('the client key', t.keyPath),
+    ),
     // The daemon's certificate names the machine's IP; SNI with an IP is not allowed.
     servername: /^[\d.:]+$/.test(host) ? undefined : host,
     ALPNProtocols: ['http/1.1'],

@@ -4,6 +4,7 @@
  *   ctx.global        resolved global flags (storagePath, debug, nativeSsh, tls paths)
  *   ctx.store         the Store at --storage-path
  *   ctx.registry      DriverRegistry, created on first use (no gRPC before that)
+ *   ctx.startDriver(n)      launch driver n now, in the background (ls: while the store is read)
  *   ctx.out(s)/ctx.err(s)   write a line to stdout / stderr
  *   ctx.targetName(args)    Docker Machine's rule: the one name given, else "default" if it exists
  *   ctx.loadHost(name)      validated name → HostConfig, or the reference's "does not exist" error
@@ -85,6 +86,15 @@ export class CommandContext {
       this.reg = new R({ debug: this.global.debug, env: this.env, closeGraceMs: this.closeGraceMs });
     }
     return this.reg;
+  }
+
+  /**
+   * Starts a driver without waiting for it, so that its process boots while
+   * the command goes on reading the store. The command's own registry.get()
+   * later shares the launch, and reports its failure if it failed.
+   */
+  startDriver(name: string): void {
+    this.registry.get(name).catch(() => undefined);
   }
 
   /** Whether a driver was ever asked for (tests, benchmarks). */

@@ -7,6 +7,7 @@ import { swarmRecord } from '../swarm/record';
 import { gather, type ListItem } from '../query/list';
 import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
+import type { CommandContext } from '../command/context';
 
 export const DEFAULT_LS_FORMAT = 'table {{ .Name }}\t{{ .Active }}\t{{ .DriverName}}\t{{ .State }}\t{{ .URL }}\t{{ .Swarm }}\t{{ .DockerVersion }}\t{{ .Error}}';
 
@@ -106,6 +107,18 @@ export function renderItems(items: ListItem[], format: string | undefined): stri
   return table ? tabwrite(out, LS_TABWRITER) : out;
 }
 
+function startFirstDriver(ctx: CommandContext): void {
+  const first = ctx.store.names()[0];
+  if (first === undefined) return;
+  let driverName: string;
+  try {
+    driverName = ctx.store.load(first).DriverName;
+  } catch {
+    return; // a broken record is reported by the listing itself
+  }
+  ctx.startDriver(driverName);
+}
+
 export const spec: CommandSpec = {
   id: 'ls',
   summary: 'List machines',
@@ -122,7 +135,12 @@ export const spec: CommandSpec = {
     json: { type: 'boolean', description: 'Print the machines as one JSON array (schema: docs/cli.md)' },
   },
   async run(ctx, { flags }) {
-    const filters = parseFilters((flags.filter as string[] | undefined) ?? []);
+    const filterArgs = (flags.filter as string[] | undefined) ?? [];
+    const filters = parseFilters(filterArgs);
+    // A plain listing will ask a driver about every machine: the first
+    // machine's driver starts now and boots while the rest of the store is
+    // read (100 config.json files take about as long as a Node start).
+    if (flags.quiet !== true && filterArgs.length === 0) startFirstDriver(ctx);
     let entries = staticFilter(ctx.store.list(), filters);
     const needState = filters.state.length > 0;
     if (flags.quiet === true && !needState) {

@@ -5,6 +5,7 @@
  *
  *   machineCall(store, host)              the MachineCall every driver call takes
  *   runningURL(ctx, host)                 the URL once the driver says Running; 'Host is not running' otherwise
+ *                                         (state and URL asked concurrently: one round trip)
  *   connectionCheck(ctx, host)            the URL, after SAN and TLS checks; MachineError otherwise
  *   tlsFilesOf(host)                      CA / client cert / key paths recorded for the machine
  */
@@ -48,9 +49,14 @@ export async function runningURL(ctx: CommandContext, host: HostConfig): Promise
   try {
     const d = await ctx.registry.get(host.DriverName);
     const call = machineCall(ctx.store, host);
+    // Both asked at once on the one connection, so the answer costs one
+    // round trip; the URL counts only once the state says Running (a stopped
+    // machine's URL, or its failure to give one, is never shown).
+    const urlAnswer = d.getURL(call, { timeoutMs: 60_000 });
+    urlAnswer.catch(() => undefined);
     const state = await d.getState(call, { timeoutMs: 60_000 });
     if (state !== 'Running') throw new MachineError('not-running', HOST_NOT_RUNNING);
-    url = await d.getURL(call, { timeoutMs: 60_000 });
+    url = await urlAnswer;
   } catch (e) {
     throw driverError(host, e);
   }

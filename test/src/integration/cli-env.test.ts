@@ -171,6 +171,28 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
     }
   });
 
+  it('url asks for the state and the URL at once; only the state decides, and each failure keeps its own text', async () => {
+    // The fake driver's URL comes from its GetIP, so failing GetIP fails GetURL.
+    addFakeMachine(sb, 'off', { ip, power: 'Stopped', state: { failOn: 'getIP' } });
+    addFakeMachine(sb, 'on', { ip, power: 'Running', state: { failOn: 'getIP' } });
+    addFakeMachine(sb, 'stateless', { ip, power: 'Running', state: { failOn: 'getState' } });
+    const off = await sb.run(['url', 'off']);
+    assert.deepEqual(off, { code: 1, stdout: '', stderr: 'Host is not running\n' }, 'a stopped machine whose URL also failed');
+    const on = await sb.run(['url', 'on']);
+    assert.deepEqual(on, {
+      code: 1,
+      stdout: '',
+      stderr: 'Driver "fake" failed for machine "on": (fake) fake failure in getIP\nRequested with --fake-fail-on getIP.\n',
+    });
+    const stateless = await sb.run(['url', 'stateless']);
+    assert.deepEqual(stateless, {
+      code: 1,
+      stdout: '',
+      stderr: 'Driver "fake" failed for machine "stateless": (fake) fake failure in getState\nRequested with --fake-fail-on getState.\n',
+    });
+    assert.equal(sb.spawned().length, 3, 'one driver process per command');
+  });
+
   it('a certificate that no longer names the IP: env, config and ls say so and name regenerate-certs', async () => {
     await daemon?.close();
     daemon = await startDaemon(sb, 'dev', ip, ['10.1.2.3', 'localhost']);
