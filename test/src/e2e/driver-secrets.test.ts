@@ -19,6 +19,8 @@ import { CLI, cliEnv, explain, run, type Result } from './generic-support';
 interface Cloud {
   /** The environment of a user of this cloud, secrets included. */
   env(): NodeJS.ProcessEnv;
+  /** The secret in that environment, as the cloud accepts it. */
+  secret: string;
   /** Whether the cloud has received the call that makes the server (the create is then mid-way). */
   serverRequested(): boolean;
   close(): Promise<void>;
@@ -26,28 +28,31 @@ interface Cloud {
 
 interface DriverCase {
   driver: string;
-  /** Secret environment variables and the made-up values the help test sets them to. */
+  /** How the user authenticates, for the test titles. */
+  credentials: string;
+  /** Secret environment variables and the made-up values the help test sets them to (none: no help test). */
   helpSecrets: Record<string, string>;
-  /** The secret the create below uses, as the cloud accepts it. */
-  createSecret: string;
-  /** inspect's Driver field that holds it, shown masked. */
+  /** inspect's Driver field that holds the secret, shown masked. */
   inspectField: string;
   /** Create flags besides the credentials. */
   createFlags: string[];
   start(hosts: TestHostProvider, home: string): Promise<Cloud>;
 }
 
+const OPENSTACK_CREATE_FLAGS = ['--openstack-flavor-name', 'm1.small', '--openstack-image-name', 'ubuntu-22.04', '--openstack-net-name', 'provider', '--openstack-ssh-user', 'ubuntu'];
+
 const DRIVERS: DriverCase[] = [
   {
     driver: 'digitalocean',
+    credentials: 'DIGITALOCEAN_ACCESS_TOKEN',
     helpSecrets: { DIGITALOCEAN_ACCESS_TOKEN: 'dop_v1_help0secret0never0shown' },
-    createSecret: TOKEN,
     inspectField: 'AccessToken',
     createFlags: [],
     async start(hosts, home) {
       const fake: FakeDigitalOcean = await startFakeDigitalOcean({ hosts, timings: { newMs: 200, actionMs: 50 } });
       return {
         env: () => cleanDoEnv(home, { DIGITALOCEAN_ACCESS_TOKEN: TOKEN, DIGITALOCEAN_API_URL: fake.url }),
+        secret: TOKEN,
         serverRequested: () => fake.operations().includes('droplets_create'),
         close: () => fake.close(),
       };
@@ -55,10 +60,10 @@ const DRIVERS: DriverCase[] = [
   },
   {
     driver: 'openstack',
+    credentials: 'OS_PASSWORD',
     helpSecrets: { OS_PASSWORD: 'os-help-password-never-shown', OS_APPLICATION_CREDENTIAL_SECRET: 'os-help-appcred-secret-never-shown' },
-    createSecret: DEMO.password,
     inspectField: 'Password',
-    createFlags: ['--openstack-flavor-name', 'm1.small', '--openstack-image-name', 'ubuntu-22.04', '--openstack-net-name', 'provider', '--openstack-ssh-user', 'ubuntu'],
+    createFlags: OPENSTACK_CREATE_FLAGS,
     async start(hosts, home) {
       const fake: FakeOpenStack = await startFakeOpenStack({ hosts, timings: { buildMs: 200, actionMs: 50, deleteMs: 50 } });
       return {
@@ -71,8 +76,39 @@ const DRIVERS: DriverCase[] = [
             OS_DOMAIN_NAME: DEMO.domain,
             OS_REGION_NAME: fake.region,
           }),
+        secret: DEMO.password,
         serverRequested: () => fake.requests().some((r) => r.method === 'POST' && /\/servers$/.test(new URL(r.url, 'http://x').pathname)),
         close: () => fake.close(),
+      };
+    },
+  },
+  {
+    driver: 'openstack',
+    credentials: 'OS_APPLICATION_CREDENTIAL_SECRET',
+    helpSecrets: {},
+    inspectField: 'ApplicationCredentialSecret',
+    createFlags: OPENSTACK_CREATE_FLAGS,
+    async start(hosts, home) {
+      const fake: FakeOpenStack = await startFakeOpenStack({ hosts, timings: { buildMs: 200, actionMs: 50, deleteMs: 50 } });
+      // The demo user makes itself an application credential at Keystone, as with "openstack application credential create".
+      const { token, body } = await fake.keystone.issueToken(DEMO.username, DEMO.password, DEMO.project);
+      const userId = (body.user as { id: string }).id;
+      const res = await fetch(`${fake.authUrl}/v3/users/${userId}/application_credentials`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-auth-token': token },
+        body: JSON.stringify({ application_credential: { name: `machine-secrets-${Date.now()}` } }),
+      });
+      const text = await res.text();
+      assert.equal(res.status, 201, text);
+      const credential = (JSON.parse(text) as { application_credential: { id: string; secret: string } }).application_credential;
+      return {
+        env: () => cleanOsEnv(home, { OS_AUTH_URL: fake.authUrl, OS_APPLICATION_CREDENTIAL_ID: credential.id, OS_APPLICATION_CREDENTIAL_SECRET: credential.secret, OS_REGION_NAME: fake.region }),
+        secret: credential.secret,
+        serverRequested: () => fake.requests().some((r) => r.method === 'POST' && /\/servers$/.test(new URL(r.url, 'http://x').pathname)),
+        close: async () => {
+          await fetch(`${fake.authUrl}/v3/users/${userId}/application_credentials/${credential.id}`, { method: 'DELETE', headers: { 'x-auth-token': token } });
+          await fake.close();
+        },
       };
     },
   },
@@ -99,14 +135,14 @@ async function until(check: () => boolean, what: string, ms = 60_000): Promise<v
 }
 
 for (const c of DRIVERS) {
-  describe(`${c.driver} driver secrets (e2e, local cloud with real hosts)`, function () {
+  describe(`${c.driver} driver secrets, ${c.credentials} (e2e, local cloud with real hosts)`, function () {
     this.timeout(600_000);
     let tmp: string;
     let store: string;
     let home: string;
     let hosts: TestHostProvider;
     let cloud: Cloud;
-    const name = `secret-${c.driver}`;
+    const name = `secret-${c.driver}-${c.inspectField.toLowerCase()}`;
 
     const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => cliEnv(store, { ...cloud.env(), ...extra });
     const machine = (args: string[], extra?: NodeJS.ProcessEnv): Promise<Result> => run(process.execPath, [CLI, ...args], { env: env(extra) });
@@ -127,7 +163,7 @@ for (const c of DRIVERS) {
       fs.rmSync(tmp, { recursive: true, force: true });
     });
 
-    it(`create -d ${c.driver} --help with the secrets in the environment never prints them`, async () => {
+    if (Object.keys(c.helpSecrets).length) it(`create -d ${c.driver} --help with the secrets in the environment never prints them`, async () => {
       // Wide, so that no flag line is wrapped; and compared without any white space, so that no wrapping hides a value.
       const r = await machine(['create', '-d', c.driver, '--help'], { ...c.helpSecrets, OCLIF_COLUMNS: '400' });
       assert.equal(r.code, 0, explain(r));
@@ -138,7 +174,7 @@ for (const c of DRIVERS) {
       }
     });
 
-    it('a --debug create, held while it makes the server: the lock records pid and command only; neither the debug output nor the lock holds the secret', async () => {
+    it('a --debug create, held while it makes the server: the lock records pid and command only; neither the debug output, the lock nor any other store file but config.json holds the secret', async () => {
       const args = ['--debug', 'create', '-d', c.driver, ...c.createFlags, name];
       const child = spawn(process.execPath, [CLI, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
@@ -166,25 +202,29 @@ for (const c of DRIVERS) {
         assert.equal(record.command, 'create', `${file} names the command`);
       }
       for (const [file, text] of held) {
-        assert.ok(!text.includes(c.createSecret), `the secret in the lock file ${file}`);
+        assert.ok(!text.includes(cloud.secret), `the secret in the lock file ${file}`);
         for (const value of [name, ...c.createFlags.filter((f) => !f.startsWith('--'))]) {
           assert.ok(!text.includes(value), `the flag or argument value "${value}" in the lock file ${file}: ${text}`);
         }
       }
       assert.deepEqual([...filesUnder(path.join(store, 'locks')).keys()].filter((f) => f.includes('.lock')), [], 'the locks are gone when the command ends');
 
+      // The machine's config.json keeps the credentials as the reference's did (inspect masks them); nothing else in the store holds the secret.
+      const config = path.join('machines', name, 'config.json');
+      for (const [file, text] of filesUnder(store)) if (file !== config) assert.ok(!text.includes(cloud.secret), `the secret in the store file ${file}`);
+
       assert.match(stderr, /\S/, 'the debug output is on stderr');
-      assert.ok(!(stdout + stderr).includes(c.createSecret), 'the secret in the --debug output of create');
+      assert.ok(!(stdout + stderr).includes(cloud.secret), 'the secret in the --debug output of create');
     });
 
     it(`inspect masks ${c.inspectField}; --debug inspect and rm do not print it`, async () => {
       const shown = await machine(['--debug', 'inspect', name]);
       assert.equal(shown.code, 0, explain(shown));
-      assert.ok(!(shown.stdout + shown.stderr).includes(c.createSecret), 'inspect shows the secret');
+      assert.ok(!(shown.stdout + shown.stderr).includes(cloud.secret), 'inspect shows the secret');
       assert.match(shown.stdout, new RegExp(`"${c.inspectField}": "\\*+"`));
       const removed = await machine(['--debug', 'rm', '-y', name]);
       assert.equal(removed.code, 0, explain(removed));
-      assert.ok(!(removed.stdout + removed.stderr).includes(c.createSecret), 'rm --debug shows the secret');
+      assert.ok(!(removed.stdout + removed.stderr).includes(cloud.secret), 'rm --debug shows the secret');
     });
   });
 }
