@@ -166,6 +166,9 @@ export interface FakeOpenStack {
 
 const DEFAULT_TIMINGS: Timings = { buildMs: 50, actionMs: 20, deleteMs: 20 };
 
+/** The only microversion this Nova implements, and so the maximum its version document names. */
+const NOVA_MAX_MICROVERSION = '2.1';
+
 export function defaultFlavors(): Flavor[] {
   return [
     { id: '1', name: 'm1.tiny', ram: 512, vcpus: 1, disk: 1 },
@@ -495,7 +498,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
     });
 
   const novaRoutes: RouteDef[] = [
-    { method: 'GET', path: /^\/v2\.1\/?$/, op: 'version', handle: () => json(200, { version: { id: 'v2.1', status: 'CURRENT', version: '2.96', min_version: '2.1' } }) },
+    { method: 'GET', path: /^\/v2\.1\/?$/, op: 'version', handle: () => json(200, { version: { id: 'v2.1', status: 'CURRENT', version: NOVA_MAX_MICROVERSION, min_version: '2.1' } }) },
     {
       method: 'GET',
       path: /^\/v2\.1\/flavors\/detail$/,
@@ -856,16 +859,22 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
   ];
   const renderNova = (err: Error) => {
     const e = err instanceof NovaError ? err : new NovaError((err as NeutronError).status ?? 500, err.message);
-    return json(e.status, { [e.key]: { code: e.status, message: e.message } }, { 'openstack-api-version': 'compute 2.1', 'x-openstack-nova-api-version': '2.1', vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version' });
+    return json(e.status, { [e.key]: { code: e.status, message: e.message } }, { 'openstack-api-version': `compute ${NOVA_MAX_MICROVERSION}`, 'x-openstack-nova-api-version': NOVA_MAX_MICROVERSION, vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version' });
   };
   const withMicroversion = (handler: (req: FakeRequest) => Promise<FakeResponse & { label?: string; error?: string }>) => async (req: FakeRequest) => {
-    const asked = req.headers['x-openstack-nova-api-version'] ?? /compute ([\d.]+)/.exec(String(req.headers['openstack-api-version'] ?? ''))?.[1];
-    if (asked !== undefined && asked !== '2.1' && asked !== 'latest') {
-      // This Nova implements 2.1 only; a real one answers 406 for versions it lacks.
-      return json(406, { computeFault: { code: 406, message: `Version ${String(asked)} is not supported by the API. Minimum is 2.1 and maximum is 2.1.` } });
+    const header = req.headers['x-openstack-nova-api-version'] ?? /^compute\s+(\S+)/i.exec(String(req.headers['openstack-api-version'] ?? ''))?.[1];
+    const asked = typeof header === 'string' ? header.trim() : undefined;
+    if (asked !== undefined && asked.toLowerCase() !== 'latest') {
+      if (!/^[1-9]\d*\.(0|[1-9]\d*)$/.test(asked)) {
+        return json(400, { badRequest: { code: 400, message: `API Version String ${asked} is of invalid format. Must be of format MajorNum.MinorNum.` } });
+      }
+      // This Nova implements 2.1 only, and its version document says so; a real one answers 406 for versions it lacks.
+      if (asked !== NOVA_MAX_MICROVERSION) {
+        return json(406, { computeFault: { code: 406, message: `Version ${asked} is not supported by the API. Minimum is 2.1 and maximum is ${NOVA_MAX_MICROVERSION}.` } });
+      }
     }
     const out = await handler(req);
-    out.headers = { 'openstack-api-version': 'compute 2.1', 'x-openstack-nova-api-version': '2.1', vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version', ...out.headers };
+    out.headers = { 'openstack-api-version': `compute ${NOVA_MAX_MICROVERSION}`, 'x-openstack-nova-api-version': NOVA_MAX_MICROVERSION, vary: 'OpenStack-API-Version, X-OpenStack-Nova-API-Version', ...out.headers };
     return out;
   };
 
