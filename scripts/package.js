@@ -79,7 +79,9 @@ function bundledDrivers() {
  * that its metadata calls stay cheap); they stay lazy, as esbuild wraps each
  * module in a function run on first require. Native addons (ssh2's optional
  * crypto binding) stay out: SEA cannot load them, and their users fall back
- * to JavaScript.
+ * to JavaScript. import() becomes require(): Node 20 runs a SEA's script
+ * without a dynamic-import hook ("A dynamic import callback was not
+ * specified"), and the AWS SDK imports node:http that way.
  */
 async function singleScript(bundle, outFile) {
   const esbuild = require('esbuild');
@@ -96,6 +98,7 @@ async function singleScript(bundle, outFile) {
     legalComments: 'none',
     logLevel: 'error',
     banner: { js: LIFELINE_GUARD },
+    supported: { 'dynamic-import': false },
     plugins: [nativeAddonsExternal()],
   });
 }

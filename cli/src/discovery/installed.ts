@@ -59,12 +59,13 @@ export async function verifyInstalledDriver(loc: DriverLocation): Promise<void> 
 type LaunchDriver = (options: LaunchOptions) => Promise<DriverClient>;
 
 /** The driver's own name, from its metadata: it is the name users pass to `create -d`. */
-async function reportedName(file: string, env: NodeJS.ProcessEnv, launch: LaunchDriver): Promise<string> {
+async function reportedName(copy: string, source: string, env: NodeJS.ProcessEnv, launch: LaunchDriver): Promise<string> {
   let client: DriverClient;
   try {
-    client = await launch({ name: path.basename(file), path: file, env });
+    client = await launch({ name: path.basename(source), path: copy, env });
   } catch (e) {
-    throw new MachineError('driver', `${file} is not a working machine driver: ${errorMessage(e).split('\n')[0]}`);
+    const why = errorMessage(e).split('\n')[0].split(copy).join(source);
+    throw new MachineError('driver', `${source} is not a working machine driver: ${why}`);
   }
   try {
     return client.metadata.name;
@@ -97,7 +98,7 @@ export async function installDriver(file: string, env: NodeJS.ProcessEnv, option
   try {
     fs.copyFileSync(source, partial);
     fs.chmodSync(partial, 0o755);
-    const name = await reportedName(partial, env, launch);
+    const name = await reportedName(partial, source, env, launch);
     const problem = driverNameProblem(name);
     if (problem) throw new MachineError('driver', `${file} reports the driver name ${JSON.stringify(name)}: ${problem}`);
     const target = path.join(dir, DRIVER_PREFIX + name);
