@@ -17,7 +17,7 @@ describe('the single-file CLI on a host without Node', function () {
   let client: TestHost;
   let target: TestHost;
   const binary = `/root/${path.basename(SEA_CLI)}`;
-  const machine = (args: string): Promise<ExecResult> => client.exec(`cd /root && ./${path.basename(SEA_CLI)} ${args}`, { env: { HOME: '/root' } });
+  const machine = (args: string): Promise<ExecResult> => client.exec(`cd /root && ./${path.basename(SEA_CLI)} ${args}`, { env: { HOME: '/root', SHELL: '/bin/bash' } });
 
   before(async () => {
     const packaged = ensurePackaged('cli');
