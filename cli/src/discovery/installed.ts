@@ -3,14 +3,21 @@
  * each is copied to installedDriversDir() (<data dir>/drivers, see discover.ts)
  * as machine-driver-NAME, and its SHA-256
  * goes beside it in machine-driver-NAME.sha256 (the format of sha256sum, so
- * `sha256sum -c` checks it too). Before each launch the file is hashed again
+ * `sha256sum -c` checks it too). Before each launch the file is checked
  * and refused when it no longer matches: a driver runs with the user's cloud
  * credentials, and a binary replaced behind the user's back must not.
+ *
+ * Hashing a 100 MB single-executable driver takes 150 to 250 ms, more than
+ * starting it, so a file that matched is remembered by its inode, size and
+ * change time (.machine-driver-NAME.verified) and hashed again only when one
+ * of them moved. Any write to the file moves its ctime, which only the
+ * kernel sets: putting back the mtime (touch -d) does not hide a change.
  *
  * API:
  *   installDriver(file, env, { force })  → { name, path, sha256 }; the name is the one the driver reports
  *   removeInstalledDriver(name, env)     → the path removed; MachineError when not installed
  *   verifyInstalledDriver(location)      → resolves when the file matches its recorded SHA-256
+ *   sha256OfFile(file)                   → hex digest
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -47,13 +54,51 @@ function refusal(loc: DriverLocation, problem: string): MachineError {
   );
 }
 
+interface VerifiedStamp {
+  sha256: string;
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+function verifiedStampPath(driverPath: string): string {
+  return path.join(path.dirname(driverPath), `.${path.basename(driverPath)}.verified`);
+}
+
+function stampOf(st: fs.Stats, sha256: string): VerifiedStamp {
+  return { sha256, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+function sameStamp(a: VerifiedStamp, b: VerifiedStamp): boolean {
+  return a.sha256 === b.sha256 && a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+function rememberVerified(driverPath: string, stamp: VerifiedStamp): void {
+  try {
+    fs.writeFileSync(verifiedStampPath(driverPath), JSON.stringify(stamp) + '\n', { mode: 0o644 });
+  } catch {
+    // Read-only drivers directory: every launch hashes.
+  }
+}
+
 export async function verifyInstalledDriver(loc: DriverLocation): Promise<void> {
   const recorded = recordedDigest(loc.path);
   if (!recorded) throw refusal(loc, `has no SHA-256 recorded in ${path.basename(loc.path)}${DIGEST_SUFFIX}`);
+  const before = fs.statSync(loc.path);
+  try {
+    const known = JSON.parse(fs.readFileSync(verifiedStampPath(loc.path), 'utf8')) as VerifiedStamp;
+    if (sameStamp(known, stampOf(before, recorded))) return;
+  } catch {
+    // Not verified yet, or the stamp is unreadable: hash.
+  }
   const actual = await sha256OfFile(loc.path);
   if (actual !== recorded) {
     throw refusal(loc, `does not match the SHA-256 recorded when it was installed (recorded ${recorded.slice(0, 12)}…, now ${actual.slice(0, 12)}…)`);
   }
+  // Remembered only if nothing changed the file while it was read.
+  if (sameStamp(stampOf(before, actual), stampOf(fs.statSync(loc.path), actual))) rememberVerified(loc.path, stampOf(before, actual));
 }
 
 type LaunchDriver = (options: LaunchOptions) => Promise<DriverClient>;
@@ -111,6 +156,7 @@ export async function installDriver(file: string, env: NodeJS.ProcessEnv, option
     const digestPartial = `${partial}${DIGEST_SUFFIX}`;
     fs.writeFileSync(digestPartial, `${sha256}  ${DRIVER_PREFIX}${name}\n`, { mode: 0o644 });
     fs.renameSync(digestPartial, target + DIGEST_SUFFIX);
+    fs.rmSync(verifiedStampPath(target), { force: true });
     fs.renameSync(partial, target);
     return { name, path: target, sha256 };
   } finally {
@@ -128,5 +174,6 @@ export function removeInstalledDriver(name: string, env: NodeJS.ProcessEnv): str
   }
   fs.rmSync(target, { force: true });
   fs.rmSync(target + DIGEST_SUFFIX, { force: true });
+  fs.rmSync(verifiedStampPath(target), { force: true });
   return target;
 }

@@ -104,6 +104,8 @@ describe('standalone driver binaries (npm run package)', function () {
       assert.ok(none.slice(1).every((d) => d.shadowedBy === installed), 'the bundled none is shadowed');
       const r = await create('sea-none');
       assert.equal(r.code, 0, explain(r));
+      // The launch checked the file and remembered it; the tampering below must get past that.
+      assert.ok(fs.existsSync(path.join(dataDir, 'drivers', '.machine-driver-none.verified')));
       assert.equal((await machine(['url', 'sea-none'])).stdout.trim(), 'tcp://127.0.0.1:2376');
     });
 
