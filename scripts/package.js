@@ -50,8 +50,12 @@ function readInputs() {
   }
 }
 
-function writeInputs(inputs) {
-  fs.writeFileSync(inputsFile, JSON.stringify(inputs, null, 2) + '\n');
+/** Records one output's input hash; other keys are read again, as a concurrent `--only` run may have written them. */
+function recordInputs(output, key) {
+  const inputs = { ...readInputs(), [output]: key };
+  const tmp = `${inputsFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(inputs, null, 2) + '\n');
+  fs.renameSync(tmp, inputsFile);
 }
 
 /** Every driver the repository bundles, with the loader-less bundle its wrapper runs. */
@@ -140,8 +144,7 @@ async function packageDriver({ name, bundle }, inputs) {
     }
     // useCodeCache: V8 skips compiling the script at start-up.
     makeExecutable(work, { main: script, useCodeCache: true }, target);
-    inputs[path.basename(target)] = key;
-    writeInputs(inputs);
+    recordInputs(path.basename(target), key);
     process.stdout.write(`${path.relative(root, target)}\n`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -334,8 +337,7 @@ async function packageCli(inputs) {
     // The id names the unpacked tree, so two different builds never share one.
     fs.writeFileSync(info, JSON.stringify({ id: id.slice(0, 16), version, commit }));
     makeExecutable(work, { main, useCodeCache: true, assets: { 'tree.tgz': archive, 'build.json': info } }, target);
-    inputs[path.basename(target)] = id;
-    writeInputs(inputs);
+    recordInputs(path.basename(target), id);
     process.stdout.write(`${path.relative(root, target)}\n`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -12,6 +12,9 @@
  * change time (.machine-driver-NAME.verified) and hashed again only when one
  * of them moved. Any write to the file moves its ctime, which only the
  * kernel sets: putting back the mtime (touch -d) does not hide a change.
+ * As git does with "racily clean" files, a file changed less than
+ * RACY_MS ago is not remembered: a second write within the same clock tick
+ * of the file system's timestamps would leave every stamp as it was.
  *
  * API:
  *   installDriver(file, env, { force })  → { name, path, sha256 }; the name is the one the driver reports
@@ -83,7 +86,10 @@ function rememberVerified(driverPath: string, stamp: VerifiedStamp): void {
   }
 }
 
-export async function verifyInstalledDriver(loc: DriverLocation): Promise<void> {
+/** Longer than the coarsest timestamp granularity of the file systems a home directory is on. */
+export const RACY_MS = 2000;
+
+export async function verifyInstalledDriver(loc: DriverLocation, options: { now?: () => number } = {}): Promise<void> {
   const recorded = recordedDigest(loc.path);
   if (!recorded) throw refusal(loc, `has no SHA-256 recorded in ${path.basename(loc.path)}${DIGEST_SUFFIX}`);
   const before = fs.statSync(loc.path);
@@ -97,8 +103,11 @@ export async function verifyInstalledDriver(loc: DriverLocation): Promise<void> 
   if (actual !== recorded) {
     throw refusal(loc, `does not match the SHA-256 recorded when it was installed (recorded ${recorded.slice(0, 12)}…, now ${actual.slice(0, 12)}…)`);
   }
-  // Remembered only if nothing changed the file while it was read.
-  if (sameStamp(stampOf(before, actual), stampOf(fs.statSync(loc.path), actual))) rememberVerified(loc.path, stampOf(before, actual));
+  // Remembered only if nothing changed the file while it was read, and not just now.
+  const now = (options.now ?? Date.now)();
+  if (now - before.ctimeMs > RACY_MS && sameStamp(stampOf(before, actual), stampOf(fs.statSync(loc.path), actual))) {
+    rememberVerified(loc.path, stampOf(before, actual));
+  }
 }
 
 type LaunchDriver = (options: LaunchOptions) => Promise<DriverClient>;
