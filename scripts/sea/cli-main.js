@@ -33,10 +33,45 @@ function cacheBases() {
 }
 
 const COMPLETE = '.complete';
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** A tree no run has used for this long is removed when another build unpacks. */
+const UNUSED_MS = 30 * DAY_MS;
+
+/** The tree's last use, kept to the day in its .complete file's mtime. */
+function markUsed(complete, st) {
+  if (Date.now() - st.mtimeMs < DAY_MS) return;
+  try {
+    const now = new Date();
+    fs.utimesSync(complete, now, now);
+  } catch {
+    // a read-only cache only loses the pruning
+  }
+}
+
+/** Trees of other builds unused for UNUSED_MS, and partial trees a day old. */
+function pruneOthers(base) {
+  for (const name of fs.readdirSync(base)) {
+    if (name === build.id) continue;
+    const dir = path.join(base, name);
+    try {
+      const partial = name.startsWith('.');
+      const since = fs.statSync(partial ? dir : path.join(dir, COMPLETE)).mtimeMs;
+      if (Date.now() - since > (partial ? DAY_MS : UNUSED_MS)) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // not one of ours, or gone already
+    }
+  }
+}
 
 function unpackInto(base) {
   const dir = path.join(base, build.id);
-  if (fs.existsSync(path.join(dir, COMPLETE))) return dir;
+  const complete = path.join(dir, COMPLETE);
+  try {
+    markUsed(complete, fs.statSync(complete));
+    return dir;
+  } catch {
+    // not unpacked yet
+  }
   fs.mkdirSync(base, { recursive: true, mode: 0o700 });
   // Unpacked beside the final place and renamed, so a concurrent or
   // interrupted first run never leaves a half tree under the real name.
@@ -54,6 +89,7 @@ function unpackInto(base) {
   } finally {
     fs.rmSync(partial, { recursive: true, force: true });
   }
+  pruneOthers(base);
   return dir;
 }
 

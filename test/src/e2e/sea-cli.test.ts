@@ -3,6 +3,8 @@
 // it creates a machine on another test host with the generic driver (which
 // runs as the same executable in driver mode), then env, ls and rm.
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { startHost, testRunKey, type ExecResult, type TestHost } from '../hosts';
 import { explain, run } from './generic-support';
@@ -80,5 +82,52 @@ describe('the single-file CLI on a host without Node', function () {
   it('leaves no driver process behind', async () => {
     const ps = await client.exec(`ps -eo pid,args | grep -v grep | grep ${path.basename(SEA_CLI)} || true`);
     assert.equal(ps.stdout.trim(), '', show(ps));
+  });
+});
+
+describe('the single-file CLI unpacking its tree', function () {
+  this.timeout(600_000);
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'sea-cache-'));
+  const env = { ...process.env, MACHINE_SEA_CACHE: cache };
+
+  before(() => ensurePackaged('cli'));
+  after(() => fs.rmSync(cache, { recursive: true, force: true }));
+
+  it('unpacks once, removes trees of other builds unused for 30 days and stale partial trees, keeps recent ones', async () => {
+    const tree = (id: string, daysAgo: number) => {
+      fs.mkdirSync(path.join(cache, id));
+      const complete = path.join(cache, id, '.complete');
+      fs.writeFileSync(complete, '');
+      const t = new Date(Date.now() - daysAgo * 86_400_000);
+      fs.utimesSync(complete, t, t);
+    };
+    tree('0123456789abcdef', 40);
+    tree('fedcba9876543210', 3);
+    fs.mkdirSync(path.join(cache, '.0123456789abcdef-x'));
+    const t = new Date(Date.now() - 2 * 86_400_000);
+    fs.utimesSync(path.join(cache, '.0123456789abcdef-x'), t, t);
+
+    const first = await run(SEA_CLI, ['version'], { env });
+    assert.equal(first.code, 0, explain(first));
+    const left = fs.readdirSync(cache).sort();
+    assert.equal(left.length, 2, `this build's tree and the recent one: ${left.join(', ')}`);
+    assert.ok(left.includes('fedcba9876543210'));
+    const own = left.find((n) => n !== 'fedcba9876543210')!;
+    assert.ok(fs.existsSync(path.join(cache, own, 'cli', 'bin', 'run.js')));
+
+    const marker = path.join(cache, own, '.complete');
+    const before = fs.statSync(marker).ino;
+    const second = await run(SEA_CLI, ['version'], { env });
+    assert.equal(second.stdout, first.stdout);
+    assert.equal(fs.statSync(marker).ino, before, 'the second run used the tree as it was');
+  });
+
+  it('runs in driver mode only the drivers of its own tree', async () => {
+    const script = path.join(cache, 'elsewhere.js');
+    fs.writeFileSync(script, "console.log('ran')\n");
+    const r = await run(SEA_CLI, [], { env: { ...env, MACHINE_SEA_RUN: script } });
+    assert.equal(r.code, 1, explain(r));
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /MACHINE_SEA_RUN=.*elsewhere\.js is not a driver of this build/);
   });
 });
