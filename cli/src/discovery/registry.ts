@@ -17,7 +17,6 @@ import type { DriverClient, LaunchOptions } from '@machine/driver-sdk';
 import { isProcessAlive } from '@machine/driver-sdk/process-alive';
 import { MachineError } from '../errors';
 import { findDriver, type DiscoveryOptions, type DriverLocation } from './discover';
-import { verifyInstalledDriver } from './installed';
 
 export type Launcher = (options: LaunchOptions) => Promise<DriverClient>;
 
@@ -162,7 +161,8 @@ export class DriverRegistry {
   private async launch(name: string): Promise<DriverClient> {
     const loc = this.locate(name);
     // Before anything runs: a standalone driver must still be the file `driver install` recorded.
-    if (loc.source === 'installed') await verifyInstalledDriver(loc);
+    // (Loaded only then: other launches do not pay for the module.)
+    if (loc.source === 'installed') await (await import('./installed')).verifyInstalledDriver(loc);
     installProcessHooks();
     live.add(this);
     const launch = this.options.launch ?? sdkLauncher();
