@@ -7,22 +7,28 @@ import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 import { cliRoot } from '../root';
 
-/** Version and commit, written at build time to lib/build.json. */
-export function buildInfo(): { version: string; commit: string } {
+/**
+ * Version and commit, written at build time to lib/build.json; `packaging`
+ * is "sea" in the single-file executable (scripts/package.js).
+ */
+export function buildInfo(): { version: string; commit: string; packaging?: string } {
   const root = cliRoot();
   let version = '0.0.0';
   let commit = 'unknown';
+  let packaging: string | undefined;
   try {
     version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
     // keep the default
   }
   try {
-    commit = (JSON.parse(fs.readFileSync(path.join(root, 'lib', 'build.json'), 'utf8')) as { commit: string }).commit || commit;
+    const stamp = JSON.parse(fs.readFileSync(path.join(root, 'lib', 'build.json'), 'utf8')) as { commit?: string; packaging?: string };
+    commit = stamp.commit || commit;
+    packaging = stamp.packaging;
   } catch {
     // not built through npm run build
   }
-  return { version, commit };
+  return { version, commit, packaging };
 }
 
 export const spec: CommandSpec = {
@@ -38,7 +44,11 @@ export const spec: CommandSpec = {
     const json = flags.json === true;
     if (args.length === 0) {
       const b = buildInfo();
-      ctx.out(json ? jsonDocument({ Version: b.version, Commit: b.commit }) : `machine version ${b.version}, build ${b.commit}`);
+      ctx.out(
+        json
+          ? jsonDocument({ Version: b.version, Commit: b.commit, ...(b.packaging ? { Packaging: b.packaging } : {}) })
+          : `machine version ${b.version}, build ${b.commit}${b.packaging ? ` (${b.packaging})` : ''}`,
+      );
       return;
     }
     const host = ctx.loadHost(ctx.targetName(args));

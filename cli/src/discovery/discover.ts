@@ -1,9 +1,10 @@
 /**
  * Finding driver executables. Search order, first match wins:
  *   1. MACHINE_DRIVER_PATH directories (files named machine-driver-NAME)
- *   2. installed oclif plugins whose package.json has a machine.drivers map
- *   3. bundled drivers: the CLI's own package.json machine.drivers, then ../plugins/driver-*
- *   4. machine-driver-NAME on PATH
+ *   2. standalone drivers added with `machine driver install` (installed.ts), in <data dir>/drivers
+ *   3. installed oclif plugins whose package.json has a machine.drivers map
+ *   4. bundled drivers: the CLI's own package.json machine.drivers, then ../plugins/driver-*
+ *   5. machine-driver-NAME on PATH
  *
  * API:
  *   discoverDrivers(opts?) → { drivers, searched }   every candidate in order; later same-name ones are shadowed
@@ -19,7 +20,7 @@ import { cliRoot } from '../root';
 
 export const DRIVER_PREFIX = 'machine-driver-';
 
-export type DriverSource = 'MACHINE_DRIVER_PATH' | 'plugin' | 'bundled' | 'PATH';
+export type DriverSource = 'MACHINE_DRIVER_PATH' | 'installed' | 'plugin' | 'bundled' | 'PATH';
 
 export interface DriverLocation {
   name: string;
@@ -95,7 +96,8 @@ function scanDir(dir: string, source: DriverSource): DriverLocation[] {
   }
   const out: DriverLocation[] = [];
   for (const f of names.sort()) {
-    if (!f.startsWith(DRIVER_PREFIX)) continue;
+    // machine-driver-NAME.sha256 is an installed driver's recorded digest, not a driver.
+    if (!f.startsWith(DRIVER_PREFIX) || f.endsWith('.sha256')) continue;
     const name = f.slice(DRIVER_PREFIX.length).replace(/\.(exe|cmd|bat)$/i, '');
     if (!name) continue;
     const p = path.join(dir, f);
@@ -109,6 +111,11 @@ export function oclifDataDir(env: NodeJS.ProcessEnv): string {
   if (env.MACHINE_DATA_DIR) return env.MACHINE_DATA_DIR;
   const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
   return path.join(base, 'machine');
+}
+
+/** Where `machine driver install` puts standalone drivers. */
+export function installedDriversDir(env: NodeJS.ProcessEnv): string {
+  return path.join(oclifDataDir(env), 'drivers');
 }
 
 /** Root directories of installed oclif plugins: core (package.json oclif.plugins), user and linked. */
@@ -145,6 +152,9 @@ export function discoverDrivers(options: DiscoveryOptions = {}): DiscoveryResult
     searched.push(`MACHINE_DRIVER_PATH: ${dir}`);
     all.push(...scanDir(dir, 'MACHINE_DRIVER_PATH'));
   }
+
+  searched.push(`installed: ${installedDriversDir(env)}`);
+  all.push(...scanDir(installedDriversDir(env), 'installed'));
 
   const plugins = pluginRoots(cliRoot, env);
   searched.push(...plugins.searched);
@@ -189,6 +199,8 @@ function findQuick(name: string, options: DiscoveryOptions): DriverLocation | un
     const p = path.join(dir, file);
     if (isExecutableFile(p)) return { name, path: p, source: 'MACHINE_DRIVER_PATH' };
   }
+  const installed = path.join(installedDriversDir(env), file);
+  if (isExecutableFile(installed)) return { name, path: installed, source: 'installed' };
   for (const root of pluginRoots(cliRoot, env).roots) {
     const hit = declaredDrivers(root, 'plugin').find((d) => d.name === name);
     if (hit) return hit;

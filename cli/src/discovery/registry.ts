@@ -160,6 +160,9 @@ export class DriverRegistry {
 
   private async launch(name: string): Promise<DriverClient> {
     const loc = this.locate(name);
+    // Before anything runs: a standalone driver must still be the file `driver install` recorded.
+    // (Loaded only then: other launches do not pay for the module.)
+    if (loc.source === 'installed') await (await import('./installed')).verifyInstalledDriver(loc);
     installProcessHooks();
     live.add(this);
     const launch = this.options.launch ?? sdkLauncher();

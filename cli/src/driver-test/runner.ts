@@ -23,7 +23,7 @@ export interface DriverTestRequest extends DiscoveryOptions {
   reporter?: string;
 }
 
-export function resolveTarget(target: string, options: DiscoveryOptions): { name: string; path: string } {
+export function resolveTarget(target: string, options: DiscoveryOptions): { name: string; path: string; installed?: boolean } {
   if (target.includes('/') || fs.existsSync(target)) {
     const abs = path.resolve(target);
     try {
@@ -34,7 +34,7 @@ export function resolveTarget(target: string, options: DiscoveryOptions): { name
     return { name: path.basename(abs).replace(/^machine-driver-/, '').replace(/\.[a-z]+$/, ''), path: abs };
   }
   const loc = findDriver(target, options);
-  return { name: loc.name, path: loc.path };
+  return { name: loc.name, path: loc.path, installed: loc.source === 'installed' };
 }
 
 /** KEY=VALUE words typed by the schema: ints and bools converted, repeated string-list keys collected. */
@@ -65,6 +65,8 @@ export function typedFlags(words: string[], schema: FlagSpec[]): FlagValues {
 /** Runs the kit; resolves with the number of failed checks. */
 export async function testDriver(req: DriverTestRequest): Promise<number> {
   const driver = resolveTarget(req.target, req);
+  // By name, an installed driver is checked as before any launch; a path is tested as the file it is.
+  if (driver.installed) await (await import('../discovery/installed')).verifyInstalledDriver({ ...driver, source: 'installed' });
   const { launchDriver } = await import('@machine/driver-sdk/host');
   const client = await launchDriver({ name: driver.name, path: driver.path, env: req.env });
   let schema: FlagSpec[];
