@@ -38,7 +38,7 @@ export const spec: CommandSpec = {
   readOnly: true,
   fastPath: true,
   flags: {
-    json: { type: 'boolean', description: 'Print Version and Commit, or with NAME the machine\'s DockerVersion, as one JSON document' },
+    json: { type: 'boolean', description: 'Print Version and Commit (and Packaging in the single-file build), or with NAME the machine\'s DockerVersion, as one JSON document' },
   },
   async run(ctx, { flags, args }) {
     const json = flags.json === true;
