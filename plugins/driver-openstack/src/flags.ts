@@ -4,7 +4,8 @@
 // and --openstack-cloud for clouds.yaml; and the translation of flag values
 // into the driver state.
 import * as path from 'node:path';
-import { DriverError, type FlagSpec, type FlagValue, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { DriverError, type FlagSpec, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { flagReader } from '@machine/driver-sdk/flag-values';
 import { loadCloud, type CloudSettings } from './clouds';
 
 export const DOCKER_PORT = 2376;
@@ -135,30 +136,6 @@ export type OpenStackState = {
   FloatingIpCreated?: boolean;
 };
 
-function str(flags: FlagValues, name: string): string | undefined {
-  const v: FlagValue | undefined = flags[`openstack-${name}`];
-  if (v === undefined || v === null) return undefined;
-  const s = Array.isArray(v) ? v.join(',') : String(v);
-  return s.trim() === '' ? undefined : s.trim();
-}
-
-function bool(flags: FlagValues, name: string): boolean | undefined {
-  const v = flags[`openstack-${name}`];
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') return v === 'true' || v === '1';
-  return undefined;
-}
-
-function int(flags: FlagValues, name: string, fallback: number): number {
-  const v = flags[`openstack-${name}`];
-  if (v === undefined || v === '') return fallback;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n)) {
-    throw new DriverError('invalid-argument', `--openstack-${name} must be a whole number, not "${String(v)}"`, { flag: `openstack-${name}` });
-  }
-  return n;
-}
-
 const ENDPOINT_TYPES = ['publicURL', 'internalURL', 'adminURL', 'public', 'internal', 'admin'];
 
 /** The catalog interface for --openstack-endpoint-type: publicURL → public. */
@@ -187,56 +164,57 @@ const conflict = (a: string, b: string) =>
  * of the tenant variables, are read from.
  */
 export function stateFromFlags(flags: FlagValues, machine: MachineRef, env: NodeJS.ProcessEnv = process.env): OpenStackState {
+  const f = flagReader(flags, 'openstack');
   const state: OpenStackState = {
     MachineName: machine.name,
     StorePath: machine.storePath,
     SSHKeyPath: path.join(machine.machineDir, 'id_rsa'),
-    SSHUser: str(flags, 'ssh-user') ?? 'root',
-    SSHPort: int(flags, 'ssh-port', 22),
-    Cloud: str(flags, 'cloud'),
-    AuthUrl: str(flags, 'auth-url'),
-    Insecure: bool(flags, 'insecure') ?? false,
-    CaCert: str(flags, 'cacert'),
-    DomainID: str(flags, 'domain-id'),
-    DomainName: str(flags, 'domain-name'),
-    UserID: str(flags, 'user-id'),
-    Username: str(flags, 'username'),
-    Password: str(flags, 'password'),
-    UserDomainID: str(flags, 'user-domain-id'),
-    UserDomainName: str(flags, 'user-domain-name'),
-    TenantName: str(flags, 'tenant-name'),
-    TenantId: str(flags, 'tenant-id'),
-    TenantDomainID: str(flags, 'tenant-domain-id'),
-    TenantDomainName: str(flags, 'tenant-domain-name'),
-    ApplicationCredentialID: str(flags, 'application-credential-id'),
-    ApplicationCredentialName: str(flags, 'application-credential-name'),
-    ApplicationCredentialSecret: str(flags, 'application-credential-secret'),
-    Region: str(flags, 'region'),
-    AvailabilityZone: str(flags, 'availability-zone'),
-    EndpointType: str(flags, 'endpoint-type') ?? 'publicURL',
-    FlavorId: str(flags, 'flavor-id'),
-    FlavorName: str(flags, 'flavor-name'),
-    ImageId: str(flags, 'image-id'),
-    ImageName: str(flags, 'image-name'),
-    KeyPairName: str(flags, 'keypair-name'),
-    PrivateKeyFile: str(flags, 'private-key-file'),
-    NetworkId: str(flags, 'net-id'),
-    NetworkName: str(flags, 'net-name'),
-    UserDataFile: str(flags, 'user-data-file'),
-    SecurityGroups: (str(flags, 'sec-groups') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
-    NovaNetwork: bool(flags, 'nova-network') ?? false,
-    FloatingIpPool: str(flags, 'floatingip-pool'),
-    IpVersion: int(flags, 'ip-version', 4),
-    ActiveTimeout: int(flags, 'active-timeout', DEFAULT_ACTIVE_TIMEOUT),
-    ConfigDrive: bool(flags, 'config-drive') ?? false,
-    Metadata: str(flags, 'metadata'),
-    BootFromVolume: bool(flags, 'boot-from-volume') ?? false,
-    VolumeId: str(flags, 'volume-id'),
-    VolumeSize: int(flags, 'volume-size', 0),
-    VolumeType: str(flags, 'volume-type'),
-    VolumeDevicePath: str(flags, 'volume-device-path'),
-    ServerGroupId: str(flags, 'server-group-id'),
-    ServerGroupName: str(flags, 'server-group-name'),
+    SSHUser: f.string('ssh-user') ?? 'root',
+    SSHPort: f.int('ssh-port', 22),
+    Cloud: f.string('cloud'),
+    AuthUrl: f.string('auth-url'),
+    Insecure: f.bool('insecure') ?? false,
+    CaCert: f.string('cacert'),
+    DomainID: f.string('domain-id'),
+    DomainName: f.string('domain-name'),
+    UserID: f.string('user-id'),
+    Username: f.string('username'),
+    Password: f.string('password'),
+    UserDomainID: f.string('user-domain-id'),
+    UserDomainName: f.string('user-domain-name'),
+    TenantName: f.string('tenant-name'),
+    TenantId: f.string('tenant-id'),
+    TenantDomainID: f.string('tenant-domain-id'),
+    TenantDomainName: f.string('tenant-domain-name'),
+    ApplicationCredentialID: f.string('application-credential-id'),
+    ApplicationCredentialName: f.string('application-credential-name'),
+    ApplicationCredentialSecret: f.string('application-credential-secret'),
+    Region: f.string('region'),
+    AvailabilityZone: f.string('availability-zone'),
+    EndpointType: f.string('endpoint-type') ?? 'publicURL',
+    FlavorId: f.string('flavor-id'),
+    FlavorName: f.string('flavor-name'),
+    ImageId: f.string('image-id'),
+    ImageName: f.string('image-name'),
+    KeyPairName: f.string('keypair-name'),
+    PrivateKeyFile: f.string('private-key-file'),
+    NetworkId: f.string('net-id'),
+    NetworkName: f.string('net-name'),
+    UserDataFile: f.string('user-data-file'),
+    SecurityGroups: (f.string('sec-groups') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    NovaNetwork: f.bool('nova-network') ?? false,
+    FloatingIpPool: f.string('floatingip-pool'),
+    IpVersion: f.int('ip-version', 4),
+    ActiveTimeout: f.int('active-timeout', DEFAULT_ACTIVE_TIMEOUT),
+    ConfigDrive: f.bool('config-drive') ?? false,
+    Metadata: f.string('metadata'),
+    BootFromVolume: f.bool('boot-from-volume') ?? false,
+    VolumeId: f.string('volume-id'),
+    VolumeSize: f.int('volume-size', 0),
+    VolumeType: f.string('volume-type'),
+    VolumeDevicePath: f.string('volume-device-path'),
+    ServerGroupId: f.string('server-group-id'),
+    ServerGroupName: f.string('server-group-name'),
   };
   if (!state.Cloud) {
     state.TenantName ??= env.OS_PROJECT_NAME || undefined;
