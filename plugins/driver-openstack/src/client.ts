@@ -13,7 +13,16 @@ import { catalogInterface, type OpenStackState } from './flags';
 const VERSION = (require('../package.json') as { version: string }).version;
 const USER_AGENT = `machine-driver-openstack/${VERSION}`;
 
-export type Service = 'compute' | 'network' | 'image' | 'identity';
+export type Service = 'compute' | 'network' | 'image' | 'identity' | 'volumev3';
+
+/** Catalog types a service goes by: Cinder's v3 API is 'volumev3' in older catalogs and 'block-storage' in newer ones. */
+const CATALOG_TYPES: Record<Service, string[]> = {
+  compute: ['compute', 'compute_legacy'],
+  network: ['network'],
+  image: ['image'],
+  identity: ['identity'],
+  volumev3: ['volumev3', 'block-storage'],
+};
 
 /** An error answer from an OpenStack API, with its status and error type. */
 export class OpenStackError extends Error {
@@ -423,7 +432,7 @@ export class OpenStackClient {
 /** The endpoint of a service from the catalog, by region and interface. */
 export function endpointFrom(catalog: CatalogEntry[], service: Service, state: Pick<OpenStackState, 'Region' | 'EndpointType'>): string {
   const wanted = catalogInterface(state.EndpointType);
-  const entries = catalog.filter((e) => e.type === service || (service === 'compute' && e.type === 'compute_legacy'));
+  const entries = catalog.filter((e) => CATALOG_TYPES[service].includes(e.type));
   const candidates = entries.flatMap((e) => e.endpoints).filter((ep) => ep.interface === wanted);
   const inRegion = state.Region ? candidates.filter((ep) => ep.region_id === state.Region || ep.region === state.Region) : candidates;
   const chosen = inRegion[0];

@@ -60,6 +60,7 @@ export const FLAGS: FlagSpec[] = [
   f('metadata', 'string', 'Server metadata as key1,value1,key2,value2', { envVar: 'OS_METADATA' }),
   f('boot-from-volume', 'bool', 'Boot from a new volume made from the image', { default: false, envVar: 'OS_BOOT_FROM_VOLUME' }),
   f('volume-id', 'string', 'Boot from this existing volume', { envVar: 'OS_VOLUME_ID' }),
+  f('volume-name', 'string', 'Name of the boot volume to make from the image through the block storage service (with --openstack-boot-from-volume and --openstack-volume-size)', { envVar: 'OS_VOLUME_NAME' }),
   f('volume-size', 'int', 'Size in GB of the boot volume', { default: 0, envVar: 'OS_VOLUME_SIZE' }),
   f('volume-type', 'string', 'Volume type of the boot volume', { envVar: 'OS_VOLUME_TYPE' }),
   f('volume-device-path', 'string', 'Device name of the boot volume, e.g. /dev/vda', { envVar: 'OS_VOLUME_DEVICE_PATH' }),
@@ -119,6 +120,8 @@ export type OpenStackState = {
   Metadata?: string;
   BootFromVolume: boolean;
   VolumeId?: string;
+  /** The name of the boot volume create makes through Cinder (instead of letting Nova make an unnamed one). */
+  VolumeName?: string;
   VolumeSize: number;
   VolumeType?: string;
   VolumeDevicePath?: string;
@@ -131,6 +134,8 @@ export type OpenStackState = {
   KeyPairCreated?: boolean;
   /** Security group create made because none was given; remove deletes it. */
   CreatedSecurityGroupId?: string;
+  /** The boot volume create made through Cinder (--openstack-volume-name); Nova deletes it with the server, rm makes sure. */
+  CreatedVolumeId?: string;
   FloatingIpId?: string;
   /** True when create allocated the floating IP, so remove releases it. */
   FloatingIpCreated?: boolean;
@@ -210,6 +215,7 @@ export function stateFromFlags(flags: FlagValues, machine: MachineRef, env: Node
     Metadata: f.string('metadata'),
     BootFromVolume: f.bool('boot-from-volume') ?? false,
     VolumeId: f.string('volume-id'),
+    VolumeName: f.string('volume-name'),
     VolumeSize: f.int('volume-size', 0),
     VolumeType: f.string('volume-type'),
     VolumeDevicePath: f.string('volume-device-path'),
@@ -335,6 +341,13 @@ export function validate(s: OpenStackState): void {
   }
   if (s.VolumeSize < 0) {
     throw new DriverError('invalid-argument', '--openstack-volume-size must be 0 (the image\'s size) or more (GB)', { flag: 'openstack-volume-size' });
+  }
+  if (s.VolumeName && s.VolumeId) throw conflict('volume-id', 'volume-name');
+  if (s.VolumeName && !s.BootFromVolume) {
+    throw new DriverError('invalid-argument', '--openstack-volume-name names the boot volume made from the image: it needs --openstack-boot-from-volume', { flag: 'openstack-boot-from-volume' });
+  }
+  if (s.VolumeName && s.VolumeSize <= 0) {
+    throw new DriverError('invalid-argument', '--openstack-volume-name makes the boot volume through the block storage service, which needs its size: set --openstack-volume-size (GB)', { flag: 'openstack-volume-size' });
   }
   if ((s.VolumeSize > 0 || s.VolumeType || s.VolumeDevicePath) && !s.BootFromVolume && !s.VolumeId) {
     throw new DriverError('invalid-argument', '--openstack-volume-size, --openstack-volume-type and --openstack-volume-device-path need --openstack-boot-from-volume', { flag: 'openstack-boot-from-volume' });

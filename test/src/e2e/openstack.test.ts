@@ -57,6 +57,7 @@ describe('openstack driver (e2e, real Keystone, local Nova and Neutron with real
     assert.deepEqual([...fake.keyPairs.keys()], [], 'key pairs left');
     assert.deepEqual([...fake.floatingIps.keys()], [], 'floating IPs left');
     assert.deepEqual([...fake.securityGroups.values()].map((g) => g.name), ['default'], 'security groups left');
+    assert.deepEqual([...fake.volumes.values()].map((v) => v.name), [], 'volumes left');
     for (const h of hosts.hosts) {
       const r = await run('docker', ['inspect', '--format', '{{.Id}}', h.containerId], { env: process.env });
       assert.notEqual(r.code, 0, `the host ${h.name} behind a deleted server still exists`);
