@@ -10,17 +10,10 @@ import * as path from 'node:path';
 import { notReady, startFakeVirtualBox, type FakeVirtualBox } from '../fakes/virtualbox';
 import { HOSTONLY_BASE, HOSTONLY_CIDR, fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
 import { TestHostProvider } from '../hosts';
+import { assertHostsGone, cliUser, until } from './cloud-support';
 import { CLI, busyboxTarball, cliEnv, explain, run } from './generic-support';
 
 const IMAGE = 'e2e/busybox:latest';
-
-async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', function () {
   this.timeout(900_000);
@@ -33,27 +26,7 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
   let imageUrl: string;
 
   const env = (extra: NodeJS.ProcessEnv = {}) => cliEnv(store, vboxEnv(fake, { VIRTUALBOX_IMAGE_URL: imageUrl, ...extra }));
-  const machine = (args: string[], extra?: NodeJS.ProcessEnv) => run(process.execPath, [CLI, ...args], { env: env(extra) });
-  const ok = async (args: string[], extra?: NodeJS.ProcessEnv) => {
-    const r = await machine(args, extra);
-    assert.equal(r.code, 0, `machine ${args.join(' ')} failed: ${explain(r)}`);
-    return r;
-  };
-
-  const docker = async (name: string, args: string[]): Promise<string> => {
-    const printed = (await ok(['env', name])).stdout;
-    const vars: NodeJS.ProcessEnv = {};
-    for (const m of printed.matchAll(/^export ([A-Z_]+)="([^"]*)"$/gm)) vars[m[1]] = m[2];
-    assert.ok(vars.DOCKER_HOST, printed);
-    const r = await run('docker', args, { env: { ...env(), ...vars }, timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')} on ${name}: ${explain(r)}`);
-    return r.stdout.trim();
-  };
-
-  const states = async (): Promise<Map<string, string[]>> => {
-    const lines = (await ok(['ls'])).stdout.trim().split('\n');
-    return new Map(lines.slice(1).map((l) => [l.trim().split(/\s+/)[0], l.trim().split(/\s+/)]));
-  };
+  const { machine, ok, docker, rows: states } = cliUser(env);
 
   /** The stand-in holds nothing machine made: no VM, no disk, no host, no forward. */
   const assertNothingLeft = async () => {
@@ -62,10 +35,7 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
     assert.equal(fake.forwardCount, 0);
     const saved = JSON.parse(fs.readFileSync(fake.stateFile, 'utf8')) as { vms: unknown[]; media: unknown[] };
     assert.deepEqual([saved.vms.length, saved.media.length], [0, 0]);
-    for (const h of hosts.hosts) {
-      const r = await run('docker', ['inspect', '--format', '{{.Id}}', h.containerId], { env: process.env });
-      assert.notEqual(r.code, 0, `the host ${h.name} behind a removed VM still exists`);
-    }
+    await assertHostsGone(hosts, 'removed VM');
   };
 
   before(async () => {
