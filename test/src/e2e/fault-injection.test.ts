@@ -44,7 +44,7 @@ const SEED = Number(process.env.MACHINE_FAULT_SEED ?? Math.floor(Math.random() *
 /**
  * Runs per driver, 60 in all: mostly the fast ones. Each of the first three
  * meets all twelve signal and target pairs; each cloud driver meets every
- * signal and every target, its pairs rotated by the seed.
+ * signal and every target, its pairs turned by the seed.
  */
 const RUNS: Record<DriverName, number> = { generic: 24, amazonec2: 12, docker: 4, digitalocean: 7, openstack: 7, virtualbox: 6 };
 /** Latest injection point per operation, in ms after the command starts. */
@@ -73,10 +73,14 @@ interface Plan {
 
 function plans(seed: number): Plan[] {
   const rand = prng(seed);
+  // The cloud drivers' targets turn from a seeded start, one step apart, so
+  // that in every run one of them has its driver killed (SIGKILL) mid-create,
+  // one its CLI and one its process group.
+  const cloudStart = Math.floor(prng(seed ^ 0x5bd1e995)() * TARGETS.length);
   const out: Plan[] = [];
   for (const driver of Object.keys(RUNS) as DriverName[]) {
     const cloud = CLOUD_DRIVERS.includes(driver);
-    const rotation = Math.floor(rand() * TARGETS.length);
+    const rotation = cloud ? (cloudStart + CLOUD_DRIVERS.indexOf(driver)) % TARGETS.length : 0;
     for (let i = 0; i < RUNS[driver]; i++) {
       const sig = SIGNALS[i % SIGNALS.length];
       if (!cloud) {
