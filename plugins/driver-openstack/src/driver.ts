@@ -113,7 +113,11 @@ export class OpenStackDriver implements Driver<OpenStackState> {
     await client.authenticate();
     await client.endpoint('compute');
     if (!s.NovaNetwork && (s.FloatingIpPool || s.SecurityGroups.length === 0 || s.NetworkName)) await client.endpoint('network');
-    if (s.VolumeName) await client.endpoint('volumev3');
+    if (s.VolumeName && !(await client.hasService('volumev3'))) {
+      throw new DriverError('failed-precondition', 'the cloud\'s catalog has no block storage service (Cinder), which --openstack-volume-name needs to make the named boot volume: leave it out to let Nova make an unnamed one', {
+        flag: 'openstack-volume-name',
+      });
+    }
     await this.resolve(client, s);
     if (s.KeyPairName) await this.existingKeyPair(client, s);
     if (s.PrivateKeyFile) await this.readPrivateKey(s);

@@ -224,6 +224,17 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
     await assertNothingLeft();
   });
 
+  it('a named boot volume on a cloud without Cinder is refused before anything is made, naming the flag', async () => {
+    await fake.close();
+    fake = await startFakeOpenStack({ blockStorage: false, timings: { buildMs: 100, actionMs: 30, deleteMs: 30 } });
+    const err = await expectError(create('nocinder', { 'openstack-boot-from-volume': true, 'openstack-volume-name': 'x-root', 'openstack-volume-size': 5 }));
+    assert.equal(err.code, 'failed-precondition');
+    assert.equal(err.flag, 'openstack-volume-name');
+    assert.match(err.summary, /no block storage service \(Cinder\)/);
+    assert.deepEqual(fake.requests().filter((r) => r.method !== 'GET').map((r) => r.label), [], 'nothing was made');
+    await assertNothingLeft();
+  });
+
   it('a volume type Cinder does not know is one clear line naming the flag, and nothing is left', async () => {
     const err = await expectError(create('badtype', { 'openstack-boot-from-volume': true, 'openstack-volume-name': 'x-root', 'openstack-volume-size': 5, 'openstack-volume-type': 'gold' }));
     assert.equal(err.code, 'not-found');

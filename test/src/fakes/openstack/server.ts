@@ -140,6 +140,8 @@ export interface FakeOpenStackOptions {
   images?: Image[];
   /** Items per page of flavors, images and networks (default 1000). */
   pageSize?: number;
+  /** Whether Cinder is in the catalog (default true), as it is not in every cloud. */
+  blockStorage?: boolean;
 }
 
 export interface FakeOpenStack {
@@ -1300,7 +1302,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
     { type: 'network', name: 'neutron', url: network.url },
     { type: 'image', name: 'glance', url: image.url },
     // Keystone puts the token's project into the URL, as Cinder's v3 endpoints have it.
-    { type: 'volumev3', name: 'cinderv3', url: `${volume.url}/v3/$(project_id)s` },
+    ...(options.blockStorage === false ? [] : [{ type: 'volumev3', name: 'cinderv3', url: `${volume.url}/v3/$(project_id)s` }]),
   ]);
 
   const fake: FakeOpenStack = {
