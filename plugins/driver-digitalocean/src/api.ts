@@ -4,8 +4,10 @@
 // connections with exponential backoff. Six endpoints and a bearer header do
 // not need a client library; this keeps the driver free of dependencies and
 // the base URL injectable.
-import { setTimeout as delay } from 'node:timers/promises';
 import type { DriverLogger } from '@machine/driver-sdk';
+import { abortableSleep, backoffDelay, fetchFailureReason, isRetriableStatus, retryDelay } from '@machine/driver-sdk/http-retry';
+
+export { abortableSleep };
 
 /** An error answer of the API: its HTTP status and body ({"id":"not_found","message":...}). */
 export class DoApiError extends Error {
@@ -30,14 +32,9 @@ export class DoNetworkError extends Error {
     readonly path: string,
     cause: unknown,
   ) {
-    super(`${method} ${path}: cannot reach ${baseUrl}: ${describeCause(cause)}`, { cause });
+    super(`${method} ${path}: cannot reach ${baseUrl}: ${fetchFailureReason(cause)}`, { cause });
     this.name = 'DoNetworkError';
   }
-}
-
-function describeCause(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message ?? String(err);
 }
 
 export function isApiError(err: unknown, status?: number): err is DoApiError {
@@ -95,16 +92,6 @@ interface RateState {
 /** The rate budget is per token, so every client of the process with the same token shares it. */
 const rateStates = new Map<string, RateState>();
 
-/** Waits `ms`; an abort rejects with the signal's reason, which callers report as the cancellation. */
-export async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await delay(ms, undefined, { signal });
-  } catch (e) {
-    throw signal?.aborted ? (signal.reason ?? e) : e;
-  }
-}
-
-const RETRIED_STATUSES = new Set([429, 500, 502, 503, 504]);
 
 export class DigitalOceanApi {
   private readonly base: URL;
@@ -204,7 +191,7 @@ export class DigitalOceanApi {
         });
       } catch (err) {
         if (options.signal?.aborted) throw err;
-        this.opts.log?.debug('DigitalOcean request failed', { method, path: display, ms: Date.now() - started, error: describeCause(err) });
+        this.opts.log?.debug('DigitalOcean request failed', { method, path: display, ms: Date.now() - started, error: fetchFailureReason(err) });
         // A POST may have arrived even though its answer did not; only requests that can be repeated are.
         if (!idempotent || attempt >= this.retries) throw new DoNetworkError(this.base.origin, method, display, err);
         await abortableSleep(this.backoff(attempt), options.signal);
@@ -216,28 +203,20 @@ export class DigitalOceanApi {
       if (res.ok) return (text ? JSON.parse(text) : {}) as T;
 
       const error = apiError(res, text, method, display);
-      if (!RETRIED_STATUSES.has(res.status) || attempt >= this.retries) throw error;
-      const wait = res.status === 429 ? this.rateWait(res.headers, attempt) : this.backoff(attempt);
+      // Even a create is repeated after a 500: the driver finds duplicates by its create tag and deletes them.
+      if (!isRetriableStatus(res.status) || attempt >= this.retries) throw error;
+      const wait = retryDelay(res.status, res.headers, attempt, this.backoffPolicy());
       this.opts.log?.debug('DigitalOcean request retried', { method, path: display, status: res.status, waitMs: wait, attempt: attempt + 1 });
       await abortableSleep(wait, options.signal);
     }
   }
 
-  private backoff(attempt: number): number {
-    const exp = Math.min(this.timing.maxBackoffMs, this.timing.backoffMs * 2 ** attempt);
-    // Jitter, so that several processes throttled together do not return together.
-    return Math.round(exp / 2 + (Math.random() * exp) / 2);
+  private backoffPolicy() {
+    return { baseMs: this.timing.backoffMs, maxMs: this.timing.maxBackoffMs, maxWaitMs: this.timing.maxRateWaitMs };
   }
 
-  /** How long to wait after a 429: until ratelimit-reset (or Retry-After), else backoff. */
-  private rateWait(headers: Headers, attempt: number): number {
-    const retryAfter = Number(headers.get('retry-after'));
-    const reset = Number(headers.get('ratelimit-reset'));
-    let ms: number | undefined;
-    if (Number.isFinite(reset) && reset > 0) ms = reset * 1000 - Date.now();
-    else if (Number.isFinite(retryAfter) && retryAfter >= 0 && headers.has('retry-after')) ms = retryAfter * 1000;
-    if (ms === undefined || ms <= 0) return this.backoff(attempt);
-    return Math.min(ms + 50, this.timing.maxRateWaitMs);
+  private backoff(attempt: number): number {
+    return backoffDelay(attempt, this.backoffPolicy());
   }
 
   private noteRateHeaders(headers: Headers): void {

@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DriverError, type FlagSpec, type FlagValue, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { type DriverError, type FlagSpec, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { flagReader } from '@machine/driver-sdk/flag-values';
 
 export const DEFAULT_API_URL = 'https://api.digitalocean.com';
 /** The newest Ubuntu LTS whose slug DigitalOcean is known to serve, and that Docker's packages support. */
@@ -103,32 +104,8 @@ export type DOState = {
   PrivateIPAddress?: string;
 };
 
-function str(flags: FlagValues, name: string): string | undefined {
-  const v: FlagValue | undefined = flags[`digitalocean-${name}`];
-  if (v === undefined || v === null) return undefined;
-  const s = (Array.isArray(v) ? v.join(',') : String(v)).trim();
-  return s === '' ? undefined : s;
-}
-
-function bool(flags: FlagValues, name: string): boolean {
-  const v = flags[`digitalocean-${name}`];
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') return v === 'true' || v === '1';
-  return false;
-}
-
-function int(flags: FlagValues, name: string, fallback: number): number {
-  const v = flags[`digitalocean-${name}`];
-  if (v === undefined || v === '') return fallback;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n)) {
-    throw invalid(name, `--digitalocean-${name} must be a whole number, not "${String(v)}"`);
-  }
-  return n;
-}
-
 export function invalid(name: string, summary: string, detail?: string): DriverError {
-  return new DriverError('invalid-argument', summary, { flag: `digitalocean-${name}`, detail });
+  return flagReader({}, 'digitalocean').invalid(name, summary, detail);
 }
 
 const SLUG = /^[a-z0-9][a-z0-9._-]*$/;
@@ -177,30 +154,31 @@ function readable(file: string, name: string, what: string): number {
 
 /** Flag values → initial driver state, without the credentials (see credentials.ts). Checks what can be checked offline. */
 export function stateFromFlags(flags: FlagValues, machine: MachineRef, createTag: string): DOState {
+  const f = flagReader(flags, 'digitalocean');
   const state: DOState = {
     MachineName: machine.name,
     StorePath: machine.storePath,
     SSHKeyPath: path.join(machine.machineDir, 'id_rsa'),
-    SSHUser: str(flags, 'ssh-user') ?? 'root',
-    SSHPort: int(flags, 'ssh-port', 22),
+    SSHUser: f.string('ssh-user') ?? 'root',
+    SSHPort: f.int('ssh-port', 22),
     SwarmMaster: flags['swarm-master'] === true,
     SwarmHost: typeof flags['swarm-host'] === 'string' ? flags['swarm-host'] : undefined,
     SwarmDiscovery: typeof flags['swarm-discovery'] === 'string' ? flags['swarm-discovery'] : undefined,
-    ApiURL: str(flags, 'api-url') ?? DEFAULT_API_URL,
-    Image: str(flags, 'image') ?? DEFAULT_IMAGE,
-    Region: str(flags, 'region') ?? DEFAULT_REGION,
-    Size: str(flags, 'size') ?? DEFAULT_SIZE,
-    IPv6: bool(flags, 'ipv6'),
-    PrivateNetworking: bool(flags, 'private-networking'),
-    UsePrivateIP: bool(flags, 'use-private-address'),
-    VpcUUID: str(flags, 'vpc-uuid'),
-    Backups: bool(flags, 'backups'),
-    Monitoring: bool(flags, 'monitoring'),
-    UserDataFile: str(flags, 'userdata'),
-    Tags: str(flags, 'tags'),
-    SSHKeyFingerprint: str(flags, 'ssh-key-fingerprint'),
-    SSHKey: str(flags, 'ssh-key-path'),
-    CreateTimeout: int(flags, 'create-timeout', DEFAULT_CREATE_TIMEOUT_SECONDS),
+    ApiURL: f.string('api-url') ?? DEFAULT_API_URL,
+    Image: f.string('image') ?? DEFAULT_IMAGE,
+    Region: f.string('region') ?? DEFAULT_REGION,
+    Size: f.string('size') ?? DEFAULT_SIZE,
+    IPv6: f.bool('ipv6') ?? false,
+    PrivateNetworking: f.bool('private-networking') ?? false,
+    UsePrivateIP: f.bool('use-private-address') ?? false,
+    VpcUUID: f.string('vpc-uuid'),
+    Backups: f.bool('backups') ?? false,
+    Monitoring: f.bool('monitoring') ?? false,
+    UserDataFile: f.string('userdata'),
+    Tags: f.string('tags'),
+    SSHKeyFingerprint: f.string('ssh-key-fingerprint'),
+    SSHKey: f.string('ssh-key-path'),
+    CreateTimeout: f.int('create-timeout', DEFAULT_CREATE_TIMEOUT_SECONDS),
     CreateTag: createTag,
   };
 

@@ -4,16 +4,25 @@
 // re-authentication when the token expires or is refused, retries on 503,
 // and pagination. Written on Node's fetch: the npm OpenStack clients are
 // unmaintained or pull in large, deprecated dependency trees.
-import { setTimeout as delay } from 'node:timers/promises';
 import * as fs from 'node:fs';
 import { DriverError, type DriverLogger } from '@machine/driver-sdk';
+import { abortableSleep, backoffDelay, fetchFailureReason, isRetriableStatus, retryDelay } from '@machine/driver-sdk/http-retry';
 import { catalogInterface, type OpenStackState } from './flags';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION = (require('../package.json') as { version: string }).version;
 const USER_AGENT = `machine-driver-openstack/${VERSION}`;
 
-export type Service = 'compute' | 'network' | 'image' | 'identity';
+export type Service = 'compute' | 'network' | 'image' | 'identity' | 'volumev3';
+
+/** Catalog types a service goes by: Cinder's v3 API is 'volumev3' in older catalogs and 'block-storage' in newer ones. */
+const CATALOG_TYPES: Record<Service, string[]> = {
+  compute: ['compute', 'compute_legacy'],
+  network: ['network'],
+  image: ['image'],
+  identity: ['identity'],
+  volumev3: ['volumev3', 'block-storage'],
+};
 
 /** An error answer from an OpenStack API, with its status and error type. */
 export class OpenStackError extends Error {
@@ -76,10 +85,17 @@ export function pollMs(fallbackSeconds: number): number {
 
 /** Waits `ms`; an abort is the driver's cancellation. */
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  delay(ms, undefined, { signal }).catch((e: unknown) => {
+  abortableSleep(ms, signal).catch((e: unknown) => {
     throw signal?.aborted ? new DriverError('cancelled', 'cancelled') : e;
   });
 export { sleep };
+
+/** Retries of a request that got no answer or a "not now" one. */
+const RETRIES = 4;
+
+function backoff() {
+  return { baseMs: pollMs(0.5), maxMs: 8000, maxWaitMs: 60_000 };
+}
 
 /** Turns an error body of any OpenStack service into its type and message. */
 export function parseErrorBody(status: number, text: string): { type: string; message: string } {
@@ -304,7 +320,9 @@ export class OpenStackClient {
 
   /**
    * One API request. A refused token (401) is renewed once and the request
-   * repeated; 503 and dropped connections are retried with backoff.
+   * repeated; 429, 502, 503 and 504 (and a 500 to a request that can be
+   * repeated) and dropped connections are retried, waiting as the service
+   * asks (Retry-After) or with backoff.
    */
   async request<T>(service: Service, method: string, path: string, options: RequestOptions = {}): Promise<Response<T>> {
     let renewed = false;
@@ -324,8 +342,8 @@ export class OpenStackClient {
         res = await this.fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
       } catch (err) {
         if (this.signal?.aborted) throw new DriverError('cancelled', `cancelled during ${method} ${path}`);
-        if (attempt < 4) {
-          await sleep(retryDelay(attempt), this.signal);
+        if (attempt < RETRIES) {
+          await sleep(backoffDelay(attempt, backoff()), this.signal);
           continue;
         }
         throw this.unreachable(err, url);
@@ -338,8 +356,9 @@ export class OpenStackClient {
         await this.authenticate(true);
         continue;
       }
-      if ((res.status === 503 || res.status === 502 || res.status === 504) && attempt < 4) {
-        await sleep(retryDelay(attempt), this.signal);
+      // A POST that failed with 500 may have made what it asked for: it is not repeated.
+      if (isRetriableStatus(res.status, method !== 'POST') && attempt < RETRIES) {
+        await sleep(retryDelay(res.status, res.headers, attempt, backoff()), this.signal);
         continue;
       }
       if (res.status >= 400 && !options.accept?.includes(res.status)) {
@@ -395,8 +414,7 @@ export class OpenStackClient {
 
   private unreachable(err: unknown, url: string): DriverError {
     if (this.signal?.aborted) return new DriverError('cancelled', 'cancelled');
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    const why = fetchFailureReason(err);
     const origin = (() => {
       try {
         return new URL(url).origin;
@@ -411,14 +429,10 @@ export class OpenStackClient {
   }
 }
 
-function retryDelay(attempt: number): number {
-  return Math.min(pollMs(0.5) * 2 ** attempt, 8000);
-}
-
 /** The endpoint of a service from the catalog, by region and interface. */
 export function endpointFrom(catalog: CatalogEntry[], service: Service, state: Pick<OpenStackState, 'Region' | 'EndpointType'>): string {
   const wanted = catalogInterface(state.EndpointType);
-  const entries = catalog.filter((e) => e.type === service || (service === 'compute' && e.type === 'compute_legacy'));
+  const entries = catalog.filter((e) => CATALOG_TYPES[service].includes(e.type));
   const candidates = entries.flatMap((e) => e.endpoints).filter((ep) => ep.interface === wanted);
   const inRegion = state.Region ? candidates.filter((ep) => ep.region_id === state.Region || ep.region === state.Region) : candidates;
   const chosen = inRegion[0];

@@ -113,6 +113,11 @@ export class OpenStackDriver implements Driver<OpenStackState> {
     await client.authenticate();
     await client.endpoint('compute');
     if (!s.NovaNetwork && (s.FloatingIpPool || s.SecurityGroups.length === 0 || s.NetworkName)) await client.endpoint('network');
+    if (s.VolumeName && !(await client.hasService('volumev3'))) {
+      throw new DriverError('failed-precondition', 'the cloud\'s catalog has no block storage service (Cinder), which --openstack-volume-name needs to make the named boot volume: leave it out to let Nova make an unnamed one', {
+        flag: 'openstack-volume-name',
+      });
+    }
     await this.resolve(client, s);
     if (s.KeyPairName) await this.existingKeyPair(client, s);
     if (s.PrivateKeyFile) await this.readPrivateKey(s);
@@ -139,6 +144,7 @@ export class OpenStackDriver implements Driver<OpenStackState> {
       const groups = await this.setUpSecurityGroup(ctx, client, s);
       await writeJournal(ctx, s);
       const userData = s.UserDataFile ? (await this.readUserData(s)).toString('base64') : undefined;
+      if (s.VolumeName) await this.createBootVolume(ctx, client, s);
 
       ctx.progress(`Creating server ${ctx.machine.name}`);
       serverRequested = true;
@@ -206,7 +212,7 @@ export class OpenStackDriver implements Driver<OpenStackState> {
     // A create that was killed outright (SIGKILL) left its work in the journal, not in the stored state.
     const journal = await readJournal(ctx);
     const s = { ...normalizeState(stored, ctx), ...journal?.made };
-    const made = s.MachineId || (s.KeyPairCreated && s.KeyPairName) || s.CreatedSecurityGroupId || (s.FloatingIpCreated && s.FloatingIpId) || journal?.requestToken;
+    const made = s.MachineId || (s.KeyPairCreated && s.KeyPairName) || s.CreatedSecurityGroupId || s.CreatedVolumeId || (s.FloatingIpCreated && s.FloatingIpId) || journal?.requestToken;
     if (!made) return;
     const problems = await this.cleanUp(ctx, s, journal?.requestToken);
     if (problems.length === 0) await removeJournal(ctx);
@@ -435,6 +441,35 @@ export class OpenStackDriver implements Driver<OpenStackState> {
     return [s.CreatedSecurityGroupId];
   }
 
+  /**
+   * The boot volume, made from the image through Cinder so that it carries
+   * --openstack-volume-name (Nova names the volumes it makes itself after
+   * nothing). Waits until it is available to boot from.
+   */
+  private async createBootVolume(ctx: DriverContext, client: OpenStackClient, s: OpenStackState): Promise<void> {
+    ctx.progress(`Creating boot volume ${s.VolumeName} (${s.VolumeSize} GB) from the image`);
+    const volume: JsonObject = { name: s.VolumeName!, size: s.VolumeSize, imageRef: s.ImageId!, description: `Boot volume of the machine ${ctx.machine.name}` };
+    if (s.VolumeType) volume.volume_type = s.VolumeType;
+    const res = await client.request<{ volume: { id: string } }>('volumev3', 'POST', '/volumes', { body: { volume } }).catch((err: unknown) => {
+      throw translateError(err, 'create the boot volume', /volume type/i.test((err as Error).message) ? 'openstack-volume-type' : 'openstack-volume-size');
+    });
+    s.CreatedVolumeId = res.body.volume.id;
+    await writeJournal(ctx, s);
+    const deadline = Date.now() + s.ActiveTimeout * 1000;
+    for (;;) {
+      const got = await call('read the boot volume', () => client.request<{ volume: { status: string } }>('volumev3', 'GET', `/volumes/${s.CreatedVolumeId}`));
+      const status = got.body.volume.status;
+      if (status === 'available') return;
+      if (status === 'error' || status === 'error_restoring') {
+        throw new DriverError('failed-precondition', `the boot volume ${s.VolumeName} (${s.CreatedVolumeId}) went to ${status}: check --openstack-volume-type and --openstack-volume-size`, { flag: 'openstack-volume-type' });
+      }
+      if (Date.now() > deadline) {
+        throw new DriverError('deadline-exceeded', `the boot volume ${s.VolumeName} did not become available within ${s.ActiveTimeout} s (it is ${status}): raise --openstack-active-timeout`, { flag: 'openstack-active-timeout' });
+      }
+      await sleep(pollMs(2), ctx.signal);
+    }
+  }
+
   private serverRequest(ctx: DriverContext, s: OpenStackState, groups: string[], userData: string | undefined, requestToken: string): JsonObject {
     const server: JsonObject = {
       name: ctx.machine.name,
@@ -448,7 +483,12 @@ export class OpenStackDriver implements Driver<OpenStackState> {
     if (s.AvailabilityZone) server.availability_zone = s.AvailabilityZone;
     if (userData) server.user_data = userData;
     if (s.ConfigDrive) server.config_drive = true;
-    if (s.BootFromVolume || s.VolumeId) {
+    if (s.CreatedVolumeId) {
+      // The volume create made: Nova deletes it with the server.
+      const mapping: JsonObject = { boot_index: 0, uuid: s.CreatedVolumeId, source_type: 'volume', destination_type: 'volume', delete_on_termination: true };
+      if (s.VolumeDevicePath) mapping.device_name = s.VolumeDevicePath;
+      server.block_device_mapping_v2 = [mapping];
+    } else if (s.BootFromVolume || s.VolumeId) {
       const mapping: JsonObject = s.VolumeId
         ? { boot_index: 0, uuid: s.VolumeId, source_type: 'volume', destination_type: 'volume', delete_on_termination: false }
         : { boot_index: 0, uuid: s.ImageId!, source_type: 'image', destination_type: 'volume', delete_on_termination: true };
@@ -498,8 +538,10 @@ export class OpenStackDriver implements Driver<OpenStackState> {
   private async attachFloatingIp(ctx: DriverContext, client: OpenStackClient, s: OpenStackState): Promise<void> {
     if (s.NovaNetwork) {
       ctx.progress(`Allocating a floating IP from pool ${s.FloatingIpPool}`);
-      const res = await call('allocate a floating IP', () =>
-        client.request<{ floating_ip: { id: string | number; ip: string } }>('compute', 'POST', '/os-floating-ips', { body: { pool: s.FloatingIpPool } }),
+      const res = await call(
+        'allocate a floating IP',
+        () => client.request<{ floating_ip: { id: string | number; ip: string } }>('compute', 'POST', '/os-floating-ips', { body: { pool: s.FloatingIpPool } }),
+        'openstack-floatingip-pool',
       );
       s.FloatingIpId = String(res.body.floating_ip.id);
       s.FloatingIpCreated = true;
@@ -562,6 +604,24 @@ export class OpenStackDriver implements Driver<OpenStackState> {
         throw new Error('still there');
       });
     }
+    if (s.CreatedVolumeId && serverGone) {
+      // Nova deletes it with its server; one whose server never came, or that Nova left, goes here.
+      const volumeId = s.CreatedVolumeId;
+      await attempt(`delete boot volume ${volumeId}`, async () => {
+        for (let n = 0; n < 150; n++) {
+          const res = await client.request<{ volume: { status: string } }>('volumev3', 'GET', `/volumes/${volumeId}`, { accept: [404] });
+          if (res.status === 404) return;
+          if (['available', 'error', 'error_restoring', 'error_extending'].includes(res.body.volume.status)) {
+            ctx.progress(`Deleting boot volume ${volumeId}`);
+            await client.request('volumev3', 'DELETE', `/volumes/${volumeId}`, { accept: [404] });
+          }
+          await sleep(pollMs(1));
+        }
+        throw new Error('still there');
+      });
+    } else if (s.CreatedVolumeId) {
+      problems.push(`boot volume ${s.CreatedVolumeId} is kept while its server exists`);
+    }
     if (s.FloatingIpCreated && s.FloatingIpId) {
       ctx.progress(`Releasing floating IP ${s.FloatingIpId}`);
       await attempt(`release floating IP ${s.FloatingIpId}`, async () =>
@@ -596,7 +656,7 @@ export class OpenStackDriver implements Driver<OpenStackState> {
   }
 
   private async rollback(ctx: DriverContext, s: OpenStackState, failure: Error, requestToken: string | undefined): Promise<void> {
-    const nothingMade = !s.MachineId && !requestToken && !s.KeyPairCreated && !s.CreatedSecurityGroupId && !s.FloatingIpCreated;
+    const nothingMade = !s.MachineId && !requestToken && !s.KeyPairCreated && !s.CreatedSecurityGroupId && !s.CreatedVolumeId && !s.FloatingIpCreated;
     if (nothingMade) return;
     ctx.progress('Create failed; removing what it made in OpenStack');
     const problems = await this.cleanUp(ctx, s, requestToken);
@@ -649,6 +709,7 @@ async function writeJournal(ctx: DriverContext, s: OpenStackState, requestToken?
     KeyPairName: s.KeyPairCreated ? s.KeyPairName : undefined,
     KeyPairCreated: s.KeyPairCreated,
     CreatedSecurityGroupId: s.CreatedSecurityGroupId,
+    CreatedVolumeId: s.CreatedVolumeId,
     FloatingIpId: s.FloatingIpId,
     FloatingIpCreated: s.FloatingIpCreated,
   };

@@ -15,6 +15,10 @@ export function translateError(err: unknown, action: string, flag?: string): Err
   if (err instanceof OpenStackError) {
     const detail = `${err.request}: HTTP ${err.status} ${err.type}: ${err.message}`;
     const fail = (code: ErrorCode, summary: string, onFlag = flag) => new DriverError(code, summary, { flag: onFlag, detail, cause: err });
+    // Neutron says 409 IpAddressGenerationFailure; nova-network 404 "No more floating IPs in pool X." (NoMoreFloatingIps).
+    if (/IpAddressGenerationFailure|No more IP addresses|No more floating IPs|NoMoreFloatingIps/i.test(`${err.type} ${err.message}`)) {
+      return fail('resource-exhausted', `the floating IP pool has no free address left: ${err.message.replace(/\.$/, '')}; release floating IPs or choose another --openstack-floatingip-pool`, 'openstack-floatingip-pool');
+    }
     switch (err.status) {
       case 400:
         return fail('invalid-argument', `OpenStack rejected the request to ${action}: ${err.message}${flag ? ` (check --${flag})` : ''}`);
@@ -25,9 +29,6 @@ export function translateError(err: unknown, action: string, flag?: string): Err
       case 404:
         return fail('not-found', `could not ${action}: ${err.message}${flag ? ` (check --${flag})` : ''}`);
       case 409:
-        if (/IpAddressGenerationFailure|No more IP addresses/i.test(`${err.type} ${err.message}`)) {
-          return fail('resource-exhausted', `the floating IP pool has no free address left: ${err.message}; release floating IPs or choose another --openstack-floatingip-pool`, 'openstack-floatingip-pool');
-        }
         return fail('failed-precondition', `could not ${action}: ${err.message}`);
       case 413:
         return fail('resource-exhausted', `the project's quota does not allow to ${action}: ${err.message}`);

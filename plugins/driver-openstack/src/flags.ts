@@ -4,7 +4,8 @@
 // and --openstack-cloud for clouds.yaml; and the translation of flag values
 // into the driver state.
 import * as path from 'node:path';
-import { DriverError, type FlagSpec, type FlagValue, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { DriverError, type FlagSpec, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { flagReader } from '@machine/driver-sdk/flag-values';
 import { loadCloud, type CloudSettings } from './clouds';
 
 export const DOCKER_PORT = 2376;
@@ -59,6 +60,7 @@ export const FLAGS: FlagSpec[] = [
   f('metadata', 'string', 'Server metadata as key1,value1,key2,value2', { envVar: 'OS_METADATA' }),
   f('boot-from-volume', 'bool', 'Boot from a new volume made from the image', { default: false, envVar: 'OS_BOOT_FROM_VOLUME' }),
   f('volume-id', 'string', 'Boot from this existing volume', { envVar: 'OS_VOLUME_ID' }),
+  f('volume-name', 'string', 'Name of the boot volume to make from the image through the block storage service (with --openstack-boot-from-volume and --openstack-volume-size)', { envVar: 'OS_VOLUME_NAME' }),
   f('volume-size', 'int', 'Size in GB of the boot volume', { default: 0, envVar: 'OS_VOLUME_SIZE' }),
   f('volume-type', 'string', 'Volume type of the boot volume', { envVar: 'OS_VOLUME_TYPE' }),
   f('volume-device-path', 'string', 'Device name of the boot volume, e.g. /dev/vda', { envVar: 'OS_VOLUME_DEVICE_PATH' }),
@@ -118,6 +120,8 @@ export type OpenStackState = {
   Metadata?: string;
   BootFromVolume: boolean;
   VolumeId?: string;
+  /** The name of the boot volume create makes through Cinder (instead of letting Nova make an unnamed one). */
+  VolumeName?: string;
   VolumeSize: number;
   VolumeType?: string;
   VolumeDevicePath?: string;
@@ -130,34 +134,12 @@ export type OpenStackState = {
   KeyPairCreated?: boolean;
   /** Security group create made because none was given; remove deletes it. */
   CreatedSecurityGroupId?: string;
+  /** The boot volume create made through Cinder (--openstack-volume-name); Nova deletes it with the server, rm makes sure. */
+  CreatedVolumeId?: string;
   FloatingIpId?: string;
   /** True when create allocated the floating IP, so remove releases it. */
   FloatingIpCreated?: boolean;
 };
-
-function str(flags: FlagValues, name: string): string | undefined {
-  const v: FlagValue | undefined = flags[`openstack-${name}`];
-  if (v === undefined || v === null) return undefined;
-  const s = Array.isArray(v) ? v.join(',') : String(v);
-  return s.trim() === '' ? undefined : s.trim();
-}
-
-function bool(flags: FlagValues, name: string): boolean | undefined {
-  const v = flags[`openstack-${name}`];
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') return v === 'true' || v === '1';
-  return undefined;
-}
-
-function int(flags: FlagValues, name: string, fallback: number): number {
-  const v = flags[`openstack-${name}`];
-  if (v === undefined || v === '') return fallback;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n)) {
-    throw new DriverError('invalid-argument', `--openstack-${name} must be a whole number, not "${String(v)}"`, { flag: `openstack-${name}` });
-  }
-  return n;
-}
 
 const ENDPOINT_TYPES = ['publicURL', 'internalURL', 'adminURL', 'public', 'internal', 'admin'];
 
@@ -187,56 +169,58 @@ const conflict = (a: string, b: string) =>
  * of the tenant variables, are read from.
  */
 export function stateFromFlags(flags: FlagValues, machine: MachineRef, env: NodeJS.ProcessEnv = process.env): OpenStackState {
+  const f = flagReader(flags, 'openstack');
   const state: OpenStackState = {
     MachineName: machine.name,
     StorePath: machine.storePath,
     SSHKeyPath: path.join(machine.machineDir, 'id_rsa'),
-    SSHUser: str(flags, 'ssh-user') ?? 'root',
-    SSHPort: int(flags, 'ssh-port', 22),
-    Cloud: str(flags, 'cloud'),
-    AuthUrl: str(flags, 'auth-url'),
-    Insecure: bool(flags, 'insecure') ?? false,
-    CaCert: str(flags, 'cacert'),
-    DomainID: str(flags, 'domain-id'),
-    DomainName: str(flags, 'domain-name'),
-    UserID: str(flags, 'user-id'),
-    Username: str(flags, 'username'),
-    Password: str(flags, 'password'),
-    UserDomainID: str(flags, 'user-domain-id'),
-    UserDomainName: str(flags, 'user-domain-name'),
-    TenantName: str(flags, 'tenant-name'),
-    TenantId: str(flags, 'tenant-id'),
-    TenantDomainID: str(flags, 'tenant-domain-id'),
-    TenantDomainName: str(flags, 'tenant-domain-name'),
-    ApplicationCredentialID: str(flags, 'application-credential-id'),
-    ApplicationCredentialName: str(flags, 'application-credential-name'),
-    ApplicationCredentialSecret: str(flags, 'application-credential-secret'),
-    Region: str(flags, 'region'),
-    AvailabilityZone: str(flags, 'availability-zone'),
-    EndpointType: str(flags, 'endpoint-type') ?? 'publicURL',
-    FlavorId: str(flags, 'flavor-id'),
-    FlavorName: str(flags, 'flavor-name'),
-    ImageId: str(flags, 'image-id'),
-    ImageName: str(flags, 'image-name'),
-    KeyPairName: str(flags, 'keypair-name'),
-    PrivateKeyFile: str(flags, 'private-key-file'),
-    NetworkId: str(flags, 'net-id'),
-    NetworkName: str(flags, 'net-name'),
-    UserDataFile: str(flags, 'user-data-file'),
-    SecurityGroups: (str(flags, 'sec-groups') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
-    NovaNetwork: bool(flags, 'nova-network') ?? false,
-    FloatingIpPool: str(flags, 'floatingip-pool'),
-    IpVersion: int(flags, 'ip-version', 4),
-    ActiveTimeout: int(flags, 'active-timeout', DEFAULT_ACTIVE_TIMEOUT),
-    ConfigDrive: bool(flags, 'config-drive') ?? false,
-    Metadata: str(flags, 'metadata'),
-    BootFromVolume: bool(flags, 'boot-from-volume') ?? false,
-    VolumeId: str(flags, 'volume-id'),
-    VolumeSize: int(flags, 'volume-size', 0),
-    VolumeType: str(flags, 'volume-type'),
-    VolumeDevicePath: str(flags, 'volume-device-path'),
-    ServerGroupId: str(flags, 'server-group-id'),
-    ServerGroupName: str(flags, 'server-group-name'),
+    SSHUser: f.string('ssh-user') ?? 'root',
+    SSHPort: f.int('ssh-port', 22),
+    Cloud: f.string('cloud'),
+    AuthUrl: f.string('auth-url'),
+    Insecure: f.bool('insecure') ?? false,
+    CaCert: f.string('cacert'),
+    DomainID: f.string('domain-id'),
+    DomainName: f.string('domain-name'),
+    UserID: f.string('user-id'),
+    Username: f.string('username'),
+    Password: f.string('password'),
+    UserDomainID: f.string('user-domain-id'),
+    UserDomainName: f.string('user-domain-name'),
+    TenantName: f.string('tenant-name'),
+    TenantId: f.string('tenant-id'),
+    TenantDomainID: f.string('tenant-domain-id'),
+    TenantDomainName: f.string('tenant-domain-name'),
+    ApplicationCredentialID: f.string('application-credential-id'),
+    ApplicationCredentialName: f.string('application-credential-name'),
+    ApplicationCredentialSecret: f.string('application-credential-secret'),
+    Region: f.string('region'),
+    AvailabilityZone: f.string('availability-zone'),
+    EndpointType: f.string('endpoint-type') ?? 'publicURL',
+    FlavorId: f.string('flavor-id'),
+    FlavorName: f.string('flavor-name'),
+    ImageId: f.string('image-id'),
+    ImageName: f.string('image-name'),
+    KeyPairName: f.string('keypair-name'),
+    PrivateKeyFile: f.string('private-key-file'),
+    NetworkId: f.string('net-id'),
+    NetworkName: f.string('net-name'),
+    UserDataFile: f.string('user-data-file'),
+    SecurityGroups: (f.string('sec-groups') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    NovaNetwork: f.bool('nova-network') ?? false,
+    FloatingIpPool: f.string('floatingip-pool'),
+    IpVersion: f.int('ip-version', 4),
+    ActiveTimeout: f.int('active-timeout', DEFAULT_ACTIVE_TIMEOUT),
+    ConfigDrive: f.bool('config-drive') ?? false,
+    Metadata: f.string('metadata'),
+    BootFromVolume: f.bool('boot-from-volume') ?? false,
+    VolumeId: f.string('volume-id'),
+    VolumeName: f.string('volume-name'),
+    VolumeSize: f.int('volume-size', 0),
+    VolumeType: f.string('volume-type'),
+    VolumeDevicePath: f.string('volume-device-path'),
+    ServerGroupId: f.string('server-group-id'),
+    ServerGroupName: f.string('server-group-name'),
   };
   if (!state.Cloud) {
     state.TenantName ??= env.OS_PROJECT_NAME || undefined;
@@ -357,6 +341,13 @@ export function validate(s: OpenStackState): void {
   }
   if (s.VolumeSize < 0) {
     throw new DriverError('invalid-argument', '--openstack-volume-size must be 0 (the image\'s size) or more (GB)', { flag: 'openstack-volume-size' });
+  }
+  if (s.VolumeName && s.VolumeId) throw conflict('volume-id', 'volume-name');
+  if (s.VolumeName && !s.BootFromVolume) {
+    throw new DriverError('invalid-argument', '--openstack-volume-name names the boot volume made from the image: it needs --openstack-boot-from-volume', { flag: 'openstack-boot-from-volume' });
+  }
+  if (s.VolumeName && s.VolumeSize <= 0) {
+    throw new DriverError('invalid-argument', '--openstack-volume-name makes the boot volume through the block storage service, which needs its size: set --openstack-volume-size (GB)', { flag: 'openstack-volume-size' });
   }
   if ((s.VolumeSize > 0 || s.VolumeType || s.VolumeDevicePath) && !s.BootFromVolume && !s.VolumeId) {
     throw new DriverError('invalid-argument', '--openstack-volume-size, --openstack-volume-type and --openstack-volume-device-path need --openstack-boot-from-volume', { flag: 'openstack-boot-from-volume' });

@@ -13,13 +13,17 @@ import type { Description, FlagSpec, FlagValues, JsonObject, MachineStateName, S
 import { boot2dockerUserData, imageFormat } from './disk';
 import { fetchImage } from './download';
 import { DEFAULT_IMAGE_URL, DOCKER_PORT, FLAGS, SSH_USER, cpuCount, stateFromFlags, usesBoot2Docker, type VBoxState } from './flags';
-import { checkNoCollision, dhcpRange, findHostOnlyInterface, inNetwork, parseHostOnlyCIDR, type HostInterfaceAddress } from './network';
+import { checkNoCollision, dhcpRange, findHostOnlyInterface, findHostOnlyNet, hostOnlyNetName, inNetwork, parseHostOnlyCIDR, type HostInterfaceAddress, type HostOnlyNetwork } from './network';
 import { buildSeedIso } from './seed-iso';
 import {
   VBoxManage,
   VBoxManageError,
   checkVersion,
   findVBoxManage,
+  hardwareVirtualization,
+  hardwareVirtualizationMissing,
+  noHostOnlyAdapters,
+  parseHostOnlyNets,
   leaseFor,
   parseCreatedInterface,
   parseDhcpServers,
@@ -29,6 +33,8 @@ import {
   parseVersion,
   summarizeStderr,
   vboxUserHome,
+  type HostOnlyNet,
+  type VBoxVersion,
 } from './vboxmanage';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -147,6 +153,7 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
   };
 
   private vbm?: VBoxManage;
+  private version?: VBoxVersion;
 
   schema(): FlagSpec[] {
     return FLAGS;
@@ -172,15 +179,54 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
     const warning = checkVersion(version);
     if (warning) ctx.warn(warning);
     this.vbm = vbm;
+    this.version = version;
     return vbm;
+  }
+
+  /**
+   * Refuses a host whose CPU offers VirtualBox no VT-x/AMD-V (off in the
+   * firmware, or taken by another hypervisor), as VirtualBox reports it:
+   * without it, 64-bit guests do not boot.
+   */
+  private async checkHardwareVirtualization(ctx: DriverContext, vbm: VBoxManage): Promise<void> {
+    const supported = hardwareVirtualization(await vbm.out(['list', 'hostinfo']));
+    if (supported === undefined) {
+      ctx.log.debug('VBoxManage list hostinfo does not say whether the CPU supports hardware virtualization; not checked');
+      return;
+    }
+    if (!supported) {
+      throw new DriverError('failed-precondition', 'VirtualBox reports that this computer\'s CPU offers no hardware virtualization (VT-x/AMD-V): enable it in the BIOS/UEFI settings, or pass --virtualbox-no-vtx-check to try anyway', {
+        flag: 'virtualbox-no-vtx-check',
+        detail: 'VBoxManage list hostinfo: "Processor supports HW virtualization: no". Another hypervisor (Hyper-V, WSL 2, KVM) holding VT-x has the same effect.',
+      });
+    }
+  }
+
+  /** Whether this VirtualBox has host-only networks (`hostonlynet`, 7.0 and later). */
+  private hasHostOnlyNetworks(): boolean {
+    return (this.version?.major ?? 0) >= 7;
+  }
+
+  /**
+   * The host-only interfaces and networks, after checking that the CIDR
+   * collides with no other interface of this computer. A host-only network
+   * already on the CIDR puts the host's address on an interface of its own
+   * (bridge100 on macOS): that one is not a collision.
+   */
+  private async hostOnlyTopology(vbm: VBoxManage, network: HostOnlyNetwork) {
+    const ifs = parseHostOnlyIfs(await vbm.out(['list', 'hostonlyifs']));
+    const nets = this.hasHostOnlyNetworks() ? parseHostOnlyNets(await vbm.out(['list', 'hostonlynets'])) : [];
+    const existingNet = findHostOnlyNet(nets, network);
+    const others = hostAddresses().filter((a) => !(existingNet && a.address === network.ip));
+    checkNoCollision(network, others, ifs.map((i) => i.name));
+    return { ifs, nets, existingNet };
   }
 
   async preCreateCheck(ctx: DriverContext, stored: VBoxState): Promise<void> {
     const s = normalizeState(stored, ctx.machine.name);
     const vbm = await this.vboxManage(ctx);
-    const net = parseHostOnlyCIDR(s.HostOnlyCIDR);
-    const ifs = parseHostOnlyIfs(await vbm.out(['list', 'hostonlyifs']));
-    checkNoCollision(net, hostAddresses(), ifs.map((i) => i.name));
+    if (!s.NoVTXCheck) await this.checkHardwareVirtualization(ctx, vbm);
+    await this.hostOnlyTopology(vbm, parseHostOnlyCIDR(s.HostOnlyCIDR));
     if (await this.vmInfo(vbm, s.VMName)) {
       throw new DriverError('already-exists', `VirtualBox already has a VM named ${s.VMName}: remove it or choose another machine name`);
     }
@@ -470,15 +516,29 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
     return s;
   }
 
-  /** The host-only interface and its DHCP server, reused when they exist; attached as the second NIC. */
+  /**
+   * The host-only interface and its DHCP server, reused when they exist; or,
+   * with VirtualBox 7 where there are no host-only interfaces (macOS), a
+   * host-only network. Attached as the second NIC; returns its name.
+   */
   private async setUpHostOnly(ctx: DriverContext, vbm: VBoxManage, s: State): Promise<string> {
     const network = parseHostOnlyCIDR(s.HostOnlyCIDR);
-    const ifs = parseHostOnlyIfs(await vbm.out(['list', 'hostonlyifs']));
-    checkNoCollision(network, hostAddresses(), ifs.map((i) => i.name));
+    const { ifs, nets, existingNet } = await this.hostOnlyTopology(vbm, network);
     let hostOnly = findHostOnlyInterface(ifs, network);
+    if (!hostOnly && this.hasHostOnlyNetworks() && (existingNet || process.platform === 'darwin')) {
+      return this.attachHostOnlyNetwork(ctx, vbm, s, network, existingNet ?? nets.find((n) => n.name === hostOnlyNetName(network)));
+    }
     if (!hostOnly) {
       ctx.progress(`Creating a host-only interface for ${network.ip}/${network.prefix}`);
-      const created = parseCreatedInterface(await vbm.out(['hostonlyif', 'create']));
+      const attempt = await vbm.run(['hostonlyif', 'create'], { allowFailure: true });
+      if (attempt.code !== 0 || /error:/.test(attempt.stderr)) {
+        if (this.hasHostOnlyNetworks() && noHostOnlyAdapters(attempt.stderr)) {
+          ctx.log.debug('VirtualBox has no host-only adapters here; using a host-only network', { stderr: attempt.stderr });
+          return this.attachHostOnlyNetwork(ctx, vbm, s, network, nets.find((n) => n.name === hostOnlyNetName(network)));
+        }
+        throw new VBoxManageError(['hostonlyif', 'create'], attempt.code, attempt.stdout, attempt.stderr);
+      }
+      const created = parseCreatedInterface(attempt.stdout);
       if (!created) throw new DriverError('internal', 'VBoxManage hostonlyif create did not name the interface it created');
       try {
         await vbm.run(['hostonlyif', 'ipconfig', created, '--ip', network.ip, '--netmask', network.netmask]);
@@ -515,6 +575,28 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
       '--hostonlyadapter2', hostOnly.name, '--cableconnected2', 'on',
     ]);
     return hostOnly.name;
+  }
+
+  /**
+   * VirtualBox 7's host-only network on the CIDR, made when missing: the
+   * network is its own DHCP server, so the range goes with it.
+   */
+  private async attachHostOnlyNetwork(ctx: DriverContext, vbm: VBoxManage, s: State, network: HostOnlyNetwork, existing: HostOnlyNet | undefined): Promise<string> {
+    const range = dhcpRange(network);
+    const name = existing?.name ?? hostOnlyNetName(network);
+    const settings = [`--name=${name}`, `--netmask=${network.netmask}`, `--lower-ip=${range.lowerIp}`, `--upper-ip=${range.upperIp}`, '--enable'];
+    if (!existing) {
+      ctx.progress(`Creating the host-only network ${name} for ${network.ip}/${network.prefix}`);
+      await vbm.run(['hostonlynet', 'add', ...settings]);
+    } else if (!existing.enabled || !findHostOnlyNet([existing], network)) {
+      await vbm.run(['hostonlynet', 'modify', ...settings]);
+    }
+    await vbm.run([
+      'modifyvm', s.VMName,
+      '--nic2', 'hostonlynet', '--nictype2', s.HostOnlyNicType, '--nicpromisc2', s.HostOnlyPromiscMode,
+      '--host-only-net2', name, '--cableconnected2', 'on',
+    ]);
+    return name;
   }
 
   private async stopVM(ctx: DriverContext, vbm: VBoxManage, s: State): Promise<void> {
@@ -609,9 +691,11 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
   private async readIP(vbm: VBoxManage, s: State, info: Map<string, string>, keyPath?: string): Promise<string> {
     const prop = parseGuestProperty(await vbm.out(['guestproperty', 'get', s.VMName, IP_PROPERTY]));
     if (prop) return prop;
+    // A host-only network (VirtualBox 7, macOS) leases through the host's own DHCP service: guest properties or SSH tell.
+    const onNetwork = info.get('nic2') === 'hostonlynet';
     const adapter = info.get('hostonlyadapter2') ?? s.HostOnlyInterface;
     const mac = info.get('macaddress2');
-    if (adapter && mac) {
+    if (!onNetwork && adapter && mac) {
       const leases = path.join(vboxUserHome(), `HostInterfaceNetworking-${adapter}-Dhcpd.leases`);
       try {
         const ip = leaseFor(await fs.readFile(leases, 'utf8'), mac);
@@ -761,6 +845,11 @@ function translate(err: unknown, action: string): Error {
   if (err instanceof DriverError) return err;
   if (err instanceof VBoxManageError) {
     if (err.notFound) return new DriverError('not-found', `cannot ${action}: ${summarizeStderr(err.stderr)}`);
+    if (hardwareVirtualizationMissing(err.stderr)) {
+      return new DriverError('failed-precondition', `cannot ${action}: VirtualBox found no hardware virtualization (VT-x/AMD-V) to run the VM; enable it in the BIOS/UEFI settings, or stop the hypervisor that holds it`, {
+        detail: err.stderr.trim().split(/\r?\n/).slice(0, 6).join('\n'),
+      });
+    }
     return new DriverError('internal', `cannot ${action}: VBoxManage ${err.args.join(' ')} failed: ${summarizeStderr(err.stderr) || `exit code ${err.exitCode}`}`, {
       detail: err.stderr.trim().split(/\r?\n/).slice(0, 6).join('\n'),
     });

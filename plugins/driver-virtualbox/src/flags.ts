@@ -3,7 +3,8 @@
 // flag values into the driver state.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DriverError, type FlagSpec, type FlagValue, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { DriverError, type FlagSpec, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { flagReader } from '@machine/driver-sdk/flag-values';
 import { parseHostOnlyCIDR } from './network';
 
 export const DOCKER_PORT = 2376;
@@ -84,30 +85,6 @@ export type VBoxState = {
   VMCreated: boolean;
 };
 
-function str(flags: FlagValues, name: string): string | undefined {
-  const v: FlagValue | undefined = flags[`virtualbox-${name}`];
-  if (v === undefined || v === null) return undefined;
-  const s = Array.isArray(v) ? v.join(',') : String(v);
-  return s.trim() === '' ? undefined : s.trim();
-}
-
-function bool(flags: FlagValues, name: string): boolean {
-  const v = flags[`virtualbox-${name}`];
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'string') return v === 'true' || v === '1';
-  return false;
-}
-
-function int(flags: FlagValues, name: string, fallback: number): number {
-  const v = flags[`virtualbox-${name}`];
-  if (v === undefined || v === '') return fallback;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n)) {
-    throw new DriverError('invalid-argument', `--virtualbox-${name} must be a whole number, not "${String(v)}"`, { flag: `virtualbox-${name}` });
-  }
-  return n;
-}
-
 function oneOf(value: string, allowed: string[], name: string): string {
   const match = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
   if (!match) {
@@ -148,7 +125,8 @@ function checkURL(value: string, name: string): void {
 
 /** Flag values → initial driver state. Checks what can be checked offline. */
 export function stateFromFlags(flags: FlagValues, machine: MachineRef): VBoxState {
-  const cpu = int(flags, 'cpu-count', 1);
+  const f = flagReader(flags, 'virtualbox');
+  const cpu = f.int('cpu-count', 1);
   const state: VBoxState = {
     MachineName: machine.name,
     StorePath: machine.storePath,
@@ -160,23 +138,23 @@ export function stateFromFlags(flags: FlagValues, machine: MachineRef): VBoxStat
     SwarmHost: typeof flags['swarm-host'] === 'string' ? flags['swarm-host'] : '',
     SwarmDiscovery: typeof flags['swarm-discovery'] === 'string' ? flags['swarm-discovery'] : '',
     CPU: cpu,
-    Memory: int(flags, 'memory', 1024),
-    DiskSize: int(flags, 'disk-size', 20000),
-    NatNicType: oneOf(str(flags, 'nat-nictype') ?? '82540EM', NIC_TYPES, 'nat-nictype'),
-    Boot2DockerURL: str(flags, 'boot2docker-url') ?? '',
-    Boot2DockerImportVM: str(flags, 'import-boot2docker-vm') ?? '',
-    HostDNSResolver: bool(flags, 'host-dns-resolver'),
-    HostOnlyCIDR: str(flags, 'hostonly-cidr') ?? DEFAULT_HOSTONLY_CIDR,
-    HostOnlyNicType: oneOf(str(flags, 'hostonly-nictype') ?? '82540EM', NIC_TYPES, 'hostonly-nictype'),
-    HostOnlyPromiscMode: oneOf(str(flags, 'hostonly-nicpromisc') ?? 'deny', PROMISC_MODES, 'hostonly-nicpromisc'),
-    UIType: oneOf(str(flags, 'ui-type') ?? 'headless', UI_TYPES, 'ui-type'),
-    HostOnlyNoDHCP: bool(flags, 'hostonly-no-dhcp'),
-    NoShare: bool(flags, 'no-share'),
-    DNSProxy: !bool(flags, 'no-dns-proxy'),
-    NoVTXCheck: bool(flags, 'no-vtx-check'),
-    ShareFolder: str(flags, 'share-folder') ?? '',
-    ImageURL: str(flags, 'image-url') ?? '',
-    ImageChecksum: normalizeChecksum(str(flags, 'image-checksum')),
+    Memory: f.int('memory', 1024),
+    DiskSize: f.int('disk-size', 20000),
+    NatNicType: oneOf(f.string('nat-nictype') ?? '82540EM', NIC_TYPES, 'nat-nictype'),
+    Boot2DockerURL: f.string('boot2docker-url') ?? '',
+    Boot2DockerImportVM: f.string('import-boot2docker-vm') ?? '',
+    HostDNSResolver: f.bool('host-dns-resolver') ?? false,
+    HostOnlyCIDR: f.string('hostonly-cidr') ?? DEFAULT_HOSTONLY_CIDR,
+    HostOnlyNicType: oneOf(f.string('hostonly-nictype') ?? '82540EM', NIC_TYPES, 'hostonly-nictype'),
+    HostOnlyPromiscMode: oneOf(f.string('hostonly-nicpromisc') ?? 'deny', PROMISC_MODES, 'hostonly-nicpromisc'),
+    UIType: oneOf(f.string('ui-type') ?? 'headless', UI_TYPES, 'ui-type'),
+    HostOnlyNoDHCP: f.bool('hostonly-no-dhcp') ?? false,
+    NoShare: f.bool('no-share') ?? false,
+    DNSProxy: !(f.bool('no-dns-proxy') ?? false),
+    NoVTXCheck: f.bool('no-vtx-check') ?? false,
+    ShareFolder: f.string('share-folder') ?? '',
+    ImageURL: f.string('image-url') ?? '',
+    ImageChecksum: normalizeChecksum(f.string('image-checksum')),
     HostOnlyInterface: '',
     VMCreated: false,
   };

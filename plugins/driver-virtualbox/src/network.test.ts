@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { DriverError } from '@machine/driver-sdk';
-import { checkNoCollision, dhcpRange, findHostOnlyInterface, maskToPrefix, parseHostOnlyCIDR } from './network';
+import { checkNoCollision, dhcpRange, findHostOnlyInterface, findHostOnlyNet, hostOnlyNetName, maskToPrefix, parseHostOnlyCIDR } from './network';
 
 function err(fn: () => unknown): DriverError {
   try {
@@ -45,6 +45,18 @@ describe('virtualbox host-only network', () => {
     ];
     assert.equal(findHostOnlyInterface(ifs, parseHostOnlyCIDR('192.168.99.1/24'))?.name, 'vboxnet1');
     assert.equal(findHostOnlyInterface(ifs, parseHostOnlyCIDR('192.168.99.1/25')), undefined);
+  });
+
+  it('finds the VirtualBox 7 host-only network on the CIDR by its mask and range, and names a new one after it', () => {
+    const net = parseHostOnlyCIDR('192.168.99.1/24');
+    const nets = [
+      { name: 'other', netmask: '255.255.255.0', lowerIp: '192.168.56.100' },
+      { name: 'wide', netmask: '255.255.0.0', lowerIp: '192.168.99.100' },
+      { name: 'mine', netmask: '255.255.255.0', lowerIp: '192.168.99.101' },
+    ];
+    assert.equal(findHostOnlyNet(nets, net)?.name, 'mine');
+    assert.equal(findHostOnlyNet(nets.slice(0, 2), net), undefined);
+    assert.equal(hostOnlyNetName(net), 'machine-192.168.99.0-24');
   });
 
   it('places the DHCP server and its range as the reference did', () => {

@@ -103,6 +103,22 @@ export function findHostOnlyInterface(ifs: HostOnlyInterface[], net: HostOnlyNet
   return ifs.find((i) => i.ipAddress === net.ip && i.networkMask === net.netmask);
 }
 
+/** The VirtualBox 7 host-only network whose mask and DHCP range put it on the network, if any. */
+export function findHostOnlyNet<T extends { netmask: string; lowerIp: string }>(nets: T[], net: HostOnlyNetwork): T | undefined {
+  return nets.find((n) => {
+    try {
+      return n.netmask === net.netmask && inNetwork(n.lowerIp, net);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The name this driver gives the host-only network it makes: machine-192.168.99.0-24. */
+export function hostOnlyNetName(net: HostOnlyNetwork): string {
+  return `machine-${net.network}-${net.prefix}`;
+}
+
 export interface DhcpRange {
   serverIp: string;
   lowerIp: string;

@@ -3,17 +3,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DriverError, type DriverLogger } from '@machine/driver-sdk';
+import { holderPath, lockFile } from '@machine/driver-sdk/lock';
 import {
   HostLock,
   VBoxManage,
   VBoxManageError,
   checkVersion,
   findVBoxManage,
+  hardwareVirtualization,
+  hardwareVirtualizationMissing,
   leaseFor,
+  noHostOnlyAdapters,
   parseCreatedInterface,
   parseDhcpServers,
   parseGuestProperty,
   parseHostOnlyIfs,
+  parseHostOnlyNets,
   parseMachineReadable,
   parseVersion,
   parseVmList,
@@ -61,6 +66,30 @@ describe('VBoxManage discovery and version', () => {
     assert.equal(checkVersion(parseVersion('6.1.50r161033')!), undefined);
     assert.match(checkVersion(parseVersion('5.2.44r139111')!) ?? '', /has not been tested/);
     assert.match(checkVersion(parseVersion('8.0.0r170000')!) ?? '', /has not been tested/);
+  });
+});
+
+describe('VirtualBox 7 host-only networks and the CPU check', () => {
+  it('reads list hostonlynets', () => {
+    const text = 'Name:            HostNetwork\nGUID:            4d5c6b2a-0000-4000-8000-000000000001\nState:           Enabled\nNetworkMask:     255.255.255.0\nLowerIP:         192.168.56.100\nUpperIP:         192.168.56.199\nVBoxNetworkName: hostonly-HostNetwork\n\nName:            Off\nState:           Disabled\nNetworkMask:     255.255.0.0\nLowerIP:         10.9.0.2\nUpperIP:         10.9.0.9\n\n';
+    assert.deepEqual(parseHostOnlyNets(text), [
+      { name: 'HostNetwork', netmask: '255.255.255.0', lowerIp: '192.168.56.100', upperIp: '192.168.56.199', enabled: true, networkName: 'hostonly-HostNetwork' },
+      { name: 'Off', netmask: '255.255.0.0', lowerIp: '10.9.0.2', upperIp: '10.9.0.9', enabled: false, networkName: 'hostonly-Off' },
+    ]);
+  });
+
+  it('reads hardware virtualization from list hostinfo, and knows when it is not said', () => {
+    assert.equal(hardwareVirtualization('Host Information:\n\nProcessor supports HW virtualization: yes\nProcessor supports PAE: yes\n'), true);
+    assert.equal(hardwareVirtualization('Processor supports HW virtualization: no\n'), false);
+    assert.equal(hardwareVirtualization('Host Information:\nProcessor count: 2\n'), undefined);
+  });
+
+  it('recognises a host without host-only adapters and a VM start without VT-x', () => {
+    assert.ok(noHostOnlyAdapters('VBoxManage: error: VBoxNetAdpCtl: Error while adding new interface: failed to open /dev/vboxnetctl: No such file or directory\n'));
+    assert.ok(!noHostOnlyAdapters('VBoxManage: error: Code E_ACCESSDENIED (0x80070005)\n'));
+    assert.ok(hardwareVirtualizationMissing('VBoxManage: error: VT-x is not available (VERR_VMX_NO_VMX)\n'));
+    assert.ok(hardwareVirtualizationMissing('AMD-V is disabled in the BIOS (or by the host OS) (VERR_SVM_DISABLED)'));
+    assert.ok(!hardwareVirtualizationMissing('VBoxManage: error: Could not find a registered machine named \'x\''));
   });
 });
 
@@ -127,11 +156,12 @@ describe('running VBoxManage', () => {
   });
 
   it('runs one command at a time across lock holders, and takes over a lock whose owner is gone', async () => {
-    const lockDir = path.join(dir, 'lock');
-    fs.mkdirSync(lockDir);
-    fs.writeFileSync(path.join(lockDir, 'pid'), '999999999');
-    const a = new HostLock(lockDir);
-    const b = new HostLock(lockDir);
+    const lock = path.join(dir, 'lock');
+    // Left by a driver that was killed while it held the lock.
+    fs.mkdirSync(lock);
+    fs.writeFileSync(holderPath(lock), JSON.stringify({ pid: 999999999, host: os.hostname(), command: 'vboxmanage', since: new Date().toISOString() }));
+    const a = new HostLock(lock, 5000);
+    const b = new HostLock(lock, 5000);
     let inside = 0;
     let most = 0;
     const work = async () => {
@@ -142,6 +172,21 @@ describe('running VBoxManage', () => {
     };
     await Promise.all([a.run(work), b.run(work), a.run(work), b.run(work)]);
     assert.equal(most, 1);
-    assert.equal(fs.existsSync(lockDir), false);
+    assert.equal(fs.existsSync(lock), false);
+    assert.equal(fs.existsSync(holderPath(lock)), false);
+  });
+
+  it('a lock held by a live process past the wait is one clear error; a cancelled wait is a cancellation', async () => {
+    const lock = path.join(dir, 'lock');
+    const release = await lockFile(lock, { waitMs: 0, command: 'create' });
+    try {
+      await assert.rejects(new HostLock(lock, 100).run(async () => 'ran'), (err: unknown) => err instanceof DriverError && err.code === 'unavailable' && /another VirtualBox command/.test(err.message));
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 50);
+      await assert.rejects(new HostLock(lock, 60_000).run(async () => 'ran', ac.signal), (err: unknown) => err instanceof DriverError && err.code === 'cancelled');
+    } finally {
+      release();
+    }
+    assert.equal(await new HostLock(lock, 100).run(async () => 'ran'), 'ran');
   });
 });

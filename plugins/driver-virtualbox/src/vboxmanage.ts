@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DriverError, type DriverLogger } from '@machine/driver-sdk';
+import { LockBusyError, describeHolder, lockFile, type ReleaseLock } from '@machine/driver-sdk/lock';
 import type { HostOnlyInterface } from './network';
 
 export interface Platform {
@@ -134,68 +135,46 @@ export interface RunResult {
 }
 
 /**
- * A lock shared by every driver process of this user on this host: a
- * directory made atomically, holding the owner's pid so a lock left by a
- * killed process is taken over.
+ * A lock shared by every driver process of this user on this host: the
+ * SDK's cross-process lock (a lock whose holder is gone is taken over at
+ * once), with the calls of one process queued in order before it.
  */
 export class HostLock {
-  private held: Promise<void> = Promise.resolve();
-  constructor(readonly dir: string = path.join(os.tmpdir(), `machine-virtualbox-${os.userInfo().username}.lock`)) {}
+  private queue: Promise<void> = Promise.resolve();
+  constructor(
+    readonly file: string = path.join(os.tmpdir(), `machine-virtualbox-${os.userInfo().username}.lock`),
+    /** How long to wait for another process's command before giving up. */
+    private readonly waitMs = 10 * 60_000,
+  ) {}
 
   async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    // Within one process, calls queue on a promise chain; across processes, on the directory.
-    const previous = this.held;
-    let release!: () => void;
-    this.held = new Promise<void>((r) => (release = r));
+    const previous = this.queue;
+    let done!: () => void;
+    this.queue = new Promise<void>((resolve) => (done = resolve));
     await previous;
     try {
-      await this.acquire(signal);
+      const release = await this.acquire(signal);
       try {
         return await fn();
       } finally {
-        fs.rmSync(this.dir, { recursive: true, force: true });
+        release();
       }
     } finally {
-      release();
+      done();
     }
   }
 
-  private async acquire(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      try {
-        fs.mkdirSync(this.dir);
-        fs.writeFileSync(path.join(this.dir, 'pid'), String(process.pid));
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      if (this.ownerGone()) {
-        fs.rmSync(this.dir, { recursive: true, force: true });
-        continue;
-      }
-      if (signal?.aborted) throw new DriverError('cancelled', 'cancelled while waiting for another VirtualBox command to finish');
-      await delay(25 + Math.random() * 50);
-    }
-  }
-
-  private ownerGone(): boolean {
-    let pid: number;
+  private async acquire(signal?: AbortSignal): Promise<ReleaseLock> {
     try {
-      pid = Number(fs.readFileSync(path.join(this.dir, 'pid'), 'utf8'));
-    } catch {
-      // Just made and not yet written, or gone: look again shortly, unless it is old.
-      try {
-        return Date.now() - fs.statSync(this.dir).mtimeMs > 10_000;
-      } catch {
-        return true;
-      }
-    }
-    if (!pid) return false;
-    try {
-      process.kill(pid, 0);
-      return false;
+      return await lockFile(this.file, { waitMs: this.waitMs, pollMs: 25, command: 'vboxmanage', signal });
     } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+      if (signal?.aborted) throw new DriverError('cancelled', 'cancelled while waiting for another VirtualBox command to finish');
+      if (err instanceof LockBusyError) {
+        throw new DriverError('unavailable', `another VirtualBox command has run for ${Math.round(this.waitMs / 60_000)} minutes (${describeHolder(err.holder)}); try again when it has finished`, {
+          detail: `The lock is ${this.file}.`,
+        });
+      }
+      throw err;
     }
   }
 }
@@ -300,6 +279,48 @@ export function parseHostOnlyIfs(text: string): HostOnlyInterface[] {
       status: b.get('Status') ?? '',
       networkName: b.get('VBoxNetworkName') ?? `HostInterfaceNetworking-${b.get('Name')!}`,
     }));
+}
+
+/** What `list hostonlynets` (VirtualBox 7) says about one host-only network. */
+export interface HostOnlyNet {
+  name: string;
+  netmask: string;
+  lowerIp: string;
+  upperIp: string;
+  enabled: boolean;
+  networkName: string;
+}
+
+export function parseHostOnlyNets(text: string): HostOnlyNet[] {
+  return parseBlocks(text)
+    .filter((b) => b.has('Name'))
+    .map((b) => ({
+      name: b.get('Name')!,
+      netmask: b.get('NetworkMask') ?? '',
+      lowerIp: b.get('LowerIP') ?? '',
+      upperIp: b.get('UpperIP') ?? '',
+      enabled: (b.get('State') ?? '').toLowerCase() === 'enabled',
+      networkName: b.get('VBoxNetworkName') ?? `hostonly-${b.get('Name')!}`,
+    }));
+}
+
+/**
+ * `list hostinfo`: whether the CPU offers VT-x/AMD-V to VirtualBox ("Processor
+ * supports HW virtualization: yes"); undefined when the line is missing.
+ */
+export function hardwareVirtualization(hostInfo: string): boolean | undefined {
+  const m = /^Processor supports HW virtualization:\s*(\S+)/im.exec(hostInfo);
+  return m ? m[1].toLowerCase() === 'yes' : undefined;
+}
+
+/** `hostonlyif create` where VirtualBox has no host-only adapters (VirtualBox 7 on macOS). */
+export function noHostOnlyAdapters(stderr: string): boolean {
+  return /\/dev\/vboxnetctl|VBoxNetAdpCtl|host-only adapters are (no longer )?supported/i.test(stderr);
+}
+
+/** VT-x/AMD-V missing when a VM starts: VirtualBox's status codes and texts for it. */
+export function hardwareVirtualizationMissing(text: string): boolean {
+  return /VERR_VMX_NO_VMX|VERR_VMX_MSR_(ALL_)?VMX_DISABLED|VERR_SVM_NO_SVM|VERR_SVM_DISABLED|VT-x is (not available|disabled)|AMD-V is (not available|disabled)/i.test(text);
 }
 
 export interface DhcpServer {

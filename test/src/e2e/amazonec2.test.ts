@@ -10,20 +10,12 @@ import { EC2Client, ImportKeyPairCommand } from '@aws-sdk/client-ec2';
 import { startFakeEc2, ec2Fault, type FakeEc2 } from '../fakes/ec2';
 import { ACCESS_KEY, SECRET_KEY, cleanAwsEnv, tempDir } from '../fakes/ec2/harness';
 import { TestHostProvider } from '../hosts';
+import { assertHostsGone, cliUser, until } from './cloud-support';
 import { busyboxTarball, explain, run } from './generic-support';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'cli/bin/run.js');
 const IMAGE = 'e2e/busybox:latest';
-
-
-async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function () {
   this.timeout(600_000);
@@ -41,31 +33,10 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
     for (const [k, v] of Object.entries(extra)) if (v === undefined) delete e[k];
     return e;
   };
-  const machine = (args: string[], extra?: NodeJS.ProcessEnv) => run(process.execPath, [CLI, ...args], { env: env(extra) });
-  const ok = async (args: string[], extra?: NodeJS.ProcessEnv) => {
-    const r = await machine(args, extra);
-    assert.equal(r.code, 0, `machine ${args.join(' ')} failed: ${explain(r)}`);
-    return r;
-  };
+  const { machine, ok, docker, rows: states } = cliUser(env);
   const create = (name: string, flags: string[] = [], extra?: NodeJS.ProcessEnv) =>
     // The name first: the CLI's list flags would take a trailing name as one more value.
     ok(['create', name, '-d', 'amazonec2', '--amazonec2-endpoint', fake.url, ...flags], extra);
-
-  /** Runs the docker client against the machine, with the variables `machine env` prints. */
-  const docker = async (name: string, args: string[]): Promise<string> => {
-    const printed = (await ok(['env', name])).stdout;
-    const vars: NodeJS.ProcessEnv = {};
-    for (const m of printed.matchAll(/^export ([A-Z_]+)="([^"]*)"$/gm)) vars[m[1]] = m[2];
-    assert.ok(vars.DOCKER_HOST, printed);
-    const r = await run('docker', args, { env: { ...env(), ...vars }, timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')} on ${name}: ${explain(r)}`);
-    return r.stdout.trim();
-  };
-
-  const states = async (): Promise<Map<string, string[]>> => {
-    const lines = (await ok(['ls'])).stdout.trim().split('\n');
-    return new Map(lines.slice(1).map((l) => [l.trim().split(/\s+/)[0], l.trim().split(/\s+/)]));
-  };
 
   const instanceOf = (name: string) => [...fake.instances.values()].find((i) => i.tags.get('Name') === name && i.state !== 'terminated');
 
@@ -75,10 +46,7 @@ describe('amazonec2 driver (e2e, local EC2 endpoint with real hosts)', function 
     assert.deepEqual([...fake.keyPairs.keys()].sort(), keyPairs.sort(), 'key pairs left');
     assert.deepEqual([...fake.securityGroups.values()].map((g) => g.groupName), ['default'], 'security groups left');
     await fake.settle();
-    for (const h of hosts.hosts) {
-      const r = await run('docker', ['inspect', '--format', '{{.Id}}', h.containerId], { env: process.env });
-      assert.notEqual(r.code, 0, `the host ${h.name} behind a terminated instance still exists`);
-    }
+    await assertHostsGone(hosts, 'terminated instance');
   };
 
   before(async () => {

@@ -9,17 +9,10 @@ import * as path from 'node:path';
 import { startFakeDigitalOcean, TOKEN, type FakeDigitalOcean } from '../fakes/digitalocean';
 import { cleanDoEnv, tempDir } from '../fakes/digitalocean/harness';
 import { TestHostProvider } from '../hosts';
-import { busyboxTarball, CLI, explain, run } from './generic-support';
+import { assertHostsGone, cliUser, until } from './cloud-support';
+import { busyboxTarball, CLI, explain } from './generic-support';
 
 const IMAGE = 'e2e-do/busybox:latest';
-
-async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('digitalocean driver (e2e, local DigitalOcean API with real hosts)', function () {
   this.timeout(600_000);
@@ -37,27 +30,7 @@ describe('digitalocean driver (e2e, local DigitalOcean API with real hosts)', fu
     for (const [k, v] of Object.entries(extra)) if (v === undefined) delete e[k];
     return e;
   };
-  const machine = (args: string[], extra?: NodeJS.ProcessEnv) => run(process.execPath, [CLI, ...args], { env: env(extra) });
-  const ok = async (args: string[], extra?: NodeJS.ProcessEnv) => {
-    const r = await machine(args, extra);
-    assert.equal(r.code, 0, `machine ${args.join(' ')} failed: ${explain(r)}`);
-    return r;
-  };
-
-  const docker = async (name: string, args: string[]): Promise<string> => {
-    const printed = (await ok(['env', name])).stdout;
-    const vars: NodeJS.ProcessEnv = {};
-    for (const m of printed.matchAll(/^export ([A-Z_]+)="([^"]*)"$/gm)) vars[m[1]] = m[2];
-    assert.ok(vars.DOCKER_HOST, printed);
-    const r = await run('docker', args, { env: { ...env(), ...vars }, timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')} on ${name}: ${explain(r)}`);
-    return r.stdout.trim();
-  };
-
-  const rows = async (): Promise<Map<string, string[]>> => {
-    const lines = (await ok(['ls'])).stdout.trim().split('\n');
-    return new Map(lines.slice(1).map((l) => [l.trim().split(/\s+/)[0], l.trim().split(/\s+/)]));
-  };
+  const { machine, ok, docker, rows } = cliUser(env);
 
   const dropletOf = (name: string) => [...fake.droplets.values()].find((d) => d.name === name);
 
@@ -66,10 +39,7 @@ describe('digitalocean driver (e2e, local DigitalOcean API with real hosts)', fu
     await until(() => fake.droplets.size === 0, 'every droplet is deleted');
     assert.deepEqual([...fake.keys.values()].map((k) => k.name).sort(), keys.sort(), 'SSH keys left');
     await fake.settle();
-    for (const h of hosts.hosts) {
-      const r = await run('docker', ['inspect', '--format', '{{.Id}}', h.containerId], { env: process.env });
-      assert.notEqual(r.code, 0, `the host ${h.name} behind a deleted droplet still exists`);
-    }
+    await assertHostsGone(hosts, 'deleted droplet');
   };
 
   before(async () => {

@@ -1,8 +1,12 @@
 // Fault injection: SIGINT, SIGTERM, SIGHUP and SIGKILL, sent to the CLI, to
 // its whole process group or to its driver, at seeded random points of
 // create, start, provision and rm, for the generic, amazonec2 (local EC2
-// endpoint with real hosts) and docker drivers. After every run, whatever
-// exists (a container, a volume, an EC2 instance, key pair or security group)
+// endpoint with real hosts) and docker drivers; and at seeded points of
+// create and rm for the digitalocean, openstack (real Keystone) and
+// virtualbox (VBoxManage stand-in) drivers, whose endpoints answer some of
+// those runs with 5xx or 429 (VirtualBox: "object is not ready") on the way.
+// After every run, whatever exists (a container, a volume, an instance,
+// droplet, server or VM, a key, floating IP or security group, a disk)
 // belongs to a machine in the store; a machine whose create did not finish is
 // marked (an error in `ls`) and `rm -f` removes it with all it made; no lock
 // of a live process, socket directory or process of the run is left.
@@ -13,22 +17,36 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Docker from 'dockerode';
+import { startFakeDigitalOcean, TOKEN as DO_TOKEN, type FakeDigitalOcean } from '../fakes/digitalocean';
 import { startFakeEc2, type FakeEc2 } from '../fakes/ec2';
 import { ACCESS_KEY, SECRET_KEY, cleanAwsEnv } from '../fakes/ec2/harness';
+import { openstackFault, startFakeOpenStack, type FakeOpenStack } from '../fakes/openstack';
+import { endpointFlags as openstackFlags } from '../fakes/openstack/harness';
+import { notReady, startFakeVirtualBox, type FakeVirtualBox } from '../fakes/virtualbox';
+import { fakeImage, startImageServer, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
 import { TestHostProvider, startHost, type TestHost } from '../hosts';
 import { CLI, explain, genericFlags, Sandbox, type Result } from './generic-support';
 
-type DriverName = 'generic' | 'amazonec2' | 'docker';
+type DriverName = 'generic' | 'amazonec2' | 'docker' | 'digitalocean' | 'openstack' | 'virtualbox';
 type Op = 'create' | 'start' | 'provision' | 'rm';
 type Target = 'cli' | 'group' | 'driver';
+/** What the endpoint does on the way, besides the signal: answers with 5xx, throttles with 429, or VirtualBox's "not ready". */
+type ApiFault = 'none' | '5xx' | '429' | 'not-ready';
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGKILL'] as const;
 type Sig = (typeof SIGNALS)[number];
 const TARGETS: Target[] = ['cli', 'group', 'driver'];
 const OPS: Op[] = ['create', 'start', 'provision', 'rm'];
+/** The cloud drivers whose runs are about create and rm, with endpoint faults. */
+const CLOUD_DRIVERS: DriverName[] = ['digitalocean', 'openstack', 'virtualbox'];
+const API_FAULTS: Record<string, ApiFault[]> = { digitalocean: ['none', '5xx', '429'], openstack: ['none', '5xx', '429'], virtualbox: ['none', 'not-ready'] };
 
 const SEED = Number(process.env.MACHINE_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
-/** Runs per driver: mostly the fast ones. */
-const RUNS: Record<DriverName, number> = { generic: 36, amazonec2: 20, docker: 4 };
+/**
+ * Runs per driver, 60 in all: mostly the fast ones. Each of the first three
+ * meets all twelve signal and target pairs; each cloud driver meets every
+ * signal and every target, its pairs turned by the seed.
+ */
+const RUNS: Record<DriverName, number> = { generic: 24, amazonec2: 12, docker: 4, digitalocean: 7, openstack: 7, virtualbox: 6 };
 /** Latest injection point per operation, in ms after the command starts. */
 const WINDOW_MS: Record<Op, number> = { create: 9_000, start: 2_500, provision: 6_000, rm: 2_500 };
 
@@ -50,25 +68,46 @@ interface Plan {
   sig: Sig;
   target: Target;
   delayMs: number;
+  apiFault: ApiFault;
 }
 
 function plans(seed: number): Plan[] {
   const rand = prng(seed);
+  // The cloud drivers' targets turn from a seeded start, one step apart, so
+  // that in every run one of them has its driver killed (SIGKILL) mid-create,
+  // one its CLI and one its process group.
+  const cloudStart = Math.floor(prng(seed ^ 0x5bd1e995)() * TARGETS.length);
   const out: Plan[] = [];
   for (const driver of Object.keys(RUNS) as DriverName[]) {
+    const cloud = CLOUD_DRIVERS.includes(driver);
+    const rotation = cloud ? (cloudStart + CLOUD_DRIVERS.indexOf(driver)) % TARGETS.length : 0;
     for (let i = 0; i < RUNS[driver]; i++) {
-      // Every signal and target in turn, so that each driver meets all twelve pairs.
       const sig = SIGNALS[i % SIGNALS.length];
-      const target = TARGETS[Math.floor(i / SIGNALS.length) % TARGETS.length];
-      const op = OPS[Math.floor(rand() * OPS.length)];
-      out.push({ driver, op, sig, target, delayMs: Math.floor(rand() * WINDOW_MS[op]) });
+      if (!cloud) {
+        // Every signal and target in turn, so that each driver meets all twelve pairs.
+        const target = TARGETS[Math.floor(i / SIGNALS.length) % TARGETS.length];
+        const op = OPS[Math.floor(rand() * OPS.length)];
+        out.push({ driver, op, sig, target, delayMs: Math.floor(rand() * WINDOW_MS[op]), apiFault: 'none' });
+        continue;
+      }
+      // Fewer runs: the targets in turn from a seeded start. A driver killed is killed mid-create.
+      const target = TARGETS[(i + rotation) % TARGETS.length];
+      const op: Op = target === 'driver' || rand() < 0.6 ? 'create' : 'rm';
+      const faults = API_FAULTS[driver];
+      const apiFault = faults[Math.floor(rand() * faults.length)];
+      out.push({ driver, op, sig, target, delayMs: Math.floor(rand() * WINDOW_MS[op]), apiFault });
     }
   }
   return out;
 }
 
+/** The variables an environment sets or changes against this process's own. */
+function changedVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k, v]) => process.env[k] !== v));
+}
+
 function describePlan(p: Plan): string {
-  return `${p.driver} ${p.op}: ${p.sig} to the ${p.target} after ${p.delayMs} ms`;
+  return `${p.driver} ${p.op}: ${p.sig} to the ${p.target} after ${p.delayMs} ms${p.apiFault === 'none' ? '' : `, the endpoint answering ${p.apiFault}`}`;
 }
 
 interface Running {
@@ -97,11 +136,28 @@ describe('fault injection: signals at random points of create, start, provision 
   let genericHost: TestHost;
   let hosts: TestHostProvider;
   let ec2: FakeEc2;
+  let digitalocean: FakeDigitalOcean;
+  let openstack: FakeOpenStack;
+  let virtualbox: FakeVirtualBox;
+  let images: ImageServer;
   const log: string[] = [];
   const reported = new Set<string>();
 
+  /** One user's environment for every driver: each reads only its own variables. */
   const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv =>
-    sb.env({ TMPDIR: tmp, ...cleanAwsEnv(home, { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY }), MACHINE_STORAGE_PATH: sb.store, ...extra });
+    sb.env({
+      ...cleanAwsEnv(home, { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY }),
+      // What VirtualBox needs besides: the stand-in's VBoxManage on PATH, its user folder, the host-only network.
+      ...changedVariables(vboxEnv(virtualbox, { VIRTUALBOX_IMAGE_URL: `${images.url}/noble-server-cloudimg-amd64.vmdk`, MACHINE_VIRTUALBOX_IP_TIMEOUT_S: '60' })),
+      // Socket directories (and VirtualBox's command lock) in the run's own folder, where they are counted.
+      TMPDIR: tmp,
+      DIGITALOCEAN_ACCESS_TOKEN: DO_TOKEN,
+      DIGITALOCEAN_API_URL: digitalocean.url,
+      MACHINE_DIGITALOCEAN_POLL_SECONDS: '0.05',
+      MACHINE_OPENSTACK_POLL_SECONDS: '0.05',
+      MACHINE_STORAGE_PATH: sb.store,
+      ...extra,
+    });
 
   const machine = (args: string[]): Promise<Result> =>
     new Promise((resolve, reject) => {
@@ -131,7 +187,41 @@ describe('fault injection: signals at random points of create, start, provision 
         return ['create', name, '-d', 'amazonec2', '--amazonec2-endpoint', ec2.url];
       case 'docker':
         return ['create', name, '-d', 'docker', '--docker-network', network];
+      case 'digitalocean':
+        return ['create', name, '-d', 'digitalocean'];
+      case 'openstack': {
+        // A floating IP from the pool, so that its release is judged too.
+        const flags = openstackFlags(openstack, { 'openstack-net-name': 'private', 'openstack-floatingip-pool': 'public' });
+        return ['create', name, '-d', 'openstack', ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
+      }
+      case 'virtualbox':
+        return ['create', name, '-d', 'virtualbox'];
     }
+  };
+
+  /** The endpoint fault of a run, set before its command starts and cleared after. */
+  const injectApiFault = (plan: Plan): void => {
+    if (plan.apiFault === 'none') return;
+    const creating = plan.op === 'create';
+    switch (plan.driver) {
+      case 'digitalocean':
+        if (plan.apiFault === '5xx') digitalocean.serverErrors(2, creating ? 'droplets_create' : 'droplets_destroy');
+        else digitalocean.throttle(2, { operation: creating ? 'droplets_create' : 'droplets_destroy', resetSeconds: 1 });
+        return;
+      case 'openstack':
+        openstack.faults.inject(plan.apiFault === '5xx' ? openstackFault(503) : openstackFault(429, 'Rate limit exceeded, retry later'), { operation: creating ? 'servers.create' : 'servers.delete', times: 2 });
+        return;
+      case 'virtualbox':
+        virtualbox.faults.inject(notReady(), { operation: creating ? 'createvm' : 'unregistervm', times: 3 });
+        return;
+      default:
+        throw new Error(`no endpoint faults for ${plan.driver}`);
+    }
+  };
+  const clearApiFaults = (): void => {
+    digitalocean.faults.clear();
+    openstack.faults.clear();
+    virtualbox.faults.clear();
   };
 
   /** Machines in the store, by driver, from their records. */
@@ -187,6 +277,7 @@ describe('fault injection: signals at random points of create, start, provision 
     assert.deepEqual(orphans, [], `${what}: EC2 resources without a machine`);
     const groups = [...ec2.securityGroups.values()].map((g) => g.groupName).filter((g) => g !== 'default');
     if (count('amazonec2') === 0) assert.deepEqual(groups.filter((g) => g !== 'docker-machine'), [], `${what}: security groups left`);
+    assert.deepEqual(fresh(await cloudOrphans(machines)), [], `${what}: cloud resources without a machine`);
     const label = [`io.machine.store=${sb.store}`];
     const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label }) });
     const volumes = (await docker.listVolumes({ filters: JSON.stringify({ label }) })).Volumes ?? [];
@@ -203,10 +294,34 @@ describe('fault injection: signals at random points of create, start, provision 
     );
   };
 
+  /** What the DigitalOcean, OpenStack and VirtualBox endpoints hold that no machine of theirs owns. */
+  const cloudOrphans = async (machines: Map<string, string>): Promise<string[]> => {
+    const owned = (name: string, driver: DriverName) => machines.get(name) === driver;
+    await Promise.all([digitalocean.settle(), openstack.settle()]);
+    const out: string[] = [];
+    for (const d of digitalocean.droplets.values()) if (!d.deleted && !owned(d.name, 'digitalocean')) out.push(`droplet ${d.id} (${d.name})`);
+    for (const k of digitalocean.keys.values()) if (!owned(k.name, 'digitalocean')) out.push(`DigitalOcean key ${k.name}`);
+    const serverNames = new Map([...openstack.servers.values()].map((srv) => [srv.id, srv.name]));
+    for (const srv of openstack.servers.values()) if (!owned(srv.name, 'openstack')) out.push(`server ${srv.id} (${srv.name})`);
+    // Key pairs are named <machine>-<8 hex digits>, security groups machine-<machine>.
+    for (const kp of openstack.keyPairs.values()) if (!owned(kp.name.replace(/-[0-9a-f]{8}$/, ''), 'openstack')) out.push(`key pair ${kp.name}`);
+    for (const g of openstack.securityGroups.values()) if (g.name !== 'default' && !owned(g.name.replace(/^machine-/, ''), 'openstack')) out.push(`security group ${g.name}`);
+    for (const f of openstack.floatingIps.values()) {
+      const port = f.portId ? openstack.ports.get(f.portId) : undefined;
+      if (!owned(serverNames.get(port?.deviceId ?? '') ?? '', 'openstack')) out.push(`floating IP ${f.address}`);
+    }
+    for (const v of openstack.volumes.values()) if (!owned(serverNames.get(v.attachedTo ?? '') ?? '', 'openstack')) out.push(`volume ${v.id} (${v.name})`);
+    for (const vm of virtualbox.vms) if (!owned(vm.name, 'virtualbox')) out.push(`VM ${vm.name}`);
+    const machineOfDisk = (file: string) => path.relative(path.join(sb.store, 'machines'), file).split(path.sep)[0];
+    for (const m of virtualbox.media) if (!owned(machineOfDisk(m.path), 'virtualbox')) out.push(`disk ${m.path}`);
+    if (virtualbox.liveHosts > virtualbox.vms.length) out.push(`${virtualbox.liveHosts - virtualbox.vms.length} host(s) behind no VM`);
+    return out;
+  };
+
   /** No process of the run, no socket directory, no lock of a live process. */
   const assertNoneLeft = async (what: string) => {
     assert.deepEqual(await sb.leftoverProcesses(45_000), [], `${what}: processes left`);
-    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.startsWith('machine-')), [], `${what}: socket directories left`);
+    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.startsWith('machine-') && !f.includes('.lock')), [], `${what}: socket directories left`);
     const locks = path.join(sb.store, 'locks');
     const held = fs.existsSync(locks)
       ? fs
@@ -254,9 +369,13 @@ describe('fault injection: signals at random points of create, start, provision 
     fs.mkdirSync(home);
     console.log(`      fault-injection seed: ${SEED} (replay with MACHINE_FAULT_SEED=${SEED})`);
     hosts = new TestHostProvider();
-    [genericHost, ec2] = await Promise.all([
+    [genericHost, ec2, digitalocean, openstack, virtualbox, images] = await Promise.all([
       startHost({ flavour: 'docker' }),
       startFakeEc2({ hosts, timings: { pendingMs: 300, stoppingMs: 100, shuttingDownMs: 100, spotFulfilMs: 300 } }),
+      startFakeDigitalOcean({ hosts, timings: { newMs: 300, actionMs: 50 } }),
+      startFakeOpenStack({ hosts, timings: { buildMs: 300, actionMs: 50, deleteMs: 50 } }),
+      startFakeVirtualBox(path.join(sb.dir, 'vbox'), { hosts }),
+      startImageServer({ 'noble-server-cloudimg-amd64.vmdk': fakeImage() }),
     ]);
   });
 
@@ -268,6 +387,10 @@ describe('fault injection: signals at random points of create, start, provision 
     }
     await docker.getNetwork(network).remove().catch(() => undefined);
     await ec2?.close();
+    await digitalocean?.close();
+    await openstack?.close();
+    await virtualbox?.close();
+    await images?.close();
     await hosts?.removeAll();
     await genericHost?.remove().catch(() => undefined);
     sb.cleanup();
@@ -284,6 +407,7 @@ describe('fault injection: signals at random points of create, start, provision 
       const what = `#${index + 1} ${describePlan(plan)} (seed ${SEED})`;
       const name = plan.op === 'create' ? `fi-${plan.driver}-c${index + 1}` : await ready(plan.driver);
       const args = plan.op === 'create' ? createArgs(plan.driver, name) : plan.op === 'rm' ? ['rm', '-y', name] : [plan.op, name];
+      injectApiFault(plan);
       const run = startCommand(args);
       const cliPid = run.child.pid as number;
       let exited = false;
@@ -305,7 +429,10 @@ describe('fault injection: signals at random points of create, start, provision 
         }
       }
       const { code, signal } = await run.exit;
+      clearApiFaults();
       log.push(`${what}: ${signalled ? `signalled the ${sent}` : 'finished before the signal'}, exit ${code ?? signal}\n${run.output()}`);
+      // The endpoint's faults are all survivable: a cloud command that ended before the signal succeeded.
+      if (!signalled && CLOUD_DRIVERS.includes(plan.driver)) assert.equal(code, 0, `${what}: ended by itself with exit ${code ?? signal}\n${run.output()}`);
       if (signalled && plan.sig !== 'SIGKILL' && sent !== 'driver') {
         const expected = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[plan.sig];
         // Killed by the signal itself: it came before the command had started

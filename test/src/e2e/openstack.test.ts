@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { startFakeOpenStack, DEMO, type FakeOpenStack } from '../fakes/openstack';
 import { cleanOsEnv, tempDir } from '../fakes/openstack/harness';
 import { TestHostProvider } from '../hosts';
-import { CLI, busyboxTarball, cliEnv, explain, run } from './generic-support';
+import { assertHostsGone, cliUser } from './cloud-support';
+import { CLI, busyboxTarball, cliEnv, explain } from './generic-support';
 
 const IMAGE = 'e2e/busybox:latest';
 
@@ -25,23 +26,7 @@ describe('openstack driver (e2e, real Keystone, local Nova and Neutron with real
 
   /** A user with a clouds.yaml, OS_CLOUD set and no machine selected. */
   const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => cliEnv(store, cleanOsEnv(home, { OS_CLOUD: 'local', ...extra }));
-  const machine = (args: string[], extra?: NodeJS.ProcessEnv) => run(process.execPath, [CLI, ...args], { env: env(extra) });
-  const ok = async (args: string[], extra?: NodeJS.ProcessEnv) => {
-    const r = await machine(args, extra);
-    assert.equal(r.code, 0, `machine ${args.join(' ')} failed: ${explain(r)}`);
-    return r;
-  };
-
-  /** Runs the docker client against the machine, with the variables `machine env` prints. */
-  const docker = async (name: string, args: string[]): Promise<string> => {
-    const printed = (await ok(['env', name])).stdout;
-    const vars: NodeJS.ProcessEnv = {};
-    for (const m of printed.matchAll(/^export ([A-Z_]+)="([^"]*)"$/gm)) vars[m[1]] = m[2];
-    assert.ok(vars.DOCKER_HOST, printed);
-    const r = await run('docker', args, { env: { ...env(), ...vars }, timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')} on ${name}: ${explain(r)}`);
-    return r.stdout.trim();
-  };
+  const { machine, ok, docker } = cliUser(env);
 
   const row = async (name: string): Promise<string[] | undefined> => {
     const lines = (await ok(['ls'])).stdout.trim().split('\n');
@@ -57,10 +42,8 @@ describe('openstack driver (e2e, real Keystone, local Nova and Neutron with real
     assert.deepEqual([...fake.keyPairs.keys()], [], 'key pairs left');
     assert.deepEqual([...fake.floatingIps.keys()], [], 'floating IPs left');
     assert.deepEqual([...fake.securityGroups.values()].map((g) => g.name), ['default'], 'security groups left');
-    for (const h of hosts.hosts) {
-      const r = await run('docker', ['inspect', '--format', '{{.Id}}', h.containerId], { env: process.env });
-      assert.notEqual(r.code, 0, `the host ${h.name} behind a deleted server still exists`);
-    }
+    assert.deepEqual([...fake.volumes.values()].map((v) => v.name), [], 'volumes left');
+    await assertHostsGone(hosts, 'deleted server');
   };
 
   before(async () => {

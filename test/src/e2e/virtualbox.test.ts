@@ -7,20 +7,13 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startFakeVirtualBox, type FakeVirtualBox } from '../fakes/virtualbox';
-import { HOSTONLY_CIDR, fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
+import { notReady, startFakeVirtualBox, type FakeVirtualBox } from '../fakes/virtualbox';
+import { HOSTONLY_BASE, HOSTONLY_CIDR, fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
 import { TestHostProvider } from '../hosts';
+import { assertHostsGone, cliUser, until } from './cloud-support';
 import { CLI, busyboxTarball, cliEnv, explain, run } from './generic-support';
 
 const IMAGE = 'e2e/busybox:latest';
-
-async function until(check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', function () {
   this.timeout(900_000);
@@ -33,27 +26,7 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
   let imageUrl: string;
 
   const env = (extra: NodeJS.ProcessEnv = {}) => cliEnv(store, vboxEnv(fake, { VIRTUALBOX_IMAGE_URL: imageUrl, ...extra }));
-  const machine = (args: string[], extra?: NodeJS.ProcessEnv) => run(process.execPath, [CLI, ...args], { env: env(extra) });
-  const ok = async (args: string[], extra?: NodeJS.ProcessEnv) => {
-    const r = await machine(args, extra);
-    assert.equal(r.code, 0, `machine ${args.join(' ')} failed: ${explain(r)}`);
-    return r;
-  };
-
-  const docker = async (name: string, args: string[]): Promise<string> => {
-    const printed = (await ok(['env', name])).stdout;
-    const vars: NodeJS.ProcessEnv = {};
-    for (const m of printed.matchAll(/^export ([A-Z_]+)="([^"]*)"$/gm)) vars[m[1]] = m[2];
-    assert.ok(vars.DOCKER_HOST, printed);
-    const r = await run('docker', args, { env: { ...env(), ...vars }, timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')} on ${name}: ${explain(r)}`);
-    return r.stdout.trim();
-  };
-
-  const states = async (): Promise<Map<string, string[]>> => {
-    const lines = (await ok(['ls'])).stdout.trim().split('\n');
-    return new Map(lines.slice(1).map((l) => [l.trim().split(/\s+/)[0], l.trim().split(/\s+/)]));
-  };
+  const { machine, ok, docker, rows: states } = cliUser(env);
 
   /** The stand-in holds nothing machine made: no VM, no disk, no host, no forward. */
   const assertNothingLeft = async () => {
@@ -62,10 +35,7 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
     assert.equal(fake.forwardCount, 0);
     const saved = JSON.parse(fs.readFileSync(fake.stateFile, 'utf8')) as { vms: unknown[]; media: unknown[] };
     assert.deepEqual([saved.vms.length, saved.media.length], [0, 0]);
-    for (const h of hosts.hosts) {
-      const r = await run('docker', ['inspect', '--format', '{{.Id}}', h.containerId], { env: process.env });
-      assert.notEqual(r.code, 0, `the host ${h.name} behind a removed VM still exists`);
-    }
+    await assertHostsGone(hosts, 'removed VM');
   };
 
   before(async () => {
@@ -172,7 +142,92 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
     assert.ok(!fs.existsSync(path.join(store, 'machines', 'vb-badsum')));
   });
 
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGKILL'] as const) {
+  it('a CPU without VT-x/AMD-V is refused before anything is made; --virtualbox-no-vtx-check goes past the check', async () => {
+    fake.hardwareVirtualization = false;
+    try {
+      const before = fake.commands.length;
+      const r = await machine(['create', 'vb-novtx', '-d', 'virtualbox']);
+      assert.notEqual(r.code, 0, explain(r));
+      assert.match(r.stderr, /no hardware virtualization \(VT-x\/AMD-V\)/, explain(r));
+      assert.match(r.stderr, /--virtualbox-no-vtx-check/, explain(r));
+      const ran = fake.commands.slice(before).map((c) => c[0]);
+      assert.ok(ran.includes('list'), ran.join(' '));
+      assert.ok(!ran.some((c) => ['createvm', 'clonemedium', 'convertfromraw', 'hostonlyif'].includes(c)), `nothing was made: ${ran.join(' ')}`);
+      assert.ok(!fs.existsSync(path.join(store, 'machines', 'vb-novtx')));
+
+      // Past the check, the create goes on: here to the image, whose checksum is wrong.
+      const skipped = fake.commands.length;
+      const r2 = await machine(['create', 'vb-novtx', '-d', 'virtualbox', '--virtualbox-no-vtx-check', '--virtualbox-image-checksum', 'ab'.repeat(32)]);
+      assert.notEqual(r2.code, 0, explain(r2));
+      assert.match(r2.stderr, /not the expected abab/, explain(r2));
+      assert.ok(!fake.commands.slice(skipped).some((c) => c[0] === 'list' && c[1] === 'hostinfo'), 'the check was skipped');
+    } finally {
+      fake.hardwareVirtualization = true;
+    }
+    await assertNothingLeft();
+  });
+
+  it('VirtualBox 7 without host-only adapters (as on macOS) puts the VM on a host-only network, reused and kept', async () => {
+    const hosts7 = new TestHostProvider();
+    const vbox7 = await startFakeVirtualBox(path.join(tmp, 'vbox7'), { hosts: hosts7 });
+    vbox7.hostOnlyAdapters = false;
+    const env7 = (extra: NodeJS.ProcessEnv = {}) => cliEnv(store, vboxEnv(vbox7, { VIRTUALBOX_IMAGE_URL: imageUrl, ...extra }));
+    try {
+      const r = await run(process.execPath, [CLI, 'create', 'vb-hostnet', '-d', 'virtualbox'], { env: env7() });
+      assert.equal(r.code, 0, explain(r));
+      assert.match(r.stdout + r.stderr, /Creating the host-only network machine-[\d.]+-24/);
+      assert.equal(vbox7.hostOnlyIfs.length, 0, 'no host-only interface');
+      assert.equal(vbox7.hostOnlyNets.length, 1);
+      const [hostNet] = vbox7.hostOnlyNets;
+      assert.equal(hostNet.name, `machine-${HOSTONLY_BASE}.0-24`);
+      assert.deepEqual([hostNet.netmask, hostNet.lowerIp, hostNet.upperIp, hostNet.enabled], ['255.255.255.0', `${HOSTONLY_BASE}.101`, `${HOSTONLY_BASE}.254`, true]);
+      const nic = vbox7.vm('vb-hostnet')!.nics['2'];
+      assert.deepEqual([nic.type, nic.hostonlynetwork], ['hostonlynet', hostNet.name]);
+      const ls = await run(process.execPath, [CLI, 'ls', '--format', '{{.Name}} {{.State}} {{.URL}}'], { env: env7() });
+      assert.match(ls.stdout, new RegExp(`^vb-hostnet Running tcp://${vbox7.hostOf('vb-hostnet')!.ip.replace(/\./g, '\\.')}:2376$`, 'm'), explain(ls));
+      // Stopped and started again, the VM goes back on the same network; rm keeps the network for other machines.
+      for (const args of [['stop', 'vb-hostnet'], ['start', 'vb-hostnet'], ['rm', '-y', 'vb-hostnet']]) {
+        const step = await run(process.execPath, [CLI, ...args], { env: env7() });
+        assert.equal(step.code, 0, `${args.join(' ')}: ${explain(step)}`);
+      }
+      assert.deepEqual(vbox7.hostOnlyNets.map((n) => n.name), [hostNet.name]);
+      assert.equal(vbox7.commands.filter((c) => c[0] === 'hostonlynet' && c[1] === 'add').length, 1, 'made once, then reused');
+      assert.equal(vbox7.vms.length, 0);
+    } finally {
+      await vbox7.close();
+      await hosts7.removeAll();
+    }
+  });
+
+  it('SIGTERM or SIGKILL during rm leaves the machine gone, or on record for rm -f', async () => {
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      const name = `vb-rm-${signal.toLowerCase()}`;
+      await ok(['create', name, '-d', 'virtualbox']);
+      // VirtualBox answers "not ready" for a while: rm is still deleting when the signal comes.
+      fake.faults.inject(notReady(), { operation: 'unregistervm', times: 40 });
+      try {
+        const child = spawn(process.execPath, [CLI, 'rm', '-y', name], { env: env(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        await until(() => fake.faults.injected.filter((f) => f.operation === 'unregistervm').length > 0, `rm reaches unregistervm:\n${output}`);
+        process.kill(-child.pid!, signal);
+        await exited;
+      } finally {
+        fake.faults.clear();
+      }
+      if (fs.existsSync(path.join(store, 'machines', name))) {
+        assert.ok(fs.existsSync(path.join(store, 'machines', name, 'config.json')), 'a whole record, not half of one');
+        await ok(['rm', '-f', '-y', name]);
+      }
+      await assertNothingLeft();
+      assert.ok(!fs.existsSync(path.join(store, 'machines', name)));
+      fake.faults.injected.length = 0;
+    }
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGKILL'] as const) {
     it(`${signal} while waiting for the VM leaves nothing, or a machine that rm -f removes`, async () => {
       const name = `vb-${signal.toLowerCase()}`;
       fake.noIp = true;
@@ -187,8 +242,8 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
         child.stderr.on('data', (d: Buffer) => (output += d.toString()));
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
         await until(() => /to get an IP address/.test(output), `create waits for the address:\n${output}`, 180_000);
-        // Ctrl-C reaches the whole process group; SIGTERM and SIGKILL only the CLI, as from another terminal.
-        if (signal === 'SIGINT') process.kill(-child.pid!, signal);
+        // Ctrl-C and a closed terminal reach the whole process group; SIGTERM and SIGKILL only the CLI, as from another terminal.
+        if (signal === 'SIGINT' || signal === 'SIGHUP') process.kill(-child.pid!, signal);
         else process.kill(child.pid!, signal);
         const code = await exited;
         assert.notEqual(code, 0, output);

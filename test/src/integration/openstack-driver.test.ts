@@ -53,6 +53,7 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
     assert.deepEqual([...fake.keyPairs.keys()], [], 'key pairs left');
     assert.deepEqual([...fake.floatingIps.values()].map((f) => f.id), [], 'floating IPs left');
     assert.deepEqual([...fake.securityGroups.values()].map((g) => g.name).filter((n) => n !== 'default'), [], 'security groups left');
+    assert.deepEqual([...fake.volumes.values()].map((v) => `${v.name} ${v.status}`), [], 'volumes left');
   };
 
   before(async () => {
@@ -193,6 +194,55 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
     await assertNothingLeft();
   });
 
+  it('boots from a volume it names, made through Cinder from the image; remove deletes it with the server', async () => {
+    const { ref, state, progress } = await create('named', {
+      'openstack-boot-from-volume': true,
+      'openstack-volume-name': 'named-root',
+      'openstack-volume-size': 12,
+      'openstack-volume-type': 'ssd',
+      'openstack-volume-device-path': '/dev/vda',
+    });
+    assert.ok(progress.some((m) => /Creating boot volume named-root \(12 GB\)/.test(m)), progress.join('\n'));
+    const volumes = [...fake.volumes.values()];
+    assert.equal(volumes.length, 1);
+    const [volume] = volumes;
+    const server = fake.servers.get(String(state.MachineId))!;
+    const ubuntu = fake.images.find((i) => i.name === 'ubuntu-22.04')!;
+    assert.deepEqual([volume.name, volume.size, volume.volumeType, volume.imageId, volume.status, volume.attachedTo], ['named-root', 12, 'ssd', ubuntu.id, 'in-use', server.id]);
+    assert.equal(state.CreatedVolumeId, volume.id);
+    assert.deepEqual(server.blockDevices, [{ boot_index: 0, uuid: volume.id, source_type: 'volume', destination_type: 'volume', delete_on_termination: true, device_name: '/dev/vda' }]);
+    assert.ok(fake.requests().some((r) => r.label === 'volumev3 volumes.create'));
+    await driver.remove(call(ref, state));
+    await assertNothingLeft();
+  });
+
+  it('a server that fails to build from a named volume releases the volume too', async () => {
+    fake.failNextBuild('No valid host was found.');
+    const err = await expectError(create('named-broken', { 'openstack-boot-from-volume': true, 'openstack-volume-name': 'broken-root', 'openstack-volume-size': 5 }));
+    assert.match(err.message, /went to ERROR: No valid host was found/);
+    assert.ok(fake.requests().some((r) => r.label === 'volumev3 volumes.create'), 'the volume was made');
+    await assertNothingLeft();
+  });
+
+  it('a named boot volume on a cloud without Cinder is refused before anything is made, naming the flag', async () => {
+    await fake.close();
+    fake = await startFakeOpenStack({ blockStorage: false, timings: { buildMs: 100, actionMs: 30, deleteMs: 30 } });
+    const err = await expectError(create('nocinder', { 'openstack-boot-from-volume': true, 'openstack-volume-name': 'x-root', 'openstack-volume-size': 5 }));
+    assert.equal(err.code, 'failed-precondition');
+    assert.equal(err.flag, 'openstack-volume-name');
+    assert.match(err.summary, /no block storage service \(Cinder\)/);
+    assert.deepEqual(fake.requests().filter((r) => r.method !== 'GET').map((r) => r.label), [], 'nothing was made');
+    await assertNothingLeft();
+  });
+
+  it('a volume type Cinder does not know is one clear line naming the flag, and nothing is left', async () => {
+    const err = await expectError(create('badtype', { 'openstack-boot-from-volume': true, 'openstack-volume-name': 'x-root', 'openstack-volume-size': 5, 'openstack-volume-type': 'gold' }));
+    assert.equal(err.code, 'not-found');
+    assert.match(err.message, /could not create the boot volume: Volume type with name gold could not be found/);
+    assert.equal(err.flag, 'openstack-volume-type');
+    await assertNothingLeft();
+  });
+
   it('reuses an existing key pair with its private key, and keeps it on remove', async () => {
     const keyFile = path.join(home, 'team_key');
     execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', keyFile]);
@@ -255,6 +305,19 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
     assert.equal(err.code, 'resource-exhausted');
     assert.equal(err.flag, 'openstack-floatingip-pool');
     assert.match(err.message, /no free address/);
+    await assertNothingLeft();
+  });
+
+  it('an exhausted nova-network floating IP pool fails with one clear line naming the pool flag, and create releases everything', async () => {
+    const privateNet = [...fake.networks.values()].find((n) => n.name === 'private')!;
+    [...fake.networks.values()].find((n) => n.name === 'public')!.capacity = 0;
+    const err = await expectError(
+      create('nofip-nova', { 'openstack-net-name': '', 'openstack-net-id': privateNet.id, 'openstack-nova-network': true, 'openstack-sec-groups': 'default', 'openstack-floatingip-pool': 'public' }),
+    );
+    assert.equal(err.code, 'resource-exhausted');
+    assert.equal(err.flag, 'openstack-floatingip-pool');
+    assert.equal(err.summary, 'the floating IP pool has no free address left: No more floating IPs in pool public; release floating IPs or choose another --openstack-floatingip-pool');
+    assert.ok(fake.requests().some((r) => r.label === 'compute os-floating-ips.create' && r.status === 404), 'nova-network said so');
     await assertNothingLeft();
   });
 

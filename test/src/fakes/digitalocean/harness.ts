@@ -2,21 +2,16 @@
 // process without the user's own token or doctl config, and flags for a
 // machine on the local API.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { driverBin, envWithout, tempDir } from '../common/harness';
 import { TOKEN, type FakeDigitalOcean } from './server';
 
-export const DRIVER_BIN = path.resolve(__dirname, '../../../../plugins/driver-digitalocean/bin/machine-driver-digitalocean');
+export { tempDir };
+export const DRIVER_BIN = driverBin('digitalocean');
 
 /** The process environment without any DIGITALOCEAN_* variable, with a temp HOME (so no doctl config) and short poll delays. */
 export function cleanDoEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('DIGITALOCEAN_') && k !== 'XDG_CONFIG_HOME') env[k] = v;
-  return { ...env, HOME: home, MACHINE_DIGITALOCEAN_POLL_SECONDS: '0.05', ...extra };
-}
-
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return envWithout(['DIGITALOCEAN_', 'XDG_CONFIG_HOME'], { HOME: home, MACHINE_DIGITALOCEAN_POLL_SECONDS: '0.05', ...extra });
 }
 
 /** Flags for a machine on the local API, with its token. */

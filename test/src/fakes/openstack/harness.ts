@@ -1,23 +1,17 @@
 // What the OpenStack driver tests share: an environment for the driver
 // process without the user's OS_* variables or clouds.yaml, and flags for a
 // machine on the local cloud with the demo user of the real Keystone.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { driverBin, envWithout, tempDir } from '../common/harness';
 import { DEMO } from './keystone';
 import type { FakeOpenStack } from './server';
 
-export const DRIVER_BIN = path.resolve(__dirname, '../../../../plugins/driver-openstack/bin/machine-driver-openstack');
+export { tempDir };
+export const DRIVER_BIN = driverBin('openstack');
 
 /** The process environment without OS_* variables, with a temp HOME, run from it (no ./clouds.yaml), and short polls. */
 export function cleanOsEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OS_')) env[k] = v;
-  return { ...env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), MACHINE_OPENSTACK_POLL_SECONDS: '0.05', ...extra };
-}
-
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return envWithout(['OS_'], { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), MACHINE_OPENSTACK_POLL_SECONDS: '0.05', ...extra });
 }
 
 export type Flags = Record<string, string | number | boolean | string[]>;

@@ -81,6 +81,19 @@ export interface KeyPair {
   publicKey: string;
   fingerprint: string;
 }
+/** A Cinder volume (block storage v3). */
+export interface Volume {
+  id: string;
+  name: string;
+  projectId: string;
+  size: number;
+  status: 'creating' | 'available' | 'in-use' | 'deleting' | 'error';
+  imageId?: string;
+  volumeType?: string;
+  /** The server it is attached to, and whether Nova deletes it with the server. */
+  attachedTo?: string;
+  deleteOnTermination?: boolean;
+}
 export interface ServerGroup {
   id: string;
   name: string;
@@ -127,6 +140,8 @@ export interface FakeOpenStackOptions {
   images?: Image[];
   /** Items per page of flavors, images and networks (default 1000). */
   pageSize?: number;
+  /** Whether Cinder is in the catalog (default true), as it is not in every cloud. */
+  blockStorage?: boolean;
 }
 
 export interface FakeOpenStack {
@@ -150,7 +165,9 @@ export interface FakeOpenStack {
   readonly keyPairs: Map<string, KeyPair>;
   readonly servers: Map<string, Server>;
   readonly serverGroups: Map<string, ServerGroup>;
-  /** Every request of the three services, in order, labelled "service operation". */
+  readonly volumes: Map<string, Volume>;
+  readonly volume: HttpFake;
+  /** Every request of the four services, in order, labelled "service operation". */
   requests(): LoggedRequest[];
   /** The next server to build goes to ERROR with this fault message. */
   failNextBuild(message: string): void;
@@ -245,6 +262,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
   const keyPairs = new Map<string, KeyPair>();
   const servers = new Map<string, Server>();
   const serverGroups = new Map<string, ServerGroup>();
+  const volumes = new Map<string, Volume>();
   const buildFaults: string[] = [];
   const expireOn: string[] = [];
   const demoProject = await ks.projectId('demo');
@@ -647,7 +665,13 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
         if (!flavor) throw new NovaError(400, `Flavor ${b.flavorRef} could not be found.`);
         const bdm = b.block_device_mapping_v2 ?? [];
         const bootVolume = bdm.find((d) => d.boot_index === 0);
-        const imageRef = b.imageRef || (bootVolume?.source_type === 'image' ? bootVolume.uuid : undefined);
+        let bootFrom: Volume | undefined;
+        if (bootVolume?.source_type === 'volume') {
+          bootFrom = volumes.get(bootVolume.uuid ?? '');
+          if (!bootFrom || bootFrom.projectId !== who.projectId) throw new NovaError(400, `Block Device Mapping is Invalid: failed to get volume ${bootVolume.uuid}.`);
+          if (bootFrom.status !== 'available') throw new NovaError(400, `Block Device Mapping is Invalid: Volume ${bootFrom.id} status must be available, but current status is: ${bootFrom.status}.`);
+        }
+        const imageRef = b.imageRef || (bootVolume?.source_type === 'image' ? bootVolume.uuid : bootFrom?.imageId);
         let image: Image | undefined;
         if (imageRef) {
           image = images.find((i) => i.id === imageRef);
@@ -707,6 +731,11 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
           busy: Promise.resolve(),
         };
         servers.set(s.id, s);
+        if (bootFrom) {
+          bootFrom.status = 'in-use';
+          bootFrom.attachedTo = s.id;
+          bootFrom.deleteOnTermination = (bootVolume as { delete_on_termination?: boolean }).delete_on_termination === true;
+        }
         if (serverGroupId) serverGroups.get(serverGroupId)!.members.push(s.id);
         if (network) {
           const port: Port = {
@@ -788,6 +817,12 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
             for (const f of floatingIps.values()) if (f.portId === s.portId) f.portId = null;
           }
           for (const g of serverGroups.values()) g.members = g.members.filter((id) => id !== s.id);
+          for (const v of volumes.values()) {
+            if (v.attachedTo !== s.id) continue;
+            v.attachedTo = undefined;
+            if (v.deleteOnTermination) volumes.delete(v.id);
+            else v.status = 'available';
+          }
           servers.delete(s.id);
         });
         return empty(204);
@@ -1186,6 +1221,77 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
       },
     },
   ];
+  // ---- Cinder (block storage v3): volumes, enough to boot from one ----
+
+  const volumeJson = (v: Volume) => ({
+    id: v.id,
+    name: v.name,
+    size: v.size,
+    status: v.status,
+    volume_type: v.volumeType ?? '__DEFAULT__',
+    bootable: v.imageId ? 'true' : 'false',
+    attachments: v.attachedTo ? [{ server_id: v.attachedTo, volume_id: v.id, attachment_id: v.id }] : [],
+    'os-vol-tenant-attr:tenant_id': v.projectId,
+    volume_image_metadata: v.imageId ? { image_id: v.imageId } : undefined,
+  });
+  const findVolume = (id: string, who: TokenInfo): Volume => {
+    const v = volumes.get(id);
+    if (!v || v.projectId !== who.projectId) throw new NovaError(404, `Volume ${id} could not be found.`);
+    return v;
+  };
+  const cinderRoutes: RouteDef[] = [
+    {
+      method: 'POST',
+      path: /^\/v3\/[^/]+\/volumes$/,
+      op: 'volumes.create',
+      handle: (req, _m, _u, who) => {
+        const b = body<{ name?: string; size?: number; imageRef?: string; volume_type?: string }>(req, 'volume', (msg) => new NovaError(400, msg));
+        if (!Number.isInteger(b.size) || (b.size ?? 0) < 1) throw new NovaError(400, `Invalid input for field/attribute size. Value: ${String(b.size)}. None is not of type 'integer'`);
+        if (b.imageRef && !images.some((i) => i.id === b.imageRef)) throw new NovaError(400, 'Invalid image identifier or unable to access requested image.');
+        if (b.volume_type && !['ssd', 'hdd', '__DEFAULT__'].includes(b.volume_type)) throw new NovaError(404, `Volume type with name ${b.volume_type} could not be found.`);
+        const v: Volume = { id: randomUUID(), name: b.name ?? '', projectId: who.projectId, size: b.size!, status: 'creating', imageId: b.imageRef, volumeType: b.volume_type };
+        volumes.set(v.id, v);
+        // Copying the image takes a while, as it does in Cinder.
+        setTimeout(() => {
+          if (v.status === 'creating') v.status = 'available';
+        }, timings.buildMs).unref();
+        return json(202, { volume: volumeJson(v) });
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/v3\/[^/]+\/volumes(\/detail)?$/,
+      op: 'volumes.list',
+      handle: (_r, _m, url, who) => {
+        const name = url.searchParams.get('name');
+        return json(200, { volumes: [...volumes.values()].filter((v) => v.projectId === who.projectId && (name === null || v.name === name)).map(volumeJson) });
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/v3\/[^/]+\/volumes\/([^/]+)$/,
+      op: 'volumes.get',
+      handle: (_r, m, _u, who) => json(200, { volume: volumeJson(findVolume(m[1], who)) }),
+    },
+    {
+      method: 'DELETE',
+      path: /^\/v3\/[^/]+\/volumes\/([^/]+)$/,
+      op: 'volumes.delete',
+      handle: (_r, m, _u, who) => {
+        const v = findVolume(m[1], who);
+        if (v.attachedTo || !['available', 'error'].includes(v.status)) {
+          throw new NovaError(400, 'Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer.');
+        }
+        volumes.delete(v.id);
+        return empty(202);
+      },
+    },
+  ];
+  const renderCinder = (err: Error) => {
+    const e = err instanceof NovaError ? err : new NovaError((err as NeutronError).status ?? 500, err.message);
+    return json(e.status, { [e.key]: { code: e.status, message: e.message } });
+  };
+
   // Glance answers errors as text from webob.
   const renderGlance = (err: Error) => {
     const status = (err as GlanceError).status ?? 500;
@@ -1199,10 +1305,13 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
   );
   const network = await startHttpFake(service('network', neutronRoutes, renderNeutron, renderFault(renderNeutron, (f) => new NeutronError(f.status, f.code, f.message))));
   const image = await startHttpFake(service('image', glanceRoutes, renderGlance, renderFault(renderGlance, (f) => new GlanceError(f.status, f.message))));
+  const volume = await startHttpFake(service('volumev3', cinderRoutes, renderCinder, renderFault(renderCinder, (f) => new NovaError(f.status, f.message))));
   const unregister = await registerRegion(ks, region, [
     { type: 'compute', name: 'nova', url: `${compute.url}/v2.1` },
     { type: 'network', name: 'neutron', url: network.url },
     { type: 'image', name: 'glance', url: image.url },
+    // Keystone puts the token's project into the URL, as Cinder's v3 endpoints have it.
+    ...(options.blockStorage === false ? [] : [{ type: 'volumev3', name: 'cinderv3', url: `${volume.url}/v3/$(project_id)s` }]),
   ]);
 
   const fake: FakeOpenStack = {
@@ -1224,7 +1333,9 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
     keyPairs,
     servers,
     serverGroups,
-    requests: () => [...compute.requests, ...network.requests, ...image.requests].sort((a, b) => a.at - b.at),
+    volumes,
+    volume,
+    requests: () => [...compute.requests, ...network.requests, ...image.requests, ...volume.requests].sort((a, b) => a.at - b.at),
     failNextBuild: (message) => buildFaults.push(message),
     expireTokenOn: (operation) => expireOn.push(operation),
     addNetwork,
@@ -1236,7 +1347,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
       await unregister().catch(() => undefined);
       await Promise.all([...servers.values()].map((s) => s.busy));
       await Promise.all([...servers.values()].map((s) => s.host?.destroy().catch(() => undefined)));
-      await Promise.all([compute.close(), network.close(), image.close()]);
+      await Promise.all([compute.close(), network.close(), image.close(), volume.close()]);
     },
   };
   return fake;

@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { driverBin, envWithout, tempDir } from '../common/harness';
 import type { FakeVirtualBox } from './server';
 
 /** Whether two IPv4 networks (address/prefix) share any address. */
@@ -47,11 +48,9 @@ export const HOSTONLY_CIDR = freeHostOnlyCIDR();
 export const HOSTONLY_IP = HOSTONLY_CIDR.split('/')[0];
 export const HOSTONLY_BASE = HOSTONLY_IP.split('.').slice(0, 3).join('.');
 
-export const DRIVER_BIN = path.resolve(__dirname, '../../../../plugins/driver-virtualbox/bin/machine-driver-virtualbox');
+export { tempDir };
+export const DRIVER_BIN = driverBin('virtualbox');
 
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
 
 /**
  * The process environment with the stand-in's VBoxManage first on PATH (or
@@ -59,8 +58,7 @@ export function tempDir(prefix: string): string {
  * polling intervals.
  */
 export function vboxEnv(fake: FakeVirtualBox | undefined, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VIRTUALBOX_') && !k.startsWith('VBOX_')) env[k] = v;
+  const env = envWithout(['VIRTUALBOX_', 'VBOX_']);
   const tmp = fake ? path.join(fake.dir, 'tmp') : os.tmpdir();
   fs.mkdirSync(tmp, { recursive: true });
   return {

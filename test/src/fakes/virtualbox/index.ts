@@ -1,2 +1,2 @@
-export { startFakeVirtualBox, FakeVirtualBox, notReady, IP_PROPERTY, type FakeVM, type FakeVirtualBoxOptions } from './server';
+export { startFakeVirtualBox, FakeVirtualBox, notReady, IP_PROPERTY, NO_HOSTONLY_ADAPTERS, type FakeVM, type FakeHostOnlyNet, type FakeVirtualBoxOptions } from './server';
 export { readIso, cloudInitLogin } from './iso';

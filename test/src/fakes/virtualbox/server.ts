@@ -1,6 +1,7 @@
 // A stand-in for VirtualBox: the service behind the stand-in VBoxManage
 // executable (cli.ts). It keeps VMs, media, host-only interfaces and DHCP
-// servers in a state file, prints VBoxManage's output formats and error
+// servers (and VirtualBox 7's host-only networks) in a state file, prints
+// VBoxManage's output formats and error
 // texts, and boots a real test host for every started VM: the seed ISO's (or
 // boot2docker disk's) SSH key is authorised on it, each NAT port-forward rule
 // is a real TCP forward from 127.0.0.1 to the host, and the guest property
@@ -27,6 +28,8 @@ interface Nic {
   cable: string;
   promisc: string;
   hostonlyadapter: string;
+  /** VirtualBox 7's host-only network, for a NIC of type hostonlynet. */
+  hostonlynetwork: string;
 }
 
 interface PortForward {
@@ -70,6 +73,16 @@ export interface FakeHostOnlyIf {
   mac: string;
 }
 
+/** A VirtualBox 7 host-only network (`hostonlynet`): its own DHCP range, no host interface to make. */
+export interface FakeHostOnlyNet {
+  name: string;
+  id: string;
+  netmask: string;
+  lowerIp: string;
+  upperIp: string;
+  enabled: boolean;
+}
+
 export interface FakeDhcpServer {
   networkName: string;
   ip: string;
@@ -84,6 +97,7 @@ interface Model {
   media: FakeMedium[];
   hostOnlyIfs: FakeHostOnlyIf[];
   dhcpServers: FakeDhcpServer[];
+  hostOnlyNets: FakeHostOnlyNet[];
 }
 
 export interface FakeVirtualBoxOptions {
@@ -95,6 +109,13 @@ export interface FakeVirtualBoxOptions {
   /** How long the guest takes to shut down after the ACPI power button (default 200 ms). */
   acpiShutdownMs?: number;
 }
+
+/** The failure of `hostonlyif create` where VirtualBox 7 has no host-only adapters (macOS). */
+export const NO_HOSTONLY_ADAPTERS = [
+  'Failed to create the host-only adapter',
+  'VBoxNetAdpCtl: Error while adding new interface: failed to open /dev/vboxnetctl: No such file or directory',
+  'Details: code NS_ERROR_FAILURE (0x80004005), component HostNetworkInterfaceWrap, interface IHostNetworkInterface',
+];
 
 /** "The object is not ready", which VirtualBox answers while another client holds the machine. */
 export function notReady(): Fault {
@@ -153,12 +174,16 @@ export class FakeVirtualBox {
   noIp = false;
   /** The guest ignores the ACPI power button (so the driver must power it off). */
   ignoreAcpi = false;
+  /** What `list hostinfo` says of the CPU's VT-x/AMD-V (off in the BIOS, or hidden by a hypervisor). */
+  hardwareVirtualization = true;
+  /** False as on macOS with VirtualBox 7: no host-only adapters, only host-only networks. */
+  hostOnlyAdapters = true;
   version: string;
   readonly binDir: string;
   /** VBOX_USER_HOME: where the DHCP server's lease files are. */
   readonly userHome: string;
   readonly stateFile: string;
-  private model: Model = { vms: [], media: [], hostOnlyIfs: [], dhcpServers: [] };
+  private model: Model = { vms: [], media: [], hostOnlyIfs: [], dhcpServers: [], hostOnlyNets: [] };
   private readonly live = new Map<string, BackingHost>();
   private readonly tcpForwards = new Map<string, net.Server[]>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -188,6 +213,9 @@ export class FakeVirtualBox {
   }
   get dhcpServers(): FakeDhcpServer[] {
     return this.model.dhcpServers;
+  }
+  get hostOnlyNets(): FakeHostOnlyNet[] {
+    return this.model.hostOnlyNets;
   }
   /** Hosts of VMs that exist (running or not). */
   get liveHosts(): number {
@@ -297,6 +325,8 @@ export class FakeVirtualBox {
         return this.setExtraData(args);
       case 'hostonlyif':
         return this.hostOnlyIf(args);
+      case 'hostonlynet':
+        return this.hostOnlyNet(args);
       case 'dhcpserver':
         return this.dhcpServer(args);
       case 'startvm':
@@ -334,6 +364,25 @@ export class FakeVirtualBox {
     switch (what) {
       case 'vms':
         return this.model.vms.map((v) => `"${v.name}" {${v.uuid}}\n`).join('');
+      case 'hostinfo':
+        return this.hostInfo();
+      case 'hostonlynets':
+        if (this.versionMajor() < 7) return syntax(`Invalid parameter '${what}'`);
+        return this.model.hostOnlyNets
+          .map((n) =>
+            [
+              `Name:            ${n.name}`,
+              `GUID:            ${n.id}`,
+              `State:           ${n.enabled ? 'Enabled' : 'Disabled'}`,
+              `NetworkMask:     ${n.netmask}`,
+              `LowerIP:         ${n.lowerIp}`,
+              `UpperIP:         ${n.upperIp}`,
+              `VBoxNetworkName: hostonly-${n.name}`,
+              '',
+              '',
+            ].join('\n'),
+          )
+          .join('');
       case 'runningvms':
         return this.model.vms.filter((v) => v.state === 'running' || v.state === 'paused').map((v) => `"${v.name}" {${v.uuid}}\n`).join('');
       case 'hostonlyifs':
@@ -390,6 +439,36 @@ export class FakeVirtualBox {
     }
   }
 
+  private versionMajor(): number {
+    return Number(this.version.split('.')[0]);
+  }
+
+  private hostInfo(): string {
+    const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+    return [
+      'Host Information:',
+      '',
+      `Host time: ${new Date().toISOString()}`,
+      'Processor online count: 2',
+      'Processor count: 2',
+      'Processor online core count: 2',
+      'Processor core count: 2',
+      `Processor supports HW virtualization: ${yesNo(this.hardwareVirtualization)}`,
+      'Processor supports PAE: yes',
+      'Processor supports long mode: yes',
+      `Processor supports nested paging: ${yesNo(this.hardwareVirtualization)}`,
+      `Processor supports unrestricted guest: ${yesNo(this.hardwareVirtualization)}`,
+      'Processor supports nested HW virtualization: no',
+      'Processor#0 speed: 2400 MHz',
+      'Processor#0 description: Stand-in CPU',
+      'Memory size: 8192 MByte',
+      'Memory available: 4096 MByte',
+      'Operating system: Linux',
+      'Operating system version: 6.1.0',
+      '',
+    ].join('\n');
+  }
+
   private dhcpFor(ifName: string): FakeDhcpServer | undefined {
     return this.model.dhcpServers.find((d) => d.networkName === `HostInterfaceNetworking-${ifName}`);
   }
@@ -428,6 +507,7 @@ export class FakeVirtualBox {
       }
       if (nic.type === 'nat') lines.push(`natnet${n}="nat"`);
       if (nic.type === 'hostonly') lines.push(`hostonlyadapter${n}="${nic.hostonlyadapter}"`);
+      if (nic.type === 'hostonlynet') lines.push(`hostonly-network${n}="${nic.hostonlynetwork}"`);
       lines.push(`macaddress${n}="${nic.mac}"`, `cableconnected${n}="${nic.cable}"`, `nic${n}="${nic.type}"`, `nictype${n}="${nic.nictype}"`, `nicspeed${n}="0"`);
       if (nic.type === 'nat') vm.forwards.forEach((f, i) => lines.push(`Forwarding(${i})="${f.name},${f.proto},${f.hostIp},${f.hostPort},${f.guestIp},${f.guestPort}"`));
     }
@@ -456,7 +536,7 @@ export class FakeVirtualBox {
       state: 'poweroff',
       stateChanged: new Date().toISOString(),
       settings: { ostype: opts.get('ostype')?.[0] ?? 'Other' },
-      nics: { '1': { type: 'nat', nictype: '82540EM', mac: macAddress(), cable: 'on', promisc: 'deny', hostonlyadapter: '' } },
+      nics: { '1': { type: 'nat', nictype: '82540EM', mac: macAddress(), cable: 'on', promisc: 'deny', hostonlyadapter: '', hostonlynetwork: '' } },
       forwards: [],
       controllers: [],
       attachments: {},
@@ -475,14 +555,20 @@ export class FakeVirtualBox {
       const key = args[i].replace(/^--/, '');
       const value = args[++i];
       if (value === undefined) syntax(`Missing argument to '${args[i - 1]}'`);
-      const nicOpt = /^(nic|nictype|cableconnected|hostonlyadapter|nicpromisc|macaddress|natpf)(\d)$/.exec(key);
+      const nicOpt = /^(nic|nictype|cableconnected|hostonlyadapter|host-only-net|nicpromisc|macaddress|natpf)(\d)$/.exec(key);
       if (!nicOpt) {
         vm.settings[key] = value;
         continue;
       }
       const [, what, n] = nicOpt;
-      const nic = (vm.nics[n] ??= { type: 'none', nictype: '82540EM', mac: macAddress(), cable: 'on', promisc: 'deny', hostonlyadapter: '' });
-      if (what === 'nic') nic.type = value;
+      const nic = (vm.nics[n] ??= { type: 'none', nictype: '82540EM', mac: macAddress(), cable: 'on', promisc: 'deny', hostonlyadapter: '', hostonlynetwork: '' });
+      if (what === 'nic') {
+        if (value === 'hostonlynet' && this.versionMajor() < 7) syntax(`Invalid --nic${n} argument '${value}'`);
+        nic.type = value;
+      } else if (what === 'host-only-net') {
+        if (this.versionMajor() < 7) syntax(`Unknown option: --host-only-net${n}`);
+        nic.hostonlynetwork = value;
+      }
       else if (what === 'nictype') nic.nictype = value;
       else if (what === 'cableconnected') nic.cable = value;
       else if (what === 'hostonlyadapter') nic.hostonlyadapter = value;
@@ -671,6 +757,7 @@ export class FakeVirtualBox {
     const [sub, name, ...rest] = args;
     switch (sub) {
       case 'create': {
+        if (!this.hostOnlyAdapters) return fail(...NO_HOSTONLY_ADAPTERS);
         let n = 0;
         while (this.model.hostOnlyIfs.some((i) => i.name === `vboxnet${n}`)) n++;
         const hif: FakeHostOnlyIf = { name: `vboxnet${n}`, guid: randomUUID(), ip: '192.168.56.1', netmask: '255.255.255.0', mac: `0a:00:27:00:00:${n.toString(16).padStart(2, '0')}` };
@@ -690,6 +777,42 @@ export class FakeVirtualBox {
         this.model.hostOnlyIfs = this.model.hostOnlyIfs.filter((i) => i.name !== name);
         return progress;
       }
+      default:
+        return syntax(`Invalid parameter '${sub ?? ''}'`);
+    }
+  }
+
+  /** VirtualBox 7's `hostonlynet add|modify|remove` (--name, --netmask, --lower-ip, --upper-ip, --enable|--disable). */
+  private hostOnlyNet(args: string[]): string {
+    if (this.versionMajor() < 7) return syntax(`Invalid command 'hostonlynet'`);
+    const [sub, ...rest] = args;
+    const { opts, flags } = options(rest);
+    const name = opts.get('name')?.[0] ?? syntax('hostonlynet: missing --name');
+    const existing = this.model.hostOnlyNets.find((n) => n.name === name);
+    const apply = (n: FakeHostOnlyNet) => {
+      n.netmask = opts.get('netmask')?.[0] ?? n.netmask;
+      n.lowerIp = opts.get('lower-ip')?.[0] ?? n.lowerIp;
+      n.upperIp = opts.get('upper-ip')?.[0] ?? n.upperIp;
+      if (flags.has('enable')) n.enabled = true;
+      if (flags.has('disable')) n.enabled = false;
+    };
+    switch (sub) {
+      case 'add': {
+        if (existing) fail(`Host-only network '${name}' already exists`);
+        const n: FakeHostOnlyNet = { name, id: opts.get('id')?.[0] ?? randomUUID(), netmask: '', lowerIp: '', upperIp: '', enabled: true };
+        apply(n);
+        if (!n.netmask || !n.lowerIp || !n.upperIp) syntax('hostonlynet add: --netmask, --lower-ip and --upper-ip are required');
+        this.model.hostOnlyNets.push(n);
+        return '';
+      }
+      case 'modify':
+        if (!existing) fail(`Host-only network '${name}' not found`);
+        apply(existing!);
+        return '';
+      case 'remove':
+        if (!existing) fail(`Host-only network '${name}' not found`);
+        this.model.hostOnlyNets = this.model.hostOnlyNets.filter((n) => n !== existing);
+        return '';
       default:
         return syntax(`Invalid parameter '${sub ?? ''}'`);
     }
@@ -765,6 +888,9 @@ export class FakeVirtualBox {
       fail(`The machine '${vm.name}' is already locked by a session (or being locked or unlocked)`, 'Details: code VBOX_E_INVALID_OBJECT_STATE (0x80bb0007), component MachineWrap, interface IMachine, callee nsISupports');
     }
     for (const [n, nic] of Object.entries(vm.nics)) {
+      if (nic.type === 'hostonlynet' && !this.model.hostOnlyNets.some((x) => x.name === nic.hostonlynetwork && x.enabled)) {
+        fail(`Failed to open/create the internal network 'hostonly-${nic.hostonlynetwork}' (VERR_INTERNAL_ERROR).`, `Failed to attach the network LUN (VERR_INTERNAL_ERROR)`, `Details: code NS_ERROR_FAILURE (0x80004005), component ConsoleWrap, interface IConsole (nic${n})`);
+      }
       if (nic.type !== 'hostonly') continue;
       if (!this.model.hostOnlyIfs.some((i) => i.name === nic.hostonlyadapter)) {
         fail(
@@ -831,6 +957,7 @@ export class FakeVirtualBox {
   private reportAddress(vm: FakeVM, ip: string): void {
     if (this.noIp) return;
     if (this.opts.guestAdditions !== false) vm.guestProperties[IP_PROPERTY] = ip;
+    // A host-only network (VirtualBox 7 on macOS) leases through the host's own DHCP service, not VirtualBox's.
     const nic = Object.values(vm.nics).find((n) => n.type === 'hostonly');
     if (!nic || !this.dhcpFor(nic.hostonlyadapter)?.enabled) return;
     const file = path.join(this.userHome, `HostInterfaceNetworking-${nic.hostonlyadapter}-Dhcpd.leases`);
