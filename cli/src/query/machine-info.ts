@@ -94,7 +94,9 @@ async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameM
     await checkTLS({ url, ...tlsFilesOf(host), timeoutMs, expectCertPem });
   } catch (e) {
     const de = e as DaemonError;
-    if (de.name === 'DaemonError' && de.kind === 'certificate') {
+    // Docker Machine validates the certificates by dialling the engine, so an
+    // engine that does not answer fails that validation too, in the same words.
+    if (de.name === 'DaemonError' && (de.kind === 'certificate' || de.kind === 'unreachable' || de.kind === 'timeout')) {
       throw new MachineError('tls', `${CERTS_HEADING}There was an error validating certificates for host "${ip}:${port}": ${goNetError(de, ip, port)}\n${certHint(host.Name)}`);
     }
     throw new MachineError('tls', `Error checking TLS connection: ${goNetError(e, ip, port)}`);

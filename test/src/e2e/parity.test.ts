@@ -308,6 +308,22 @@ for (const makeTarget of DRIVERS) {
         assert.match(table.stdout.split('\n')[1], new RegExp(`Unknown +${literal(expected)}$`));
       });
 
+      it("env and config fail under the reference's headings: the certificate check dials the engine", async () => {
+        const invalid =
+          `Error checking and/or regenerating the certs: There was an error validating certificates for host "${ip}:2376": dial tcp ${ip}:2376: connect: connection refused\n` +
+          `You can attempt to regenerate them using 'machine regenerate-certs ${name}'.\n` +
+          'Be advised that this will trigger a Docker daemon restart which might stop running containers.\n\n';
+        const env = await sb.cli(['env', name]);
+        assert.deepEqual(env, { code: 1, stdout: '', stderr: `Error checking TLS connection: ${invalid}` }, explain(env));
+        const config = await sb.cli(['config', name]);
+        assert.deepEqual(config, { code: 1, stdout: '', stderr: `Error running connection boilerplate: ${invalid}` }, explain(config));
+      });
+
+      it("version fails in net/http's words", async () => {
+        const r = await sb.cli(['version', name]);
+        assert.deepEqual(r, { code: 1, stdout: '', stderr: `Unable to query docker version: Get https://${ip}:2376/v1.15/version: dial tcp ${ip}:2376: connect: connection refused\n` }, explain(r));
+      });
+
       it('read-only commands leave the store byte-identical', async () => {
         // env and config fail (the engine does not answer); the rest succeed.
         await assertReadOnly(sb, name, (args) => (args[0] === 'env' || args[0] === 'config' ? 1 : 0));
