@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MachineError, errorMessage } from '../errors';
-import { dockerVersion } from '../certs/tls-check';
+import { MachineError } from '../errors';
+import { dockerVersion, parseDockerURL } from '../certs/tls-check';
+import { dockerVersionError } from '../certs/go-wording';
 import { runningURL, tlsFilesOf, withHeading } from '../query/machine-info';
 import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
@@ -62,7 +63,9 @@ export const spec: CommandSpec = {
     try {
       version = await dockerVersion({ url, ...tlsFilesOf(host), timeoutMs: 20_000 });
     } catch (e) {
-      throw new MachineError('tls', `Error getting the Docker version of "${host.Name}": ${errorMessage(e)}`);
+      // The reference's words (net/http's and crypto/x509's), which scripts grep.
+      const { host: address, port } = parseDockerURL(url);
+      throw new MachineError('tls', dockerVersionError(e, address, port));
     }
     ctx.out(json ? jsonDocument({ Name: host.Name, DockerVersion: version }) : version);
   },

@@ -64,14 +64,23 @@ export async function runningURL(ctx: CommandContext, host: HostConfig): Promise
   return url;
 }
 
-/** `Host is not running` under the command's own heading, as Docker Machine words it. */
+const CERTS_HEADING = 'Error checking and/or regenerating the certs: ';
+
+/**
+ * `Host is not running` and a failed certificate check under the command's
+ * own heading, as Docker Machine words them (e.g. "Error checking TLS
+ * connection: Error checking and/or regenerating the certs: ...").
+ */
 export function withHeading(heading: string, e: unknown): unknown {
-  if (e instanceof MachineError && e.code === 'not-running') return new MachineError('not-running', `${heading}: ${e.message}`);
+  if (e instanceof MachineError && (e.code === 'not-running' || (e.code === 'tls' && e.message.startsWith(CERTS_HEADING)))) {
+    return new MachineError(e.code, `${heading}: ${e.message}`);
+  }
   return e;
 }
 
+/** Ends with a newline, as Docker Machine's message does: printed, it leaves a blank line. */
 function certHint(name: string): string {
-  return `You can attempt to regenerate them using 'machine regenerate-certs ${name}'.\nBe advised that this will trigger a Docker daemon restart which might stop running containers.`;
+  return `You can attempt to regenerate them using 'machine regenerate-certs ${name}'.\nBe advised that this will trigger a Docker daemon restart which might stop running containers.\n`;
 }
 
 async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameMachine: boolean): Promise<void> {
@@ -91,8 +100,10 @@ async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameM
     await checkTLS({ url, ...tlsFilesOf(host), timeoutMs, expectCertPem });
   } catch (e) {
     const de = e as DaemonError;
-    if (de.name === 'DaemonError' && de.kind === 'certificate') {
-      throw new MachineError('tls', `Error checking and/or regenerating the certs: There was an error validating certificates for host "${ip}:${port}": ${goNetError(de, ip, port)}\n${certHint(host.Name)}`);
+    // Docker Machine validates the certificates by dialling the engine, so an
+    // engine that does not answer fails that validation too, in the same words.
+    if (de.name === 'DaemonError' && (de.kind === 'certificate' || de.kind === 'unreachable' || de.kind === 'timeout')) {
+      throw new MachineError('tls', `${CERTS_HEADING}There was an error validating certificates for host "${ip}:${port}": ${goNetError(de, ip, port)}\n${certHint(host.Name)}`);
     }
     throw new MachineError('tls', `Error checking TLS connection: ${goNetError(e, ip, port)}`);
   }
