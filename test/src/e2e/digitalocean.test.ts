@@ -72,15 +72,14 @@ describe('digitalocean driver (e2e, local DigitalOcean API with real hosts)', fu
       assert.deepEqual((await rows()).get(name)?.slice(2, 5), ['digitalocean', 'Running', `tcp://${droplet.publicIp}:2376`]);
     });
 
-    it('masks the token in inspect and keeps it out of the lock and logs', async () => {
+    // The lock held mid-create is checked in driver-secrets.test.ts, where a
+    // create is paused while its lock exists.
+    it('masks the token in inspect and keeps it out of the debug log', async () => {
       const shown = (await ok(['inspect', name])).stdout;
       assert.ok(!shown.includes(TOKEN), 'inspect shows no token');
       assert.match(shown, /"AccessToken": "\*+"/);
       const debug = await ok(['--debug', 'status', name]);
       assert.ok(!(debug.stdout + debug.stderr).includes(TOKEN), 'no token in the debug log');
-      for (const f of fs.readdirSync(path.join(store, 'machines', name))) {
-        if (/lock/i.test(f)) assert.ok(!fs.readFileSync(path.join(store, 'machines', name, f), 'utf8').includes(TOKEN), `no token in ${f}`);
-      }
     });
 
     it('runs a locally imported image through machine env', async () => {
