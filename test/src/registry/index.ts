@@ -78,8 +78,8 @@ export function publishWorkspacePackage(relDir: string): Promise<PublishedPackag
       const verdaccio = await npmRegistry();
       const pkgDir = path.join(REPO, relDir);
       const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as PublishedPackage;
-      // A shared registry may have it from another suite of the run (the same checkout, so the same package).
-      if (sharedRegistry && (await isPublished(verdaccio.url, manifest))) return { name: manifest.name, version: manifest.version };
+      // A shared registry may have it from another process of the run (the same checkout, so the same package).
+      if (await isPublished(verdaccio.url, manifest)) return { name: manifest.name, version: manifest.version };
       const packs = fs.mkdtempSync(path.join(os.tmpdir(), 'machine-test-pack-'));
       try {
         await verdaccio.publish(await npmPack(pkgDir, packs));
