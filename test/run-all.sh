@@ -2,36 +2,156 @@
 # The whole test suite, from a fresh Debian 12 machine: installs and starts
 # everything the tests need, then runs lint, unit, integration, conformance
 # and end-to-end tests. Prints one closing line: "tests: N passed, N failed".
+#
+# The suites run in two lanes side by side, each lane's suites one after the
+# other:  a = unit, integration, conformance   b = e2e
+# The end-to-end suite alone takes longer than the three others together
+# (the closing summary names the slowest files, to re-balance by), so it gets
+# a lane of its own. Lanes cannot collide: every test host, network and
+# temporary directory is named per process, each lane has its own run id (its
+# root hooks remove only its own hosts) and summary file, the daemon stand-ins
+# listen on random loopback addresses, and the npm registry is started here,
+# once, for every suite.
+#
+# Environment:
+#   MACHINE_TEST_LANES=1   every suite one after the other, in one lane
+#   MACHINE_TEST_ONLY      a quick run on a machine that is set up already
+#                          (no host setup, Keystone install, lint or image
+#                          preparation): the suites to run, each optionally
+#                          with its files, e.g.
+#                          "integration=test/lib/integration/hosts.test.js e2e"
+#                          (files separated by commas; they run with the
+#                          suite's timeout and root hooks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup-host.sh
-bash test/scripts/keystone.sh >/dev/null  # the real Keystone of the openstack tests (installs once)
+ONLY=${MACHINE_TEST_ONLY:-}
+if [ -z "$ONLY" ]; then
+  bash scripts/setup-host.sh
+  bash test/scripts/keystone.sh >/dev/null  # the real Keystone of the openstack tests (installs once)
 
-echo "==> lint"
-npm run --silent lint
+  echo "==> lint"
+  npm run --silent lint
 
-echo "==> preparing test hosts"
-node test/lib/hosts/prepare.js
+  echo "==> preparing test hosts"
+  node test/lib/hosts/prepare.js
+fi
 
-# One id for every suite's test hosts, so that whatever a killed suite left
-# is removed at the end; other runs on the same engine are not touched.
-export MACHINE_TEST_RUN_ID="run$$-$(date +%s)"
-export MACHINE_TEST_SUMMARY
-MACHINE_TEST_SUMMARY="$(mktemp)"
-trap 'node test/lib/hosts/cleanup.js "$MACHINE_TEST_RUN_ID" || true; rm -f "$MACHINE_TEST_SUMMARY"' EXIT
-
-status=0
-run_suite() {
-  local name=$1; shift
-  echo "==> $name tests"
-  MACHINE_TEST_SUITE=$name npx mocha --reporter test/lib/support/summary-reporter.js "$@" || status=1
+# The mocha config of each suite.
+suite_config() {
+  case $1 in
+    unit) echo .mocharc.unit.json ;;
+    integration | conformance | e2e) echo "test/.mocharc.$1.json" ;;
+    *) echo "unknown suite '$1' (one of: unit integration conformance e2e)" >&2; return 1 ;;
+  esac
 }
 
-run_suite unit --config .mocharc.unit.json
-run_suite integration --config test/.mocharc.integration.json
-run_suite conformance --config test/.mocharc.conformance.json
-run_suite e2e --config test/.mocharc.e2e.json
+# Which suites run, and with which files (none: the whole suite).
+declare -A files=()
+if [ -n "$ONLY" ]; then
+  selected=()
+  for item in $ONLY; do
+    name=${item%%=*}
+    suite_config "$name" >/dev/null
+    selected+=("$name")
+    [ "$item" = "$name" ] || files[$name]=${item#*=}
+  done
+else
+  selected=(unit integration conformance e2e)
+fi
+is_selected() { [[ " ${selected[*]} " == *" $1 "* ]]; }
 
-node test/lib/support/print-summary.js "$MACHINE_TEST_SUMMARY"
+if [ "${MACHINE_TEST_LANES:-2}" = 1 ]; then
+  lanes=("unit integration conformance e2e")
+else
+  lanes=("unit integration conformance" "e2e")
+fi
+
+# One id per run, and per lane below it: whatever a killed lane left is
+# removed at the end; other runs on the same engine are not touched.
+RUN_ID="run$$-$(date +%s)"
+work=$(mktemp -d "${TMPDIR:-/tmp}/machine-test-run-XXXXXX")
+registry_pid=""
+lane_pids=()
+finish() {
+  for ((i = 0; i < ${#lanes[@]}; i++)); do node test/lib/hosts/cleanup.js "$RUN_ID-lane$((i + 1))" || true; done
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap finish EXIT
+
+# The npm registry of the install tests: one for the run, not one per suite.
+if is_selected e2e; then
+  echo "==> starting the run's npm registry"
+  node test/lib/registry/run-registry.js "$work/registry.env" &
+  registry_pid=$!
+  until [ -f "$work/registry.env" ]; do
+    kill -0 "$registry_pid" 2>/dev/null || { echo "error: the npm registry did not start" >&2; exit 1; }
+    sleep 0.2
+  done
+  # shellcheck source=/dev/null
+  source "$work/registry.env"
+fi
+
+# The mocha arguments of a suite: its config, or, when files were named, the
+# config's timeout and root hooks with those files (a config's spec would
+# add the whole suite).
+suite_args() {
+  local name=$1 config
+  config=$(suite_config "$name")
+  if [ -z "${files[$name]:-}" ]; then
+    printf '%s\n' --config "$config"
+    return
+  fi
+  node -e '
+    const c = require(require("path").resolve(process.argv[1]));
+    const args = ["--no-config", "--timeout", String(c.timeout ?? 2000)];
+    for (const r of c.require ?? []) args.push("--require", r);
+    args.push(...process.argv[2].split(",").filter(Boolean));
+    process.stdout.write(args.join("\n") + "\n");
+  ' "$config" "${files[$name]}"
+}
+
+# Runs a lane's suites one after the other, then writes its status (0 when
+# every suite passed) where the main shell reads it.
+run_lane() {
+  local lane=$1 status=0 name args
+  shift
+  export MACHINE_TEST_RUN_ID="$RUN_ID-$lane"
+  export MACHINE_TEST_SUMMARY="$work/$lane.summary"
+  for name in "$@"; do
+    is_selected "$name" || continue
+    echo "==> $name tests"
+    mapfile -t args < <(suite_args "$name")
+    MACHINE_TEST_SUITE=$name npx mocha --reporter test/lib/support/summary-reporter.js "${args[@]}" || status=1
+  done
+  echo "$status" >"$work/$lane.status"
+}
+
+summaries=()
+for ((i = 0; i < ${#lanes[@]}; i++)); do
+  lane="lane$((i + 1))"
+  summaries+=("$work/$lane.summary")
+  # shellcheck disable=SC2086 # the lane's suite names are words
+  if [ ${#lanes[@]} = 1 ]; then
+    run_lane "$lane" ${lanes[i]} &
+  else
+    # Each line says which lane wrote it: the lanes' output interleaves.
+    (run_lane "$lane" ${lanes[i]} 2>&1 | sed -u "s/^/[$lane] /") &
+  fi
+  lane_pids+=($!)
+done
+
+status=0
+for ((i = 0; i < ${#lanes[@]}; i++)); do
+  lane="lane$((i + 1))"
+  wait "${lane_pids[i]}" || true
+  lane_status=$(cat "$work/$lane.status" 2>/dev/null || echo 1)
+  if [ "$lane_status" != 0 ]; then
+    echo "==> $lane (${lanes[i]}) FAILED"
+    status=1
+  fi
+done
+
+node test/lib/support/print-summary.js "${summaries[@]}"
 exit $status

@@ -3,9 +3,10 @@
 // mirror of package-lock.json and the packages published with npm publish;
 // anything else is not found rather than fetched from elsewhere.
 import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { npmRegistry, publishWorkspacePackage, REGISTRY_ENV, REPO } from '../registry';
+import { npmRegistry, publishWorkspacePackage, REGISTRY_DIR_ENV, REGISTRY_ENV, REPO } from '../registry';
 
 interface Packument {
   name: string;
@@ -24,6 +25,27 @@ describe('the test run\'s npm registry (verdaccio, 127.0.0.1, no uplinks)', func
     assert.deepEqual(config.uplinks, {}, 'no uplinks');
     const ping = await fetch(`${registry.url}/-/ping`);
     assert.equal(ping.status, 200);
+  });
+
+  it('a registry handed in through MACHINE_TEST_NPM_REGISTRY(_DIR) is used as it is, and left running', async () => {
+    const registry = await npmRegistry();
+    // Another test process of the same run, as run-all.sh starts them.
+    const script = `
+      const r = require(${JSON.stringify(path.join(REPO, 'test', 'lib', 'registry'))});
+      r.npmRegistry()
+        .then(async (v) => { await r.publishWorkspacePackage('proto'); await r.stopNpmRegistry(); console.log(v.url); })
+        .catch((e) => { console.error(e); process.exit(1); });`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['-e', script], { env: { ...process.env, [REGISTRY_ENV]: registry.url, [REGISTRY_DIR_ENV]: path.dirname(registry.storage) } }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout),
+      ),
+    );
+    assert.equal(out.trim(), registry.url, 'the same registry, not a second one');
+    assert.equal((await fetch(`${registry.url}/-/ping`)).status, 200, 'still running after that process let go of it');
+    const sdk = (await (await fetch(`${registry.url}/@machine%2fdriver-sdk`)).json()) as Packument;
+    assert.ok(sdk.versions['0.1.0'], 'what that process published is there');
+    // Published already: this process finds it there rather than failing to publish over it.
+    await publishWorkspacePackage('proto');
   });
 
   it('a package it was not given is not found: nothing is fetched from elsewhere', async () => {

@@ -180,20 +180,29 @@ export async function startVerdaccio(dir: string, mirror?: { lockfile: string; n
     if (!res.ok || !body.token) throw new Error(`verdaccio refused the publisher account: ${res.status} ${JSON.stringify(body)}`);
     const npmrc = path.join(dir, 'publisher.npmrc');
     fs.writeFileSync(npmrc, `registry=${url}/\n//127.0.0.1:${port}/:_authToken=${body.token}\n`, { mode: 0o600 });
-
-    const publish = async (target: string): Promise<void> => {
-      const isDir = fs.statSync(target).isDirectory();
-      const r = await runCommand('npm', ['publish', ...(isDir ? [] : [target])], {
-        cwd: isDir ? target : dir,
-        env: npmEnv({ npm_config_userconfig: npmrc, npm_config_registry: `${url}/`, npm_config_cache: path.join(dir, 'npm-cache') }),
-      });
-      if (r.code !== 0) throw new Error(`npm publish ${target} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-    };
-    return { url, npmrc, storage, publish, stop };
+    return { ...connectVerdaccio(dir, url), stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/**
+ * A registry that another process started with startVerdaccio (its `dir`
+ * and `url`): publishes with the account that process made. `stop` does
+ * nothing; the owner stops it.
+ */
+export function connectVerdaccio(dir: string, url: string): Verdaccio {
+  const npmrc = path.join(dir, 'publisher.npmrc');
+  const publish = async (target: string): Promise<void> => {
+    const isDir = fs.statSync(target).isDirectory();
+    const r = await runCommand('npm', ['publish', ...(isDir ? [] : [target])], {
+      cwd: isDir ? target : dir,
+      env: npmEnv({ npm_config_userconfig: npmrc, npm_config_registry: `${url}/`, npm_config_cache: path.join(dir, 'npm-cache') }),
+    });
+    if (r.code !== 0) throw new Error(`npm publish ${target} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  };
+  return { url, npmrc, storage: path.join(dir, 'storage'), publish, stop: () => Promise.resolve() };
 }
 
 /** `npm pack` of a package directory into `dest`; returns the tarball's path. */

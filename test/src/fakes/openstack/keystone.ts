@@ -140,9 +140,12 @@ async function start(): Promise<Keystone> {
 /** Finds or creates the catalog service of a type. */
 export async function serviceId(ks: Keystone, type: string, name: string): Promise<string> {
   const out = await ks.admin<{ services: { id: string }[] }>('GET', `/v3/services?type=${type}`);
-  if (out.services[0]) return out.services[0].id;
-  const made = await ks.admin<{ service: { id: string } }>('POST', '/v3/services', { service: { type, name, enabled: true } });
-  return made.service.id;
+  if (out.services[0]) return [...out.services].sort((a, b) => a.id.localeCompare(b.id))[0].id;
+  await ks.admin<{ service: { id: string } }>('POST', '/v3/services', { service: { type, name, enabled: true } });
+  // Two test processes (lanes of test/run-all.sh) may both have made one: the
+  // same listing again makes them agree on one, which gets every endpoint.
+  const again = await ks.admin<{ services: { id: string }[] }>('GET', `/v3/services?type=${type}`);
+  return [...again.services].sort((a, b) => a.id.localeCompare(b.id))[0].id;
 }
 
 /**
@@ -171,9 +174,12 @@ export async function removeStaleRegions(ks: Keystone): Promise<void> {
   const byRegion = new Map<string, { id: string; url: string }[]>();
   for (const e of endpoints) if (e.region_id?.startsWith('fake-')) byRegion.set(e.region_id, [...(byRegion.get(e.region_id) ?? []), e]);
   for (const [region, eps] of byRegion) {
-    const alive = await fetch(eps[0].url, { signal: AbortSignal.timeout(500) }).then(
+    // Only a refused connection means its fake is gone: a live fake in another
+    // test process (another lane of test/run-all.sh) may be slow to answer on
+    // a busy machine, and its region must stay.
+    const alive = await fetch(eps[0].url, { signal: AbortSignal.timeout(2_000) }).then(
       () => true,
-      () => false,
+      (err: unknown) => (err as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED',
     );
     if (alive) continue;
     for (const e of eps) await ks.admin('DELETE', `/v3/endpoints/${e.id}`, undefined, [204, 404]);
