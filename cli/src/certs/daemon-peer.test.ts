@@ -129,7 +129,7 @@ describe('verifying the daemon certificate without Node root store', function ()
       name: 'a certificate our CA issued for clients only',
       daemon: async () => daemon(await generateClientCert({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, org: 'u.box' })),
       code: 'INVALID_PURPOSE',
-      goWording: /^unsupported certificate purpose$/,
+      goWording: /^unsuitable certificate purpose$/,
       kind: 'other',
     },
     {

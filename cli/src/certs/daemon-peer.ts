@@ -31,7 +31,7 @@ const unableToGetIssuerLocally = (): PeerFailure => failure('UNABLE_TO_GET_ISSUE
 const selfSignedLeaf = (): PeerFailure => failure('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate');
 const selfSignedInChain = (): PeerFailure => failure('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain');
 const signatureFailure = (): PeerFailure => failure('CERT_SIGNATURE_FAILURE', 'certificate signature failure');
-const invalidPurpose = (): PeerFailure => failure('INVALID_PURPOSE', 'unsupported certificate purpose');
+const invalidPurpose = (): PeerFailure => failure('INVALID_PURPOSE', 'unsuitable certificate purpose');
 const expired = (): PeerFailure => failure('CERT_HAS_EXPIRED', 'certificate has expired');
 const notYetValid = (): PeerFailure => failure('CERT_NOT_YET_VALID', 'certificate is not yet valid');
 
