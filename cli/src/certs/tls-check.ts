@@ -1,11 +1,14 @@
 // Talking to a machine's Docker daemon over TLS with the client certificate:
 // the connection check env/config do first (node:tls), and GET /version for
 // ls's DOCKER column and `version NAME` (HTTP over that TLS). Loaded on first use.
+import type * as Crypto from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as HTTP from 'node:http';
 import type * as TLS from 'node:tls';
 import { MachineError } from '../errors';
 import { fsProblem } from '../store/fs-problem';
+import { verifyDaemonPeer } from './daemon-peer';
 
 export interface TLSFiles {
   caPath: string;
@@ -48,57 +51,138 @@ function loadTLS(): typeof TLS {
 const secureContexts = new Map<string, TLS.SecureContext>();
 
 /**
- * One TLS context per distinct CA, client certificate and key, keyed by their
- * contents (so a file rewritten meanwhile gets a new one). Node copies its
- * ~140 root certificates into every context it builds, milliseconds each,
- * and ls connects to every running machine, usually with the store's one CA
- * and client certificate. Sessions are never reused: each connection still
- * makes a full handshake and checks the daemon's certificate.
+ * One TLS context per distinct client certificate and key, keyed by their
+ * contents (so a file rewritten meanwhile gets a new one): ls connects to
+ * every running machine, usually with the store's one client certificate.
+ * `ca: []` keeps Node from loading or copying its root certificates into the
+ * context; the daemon's certificate is verified by verifyDaemonPeer (see
+ * daemon-peer.ts for why). Sessions are never reused: each connection makes a
+ * full handshake and has its certificate checked.
  */
-function secureContextFor(ca: Buffer, cert: Buffer, key: Buffer): TLS.SecureContext {
-  const id = [ca, cert, key].map((b) => b.toString('base64')).join(':');
+function secureContextFor(cert: Buffer, key: Buffer): TLS.SecureContext {
+  const id = [cert, key].map((b) => b.toString('base64')).join(':');
   let context = secureContexts.get(id);
   if (!context) {
-    context = loadTLS().createSecureContext({ ca, cert, key });
+    context = loadTLS().createSecureContext({ ca: [], cert, key });
     secureContexts.set(id, context);
   }
   return context;
 }
 
+const caCertificates = new Map<string, X509Certificate | undefined>();
+
+/** Undefined when the file holds no certificate: Node then trusted nothing, and the daemon's certificate fails as unknown. */
+function caCertificateFor(pem: Buffer): X509Certificate | undefined {
+  const id = pem.toString('base64');
+  if (!caCertificates.has(id)) {
+    let ca: X509Certificate | undefined;
+    try {
+      ca = new (loadCrypto().X509Certificate)(pem);
+    } catch {
+      ca = undefined;
+    }
+    caCertificates.set(id, ca);
+  }
+  return caCertificates.get(id);
+}
+
+interface DaemonConnection {
+  options: TLS.ConnectionOptions & { host: string; port: number };
+  /** Run on secureConnect, before anything is written: the failure, or undefined when the daemon is ours. */
+  verify: (sock: TLS.TLSSocket) => Error | undefined;
+}
+
 /**
- * What every connection to a daemon verifies: the chain up to the machine's
- * CA, the address in the certificate and, when given, the exact certificate.
+ * What every connection to a daemon verifies: a certificate our CA issued,
+ * both within their validity, for the address we connect to and, when given,
+ * the exact certificate.
  */
-function tlsOptions(t: DaemonTarget): TLS.ConnectionOptions & { host: string; port: number } {
+function daemonConnection(t: DaemonTarget): DaemonConnection {
   const { host, port } = parseDockerURL(t.url);
+  const caPem = readTLSFile('the CA certificate', t.caPath);
+  const ca = caCertificateFor(caPem);
   const expectFingerprint = t.expectCertPem === undefined ? undefined : fingerprint256(t.expectCertPem);
-  return {
+  const options = {
     host,
     port,
-    secureContext: secureContextFor(
-      readTLSFile('the CA certificate', t.caPath),
-      readTLSFile('the client certificate', t.certPath),
-      readTLSFile('the client key', t.keyPath),
-    ),
+    secureContext: secureContextFor(readTLSFile('the client certificate', t.certPath), readTLSFile('the client key', t.keyPath)),
+    // OpenSSL never knows our CA, so its verdict is always "unknown issuer"; verify() decides.
+    rejectUnauthorized: false,
+    checkServerIdentity: () => undefined,
     // The daemon's certificate names the machine's IP; SNI with an IP is not allowed.
     servername: /^[\d.:]+$/.test(host) ? undefined : host,
     ALPNProtocols: ['http/1.1'],
-    // Called once the chain is verified; an Error here ends the handshake with it.
-    checkServerIdentity: (hostname, cert) => {
-      const wrongName = loadTLS().checkServerIdentity(hostname, cert);
-      if (wrongName) return wrongName;
-      if (expectFingerprint !== undefined && cert.fingerprint256 !== expectFingerprint) {
-        return new DaemonError('certificate', `the daemon at ${t.url} presented another machine's certificate (${describeSubject(cert.subject)})`);
-      }
-      return undefined;
-    },
   };
+  const verify = (sock: TLS.TLSSocket): Error | undefined => {
+    // Not getPeerX509Certificate(): in Node 20 it takes the certificate away from
+    // the connection, and getPeerCertificate() answers {} afterwards.
+    const leafDetails = sock.getPeerCertificate(true);
+    if (!leafDetails?.raw) return Object.assign(new Error('the daemon presented no certificate'), { code: 'ERR_TLS_CERT_MISSING' });
+    const leaf = new (loadCrypto().X509Certificate)(leafDetails.raw);
+    const problem = verifyDaemonPeer({
+      leaf,
+      presentedChain: presentedIssuers(leafDetails),
+      ca,
+      host,
+      leafDetails,
+      checkServerIdentity: loadTLS().checkServerIdentity,
+    });
+    if (problem) return problem;
+    if (expectFingerprint !== undefined && leaf.fingerprint256 !== expectFingerprint) {
+      return new DaemonError('certificate', `the daemon at ${t.url} presented another machine's certificate (${describeSubject(leafDetails.subject)})`);
+    }
+    return undefined;
+  };
+  return { options, verify };
+}
+
+/** The certificates the daemon sent after its own, as Node links them (a self-signed one links to itself). */
+function presentedIssuers(leaf: TLS.DetailedPeerCertificate): X509Certificate[] {
+  const { X509Certificate: X509 } = loadCrypto();
+  const issuers: X509Certificate[] = [];
+  let current = leaf;
+  while (current.issuerCertificate && current.issuerCertificate !== current && issuers.length < 10) {
+    current = current.issuerCertificate;
+    issuers.push(new X509(current.raw));
+  }
+  return issuers;
+}
+
+/**
+ * Opens a TLS connection to the daemon and calls `onVerified` with it once
+ * the daemon's certificate passed verifyDaemonPeer; nothing is written
+ * before. Failures go to `settle`.
+ */
+function connectVerified(
+  t: DaemonTarget,
+  settle: (err?: unknown) => void,
+  onVerified: (sock: TLS.TLSSocket) => void,
+): TLS.TLSSocket {
+  const { options, verify } = daemonConnection(t);
+  const sock = loadTLS().connect(options);
+  sock.once('secureConnect', () => {
+    const problem = verify(sock);
+    if (problem) {
+      sock.destroy();
+      settle(problem);
+      return;
+    }
+    // From here on, the connection's user reports its failures.
+    sock.off('error', onError);
+    onVerified(sock);
+  });
+  const onError = (e: Error): void => settle(e);
+  sock.on('error', onError);
+  return sock;
+}
+
+function loadCrypto(): typeof Crypto {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('node:crypto') as typeof Crypto;
 }
 
 function fingerprint256(pem: string | Buffer): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { X509Certificate } = require('node:crypto') as typeof import('node:crypto');
-  return new X509Certificate(pem).fingerprint256;
+  return new (loadCrypto().X509Certificate)(pem).fingerprint256;
 }
 
 function describeSubject(subject: TLS.PeerCertificate['subject'] | undefined): string {
@@ -179,43 +263,48 @@ function withTimeout<T>(
 export function daemonRequest(t: DaemonTarget, method: string, reqPath: string, jsonBody?: unknown): Promise<{ status: number; body: string }> {
   const payload = jsonBody === undefined ? undefined : Buffer.from(JSON.stringify(jsonBody));
   return withTimeout(t, (settle) => {
-    const options = tlsOptions(t);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const http = require('node:http') as typeof HTTP;
-    const req = http.request(
-      {
-        host: options.host,
-        port: options.port,
-        method,
-        path: reqPath,
-        headers: {
-          'User-Agent': 'machine',
-          Connection: 'close',
-          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+    // The request is made only on a verified connection, so nothing reaches a daemon that is not ours.
+    const { host, port } = parseDockerURL(t.url);
+    let abort: (err: DaemonError) => void;
+    const sock = connectVerified(t, settle, (verified) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const http = require('node:http') as typeof HTTP;
+      const req = http.request(
+        {
+          host,
+          port,
+          method,
+          path: reqPath,
+          headers: {
+            'User-Agent': 'machine',
+            Connection: 'close',
+            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+          },
+          createConnection: () => verified,
         },
-        createConnection: () => loadTLS().connect(options),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (e) => settle(e));
-      },
-    );
-    req.on('error', (e) => settle(e));
-    req.end(payload);
-    return { abort: (err) => req.destroy(err) };
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', (e) => settle(e));
+        },
+      );
+      req.on('error', (e) => settle(e));
+      req.end(payload);
+      abort = (err) => req.destroy(err);
+    });
+    abort = (err) => sock.destroy(err);
+    return { abort: (err) => abort(err) };
   });
 }
 
 /** Only the TLS handshake: proves the daemon holds a certificate our CA signed for this address. */
 export function checkTLS(t: DaemonTarget): Promise<void> {
   return withTimeout<void>(t, (settle) => {
-    const sock = loadTLS().connect(tlsOptions(t), () => {
+    const sock = connectVerified(t, settle, (verified) => {
       settle();
-      sock.destroy();
+      verified.destroy();
     });
-    sock.on('error', (e) => settle(e));
     return { abort: () => sock.destroy() };
   });
 }
