@@ -50,7 +50,10 @@ const script = new vm.Script(Module.wrap(source), { filename: file, cachedData: 
 const mod = new Module(file, module);
 mod.filename = file;
 mod.paths = Module._nodeModulePaths(path.dirname(file));
-script.runInThisContext().call(mod.exports, mod.exports, (id) => mod.require(id), mod, file, path.dirname(file));
+// A whole require (resolve, cache, main), as Node gives a module: code in the
+// bundle calls require.resolve, e.g. to find the CLI's oclif plugins.
+const req = Module.createRequire(file);
+script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
 mod.loaded = true;
 if (useCache && (!cached || script.cachedDataRejected)) {
   // At exit the cache also holds the functions this run compiled lazily.

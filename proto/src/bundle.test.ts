@@ -70,6 +70,18 @@ describe('bundle-driver script', function () {
     assert.throws(() => run('entry.js', 'out/x.js', '--stub', 'x'), (err: { status?: number; stderr?: string }) => err.status === 2 && /unknown option --stub/.test(String(err.stderr)));
   });
 
+  it('gives the bundle a whole require: require.resolve with paths finds a package beside it', () => {
+    const work = path.join(dir, 'resolve');
+    fs.mkdirSync(path.join(work, 'node_modules', 'beside'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'node_modules', 'beside', 'package.json'), '{"name":"beside","version":"1.2.3"}');
+    // A computed name, so that esbuild leaves the lookup to run time, as the CLI's plugin search does.
+    fs.writeFileSync(path.join(work, 'entry.js'), "exports.find = (name) => require.resolve(name + '/package.json', { paths: [__dirname] });\n");
+    execFileSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'bundle-driver.js'), 'entry.js', 'out/resolving.js'], { cwd: work, stdio: 'pipe' });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded = require(path.join(work, 'out', 'resolving.js')) as { find: (name: string) => string };
+    assert.equal(loaded.find('beside'), path.join(work, 'node_modules', 'beside', 'package.json'));
+  });
+
   it('loads zlib on first use only, and then it works as the real module', () => {
     const work = path.join(dir, 'lazy');
     fs.mkdirSync(work, { recursive: true });
