@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { npmEnv, npmRegistry, publishWorkspacePackage } from '../registry';
 import { explain, run, type Result } from './generic-support';
+import { stripVTControlCharacters } from 'node:util';
 
 interface DriverPackage {
   driver: string;
@@ -104,7 +105,7 @@ describe('the bundled cloud drivers from npm: machine plugins install @machine/d
         assert.match(found.source, /plugin/);
         const installed = path.join(tmp, 'home', '.local', 'share', 'machine', 'node_modules', ...pkg.name.split('/'));
         assert.ok(found.path.startsWith(installed + path.sep), `${found.path} is in the installed package ${installed}`);
-        assert.match((await ok('machine plugins')).stdout, new RegExp(`${pkg.name.replace('/', '\\/')} ${pkg.version.replace(/\./g, '\\.')}`));
+        assert.match(stripVTControlCharacters((await ok('machine plugins')).stdout), new RegExp(`${pkg.name.replace('/', '\\/')} ${pkg.version.replace(/\./g, '\\.')}`));
       });
 
       it(`create -d ${p.driver} --help shows its flags`, async () => {

@@ -194,11 +194,11 @@ describe('a Go driver (go-plugin from Debian), end to end', function () {
         child.kill('SIGKILL');
         await exited;
         // What go-plugin does without a lifeline: it runs on, orphaned (or
-        // dies at its next log line, SIGPIPE), and its socket stays.
-        await delay(500);
-        assert.ok(isSocket(socket), 'its socket was expected to stay');
+        // dies at its next log line, SIGPIPE), and its socket stays. Not
+        // asserted: any other launch on this machine (the other test lane)
+        // may sweep it first, which is the behaviour under test as well.
 
-        // The next command that launches a driver cleans up.
+        // The next command that launches a driver cleans up (if no other launch did).
         const ls = await sb.cli(['ls'], { env });
         assert.equal(ls.code, 0, explain(ls));
         assert.ok(ls.stdout.includes(name), `ls:\n${ls.stdout}`);

@@ -12,6 +12,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { API_KEY, API_SECRET, startFakeExoscale, type FakeExoscale } from '../fakes/exoscale';
 import { TestHostProvider } from '../hosts';
 import { npmEnv, npmRegistry, publishWorkspacePackage, REPO, type Verdaccio } from '../registry';
@@ -199,7 +200,8 @@ describe('the vendor path: npm publish of a driver package, machine plugins inst
       assert.ok(!(await drivers()).some((d) => d.name === 'exoscale'));
       await ok(['plugins:install', 'driver-exoscale']);
       assert.ok((await drivers()).some((d) => d.name === 'exoscale'));
-      assert.match((await ok(['plugins'])).stdout, /driver-exoscale 0\.1\.0/);
+      // oclif colours the version when CI is set, even on a pipe.
+      assert.match(stripVTControlCharacters((await ok(['plugins'])).stdout), /driver-exoscale 0\.1\.0/);
     });
 
     it('create -d exoscale --help shows the driver\'s flags', async () => {
