@@ -244,11 +244,12 @@ for (const makeTarget of DRIVERS) {
       const originals = new Map<string, Buffer>();
 
       before(async () => {
+        // A year, as a real CA would have: one that runs out within 30 days puts ls's expiry warning in ERRORS instead.
         // Another CA, and a client certificate it signed: the engine's certificate is signed by neither.
         const dir = fs.mkdtempSync(path.join(sb.dir, 'other-ca-'));
         const f = (file: string): string => path.join(dir, file);
         for (const args of [
-          ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/O=another CA', '-days', '1', '-keyout', f('ca-key.pem'), '-out', f('ca.pem')],
+          ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/O=another CA', '-days', '365', '-keyout', f('ca-key.pem'), '-out', f('ca.pem')],
           ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/O=another client', '-keyout', f('key.pem'), '-out', f('client.csr')],
           ['x509', '-req', '-in', f('client.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-days', '1', '-out', f('cert.pem')],
         ]) {
