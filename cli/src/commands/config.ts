@@ -1,6 +1,5 @@
 import { goQuote } from '../format/quote';
-import type { HostConfig } from '../store/types';
-import { connectionCheck, withHeading } from '../query/machine-info';
+import { clientEndpoint } from '../query/machine-info';
 import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 
@@ -17,22 +16,7 @@ export const spec: CommandSpec = {
     json: { type: 'boolean', description: 'Print the connection (Host, TLS files, docker Args) as one JSON document' },
   },
   async run(ctx, { flags, args }) {
-    let name = ctx.targetName(args);
-    let host = ctx.loadHost(name);
-    const check = (h: HostConfig) =>
-      connectionCheck(ctx, h).catch((e: unknown) => {
-        throw withHeading('Error running connection boilerplate', e);
-      });
-    let url: string;
-    if (flags.swarm === true) {
-      // As env --swarm: a worker's client talks to a manager of its swarm.
-      const { swarmEndpoint } = await import('../swarm/client-endpoint');
-      const all = ctx.store.list().flatMap((e) => (e.host ? [e.host] : []));
-      ({ host, url } = await swarmEndpoint(host, all, check));
-      name = host.Name;
-    } else {
-      url = await check(host);
-    }
+    const { name, host, url } = await clientEndpoint(ctx, args, flags.swarm === true, 'Error running connection boilerplate');
     const dir = host.HostOptions.AuthOptions.StorePath || ctx.store.machineDir(name);
     const join = (f: string): string => (dir.endsWith('/') ? dir + f : `${dir}/${f}`);
     const files = { ca: join('ca.pem'), cert: join('cert.pem'), key: join('key.pem') };

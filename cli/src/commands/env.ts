@@ -1,10 +1,9 @@
 import { MachineError } from '../errors';
 import type { CommandSpec } from '../command/spec';
-import { connectionCheck, withHeading } from '../query/machine-info';
+import { clientEndpoint } from '../query/machine-info';
 import { detectShell, shellSyntax } from '../format/shell';
 import { invokedAs } from '../command/invocation';
 import { parseDockerURL } from '../certs/tls-check';
-import type { HostConfig } from '../store/types';
 import { jsonDocument } from '../format/json';
 
 export const spec: CommandSpec = {
@@ -38,21 +37,7 @@ export const spec: CommandSpec = {
       if (process.platform === 'win32') vars.push(['COMPOSE_CONVERT_WINDOWS_PATHS', null]);
       if (flags['no-proxy'] === true) vars.push([noProxyVar, null]);
     } else {
-      let name = ctx.targetName(args);
-      let host = ctx.loadHost(name);
-      const check = (h: HostConfig) =>
-        connectionCheck(ctx, h).catch((e: unknown) => {
-          throw withHeading('Error checking TLS connection', e);
-        });
-      let url: string;
-      if (flags.swarm === true) {
-        const { swarmEndpoint } = await import('../swarm/client-endpoint');
-        const all = ctx.store.list().flatMap((e) => (e.host ? [e.host] : []));
-        ({ host, url } = await swarmEndpoint(host, all, check));
-        name = host.Name;
-      } else {
-        url = await check(host);
-      }
+      const { name, host, url } = await clientEndpoint(ctx, args, flags.swarm === true, 'Error checking TLS connection');
       vars.push(['DOCKER_TLS_VERIFY', '1']);
       vars.push(['DOCKER_HOST', url]);
       vars.push(['DOCKER_CERT_PATH', host.HostOptions.AuthOptions.StorePath || ctx.store.machineDir(name)]);

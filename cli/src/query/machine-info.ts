@@ -133,6 +133,31 @@ export async function connectionCheck(ctx: CommandContext, host: HostConfig): Pr
   return url;
 }
 
+/**
+ * The machine a docker client should talk to and its checked URL, for env and
+ * config: with swarm, a manager of the named machine's swarm (a worker's
+ * client talks to a manager). A failed check carries the command's heading.
+ */
+export async function clientEndpoint(
+  ctx: CommandContext,
+  args: string[],
+  swarm: boolean,
+  heading: string,
+): Promise<{ name: string; host: HostConfig; url: string }> {
+  const name = ctx.targetName(args);
+  const host = ctx.loadHost(name);
+  const check = (h: HostConfig) =>
+    connectionCheck(ctx, h).catch((e: unknown) => {
+      throw withHeading(heading, e);
+    });
+  if (!swarm) return { name, host, url: await check(host) };
+  // Loaded only for --swarm: the fast path of env and config stays small.
+  const { swarmEndpoint } = await import('../swarm/client-endpoint');
+  const all = ctx.store.list().flatMap((e) => (e.host ? [e.host] : []));
+  const found = await swarmEndpoint(host, all, check);
+  return { name: found.host.Name, ...found };
+}
+
 function hasOwnServerCert(host: HostConfig): boolean {
   try {
     return fs.statSync(host.HostOptions.AuthOptions.ServerCertPath).isFile();
