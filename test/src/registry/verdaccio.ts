@@ -4,33 +4,13 @@
 // third-party packages they depend on are mirrored into its storage from
 // npm's own cache (the tarballs the workspace's package-lock.json pins), as a
 // private registry mirrors what it needs, so nothing is fetched from outside.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { run as runCommand, type Result as CommandResult } from '../support/run';
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion; stdout and stderr are collected. */
-export function runCommand(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-  });
-}
+export { runCommand, type CommandResult };
 
 /**
  * The environment for npm commands: `base` (the test process's own by
