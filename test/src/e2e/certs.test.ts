@@ -23,20 +23,25 @@ interface CertRow {
   status: string;
 }
 
+/** Writes a store's CA and a client certificate it signed, as create's bootstrap would. */
+async function storeCA(storeRoot: string, ca: { certPem: string; keyPem: string }): Promise<{ certPem: string; keyPem: string }> {
+  const certs = path.join(storeRoot, 'certs');
+  fs.mkdirSync(certs, { recursive: true });
+  const client = await generateClientCert({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, org: 'test' });
+  fs.writeFileSync(path.join(certs, 'ca.pem'), ca.certPem);
+  fs.writeFileSync(path.join(certs, 'ca-key.pem'), ca.keyPem, { mode: 0o600 });
+  fs.writeFileSync(path.join(certs, 'cert.pem'), client.certPem);
+  fs.writeFileSync(path.join(certs, 'key.pem'), client.keyPem, { mode: 0o600 });
+  return ca;
+}
+
 describe('machine certs: certificate lifetimes', function () {
   this.timeout(120_000);
   const sb = new Sandbox();
 
   before(async () => {
     const store = new Store(sb.store);
-    const certs = path.join(sb.store, 'certs');
-    fs.mkdirSync(certs, { recursive: true });
-    const ca = await generateCA('test');
-    const client = await generateClientCert({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, org: 'test' });
-    fs.writeFileSync(path.join(certs, 'ca.pem'), ca.certPem);
-    fs.writeFileSync(path.join(certs, 'ca-key.pem'), ca.keyPem, { mode: 0o600 });
-    fs.writeFileSync(path.join(certs, 'cert.pem'), client.certPem);
-    fs.writeFileSync(path.join(certs, 'key.pem'), client.keyPem, { mode: 0o600 });
+    const ca = await storeCA(sb.store, await generateCA('test'));
     for (const [name, days] of [['soon', 10], ['fresh', 400], ['gone', -2]] as const) {
       const host = newHostConfig({ storeRoot: sb.store, name, driverName: 'none', driverState: { URL: 'tcp://127.0.0.1:1' } });
       store.save(host);
@@ -84,15 +89,8 @@ describe('a CA close to its expiry', function () {
 
   before(async () => {
     const store = new Store(sb.store);
-    const certs = path.join(sb.store, 'certs');
-    fs.mkdirSync(certs, { recursive: true });
     // The CA was issued long ago and runs out in 10 days; the machine's own certificate is new.
-    const ca = await generateCA('test', issuedFor(10));
-    const client = await generateClientCert({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, org: 'test' });
-    fs.writeFileSync(path.join(certs, 'ca.pem'), ca.certPem);
-    fs.writeFileSync(path.join(certs, 'ca-key.pem'), ca.keyPem, { mode: 0o600 });
-    fs.writeFileSync(path.join(certs, 'cert.pem'), client.certPem);
-    fs.writeFileSync(path.join(certs, 'key.pem'), client.keyPem, { mode: 0o600 });
+    const ca = await storeCA(sb.store, await generateCA('test', issuedFor(10)));
     const host = newHostConfig({ storeRoot: sb.store, name: 'signed', driverName: 'none', driverState: { URL: 'tcp://127.0.0.1:1' } });
     store.save(host);
     const server = await generateServerCert({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, org: 'test.signed', hosts: ['127.0.0.1'] });
