@@ -75,6 +75,29 @@ export function pickAddress(server: Server | undefined, ipVersion: number, float
   return undefined;
 }
 
+/** An image as Glance (status active, queued, ...) or Nova's image proxy (ACTIVE, SAVING, ...) lists it. */
+export interface ListedImage {
+  id: string;
+  name: string;
+  status?: string;
+}
+
+/**
+ * The first active image of a name. Glance keeps the images of uploads that
+ * never finished (queued) or failed (killed) under the same name, newest
+ * first, and Nova refuses to boot them: they are passed over, on every page.
+ */
+export function bootableImage(images: ListedImage[], name: string, flag: string): string {
+  const named = images.filter((i) => i.name === name);
+  const active = named.find((i) => (i.status ?? 'active').toLowerCase() === 'active');
+  if (active) return active.id;
+  if (named.length > 0) {
+    const states = named.map((i) => `${i.id} is ${String(i.status).toLowerCase()}`).join(', ');
+    throw new DriverError('failed-precondition', `no image named ${name} is active (${states}): wait for its upload or choose another with --openstack-image-name`, { flag });
+  }
+  throw new DriverError('invalid-argument', `Unable to find image named ${name}: check --openstack-image-name`, { flag });
+}
+
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 interface Resolved {
@@ -315,20 +338,16 @@ export class OpenStackDriver implements Driver<OpenStackState> {
         await this.mustExist(client, 'image', `${prefix}/images/${encodeURIComponent(s.ImageId)}`, `image ${s.ImageId}`, flag);
         return s.ImageId;
       }
-      const images = await call('list the images', () => client.listAll<{ id: string; name: string }>('image', `${prefix}/images?name=${encodeURIComponent(s.ImageName!)}`, 'images'));
-      const image = images.find((i) => i.name === s.ImageName);
-      if (!image) throw new DriverError('invalid-argument', `Unable to find image named ${s.ImageName}: check --openstack-image-name`, { flag });
-      return image.id;
+      const images = await call('list the images', () => client.listAll<ListedImage>('image', `${prefix}/images?name=${encodeURIComponent(s.ImageName!)}`, 'images'));
+      return bootableImage(images, s.ImageName!, flag);
     }
     // Clouds without Glance in the catalog: Nova's image proxy (microversion 2.1).
     if (s.ImageId) {
       await this.mustExist(client, 'compute', `/images/${encodeURIComponent(s.ImageId)}`, `image ${s.ImageId}`, flag);
       return s.ImageId;
     }
-    const images = await call('list the images', () => client.listAll<{ id: string; name: string }>('compute', `/images/detail?name=${encodeURIComponent(s.ImageName!)}`, 'images'));
-    const image = images.find((i) => i.name === s.ImageName);
-    if (!image) throw new DriverError('invalid-argument', `Unable to find image named ${s.ImageName}: check --openstack-image-name`, { flag });
-    return image.id;
+    const images = await call('list the images', () => client.listAll<ListedImage>('compute', `/images/detail?name=${encodeURIComponent(s.ImageName!)}`, 'images'));
+    return bootableImage(images, s.ImageName!, flag);
   }
 
   private async networkByName(client: OpenStackClient, nameOrId: string, flag: string, external: boolean): Promise<string> {

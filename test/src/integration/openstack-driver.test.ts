@@ -149,26 +149,59 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
 
   it('finds flavor, image and network by name across pages', async () => {
     fake.pageSize = 2;
+    const pagesOf = (label: string) => fake.requests().filter((r) => r.label === label);
+    const markers = (label: string) => pagesOf(label).map((r) => new URL(r.url, 'http://fake').searchParams.get('marker'));
     for (let n = 0; n < 5; n++) fake.flavors.push({ id: `x${n}`, name: `extra-${n}`, ram: 1, vcpus: 1, disk: 1 });
     fake.flavors.push({ id: 'deep', name: 'deep.flavor', ram: 1, vcpus: 1, disk: 1 });
-    for (let n = 0; n < 5; n++) fake.images.push({ id: `00000000-0000-4000-8000-00000000000${n}`, name: 'same-name-elsewhere', user: 'root' });
+    // Glance filters by name, so the wanted image sits beyond the first page only
+    // behind others of its name: uploads that never finished or failed, which Nova cannot boot.
+    for (let n = 0; n < 5; n++) fake.images.push({ id: `00000000-0000-4000-8000-00000000000${n}`, name: 'deep-image', user: 'root', status: n % 2 ? 'killed' : 'queued' });
     fake.images.push({ id: '00000000-0000-4000-8000-0000000000ff', name: 'deep-image', user: 'root' });
     for (let n = 0; n < 4; n++) fake.addNetwork(`net-${n}`);
     const deep = fake.addNetwork('deep-net');
     const { ref, state } = await create('paged', { 'openstack-flavor-name': 'deep.flavor', 'openstack-image-name': 'deep-image', 'openstack-net-name': 'deep-net' });
     const server = fake.servers.get(String(state.MachineId))!;
     assert.equal(server.flavorId, 'deep');
-    assert.equal(server.imageId, '00000000-0000-4000-8000-0000000000ff');
+    assert.equal(server.imageId, '00000000-0000-4000-8000-0000000000ff', 'the active image on the third page, not a queued or killed one before it');
     assert.equal(fake.ports.get(server.portId!)!.networkId, deep.id);
-    const flavorPages = fake.requests().filter((r) => r.label === 'compute flavors.list');
-    assert.ok(flavorPages.length >= 5, `followed the flavor pages: ${flavorPages.length}`);
-    assert.ok(fake.requests().filter((r) => r.label === 'network networks.list').length >= 1);
+    assert.ok(pagesOf('compute flavors.list').length >= 5, `followed the flavor pages: ${pagesOf('compute flavors.list').length}`);
+    // Glance's `next` (a path with marker and limit): three pages of two, walked by the check and again by create.
+    assert.deepEqual(markers('image images.list').slice(-3), [null, '00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000003']);
+    assert.ok(pagesOf('image images.list').every((r) => /[?&]name=deep-image(&|$)/.test(r.url)), 'every Glance page keeps the name filter');
     await driver.remove(call(ref, state));
+
+    // Neutron filters by name too: a name several networks share spans pages
+    // (networks_links rel=next), and every one of them is named in the refusal.
+    fake.pageSize = 1;
+    const twins = [fake.addNetwork('twin'), fake.addNetwork('twin'), fake.addNetwork('twin')];
+    const before = pagesOf('network networks.list').length;
+    const ambiguous = await expectError(create('twins', { 'openstack-net-name': 'twin' }));
+    assert.equal(ambiguous.flag, 'openstack-net-name');
+    assert.equal(ambiguous.summary, `3 networks are named twin: give the ID instead (${twins.map((n) => n.id).join(', ')})`);
+    assert.deepEqual(markers('network networks.list').slice(before), [null, twins[0].id, twins[1].id]);
+    // The floating IP pool's network likewise, among the external networks only.
+    const pools = [fake.addNetwork('pool-b', { external: true }), fake.addNetwork('pool-b', { external: true })];
+    fake.addNetwork('pool-b');
+    const poolBefore = pagesOf('network networks.list').length;
+    const ambiguousPool = await expectError(create('pools', { 'openstack-net-name': 'private', 'openstack-floatingip-pool': 'pool-b' }));
+    assert.equal(ambiguousPool.flag, 'openstack-floatingip-pool');
+    assert.equal(ambiguousPool.summary, `2 networks are named pool-b: give the ID instead (${pools.map((n) => n.id).join(', ')})`);
+    const poolPages = pagesOf('network networks.list').slice(poolBefore).filter((r) => /router%3Aexternal=true|router:external=true/.test(r.url));
+    assert.equal(poolPages.length, 2, poolPages.map((r) => r.url).join('\n'));
 
     const err = await expectError(create('missing', { 'openstack-flavor-name': 'no.such.flavor' }));
     assert.equal(err.code, 'invalid-argument');
     assert.equal(err.flag, 'openstack-flavor-name');
     assert.match(err.message, /Unable to find flavor named no\.such\.flavor/);
+    await assertNothingLeft();
+  });
+
+  it('refuses an image name whose only images are not active', async () => {
+    fake.images.push({ id: '00000000-0000-4000-8000-0000000000aa', name: 'half-uploaded', user: 'root', status: 'queued' });
+    const err = await expectError(create('queued', { 'openstack-image-name': 'half-uploaded' }));
+    assert.equal(err.code, 'failed-precondition');
+    assert.equal(err.flag, 'openstack-image-name');
+    assert.match(err.message, /no image named half-uploaded is active \(00000000-0000-4000-8000-0000000000aa is queued\)/);
     await assertNothingLeft();
   });
 

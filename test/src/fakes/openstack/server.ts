@@ -30,7 +30,12 @@ export interface Image {
   name: string;
   /** The image's default user, who gets the key pair. */
   user: string;
+  /** Glance's status (default active): an upload that never finished stays queued, a failed one is killed. */
+  status?: GlanceImageStatus;
 }
+export type GlanceImageStatus = 'queued' | 'saving' | 'active' | 'killed' | 'deactivated';
+/** How Nova's image proxy shows Glance's statuses. */
+const NOVA_IMAGE_STATUS: Record<GlanceImageStatus, string> = { queued: 'SAVING', saving: 'SAVING', active: 'ACTIVE', killed: 'DELETED', deactivated: 'ERROR' };
 export interface Network {
   id: string;
   name: string;
@@ -409,8 +414,8 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
   const novaImageJson = (i: Image, base: string) => ({
     id: i.id,
     name: i.name,
-    status: 'ACTIVE',
-    progress: 100,
+    status: NOVA_IMAGE_STATUS[i.status ?? 'active'],
+    progress: (i.status ?? 'active') === 'active' ? 100 : 0,
     minDisk: 0,
     minRam: 0,
     metadata: {},
@@ -676,6 +681,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
         if (imageRef) {
           image = images.find((i) => i.id === imageRef);
           if (!image) throw new NovaError(400, `Image ${imageRef} could not be found.`);
+          if ((image.status ?? 'active') !== 'active') throw new NovaError(400, `Image ${imageRef} is not active.`);
         } else if (!bootVolume) {
           throw new NovaError(400, 'Block Device Mapping is Invalid: You specified more local devices than the limit allows');
         }
@@ -1171,7 +1177,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
   const glanceImageJson = (i: Image) => ({
     id: i.id,
     name: i.name,
-    status: 'active',
+    status: i.status ?? 'active',
     visibility: 'public',
     protected: false,
     disk_format: 'qcow2',
