@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { notReady, startFakeVirtualBox, type FakeVirtualBox } from '../fakes/virtualbox';
+import { IP_PROPERTY, notReady, startFakeVirtualBox, type FakeVirtualBox } from '../fakes/virtualbox';
 import { HOSTONLY_BASE, HOSTONLY_CIDR, fakeImage, startImageServer, tempDir, vboxEnv, type ImageServer } from '../fakes/virtualbox/harness';
 import { TestHostProvider } from '../hosts';
 import { assertHostsGone, cliUser, until } from './cloud-support';
@@ -75,6 +75,26 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
       assert.equal(config.Driver.HostOnlyCIDR, HOSTONLY_CIDR, 'from VIRTUALBOX_HOSTONLY_CIDR');
     });
 
+    it('ls reads the address from the guest property and opens no SSH connection to the VM', async () => {
+      const ip = fake.hostOf(name)!.ip;
+      assert.equal(fake.vm(name)!.guestProperties[IP_PROPERTY], ip);
+      // create waited for SSH through the NAT forward: the count sees SSH to this VM.
+      const sshBefore = fake.connectionsThrough(name);
+      assert.ok(sshBefore > 0, 'create reached the guest over SSH through the forward');
+      // Without the DHCP server's leases only the guest property, or SSH, can tell the address.
+      const leases = fs.readdirSync(fake.userHome).filter((f) => f.endsWith('-Dhcpd.leases'));
+      assert.ok(leases.length > 0, 'the DHCP server leased the address');
+      for (const f of leases) fs.rmSync(path.join(fake.userHome, f));
+      const commandsBefore = fake.commands.length;
+      for (let n = 0; n < 3; n++) {
+        const row = (await states()).get(name);
+        assert.deepEqual(row?.slice(2, 5), ['virtualbox', 'Running', `tcp://${ip}:2376`]);
+      }
+      assert.equal(fake.connectionsThrough(name), sshBefore, 'ls opened no SSH connection through the NAT forward');
+      const asked = fake.commands.slice(commandsBefore).filter((c) => c[0] === 'guestproperty' && c[1] === 'get' && c.includes(IP_PROPERTY));
+      assert.equal(asked.length, 3, 'each ls read the guest property');
+    });
+
     it('runs a locally imported image through machine env', async () => {
       await docker(name, ['import', tarball, IMAGE]);
       assert.equal(await docker(name, ['run', '--rm', IMAGE, '/bin/sh', '-c', 'echo hello from virtualbox']), 'hello from virtualbox');
@@ -121,6 +141,33 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
     assert.equal(images.requests.filter((q) => q.path.endsWith('.vmdk')).length, 1);
     const rm = await machine(['rm', '-y', ...names]);
     assert.equal(rm.code, 0, explain(rm));
+    await assertNothingLeft();
+  });
+
+  it('creates the disk from a raw image with convertfromraw, and the machine comes up', async () => {
+    const name = 'vb-raw';
+    // No magic bytes of any disk format: a raw disk, as the .img cloud images are.
+    const raw = Buffer.alloc(384 * 1024);
+    for (let i = 0; i < raw.length; i++) raw[i] = (i * 11 + 5) & 255;
+    images.set('noble-server-cloudimg-amd64.img', raw);
+    const before = fake.commands.length;
+    await ok(['create', name, '-d', 'virtualbox'], { VIRTUALBOX_IMAGE_URL: `${images.url}/noble-server-cloudimg-amd64.img` });
+    const vdi = path.join(store, 'machines', name, 'disk.vdi');
+    const made = fake.commands.slice(before).filter((c) => ['convertfromraw', 'clonemedium'].includes(c[0]));
+    assert.equal(made.length, 1, made.map((c) => c.join(' ')).join('\n'));
+    const [command, source, target, ...rest] = made[0];
+    assert.equal(command, 'convertfromraw');
+    assert.equal(path.basename(source), 'noble-server-cloudimg-amd64.img');
+    assert.ok(source.startsWith(path.join(store, 'cache', 'virtualbox') + path.sep), `converted from the cached download: ${source}`);
+    assert.deepEqual(fs.readFileSync(source), raw);
+    assert.deepEqual([target, ...rest], [vdi, '--format', 'VDI']);
+    // The VDI VirtualBox wrote holds the raw image's bytes after its header, and is the VM's disk.
+    assert.deepEqual(fs.readFileSync(vdi).subarray(512), raw);
+    assert.ok(fake.media.some((m) => m.path === vdi && m.format === 'VDI'));
+    const ip = fake.hostOf(name)!.ip;
+    assert.deepEqual((await states()).get(name)?.slice(2, 5), ['virtualbox', 'Running', `tcp://${ip}:2376`]);
+    assert.equal((await ok(['ssh', name, 'id -un'])).stdout.trim(), 'docker');
+    await ok(['rm', '-y', name]);
     await assertNothingLeft();
   });
 

@@ -186,6 +186,8 @@ export class FakeVirtualBox {
   private model: Model = { vms: [], media: [], hostOnlyIfs: [], dhcpServers: [], hostOnlyNets: [] };
   private readonly live = new Map<string, BackingHost>();
   private readonly tcpForwards = new Map<string, net.Server[]>();
+  /** Connections each NAT forward carried, by VM uuid and rule name: SSH to a VM goes through its forward. */
+  private readonly forwardedConnections = new Map<string, number>();
   private queue: Promise<unknown> = Promise.resolve();
   private http?: HttpFake;
 
@@ -223,6 +225,12 @@ export class FakeVirtualBox {
   }
   get forwardCount(): number {
     return [...this.tcpForwards.values()].reduce((n, list) => n + list.length, 0);
+  }
+
+  /** How many connections a VM's NAT forward rule (default the SSH one) has carried since the VM was made. */
+  connectionsThrough(name: string, rule = 'ssh'): number {
+    const vm = this.vm(name);
+    return vm ? this.forwardedConnections.get(`${vm.uuid}/${rule}`) ?? 0 : 0;
   }
 
   vm(name: string): FakeVM | undefined {
@@ -928,6 +936,8 @@ export class FakeVirtualBox {
     const servers: net.Server[] = [];
     for (const f of vm.forwards.filter((x) => x.proto === 'tcp')) {
       const server = net.createServer((client) => {
+        const key = `${vm.uuid}/${f.name}`;
+        this.forwardedConnections.set(key, (this.forwardedConnections.get(key) ?? 0) + 1);
         const upstream = net.connect({ host: host.ip, port: f.guestPort });
         client.pipe(upstream).pipe(client);
         const close = () => {
