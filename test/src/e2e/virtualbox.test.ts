@@ -171,6 +171,34 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
     await assertNothingLeft();
   });
 
+  it('an interrupted download resumes with Range requests, within one create and from the partial file in the next', async () => {
+    const name = 'vb-resume';
+    const file = 'resume-cloudimg-amd64.vmdk';
+    const image = fakeImage(1024 * 1024);
+    images.set(file, image);
+    const url = `${images.url}/${file}`;
+    const ranges = () => images.requests.filter((q) => q.path === `/${file}`).map((q) => q.range ?? 'whole');
+    // Every one of the create's five attempts is cut after 100 KiB: each resumes where the last stopped, then create gives up.
+    const cut = 100 * 1024;
+    images.interrupt(5, cut);
+    const failed = await machine(['create', name, '-d', 'virtualbox'], { VIRTUALBOX_IMAGE_URL: url });
+    assert.notEqual(failed.code, 0, explain(failed));
+    assert.match(failed.stdout + failed.stderr, /cannot download .*resume-cloudimg-amd64\.vmdk/, explain(failed));
+    assert.deepEqual(ranges(), ['whole', ...[1, 2, 3, 4].map((n) => `bytes=${n * cut}-`)]);
+    await assertNothingLeft();
+
+    // The next create goes on from the partial file, and the whole image is what it verifies and uses.
+    await ok(['create', name, '-d', 'virtualbox'], { VIRTUALBOX_IMAGE_URL: url });
+    assert.deepEqual(ranges().slice(5), [`bytes=${5 * cut}-`]);
+    const cached = fs.readdirSync(path.join(store, 'cache', 'virtualbox'), { recursive: true }).map(String).filter((f) => f.endsWith(file));
+    assert.equal(cached.length, 1, cached.join(', '));
+    assert.deepEqual(fs.readFileSync(path.join(store, 'cache', 'virtualbox', cached[0])), image);
+    assert.deepEqual(fs.readFileSync(path.join(store, 'machines', name, 'disk.vdi')).subarray(512), image.subarray(512), 'the disk is the whole image');
+    assert.equal((await states()).get(name)?.[3], 'Running');
+    await ok(['rm', '-y', name]);
+    await assertNothingLeft();
+  });
+
   it('a host-only network address gives one clear line naming the flag before anything is made', async () => {
     const before = fake.commands.length;
     const r = await machine(['create', 'vb-badcidr', '-d', 'virtualbox', '--virtualbox-hostonly-cidr', '192.168.99.0/24']);
