@@ -5,41 +5,8 @@
 // the rendering differs between the two runs.
 /* eslint-disable no-control-regex -- the tests read terminal control sequences */
 import { strict as assert } from 'node:assert';
-import { CLI, explain, run, Sandbox } from './generic-support';
-
-/**
- * The lines a terminal would end up showing: carriage returns and
- * column-1 moves go back to the line's start, erase sequences erase, other
- * control sequences (colours, modes) draw nothing.
- */
-function screen(output: string): string {
-  const lines: string[] = [''];
-  let col = 0;
-  const put = (ch: string) => {
-    const line = lines[lines.length - 1];
-    lines[lines.length - 1] = line.slice(0, col).padEnd(col) + ch + line.slice(col + 1);
-    col++;
-  };
-  for (let i = 0; i < output.length; i++) {
-    const ch = output[i];
-    if (ch === '\x1b') {
-      const m = /^\x1b(?:\[([0-9;?]*)([A-Za-z])|[78])/.exec(output.slice(i));
-      if (!m) continue;
-      i += m[0].length - 1;
-      const [, arg, op] = m;
-      if (op === 'G') col = Math.max(0, Number(arg || '1') - 1);
-      else if (op === 'K' && arg === '2') lines[lines.length - 1] = '';
-      else if (op === 'K' || op === 'J') lines[lines.length - 1] = lines[lines.length - 1].slice(0, col);
-    } else if (ch === '\r') col = 0;
-    else if (ch === '\n') {
-      lines.push('');
-      col = 0;
-    } else put(ch);
-  }
-  return lines.join('\n');
-}
-
-const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+import { CLI, explain, Sandbox } from './generic-support';
+import { runInTerminal, screen } from '../support/terminal';
 
 describe('create progress on a terminal and through a pipe', function () {
   this.timeout(120_000);
@@ -60,9 +27,7 @@ describe('create progress on a terminal and through a pipe', function () {
   });
 
   it('on a terminal: a live line with a clock, each step kept with its duration', async () => {
-    const command = [process.execPath, CLI, ...createArgs('on-tty')].map(shellQuote).join(' ');
-    // script runs the command on a new pseudo-terminal and copies what it draws to stdout.
-    const r = await run('script', ['-qefc', command, '/dev/null'], { env: sb.env({ TERM: 'xterm' }) });
+    const r = await runInTerminal(process.execPath, [CLI, ...createArgs('on-tty')], sb.env({ TERM: 'xterm' }));
     assert.equal(r.code, 0, explain(r));
     assert.match(r.stdout, /\x1b\[\?7l/, 'the live line is drawn (line wrapping off while it is)');
     assert.match(r.stdout, /\x1b\[\?7h/, 'and the terminal restored');
@@ -73,8 +38,7 @@ describe('create progress on a terminal and through a pipe', function () {
   });
 
   it('on a terminal with --quiet: the plain lines', async () => {
-    const command = [process.execPath, CLI, ...createArgs('quiet-tty'), '--quiet'].map(shellQuote).join(' ');
-    const r = await run('script', ['-qefc', command, '/dev/null'], { env: sb.env({ TERM: 'xterm' }) });
+    const r = await runInTerminal(process.execPath, [CLI, ...createArgs('quiet-tty'), '--quiet'], sb.env({ TERM: 'xterm' }));
     assert.equal(r.code, 0, explain(r));
     assert.equal(
       r.stdout.replace(/\r\n/g, '\n'),
