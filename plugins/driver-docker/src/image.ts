@@ -104,6 +104,7 @@ export function machineHostConfig(network: string): MachineHostConfig {
   };
 }
 
+/** MACHINE_IMAGE_RECIPE is for tests: a tiny stand-in recipe (see image/README.md). */
 export function recipePath(): string {
   return process.env.MACHINE_IMAGE_RECIPE ?? path.resolve(__dirname, '..', 'image', 'build-rootfs.sh');
 }

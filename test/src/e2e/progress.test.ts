@@ -5,41 +5,10 @@
 // the rendering differs between the two runs.
 /* eslint-disable no-control-regex -- the tests read terminal control sequences */
 import { strict as assert } from 'node:assert';
-import { CLI, explain, run, Sandbox } from './generic-support';
-
-/**
- * The lines a terminal would end up showing: carriage returns and
- * column-1 moves go back to the line's start, erase sequences erase, other
- * control sequences (colours, modes) draw nothing.
- */
-function screen(output: string): string {
-  const lines: string[] = [''];
-  let col = 0;
-  const put = (ch: string) => {
-    const line = lines[lines.length - 1];
-    lines[lines.length - 1] = line.slice(0, col).padEnd(col) + ch + line.slice(col + 1);
-    col++;
-  };
-  for (let i = 0; i < output.length; i++) {
-    const ch = output[i];
-    if (ch === '\x1b') {
-      const m = /^\x1b(?:\[([0-9;?]*)([A-Za-z])|[78])/.exec(output.slice(i));
-      if (!m) continue;
-      i += m[0].length - 1;
-      const [, arg, op] = m;
-      if (op === 'G') col = Math.max(0, Number(arg || '1') - 1);
-      else if (op === 'K' && arg === '2') lines[lines.length - 1] = '';
-      else if (op === 'K' || op === 'J') lines[lines.length - 1] = lines[lines.length - 1].slice(0, col);
-    } else if (ch === '\r') col = 0;
-    else if (ch === '\n') {
-      lines.push('');
-      col = 0;
-    } else put(ch);
-  }
-  return lines.join('\n');
-}
-
-const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLI, explain, ROOT, Sandbox } from './generic-support';
+import { runInTerminal, screen } from '../support/terminal';
 
 describe('create progress on a terminal and through a pipe', function () {
   this.timeout(120_000);
@@ -60,9 +29,7 @@ describe('create progress on a terminal and through a pipe', function () {
   });
 
   it('on a terminal: a live line with a clock, each step kept with its duration', async () => {
-    const command = [process.execPath, CLI, ...createArgs('on-tty')].map(shellQuote).join(' ');
-    // script runs the command on a new pseudo-terminal and copies what it draws to stdout.
-    const r = await run('script', ['-qefc', command, '/dev/null'], { env: sb.env({ TERM: 'xterm' }) });
+    const r = await runInTerminal(process.execPath, [CLI, ...createArgs('on-tty')], sb.env({ TERM: 'xterm' }));
     assert.equal(r.code, 0, explain(r));
     assert.match(r.stdout, /\x1b\[\?7l/, 'the live line is drawn (line wrapping off while it is)');
     assert.match(r.stdout, /\x1b\[\?7h/, 'and the terminal restored');
@@ -73,8 +40,7 @@ describe('create progress on a terminal and through a pipe', function () {
   });
 
   it('on a terminal with --quiet: the plain lines', async () => {
-    const command = [process.execPath, CLI, ...createArgs('quiet-tty'), '--quiet'].map(shellQuote).join(' ');
-    const r = await run('script', ['-qefc', command, '/dev/null'], { env: sb.env({ TERM: 'xterm' }) });
+    const r = await runInTerminal(process.execPath, [CLI, ...createArgs('quiet-tty'), '--quiet'], sb.env({ TERM: 'xterm' }));
     assert.equal(r.code, 0, explain(r));
     assert.equal(
       r.stdout.replace(/\r\n/g, '\n'),
@@ -82,5 +48,47 @@ describe('create progress on a terminal and through a pipe', function () {
     );
     const ls = await sb.ok(['ls', '-q']);
     assert.deepEqual(ls.stdout.trim().split('\n'), ['on-tty', 'piped', 'quiet-tty', 'warm-up']);
+  });
+});
+
+// A driver's own lines during create (the docker driver's image build sends
+// its steps this way): the test fake driver says "Creating fake machine",
+// takes 0.5 s, says "Fake machine is running", and then fails on purpose at
+// getSSHInfo so that create ends quickly (rolled back) with nothing to reach.
+describe('a driver\'s lines during create, on a terminal and through a pipe', function () {
+  this.timeout(120_000);
+  const sb = new Sandbox();
+  const drivers = path.join(sb.dir, 'drivers');
+  before(() => {
+    fs.mkdirSync(drivers);
+    fs.symlinkSync(path.join(ROOT, 'test', 'bin', 'machine-driver-fake'), path.join(drivers, 'machine-driver-fake'));
+  });
+  after(() => sb.cleanup());
+
+  const env = (extra: NodeJS.ProcessEnv = {}) => sb.env({ MACHINE_DRIVER_PATH: drivers, ...extra });
+  const createArgs = (name: string) => ['create', '-d', 'fake', '--fake-create-delay-ms', '500', '--fake-ip', '127.0.0.1', '--fake-fail-on', 'getSSHInfo', name];
+
+  it('piped: the driver\'s lines as plain lines, in order, between the steps', async () => {
+    await sb.cli(['ls'], { env: env() }); // any first command makes the CA; create then prints only its steps
+    const r = await sb.cli(createArgs('piped'), { env: env() });
+    assert.notEqual(r.code, 0, explain(r));
+    assert.doesNotMatch(r.stdout + r.stderr, /\x1b/);
+    const lines = r.stdout.split('\n');
+    const at = lines.indexOf('Creating machine...');
+    assert.deepEqual(lines.slice(at, at + 4), ['Creating machine...', '(piped) Creating fake machine', '(piped) Fake machine is running', 'Waiting for machine to be running, this may take a few minutes...'], r.stdout);
+  });
+
+  it('on a terminal: each driver line takes over the live line, then is kept with its duration', async () => {
+    const r = await runInTerminal(process.execPath, [CLI, ...createArgs('on-tty')], env({ TERM: 'xterm' }));
+    assert.notEqual(r.code, 0, explain(r));
+    const shown = screen(r.stdout.replace(/\r\n/g, '\n')).split('\n');
+    const at = shown.findIndex((l) => l.startsWith('(on-tty) Creating fake machine'));
+    assert.ok(at > 0, shown.join('\n'));
+    assert.match(shown[at], /^\(on-tty\) Creating fake machine 0\.[5-9]s$/, 'kept with its duration');
+    assert.match(shown[at + 1], /^\(on-tty\) Fake machine is running \d+\.\ds$/);
+    assert.match(shown[at + 2], /^Creating machine\.\.\. 0\.[5-9]s$/, 'the step they ran within, kept after them');
+    assert.equal(shown.filter((l) => l.includes('Creating fake machine')).length, 1, 'one line on the screen');
+    // Drawn live beside the step's clock before it was kept.
+    assert.match(r.stdout, /Creating machine\.\.\. \x1b\[2m\d+\.\ds\x1b\[0m \x1b\[2m›\x1b\[0m \(on-tty\) Creating fake machine \x1b\[2m0\.\ds/);
   });
 });

@@ -2,6 +2,7 @@
 // core lists this package as an oclif plugin, so the command comes with the
 // driver and the core never loads the driver's code itself.
 import { Command, Flags } from '@oclif/core';
+import { Progress } from '@machine/driver-sdk/progress';
 import { DEFAULT_DOCKER_HOST, connectEngine } from '../../engine';
 import { DEFAULT_MACHINE_IMAGE, buildMachineImage } from '../../image';
 
@@ -20,6 +21,7 @@ export default class ImageBuild extends Command {
     force: Flags.boolean({ description: 'build even when an up-to-date image is present' }),
     'docker-host': Flags.string({ description: 'engine to import the image into (default: unix:///var/run/docker.sock)', env: 'MACHINE_DOCKER_HOST' }),
     'docker-cert-path': Flags.string({ description: 'directory with ca.pem, cert.pem and key.pem for a TLS tcp:// engine', env: 'MACHINE_DOCKER_CERT_PATH' }),
+    quiet: Flags.boolean({ description: 'Plain progress lines even on a terminal (no live line), as when piped' }),
   };
 
   async run(): Promise<void> {
@@ -40,7 +42,10 @@ export default class ImageBuild extends Command {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const started = Date.now();
-    this.log(`Building machine image ${tag} on ${host}...`);
+    // The same rendering as create's: on a terminal each step of the build is
+    // the live line with its clock, kept with its duration; else plain lines.
+    const progress = new Progress({ plain: flags.quiet });
+    progress.line(`Building machine image ${tag} on ${host}...`);
     try {
       await buildMachineImage({
         docker,
@@ -48,15 +53,17 @@ export default class ImageBuild extends Command {
         tag,
         force: flags.force,
         signal: abort.signal,
-        onProgress: (line) => this.log(`  ${line}`),
+        onProgress: (line) => progress.step(`  ${line}`),
       });
     } catch (err) {
+      progress.done();
       if (abort.signal.aborted) return this.fail('image build cancelled; nothing was tagged', 130);
       return this.fail(`building the machine image failed: ${errorMessage(err)}`);
     } finally {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
     }
+    progress.done();
     this.log(`Machine image ${tag} is ready (${((Date.now() - started) / 1000).toFixed(1)} s).`);
   }
 
