@@ -2,24 +2,17 @@
 // executable, checks the handshake, dials it and wraps every RPC in a typed,
 // promise-based DriverClient. The only place the core meets gRPC.
 import { setTimeout as delay } from 'node:timers/promises';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
-import type * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import type { CallOptions, DriverClient, LaunchOptions, MachineCall, OperationOutcome, StreamOptions } from './client';
 import {
   DIAGNOSTICS_TRAILER,
   ENV_CLIENT_CERT,
-  ENV_LIFELINE,
-  ENV_PROTOCOL_VERSIONS,
   ENV_START_TIMEOUT,
   ENV_TRANSPORT,
-  ENV_UNIX_SOCKET_DIR,
   HOST_REGISTRY,
-  MAGIC_COOKIE_KEY,
-  MAGIC_COOKIE_VALUE,
   PROTOCOL_VERSIONS,
 } from './constants';
 import {
@@ -34,6 +27,7 @@ import { DriverCallError, errorCodeFromStatus } from './errors';
 import { HandshakeError, parseHandshake, type HandshakeLine } from './handshake';
 import { formatLogLine, parseLogLine } from './log';
 import { removeLaunchRecord, removeSocket, sweepStaleLaunches, writeLaunchRecord } from './launch-record';
+import { adoptPrespawned, launchEnvironment, makeSocketBase, startDriverProcess, type StartedDriverProcess } from './prespawn';
 import type { DriverClient as WireClient } from './gen/machine/driver/v1/Driver';
 import type { OperationEvent__Output } from './gen/machine/driver/v1/OperationEvent';
 import type { OperationResult__Output } from './gen/machine/driver/v1/OperationResult';
@@ -52,7 +46,6 @@ import type {
   SSHInfo,
 } from './types';
 import { loadWire, type Wire } from './wire';
-import { driverEnvironment } from './driver-env';
 
 export { DriverCallError, isDriverCallError } from './errors';
 export type { DriverClient, LaunchOptions, MachineCall, OperationOutcome, StreamOptions, CallOptions } from './client';
@@ -183,16 +176,12 @@ class HostedDriver implements DriverClient {
     // what a host killed outright leaves (this directory, a go-plugin driver
     // still running, its socket) is swept by a later launch, while its
     // driver starts.
-    this.socketBase = fs.mkdtempSync(path.join(os.tmpdir(), `machine-${process.pid}-`));
-    fs.chmodSync(this.socketBase, 0o700);
-    const env: NodeJS.ProcessEnv = {
-      ...driverEnvironment(baseEnv),
-      [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
-      [ENV_PROTOCOL_VERSIONS]: this.hostVersions.join(','),
-      [ENV_UNIX_SOCKET_DIR]: this.socketBase,
-      [ENV_LIFELINE]: 'stdin',
-    };
-    delete env[ENV_CLIENT_CERT];
+    // A process the CLI started ahead for this very launch (prespawn.ts) is
+    // taken over; over TCP the driver needs the client certificate, which
+    // no prespawn offers.
+    const adopted = this.tcp ? undefined : adoptPrespawned({ path: this.path, args: this.options.args, env: baseEnv, protocolVersions: this.hostVersions });
+    this.socketBase = adopted?.socketBase ?? makeSocketBase();
+    const env = launchEnvironment(baseEnv, this.socketBase, this.hostVersions);
     if (this.tcp) {
       if (!clientCert) {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -202,7 +191,7 @@ class HostedDriver implements DriverClient {
       env[ENV_TRANSPORT] = 'tcp';
     }
 
-    const handshake = this.spawnAndHandshake(env, timeoutMs);
+    const handshake = this.spawnAndHandshake(env, timeoutMs, adopted);
     // The driver is starting on another core; load gRPC here meanwhile
     // instead of after its handshake line arrives, and sweep what dead hosts
     // left (listing a large temp dir takes milliseconds). Awaited together,
@@ -267,7 +256,7 @@ class HostedDriver implements DriverClient {
     writeLaunchRecord(this.socketBase, this.child.pid, address);
   }
 
-  private spawnAndHandshake(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  private spawnAndHandshake(env: NodeJS.ProcessEnv, timeoutMs: number, adopted?: StartedDriverProcess): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       let settled = false;
       const finish = (err: unknown, line?: string) => {
@@ -277,25 +266,19 @@ class HostedDriver implements DriverClient {
         if (err) reject(err);
         else resolve(line ?? '');
       };
-      let child: ChildProcessWithoutNullStreams;
+      let started: StartedDriverProcess;
       try {
-        child = spawn(this.path, this.options.args ?? [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+        started = adopted ?? startDriverProcess({ path: this.path, args: this.options.args }, env, this.socketBase as string);
       } catch (err) {
         finish(this.spawnError(err));
         return;
       }
-      this.child = child;
-      if (child.pid !== undefined) writeLaunchRecord(this.socketBase as string, child.pid);
+      const child = (this.child = started.child);
       live.add(this);
       installExitHook();
-      // A CLI that forgets close() must still be able to exit; the exit hook
-      // and the stdin lifeline then stop the driver.
-      child.unref();
-      for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as net.Socket).unref?.();
-      child.stdin.on('error', () => undefined);
 
-      child.on('error', (err) => finish(this.spawnError(err)));
-      child.on('exit', (code, signal) => {
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (this.exit) return;
         this.exit = { code, signal };
         this.markExited();
         live.delete(this);
@@ -304,7 +287,12 @@ class HostedDriver implements DriverClient {
           () => finish(this.launchError('unavailable', `the driver at ${this.path} exited (${describeExit(code, signal)}) before completing the handshake`)),
           100,
         );
-      });
+      };
+      child.on('error', (err) => finish(this.spawnError(err)));
+      child.on('exit', onExit);
+      // What happened to an adopted process before anyone listened.
+      if (started.spawnError) finish(this.spawnError(started.spawnError));
+      else if (started.exit) onExit(started.exit.code, started.exit.signal);
 
       let stderrBuf = '';
       child.stderr.setEncoding('utf8');
@@ -636,6 +624,9 @@ class HostedDriver implements DriverClient {
           channelOverride: this.channel,
         }) as GRPCControllerClient;
         await new Promise<void>((resolve) => controller.Shutdown({}, { deadline: Date.now() + SHUTDOWN_GRACE_MS }, () => resolve()));
+        // No call follows the shutdown; closing our end now lets the
+        // driver's graceful server shutdown finish without waiting for it.
+        this.channel.close();
       }
       // Without a connection there was no shutdown call to wait for.
       const grace = !this.channel ? 0 : this.cancelledCalls > 0 ? CANCELLED_GRACE_MS : SHUTDOWN_GRACE_MS;
