@@ -42,15 +42,19 @@ describe('bin/run.js and the build', function () {
     assert.match(r.stderr, /compiled again after the last build; run npm run build/);
   });
 
-  it('a built tree runs its bundle', async () => {
+  it('a built tree starts the drivers it can guess, then runs its bundle', async () => {
     writeBuild('{"program":"same"}', '{"program":"same"}');
+    fs.writeFileSync(path.join(root, 'lib', 'prelaunch.js'), 'exports.prelaunch = (argv) => process.stdout.write("prelaunch: " + argv.join(" ") + "\\n");\n');
     fs.writeFileSync(
       path.join(root, 'lib', 'fast-bundle.js'),
       'exports.runFast = async (argv) => { process.stdout.write("bundle ran: " + argv.join(" ") + "\\n"); return 0; };\n',
     );
     const r = await runNode([runJs, 'ls', '-q'], process.env);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'bundle ran: ls -q\n');
+    assert.equal(r.stdout, 'prelaunch: ls -q\nbundle ran: ls -q\n');
+    // Benchmarks compare with and without it.
+    const off = await runNode([runJs, 'ls', '-q'], { ...process.env, MACHINE_NO_PRELAUNCH: '1' });
+    assert.equal(off.stdout, 'bundle ran: ls -q\n');
   });
 
   it('a driver wrapper without its bundle says to run npm run build', async () => {

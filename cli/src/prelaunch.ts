@@ -1,0 +1,84 @@
+// Starting the driver a read command will ask, before the CLI loads itself.
+//
+// A Node driver needs longer to reach its handshake than the CLI needs to
+// load its fast path, so `status NAME`, `ip NAME`, `url NAME` and `ls`
+// start the machine's driver first thing (bin/run.js calls this before the
+// fast path's bundle loads). The command then runs as usual: its launch
+// adopts the process when it is the one it would have started
+// (@machine/driver-sdk/prespawn), and a guess that turns out unused is
+// killed at exit. A guess is only ever a speed-up: anything unusual (a flag
+// this file does not know, a global option, a broken record) starts nothing
+// and leaves the command to do what it always does.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { prespawnDriver } from '@machine/driver-sdk/prespawn';
+import { findDriver } from './discovery/discover';
+import { driverNameProblem, isValidMachineName } from './names';
+import { defaultStoragePath } from './store/paths';
+
+/** Commands that ask each named machine's driver (default: the machine "default"). */
+const PER_MACHINE = new Set(['status', 'ip', 'url']);
+/** Flags of those commands and of ls that change nothing about which driver runs. */
+const HARMLESS_FLAGS = new Set(['--json']);
+
+/** The drivers `argv` will launch, by name, in the order the command asks them; [] when unsure. */
+export function driversToPrelaunch(argv: string[], env: NodeJS.ProcessEnv): string[] {
+  const [command, ...rest] = argv;
+  if (command === undefined) return [];
+  const flags = rest.filter((a) => a.startsWith('-'));
+  const names = rest.filter((a) => !a.startsWith('-'));
+  if (!flags.every((f) => HARMLESS_FLAGS.has(f))) return [];
+  const machines = path.join(defaultStoragePath(env), 'machines');
+  let targets: string[];
+  if (PER_MACHINE.has(command)) {
+    targets = names.length > 0 ? names : ['default'];
+  } else if (command === 'ls' && names.length === 0) {
+    // As ls itself does: the first machine's driver starts while the store is read.
+    const first = firstMachine(machines);
+    targets = first ? [first] : [];
+  } else {
+    return [];
+  }
+  const drivers: string[] = [];
+  for (const name of targets) {
+    const driver = isValidMachineName(name) ? driverOf(path.join(machines, name, 'config.json')) : undefined;
+    if (driver && !drivers.includes(driver)) drivers.push(driver);
+  }
+  return drivers;
+}
+
+function firstMachine(machinesDir: string): string | undefined {
+  try {
+    // The same order as Store.names(): directory entries, sorted, no dot-directories.
+    return fs
+      .readdirSync(machinesDir)
+      .filter((n) => !n.startsWith('.'))
+      .sort()[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function driverOf(configFile: string): string | undefined {
+  try {
+    const name = (JSON.parse(fs.readFileSync(configFile, 'utf8')) as { DriverName?: unknown }).DriverName;
+    return typeof name === 'string' && driverNameProblem(name) === undefined ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the drivers `argv` will need; never throws, never prints. */
+export function prelaunch(argv: string[], env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    for (const name of driversToPrelaunch(argv, env)) {
+      const loc = findDriver(name, { env });
+      // A standalone driver is checked against its recorded SHA-256 before it
+      // runs; that check belongs to the launch itself.
+      if (loc.source === 'installed') continue;
+      prespawnDriver({ path: loc.path, env });
+    }
+  } catch {
+    // the command itself reports whatever is wrong
+  }
+}
