@@ -11,10 +11,8 @@
 // and leaves the command to do what it always does.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { prespawnDriver } from '@machine/driver-sdk/prespawn';
-import { findDriver } from './discovery/discover';
-import { driverNameProblem, isValidMachineName } from './names';
-import { defaultStoragePath } from './store/paths';
+import type * as Names from './names';
+import type * as StorePaths from './store/paths';
 
 /** Commands that ask each named machine's driver (default: the machine "default"). */
 const PER_MACHINE = new Set(['status', 'ip', 'url']);
@@ -24,7 +22,12 @@ const HARMLESS_FLAGS = new Set(['--json']);
 /** The drivers `argv` will launch, by name, in the order the command asks them; [] when unsure. */
 export function driversToPrelaunch(argv: string[], env: NodeJS.ProcessEnv): string[] {
   const [command, ...rest] = argv;
-  if (command === undefined) return [];
+  if (command === undefined || !(PER_MACHINE.has(command) || command === 'ls')) return [];
+  // Loaded only past that check: every other command starts without them.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { defaultStoragePath } = require('./store/paths') as typeof StorePaths;
+  const { isValidMachineName } = require('./names') as typeof Names;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const flags = rest.filter((a) => a.startsWith('-'));
   const names = rest.filter((a) => !a.startsWith('-'));
   if (!flags.every((f) => HARMLESS_FLAGS.has(f))) return [];
@@ -60,6 +63,8 @@ function firstMachine(machinesDir: string): string | undefined {
 }
 
 function driverOf(configFile: string): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { driverNameProblem } = require('./names') as typeof Names;
   try {
     const name = (JSON.parse(fs.readFileSync(configFile, 'utf8')) as { DriverName?: unknown }).DriverName;
     return typeof name === 'string' && driverNameProblem(name) === undefined ? name : undefined;
@@ -71,7 +76,14 @@ function driverOf(configFile: string): string | undefined {
 /** Starts the drivers `argv` will need; never throws, never prints. */
 export function prelaunch(argv: string[], env: NodeJS.ProcessEnv = process.env): void {
   try {
-    for (const name of driversToPrelaunch(argv, env)) {
+    const drivers = driversToPrelaunch(argv, env);
+    if (drivers.length === 0) return;
+    // Loaded only when there is something to start: child_process and discovery.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { prespawnDriver } = require('@machine/driver-sdk/prespawn') as typeof import('@machine/driver-sdk/prespawn');
+    const { findDriver } = require('./discovery/discover') as typeof import('./discovery/discover');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    for (const name of drivers) {
       const loc = findDriver(name, { env });
       // A standalone driver is checked against its recorded SHA-256 before it
       // runs; that check belongs to the launch itself.
