@@ -1,7 +1,7 @@
 // Build step (npm run bundle, after tsc): writes oclif.manifest.json, which
 // lets oclif answer help and find a command without loading every command
 // module, and lib/build.json, the stamp bin/run.js checks: the commit, and a
-// hash of the compiler's build info, which changes whenever tsc emits again.
+// fingerprint of the compiler's build info (bin/build-stamp.js), which changes whenever tsc emits again.
 'use strict';
 
 const fs = require('node:fs');
@@ -31,8 +31,8 @@ function writeBuildInfo() {
   } catch {
     // not a git checkout
   }
-  const tsBuildInfo = require('node:crypto').createHash('sha1').update(fs.readFileSync(path.join(root, 'lib', '.tsbuildinfo'))).digest('hex');
-  fs.writeFileSync(path.join(root, 'lib', 'build.json'), JSON.stringify({ commit, tsBuildInfo }) + '\n');
+  const stamp = require('./build-stamp').stampOf(path.join(root, 'lib', '.tsbuildinfo'));
+  fs.writeFileSync(path.join(root, 'lib', 'build.json'), JSON.stringify({ commit, ...stamp }) + '\n');
 }
 
 module.exports = { writeManifest, writeBuildInfo };

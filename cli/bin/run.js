@@ -23,13 +23,7 @@ try {
 } catch {
   notBuilt('this tree is not built');
 }
-let buildInfo;
-try {
-  buildInfo = fs.readFileSync(path.join(lib, '.tsbuildinfo'));
-} catch {
-  // a packaged install ships without the compiler's build info
-}
-if (buildInfo && stamp.tsBuildInfo !== require('node:crypto').createHash('sha1').update(buildInfo).digest('hex')) {
+if (!require('./build-stamp').buildInfoMatches(path.join(lib, '.tsbuildinfo'), stamp)) {
   notBuilt('the sources were compiled again after the last build');
 }
 

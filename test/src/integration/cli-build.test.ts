@@ -1,9 +1,15 @@
 import * as assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI, runNode } from './cli-support';
+
+const STAMP_JS = path.join(path.dirname(CLI), 'build-stamp.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { buildInfoStamp, stampOf } = require(STAMP_JS) as {
+  buildInfoStamp: (buf: Buffer) => string;
+  stampOf: (file: string) => Record<string, string>;
+};
 
 // bin/run.js runs what npm run build made and nothing else: a copy of it in
 // a tree of our own shows what it does when that tree was not built, or was
@@ -19,12 +25,13 @@ describe('bin/run.js and the build', function () {
     fs.mkdirSync(path.join(root, 'lib'));
     runJs = path.join(root, 'bin', 'run.js');
     fs.copyFileSync(CLI, runJs);
+    fs.copyFileSync(STAMP_JS, path.join(root, 'bin', 'build-stamp.js'));
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   function writeBuild(buildInfo: string, stampedAs: string): void {
     fs.writeFileSync(path.join(root, 'lib', '.tsbuildinfo'), buildInfo);
-    const tsBuildInfo = createHash('sha1').update(stampedAs).digest('hex');
+    const tsBuildInfo = buildInfoStamp(Buffer.from(stampedAs));
     fs.writeFileSync(path.join(root, 'lib', 'build.json'), JSON.stringify({ commit: 'test', tsBuildInfo }));
   }
 
@@ -55,6 +62,23 @@ describe('bin/run.js and the build', function () {
     // Benchmarks compare with and without it.
     const off = await runNode([runJs, 'ls', '-q'], { ...process.env, MACHINE_NO_PRELAUNCH: '1' });
     assert.equal(off.stdout, 'bundle ran: ls -q\n');
+  });
+
+  it('the stamp the build writes: a copy that lost mtimes still runs, a recompile does not', async () => {
+    const info = path.join(root, 'lib', '.tsbuildinfo');
+    fs.writeFileSync(info, '{"program":"built"}');
+    fs.writeFileSync(path.join(root, 'lib', 'build.json'), JSON.stringify({ commit: 'test', ...stampOf(info) }));
+    fs.writeFileSync(path.join(root, 'lib', 'prelaunch.js'), 'exports.prelaunch = () => {};\n');
+    fs.writeFileSync(path.join(root, 'lib', 'fast-bundle.js'), 'exports.runFast = async () => { process.stdout.write("ran\\n"); return 0; };\n');
+    assert.equal((await runNode([runJs, 'ls'], process.env)).stdout, 'ran\n');
+    // Same content, another mtime (cp without -p): the content decides.
+    fs.utimesSync(info, new Date(2001, 0, 1), new Date(2001, 0, 1));
+    assert.equal((await runNode([runJs, 'ls'], process.env)).stdout, 'ran\n');
+    // Same size, new content, as tsc writes it: refused.
+    fs.writeFileSync(info, '{"program":"again"}');
+    const r = await runNode([runJs, 'ls'], process.env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /compiled again after the last build; run npm run build/);
   });
 
   it('a driver wrapper without its bundle says to run npm run build', async () => {
