@@ -19,6 +19,7 @@ import { defaultStoragePath } from '../store/paths';
 import { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
 import { GLOBAL_FLAGS } from './global-flags';
+import { writeErr, writeOut } from './output';
 import { resolveFlags, type ParsedFlags } from './flags';
 
 export interface GlobalOptions {
@@ -73,8 +74,8 @@ export class CommandContext {
     this.env = o.env ?? process.env;
     this.store = new Store(o.global.storagePath);
     this.invocation = o.invocation ?? ['machine', ...process.argv.slice(2)];
-    this.out = o.out ?? ((s) => process.stdout.write(s + '\n'));
-    this.err = o.err ?? ((s) => process.stderr.write(s + '\n'));
+    this.out = o.out ?? writeOut;
+    this.err = o.err ?? writeErr;
     this.closeGraceMs = o.driverCloseGraceMs;
     this.reg = o.registry;
   }

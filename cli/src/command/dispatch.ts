@@ -9,6 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { GLOBAL_FLAGS } from './global-flags';
 import { splitArgv } from './argv';
 import { CommandContext, globalOptionsFrom } from './context';
+import { writeErr, writeOut } from './output';
 import { reportError } from './report';
 import { resolveFlags, type FlagDefs, type ParsedFlags } from './flags';
 import type { CommandSpec } from './spec';
@@ -84,7 +85,7 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   if (id.length === 1 && id[0] === '__complete') {
     // Shell completion (completion/complete.ts): not a command of the table, so help never lists it.
     const { runCompletion } = await import('../completion/complete');
-    return runCompletion(rest, env, (line) => process.stdout.write(line + '\n'));
+    return runCompletion(rest, env, writeOut);
   }
   if (rest.some((a) => a === '--help' || a === '-h')) return undefined;
   const spec = loadSpec(id.join(' '));
@@ -117,9 +118,7 @@ export async function runSpec(
   env: NodeJS.ProcessEnv = process.env,
   prepared?: { ctx: CommandContext; flagDefs: FlagDefs },
 ): Promise<number> {
-  const err = (s: string): void => {
-    process.stderr.write(s + '\n');
-  };
+  const err = writeErr;
   let ctx: CommandContext | undefined = prepared?.ctx;
   let debug = ctx?.global.debug ?? false;
   try {
