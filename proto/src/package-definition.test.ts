@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as protoLoader from '@grpc/proto-loader';
 import * as protobuf from 'protobufjs';
-import { camelCase, packageDefinitionFromJSON } from './package-definition';
+import * as sinon from 'sinon';
+import { camelCase, packageDefinitionFromJSON, warmCodecs } from './package-definition';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const descriptor = require('./gen/descriptor.json') as protobuf.INamespace;
@@ -68,5 +69,41 @@ describe('package definition without eager reflection descriptors', () => {
     assert.equal(camelCase('GetSSHInfo'), 'getSshInfo');
     assert.equal(camelCase('UpgradeState'), 'upgradeState');
     assert.equal(camelCase('Check'), 'check');
+  });
+});
+
+describe('warming codecs ahead of the first call', () => {
+  const hasOwnCodecs = (root: protobuf.Root, name: string): boolean => Object.prototype.hasOwnProperty.call(root.lookupType(name), 'encode');
+  /** A definition over `root`, so the test can see the types it uses. */
+  const definitionOver = (root: protobuf.Root): ReturnType<typeof packageDefinitionFromJSON> => {
+    const fromJSON = sinon.stub(protobuf.Root, 'fromJSON').returns(root);
+    try {
+      return packageDefinitionFromJSON(protobuf, descriptor, options);
+    } finally {
+      fromJSON.restore();
+    }
+  };
+  const turns = (n: number): Promise<void> => (n === 0 ? Promise.resolve() : new Promise((r) => setImmediate(r)).then(() => turns(n - 1)));
+
+  it('sets up the named methods\' message types and their field types, one per turn, and nothing else', async () => {
+    const fresh = protobuf.Root.fromJSON(descriptor);
+    const def = definitionOver(fresh);
+    const warming = warmCodecs(def, ['/machine.driver.v1.Driver/Describe']);
+    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.MachineRequest'), false, 'nothing runs before the event loop turns');
+    await turns(20);
+    warming.stop();
+    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.MachineRequest'), true);
+    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.Description'), true);
+    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.Machine'), true, 'a field\'s message type is part of the work');
+    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.Metadata'), false, 'another method\'s types are left for their first use');
+  });
+
+  it('stops where it is told to', async () => {
+    const fresh = protobuf.Root.fromJSON(descriptor);
+    const def = definitionOver(fresh);
+    warmCodecs(def, ['/machine.driver.v1.Driver/Describe', '/grpc.health.v1.Health/Check']).stop();
+    await turns(20);
+    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.MachineRequest'), false);
+    assert.equal(hasOwnCodecs(fresh, 'grpc.health.v1.HealthCheckRequest'), false);
   });
 });

@@ -61,9 +61,49 @@ function descriptorExtension(): { FileDescriptorProto: Protobuf.Type } {
   return require('protobufjs/ext/descriptor') as { FileDescriptorProto: Protobuf.Type };
 }
 
+/** Each definition's methods by path, and its messages by full name, with the message types their codecs use. */
+const methodTypes = new WeakMap<PackageDefinition, Map<string, Protobuf.Type[]>>();
+
+/** A type and, depth first, the message types of its fields: what encoding or decoding it sets up. */
+function withFieldTypes(protobuf: ProtobufModule, type: Protobuf.Type, out: Protobuf.Type[] = []): Protobuf.Type[] {
+  if (out.includes(type)) return out;
+  out.push(type);
+  for (const f of type.fieldsArray) {
+    const t = f.resolve().resolvedType;
+    if (t instanceof protobuf.Type) withFieldTypes(protobuf, t, out);
+  }
+  return out;
+}
+
+/**
+ * Generates the codecs of these methods' message types ahead of their first
+ * call, one type per turn of the event loop, until stop() is called.
+ * protobufjs compiles a type's encoder, decoder and converters with
+ * new Function on first use, about a millisecond a type; a process that is
+ * only waiting (a host for its driver's handshake line, a driver for its
+ * host's first call) can do it then instead of in the call's path.
+ */
+export function warmCodecs(definition: PackageDefinition, pathsOrMessages: readonly string[]): { stop(): void } {
+  const byPath = methodTypes.get(definition);
+  const queue: Protobuf.Type[] = [];
+  for (const p of pathsOrMessages) for (const t of byPath?.get(p) ?? []) if (!queue.includes(t)) queue.push(t);
+  let timer: NodeJS.Immediate | undefined;
+  const step = (): void => {
+    const type = queue.shift();
+    if (!type) return;
+    // setup() replaces the prototype's set-up-on-first-use stubs with own properties.
+    if (!Object.prototype.hasOwnProperty.call(type, 'encode')) type.setup();
+    void type.ctor;
+    if (queue.length > 0) timer = setImmediate(step).unref();
+  };
+  timer = setImmediate(step).unref();
+  return { stop: () => clearImmediate(timer) };
+}
+
 export function packageDefinitionFromJSON(protobuf: ProtobufModule, json: Protobuf.INamespace, options: ConversionOptions): PackageDefinition {
   const root = protobuf.Root.fromJSON(json);
   root.resolveAll();
+  const typesOf = new Map<string, Protobuf.Type[]>();
   let files: Buffer[] | undefined;
   const fileDescriptorProtos = (): Buffer[] => {
     if (!files) {
@@ -93,6 +133,7 @@ export function packageDefinitionFromJSON(protobuf: ProtobufModule, json: Protob
       for (const m of ns.methodsArray) {
         const req = m.resolvedRequestType as Protobuf.Type;
         const res = m.resolvedResponseType as Protobuf.Type;
+        typesOf.set(`/${name}/${m.name}`, withFieldTypes(protobuf, res, withFieldTypes(protobuf, req)));
         service[m.name] = {
           path: `/${name}/${m.name}`,
           requestStream: !!m.requestStream,
@@ -109,6 +150,7 @@ export function packageDefinitionFromJSON(protobuf: ProtobufModule, json: Protob
       }
       out[name] = service;
     } else if (ns instanceof protobuf.Type) {
+      typesOf.set(name, withFieldTypes(protobuf, ns));
       out[name] = message(ns, 'Protocol Buffer 3 DescriptorProto');
     } else if (ns instanceof protobuf.Enum) {
       const def = { format: 'Protocol Buffer 3 EnumDescriptorProto' } as unknown as EnumTypeDefinition;
@@ -120,5 +162,6 @@ export function packageDefinitionFromJSON(protobuf: ProtobufModule, json: Protob
     }
   };
   visit(root, '');
+  methodTypes.set(out, typesOf);
   return out;
 }

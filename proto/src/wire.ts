@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
-import { packageDefinitionFromJSON, type ProtobufModule } from './package-definition';
+import { packageDefinitionFromJSON, warmCodecs, type ProtobufModule } from './package-definition';
 import type { ProtoGrpcType as DriverProto } from './gen/driver';
 import type { ProtoGrpcType as HealthProto } from './gen/health';
 import type { ProtoGrpcType as ControllerProto } from './gen/grpc_controller';
@@ -19,7 +19,16 @@ export interface Wire {
   protos: Protos;
   encodeDiagnostics(d: Diagnostics): Buffer;
   decodeDiagnostics(b: Buffer): Diagnostics__Output;
+  /** Prepares the codecs every launch uses while the caller waits (see warmCodecs); stop() when the wait is over. */
+  warmLaunchCodecs(): { stop(): void };
 }
+
+/**
+ * What every session between a host and a driver encodes and decodes: the
+ * health check and metadata at launch, the machine each call carries, and
+ * the shutdown at the end.
+ */
+const LAUNCH_CODECS = ['/grpc.health.v1.Health/Check', '/machine.driver.v1.Driver/GetMetadata', 'machine.driver.v1.MachineRequest', '/plugin.GRPCController/Shutdown'];
 
 let cached: Wire | undefined;
 
@@ -75,6 +84,7 @@ export function loadWire(): Wire {
     protos,
     encodeDiagnostics: (d) => diagnosticsType.serialize(d),
     decodeDiagnostics: (b) => diagnosticsType.deserialize(b),
+    warmLaunchCodecs: () => warmCodecs(packageDefinition, LAUNCH_CODECS),
   };
   return cached;
 }
