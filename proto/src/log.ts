@@ -1,5 +1,6 @@
 // Driver-side logging: JSON lines on stderr with go-plugin's keys
 // (@level, @message, @timestamp), which go-plugin hosts and ours parse.
+import * as fs from 'node:fs';
 import { format } from 'node:util';
 import type { DriverLogger } from './driver';
 
@@ -29,7 +30,23 @@ function write(level: LogLevel, message: string, fields?: Record<string, unknown
   } catch {
     line = JSON.stringify({ '@level': level, '@message': message, '@timestamp': entry['@timestamp'] });
   }
-  process.stderr.write(`${line}\n`);
+  writeStderr(`${line}\n`);
+}
+
+/**
+ * Straight to descriptor 2: process.stderr's first use builds Node's stream
+ * machinery, a few milliseconds before a driver's handshake that its first
+ * log line would otherwise cost. A pipe the host made is blocking; anything
+ * else falls back to the stream, which waits for room itself.
+ */
+function writeStderr(text: string): void {
+  try {
+    fs.writeSync(2, text);
+  } catch (e) {
+    // The host has gone; the lifeline ends this process in a moment.
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;
+    process.stderr.write(text);
+  }
 }
 
 export function createLogger(base?: Record<string, unknown>): DriverLogger {
@@ -60,7 +77,26 @@ export function guardStdout(): void {
     if (typeof done === 'function') process.nextTick(done as () => void);
     return true;
   };
-  process.stdout.write = toStderr as typeof process.stdout.write;
+  // process.stdout is made on first use, and making it loads Node's stream
+  // machinery (a few ms of every driver start); patch it when it is made.
+  const made = Object.getOwnPropertyDescriptor(process, 'stdout');
+  const getStdout = made?.get;
+  if (!getStdout || !made.configurable) {
+    process.stdout.write = toStderr as typeof process.stdout.write;
+    return;
+  }
+  let stdout: NodeJS.WriteStream | undefined;
+  Object.defineProperty(process, 'stdout', {
+    configurable: true,
+    enumerable: made.enumerable,
+    get(): NodeJS.WriteStream {
+      if (!stdout) {
+        stdout = getStdout.call(process) as NodeJS.WriteStream;
+        stdout.write = toStderr as typeof stdout.write;
+      }
+      return stdout;
+    },
+  });
 }
 
 export interface ParsedLogLine {
