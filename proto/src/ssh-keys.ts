@@ -1,15 +1,20 @@
 // SSH keys for drivers: a machine's login key pair (RSA, the private half in
 // PKCS#1 PEM, which both OpenSSH and ssh2 read, the public half as an
 // authorized_keys line) and Ed25519 host keys in OpenSSH's own format.
-// Only node:crypto is needed, so no driver depends on ssh-keygen on the host
-// and this module stays cheap to load from the package entry point.
-import { createPublicKey, generateKeyPair, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+// Only node:crypto is needed, so no driver depends on ssh-keygen on the host.
+// It is loaded on first use: this module is reached from the package entry
+// point, and loading node:crypto costs every driver start about 4 ms.
+import type * as Crypto from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 type WriteFileAtomic = typeof import('write-file-atomic');
 
-const generateKeyPairAsync = promisify(generateKeyPair);
+function crypto(): typeof Crypto {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('node:crypto') as typeof Crypto;
+}
 
 /** Docker Machine's key size. */
 export const SSH_RSA_BITS = 2048;
@@ -64,12 +69,12 @@ export function toOpenSSHPublicKey(key: KeyObject, comment = ''): string {
 
 /** The public half of an RSA private key (PEM), for when no .pub sits beside it. */
 export function publicKeyFromPrivate(pem: string): string {
-  return toOpenSSHPublicKey(createPublicKey(pem));
+  return toOpenSSHPublicKey(crypto().createPublicKey(pem));
 }
 
 /** A new RSA login key pair, in memory; writeSSHKeyPair puts it on disk. */
 export async function generateSSHKeyPair(comment = '', bits = SSH_RSA_BITS): Promise<SSHKeyPair> {
-  const { privateKey, publicKey } = await generateKeyPairAsync('rsa', { modulusLength: bits });
+  const { privateKey, publicKey } = await promisify(crypto().generateKeyPair)('rsa', { modulusLength: bits });
   return {
     privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
     publicKey: toOpenSSHPublicKey(publicKey, comment),
@@ -99,14 +104,14 @@ export async function writeSSHKeyPair(keyPath: string, pair: SSHKeyPair): Promis
  * costs seconds on the way to a reachable sshd.
  */
 export function generateEd25519HostKey(comment: string): HostKey {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const { publicKey, privateKey } = crypto().generateKeyPairSync('ed25519');
   // The raw keys are the last 32 bytes of their DER encodings.
   const pub = publicKey.export({ type: 'spki', format: 'der' }).subarray(-32);
   const seed = privateKey.export({ type: 'pkcs8', format: 'der' }).subarray(-32);
   const keyType = Buffer.from('ssh-ed25519');
   const publicBlob = Buffer.concat([sshString(keyType), sshString(pub)]);
 
-  const check = randomBytes(4);
+  const check = crypto().randomBytes(4);
   let secret = Buffer.concat([
     check,
     check,
