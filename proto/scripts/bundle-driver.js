@@ -76,12 +76,18 @@ module.exports = mod.exports;
 `;
 
 /**
- * Built-in modules that bundles load on first use instead of at start-up.
- * gRPC requires zlib at load time but only compresses when asked to, which
- * the driver protocol never does; loading it costs a few milliseconds of
- * every start of a driver and of every command that talks to one.
+ * Built-in modules that bundles load on first use instead of at start-up,
+ * each a few milliseconds of every start of a driver and of every command
+ * that talks to one. gRPC requires all three at load time, but:
+ * - zlib only compresses when asked to, which the driver protocol never does;
+ * - dns only resolves host names, and a driver is reached at a socket path
+ *   or an IP address;
+ * - tls only secures TCP connections (AutoMTLS), and a driver serving on a
+ *   Unix socket has none. The host's runtime bundle keeps tls eager
+ *   (--eager tls): a client touches it when it connects, which for the host
+ *   is the critical path, while loading it earlier overlaps the driver's start.
  */
-const LAZY_BUILTINS = ['zlib'];
+const LAZY_BUILTINS = ['zlib', 'dns', 'tls'];
 
 /** esbuild plugin: `require('zlib')` becomes an object that loads node:zlib when first used. */
 function lazyBuiltins(names) {
@@ -109,12 +115,12 @@ module.exports = new Proxy({}, {
   };
 }
 
-const USAGE = 'usage: bundle-driver <entry.js> <out.js> [--alias <module>=<file>] [--external <module>] [--main-fields <a,b>] [--no-loader]\n';
+const USAGE = 'usage: bundle-driver <entry.js> <out.js> [--alias <module>=<file>] [--external <module>] [--main-fields <a,b>] [--eager <builtin>] [--no-loader]\n';
 
 /**
  * Bundles `entry` and writes the code-cache loader to `out`, the bundle
  * beside it. Paths are taken from the current directory.
- * @param {{ entry: string, out: string, alias?: Record<string, string>, external?: string[], mainFields?: string[], loader?: boolean }} options
+ * @param {{ entry: string, out: string, alias?: Record<string, string>, external?: string[], mainFields?: string[], eager?: string[], loader?: boolean }} options
  * @returns {Promise<{ out: string, bytes: number }>}
  */
 async function bundleDriver(options) {
@@ -149,7 +155,7 @@ async function bundleDriver(options) {
     metafile: true,
     alias,
     external: options.external || [],
-    plugins: [lazyBuiltins(LAZY_BUILTINS)],
+    plugins: [lazyBuiltins(LAZY_BUILTINS.filter((m) => !(options.eager || []).includes(m)))],
     ...(options.mainFields ? { mainFields: options.mainFields } : {}),
   });
   if (withLoader) writeCodeCacheLoader(outFile, bundleFile);
@@ -197,6 +203,9 @@ function parseArgs(argv) {
       options.alias[value.slice(0, eq)] = value.slice(eq + 1);
     } else if (arg === '--external') {
       options.external.push(value);
+    } else if (arg === '--eager') {
+      if (!LAZY_BUILTINS.includes(value)) throw new Error(`--eager takes one of ${LAZY_BUILTINS.join(', ')}, not ${value}`);
+      (options.eager ??= []).push(value);
     } else if (arg === '--main-fields') {
       options.mainFields = value.split(',').filter(Boolean);
     } else {

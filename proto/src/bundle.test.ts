@@ -99,4 +99,31 @@ describe('bundle-driver script', function () {
     const r = JSON.parse(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' })) as Record<string, unknown>;
     assert.deepEqual(r, { before: false, after: true, out: 'hello', hasGzip: true });
   });
+
+  it('loads dns and tls on first use too, unless --eager keeps one as it was', () => {
+    const work = path.join(dir, 'lazy-net');
+    fs.mkdirSync(work, { recursive: true });
+    fs.writeFileSync(
+      path.join(work, 'entry.js'),
+      "const tls = require('tls');\nconst dns = require('dns');\nconst net = require('net');\n" +
+        'exports.isTlsSocket = (s) => s instanceof tls.TLSSocket;\nexports.lookupIsFunction = () => typeof dns.lookup === "function";\nexports.plain = () => new net.Socket();\n',
+    );
+    const bundle = (out: string, ...extra: string[]): void => {
+      execFileSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'bundle-driver.js'), 'entry.js', out, ...extra], { cwd: work, stdio: 'pipe' });
+    };
+    bundle('out/lazy.js');
+    bundle('out/eager.js', '--eager', 'tls');
+    const probe = (file: string): Record<string, unknown> => {
+      const js = `
+        const loaded = (name) => process.moduleLoadList.includes('NativeModule ' + name);
+        const m = require(${JSON.stringify(path.join(work, 'out', 'FILE'))});
+        const before = { tls: loaded('tls'), dns: loaded('dns') };
+        const plainIsTls = m.isTlsSocket(m.plain());
+        process.stdout.write(JSON.stringify({ before, plainIsTls, lookup: m.lookupIsFunction(), after: { tls: loaded('tls'), dns: loaded('dns') } }));`;
+      return JSON.parse(execFileSync(process.execPath, ['-e', js.replace('FILE', file)], { encoding: 'utf8' })) as Record<string, unknown>;
+    };
+    assert.deepEqual(probe('lazy.js'), { before: { tls: false, dns: false }, plainIsTls: false, lookup: true, after: { tls: true, dns: true } });
+    assert.deepEqual(probe('eager.js'), { before: { tls: true, dns: false }, plainIsTls: false, lookup: true, after: { tls: true, dns: true } });
+    assert.throws(() => bundle('out/x.js', '--eager', 'fs'), (err: { status?: number; stderr?: string }) => err.status === 2 && /--eager takes one of zlib, dns, tls, not fs/.test(String(err.stderr)));
+  });
 });
