@@ -3,7 +3,7 @@
  * machine's server certificate run out. Dates come from the certificates
  * themselves; `now` is a parameter so callers (and tests) choose the clock.
  */
-import * as crypto from 'node:crypto';
+import { crypto } from '../lazy-crypto';
 import * as fs from 'node:fs';
 
 /** ls warns this many days before a server certificate expires. */
@@ -22,7 +22,7 @@ export interface CertExpiry {
 
 export function certExpiry(file: string, now = new Date()): CertExpiry {
   try {
-    const cert = new crypto.X509Certificate(fs.readFileSync(file));
+    const cert = new (crypto().X509Certificate)(fs.readFileSync(file));
     const notAfter = new Date(cert.validTo);
     return { path: file, notAfter, daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS) };
   } catch (err) {

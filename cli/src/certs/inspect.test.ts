@@ -25,5 +25,7 @@ describe('certificate SANs', () => {
     assert.equal(sansCover(sans, 'a.b.example.test'), false);
     // Not an address, so not compared with the IP list.
     assert.equal(sansCover(sans, 'fd00:zz::2'), false);
+    // Not dotted quads, so names: no IP SAN covers them.
+    for (const name of ['10.0.0.256', '10.0.0', '010.0.0.5', '10.0.0.5.', '1.2.3.4.example']) assert.equal(sansCover(sans, name), false, name);
   });
 });

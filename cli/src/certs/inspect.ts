@@ -1,9 +1,8 @@
 // Reading certificates without node-forge: Node's X509Certificate parses a
 // PEM in well under a millisecond, so the hot commands (env, config, ls) can
 // check that a machine's server certificate still names its IP.
-import * as crypto from 'node:crypto';
+import { crypto } from '../lazy-crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 
 export interface CertSANs {
   ips: string[];
@@ -11,7 +10,7 @@ export interface CertSANs {
 }
 
 export function readCertSANs(pem: string | Buffer): CertSANs {
-  const x = new crypto.X509Certificate(pem);
+  const x = new (crypto().X509Certificate)(pem);
   return parseSubjectAltName(x.subjectAltName ?? '');
 }
 
@@ -50,8 +49,11 @@ function normalizeIP(ip: string): string {
   return canonicalIPv6(ip) ?? ip;
 }
 
+/** Dotted-quad IPv4, as net.isIPv4 reads it; node:net itself would load Node's streams for `ls -q`. */
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 function isIPAddress(host: string): boolean {
-  return net.isIPv4(host) || canonicalIPv6(host) !== undefined;
+  return IPV4.test(host) || canonicalIPv6(host) !== undefined;
 }
 
 /** Whether `host` (an IP or a DNS name) is among the certificate's SANs. */
@@ -94,7 +96,7 @@ export function certMismatchMessage(name: string, host: string, sans: CertSANs |
 /** Whether a certificate is past its NotAfter (or unreadable). */
 export function certExpired(pem: string | Buffer, now = new Date()): boolean {
   try {
-    const x = new crypto.X509Certificate(pem);
+    const x = new (crypto().X509Certificate)(pem);
     return new Date(x.validTo).getTime() <= now.getTime();
   } catch {
     return true;

@@ -11,7 +11,7 @@
  * fail because of a context) and avoids one docker process per call; the
  * format is checked against the real docker client in the e2e tests.
  */
-import * as crypto from 'node:crypto';
+import { crypto } from '../lazy-crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -36,7 +36,7 @@ export function dockerConfigDir(env: NodeJS.ProcessEnv): string {
 }
 
 function contextId(name: string): string {
-  return crypto.createHash('sha256').update(name).digest('hex');
+  return crypto().createHash('sha256').update(name).digest('hex');
 }
 
 export function contextMetaDir(configDir: string, name: string): string {

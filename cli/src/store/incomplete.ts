@@ -4,7 +4,7 @@
 // makes anything and cleared when the create succeeds, so a create killed
 // with SIGKILL, or a rollback that could not undo everything, stays visible
 // in `ls` until `machine rm -f` finishes it.
-import { isProcessAlive } from '@machine/driver-sdk/process-alive';
+import type * as ProcessAlive from '@machine/driver-sdk/process-alive';
 import type { HostConfig } from './types';
 
 export const INCOMPLETE_KEY = 'CreateIncomplete';
@@ -42,6 +42,9 @@ export function incompleteProblem(host: HostConfig): string | undefined {
   if (!mark) return undefined;
   const finish = `Remove it with "machine rm -f ${host.Name}"`;
   if (mark.Reason) return `create did not finish: ${mark.Reason}. ${finish}`;
+  // Loaded only for a marked machine: resolving the SDK package is a few ms of every ls otherwise.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { isProcessAlive } = require('@machine/driver-sdk/process-alive') as typeof ProcessAlive;
   if (mark.Pid !== process.pid && isProcessAlive(mark.Pid)) return undefined;
   return `create was interrupted (process ${mark.Pid} is gone); what it made may remain. ${finish}`;
 }
