@@ -1,12 +1,12 @@
 // Talking to a machine's Docker daemon over TLS with the client certificate:
 // the connection check env/config do first (node:tls), and GET /version for
 // ls's DOCKER column and `version NAME` (HTTP over that TLS). Loaded on first use.
-import type * as Crypto from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as HTTP from 'node:http';
 import type * as TLS from 'node:tls';
 import { MachineError } from '../errors';
+import { crypto as loadCrypto } from '../lazy-crypto';
 import { fsProblem } from '../store/fs-problem';
 import { verifyDaemonPeer } from './daemon-peer';
 
@@ -174,11 +174,6 @@ function connectVerified(
   const onError = (e: Error): void => settle(e);
   sock.on('error', onError);
   return sock;
-}
-
-function loadCrypto(): typeof Crypto {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('node:crypto') as typeof Crypto;
 }
 
 function fingerprint256(pem: string | Buffer): string {
