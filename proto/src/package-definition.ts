@@ -94,9 +94,13 @@ export function warmCodecs(definition: PackageDefinition, pathsOrMessages: reado
     // setup() replaces the prototype's set-up-on-first-use stubs with own properties.
     if (!Object.prototype.hasOwnProperty.call(type, 'encode')) type.setup();
     void type.ctor;
-    if (queue.length > 0) timer = setImmediate(step).unref();
+    if (queue.length > 0) timer = setImmediate(step);
   };
-  timer = setImmediate(step).unref();
+  // Referenced: with only unreferenced immediates pending, the loop blocks
+  // waiting for I/O between them, so a waiting process would warm one type
+  // per event. The queue is a handful of types, so it holds an exit back by
+  // a few milliseconds at most.
+  timer = setImmediate(step);
   return { stop: () => clearImmediate(timer) };
 }
 
