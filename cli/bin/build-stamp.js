@@ -5,6 +5,8 @@
 // loading crypto costs every command about 5 ms that most never need.
 'use strict';
 
+const fs = require('node:fs');
+
 /** "<bytes>-<fnv1a32 hex>" of a Buffer. */
 function buildInfoStamp(buf) {
   let h = 0x811c9dc5;
@@ -17,8 +19,8 @@ function buildInfoStamp(buf) {
 
 /** What the build records of the build info file: its fingerprint, and its size and mtime for the quick check. */
 function stampOf(file) {
-  const st = require('node:fs').statSync(file);
-  return { tsBuildInfo: buildInfoStamp(require('node:fs').readFileSync(file)), tsBuildInfoStat: `${st.size}:${st.mtimeMs}` };
+  const st = fs.statSync(file);
+  return { tsBuildInfo: buildInfoStamp(fs.readFileSync(file)), tsBuildInfoStat: `${st.size}:${st.mtimeMs}` };
 }
 
 /**
@@ -28,7 +30,6 @@ function stampOf(file) {
  * info (a packaged install) has nothing to compare.
  */
 function buildInfoMatches(file, stamp) {
-  const fs = require('node:fs');
   let st;
   try {
     st = fs.statSync(file);

@@ -5,8 +5,8 @@
 // driver it will need (`status NAME`: the machine's config names it) starts
 // that driver first thing. launchDriver() later adopts the process if it
 // would have started the same one (path, arguments, environment), and
-// otherwise stops it and starts its own. A process nobody adopted is killed
-// when the host exits: it was never asked to do anything.
+// otherwise starts its own. A process nobody adopted is killed when the host
+// exits: it was never asked to do anything.
 //
 // This module loads no gRPC and little else, so a CLI can call it before
 // anything heavy. The hand-over goes through a global key, so that a
