@@ -64,13 +64,20 @@ describe('drivers started ahead by the CLI (real CLI, fake driver)', function ()
     });
   }
 
-  it('ls: one driver process for all machines of the first machine\'s driver', async () => {
+  it('plain ls: one driver process for all machines of the first machine\'s driver, the same table as without', async () => {
     const before = sb.spawned().length;
-    const r = await sb.run(['ls', '--format', '{{.Name}} {{.State}}'], env);
+    const r = await sb.run(['ls'], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'dev Running\noff Stopped\n');
-    assert.equal(sb.spawned().length - before, 1);
+    assert.match(r.stdout, /^NAME +ACTIVE +DRIVER +STATE +URL/);
+    assert.match(r.stdout, /^dev +- +fake +Running +tcp:\/\/127\.0\.0\.1:2376 /m);
+    assert.match(r.stdout, /^off +- +fake +Stopped +/m);
+    assert.equal(sb.spawned().length - before, 1, 'the driver started ahead is the one ls used');
+    assert.deepEqual(await waitGone(sb), []);
     assert.deepEqual(leftInTmp(), []);
+
+    const off = await sb.run(['ls'], { ...env, MACHINE_NO_PRELAUNCH: '1' });
+    assert.deepEqual(off, r);
+    assert.equal(sb.spawned().length - before, 2);
   });
 
   it('a driver started for a command that then fails is stopped, and its files removed', async () => {
