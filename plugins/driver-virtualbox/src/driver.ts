@@ -350,6 +350,11 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
     const vbm = await this.vboxManage(ctx);
     try {
       await this.removeVM(ctx, vbm, s);
+      // unregistervm --delete takes the disks attached to the VM; a create
+      // killed before it attached its disk leaves one registered on its own.
+      for (const disk of await this.disksInMachineFolder(ctx, vbm)) {
+        await vbm.run(['closemedium', 'disk', disk, '--delete'], { allowFailure: true });
+      }
     } catch (err) {
       throw translate(err, 'remove the machine');
     }
@@ -662,7 +667,18 @@ export class VirtualBoxDriver implements Driver<VBoxState> {
       return false;
     }
     const cfg = (await this.vmInfo(vbm, s.VMName))?.get('CfgFile');
-    return !!cfg && path.resolve(cfg).startsWith(path.resolve(ctx.machine.machineDir) + path.sep);
+    if (cfg && path.resolve(cfg).startsWith(path.resolve(ctx.machine.machineDir) + path.sep)) return true;
+    // Killed after making the disk and before the VM: only the disk is registered.
+    return (await this.disksInMachineFolder(ctx, vbm)).length > 0;
+  }
+
+  /** Disks VirtualBox has registered from inside this machine's folder (`list hdds`). */
+  private async disksInMachineFolder(ctx: DriverContext, vbm: VBoxManage): Promise<string[]> {
+    const dir = path.resolve(ctx.machine.machineDir) + path.sep;
+    return (await vbm.out(['list', 'hdds']))
+      .split('\n')
+      .map((l) => /^Location:\s+(.+?)\s*$/.exec(l)?.[1])
+      .filter((loc): loc is string => loc !== undefined && path.resolve(loc).startsWith(dir));
   }
 
   // ---- reading the VM ----

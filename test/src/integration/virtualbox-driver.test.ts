@@ -190,6 +190,26 @@ describe('virtualbox driver against the VBoxManage stand-in (real hosts)', funct
       assert.deepEqual(fake.hostOnlyIfs.map((i) => i.ip), [HOSTONLY_IP]);
     });
 
+    it('removes a disk that a create killed before attaching it left registered, with or without its VM', async () => {
+      // What VirtualBox holds after a SIGKILL between making the disk and
+      // attaching it; the stored state never learnt of either.
+      for (const withVM of [false, true]) {
+        const configured = await configure(driver, `vb-stray-${withVM ? 'vm' : 'disk'}`);
+        const stray = configured.machine;
+        const raw = path.join(stray.machineDir, 'disk.raw');
+        fs.writeFileSync(raw, Buffer.alloc(1024 * 1024));
+        const vbm = (...args: string[]) =>
+          new Promise<void>((resolve, reject) =>
+            execFile('VBoxManage', args, { env: vboxEnv(fake) }, (err, _out, stderr) => (err ? reject(new Error(`${args.join(' ')}: ${stderr}`)) : resolve())),
+          );
+        await vbm('convertfromraw', raw, path.join(stray.machineDir, 'disk.vdi'), '--format', 'VDI');
+        if (withVM) await vbm('createvm', '--basefolder', stray.machineDir, '--name', stray.name, '--register');
+        await driver.remove(configured);
+        assert.deepEqual(fake.media.map((m) => m.path).filter((p) => p.startsWith(stray.machineDir)), [], `disk left (${withVM ? 'with' : 'without'} a VM)`);
+        assert.deepEqual(fake.vms.map((v) => v.name).filter((n) => n === stray.name), [], 'VM left');
+      }
+    });
+
     it('removes the VM, its disk and its host, and tolerates a second remove', async () => {
       await driver.remove(call(ref, state));
       assertNothingLeft();
