@@ -20,7 +20,8 @@ const nodeScripts = [
 
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/lib/**', '**/dist/**', 'test/.state/**', '**/*.mjs', '**/*.cjs'] },
+  // proto/src/gen/codecs.ts is pbjs's JavaScript as it generates it (see proto/scripts/gen.js).
+  { ignores: ['**/node_modules/**', '**/lib/**', '**/dist/**', 'test/.state/**', '**/*.mjs', '**/*.cjs', 'proto/src/gen/codecs.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -198,8 +198,7 @@ class HostedDriver implements DriverClient {
     // so a failed handshake is never left without a handler.
     const swept = sweepOnce();
     this.wire = loadWire();
-    const warming = this.wire.warmLaunchCodecs();
-    const [line] = await Promise.all([handshake, swept]).finally(() => warming.stop());
+    const [line] = await Promise.all([handshake, swept]);
     // Recorded before the line is validated: a driver refused for its
     // version has made its socket all the same.
     this.recordOutsideSocket(line);

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as protoLoader from '@grpc/proto-loader';
-import * as protobuf from 'protobufjs';
-import * as sinon from 'sinon';
-import { camelCase, packageDefinitionFromJSON, warmCodecs } from './package-definition';
+import type * as protobuf from 'protobufjs';
+import codecs from './gen/codecs';
+import { camelCase, packageDefinitionFromCodecs } from './package-definition';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const descriptor = require('./gen/descriptor.json') as protobuf.INamespace;
@@ -20,8 +20,8 @@ interface MethodLike {
   requestType: { type: unknown; fileDescriptorProtos: Buffer[] };
 }
 
-describe('package definition without eager reflection descriptors', () => {
-  const ours = packageDefinitionFromJSON(protobuf, descriptor, options) as unknown as Record<string, Record<string, unknown>>;
+describe('package definition from the generated codecs', () => {
+  const ours = packageDefinitionFromCodecs(descriptor, codecs, options) as unknown as Record<string, Record<string, unknown>>;
   const theirs = protoLoader.fromJSON(descriptor as Parameters<typeof protoLoader.fromJSON>[0], options) as unknown as Record<string, Record<string, unknown>>;
 
   it('names the same services, messages and enums as proto-loader', () => {
@@ -58,6 +58,55 @@ describe('package definition without eager reflection descriptors', () => {
     assert.throws(() => driver.Describe.responseSerialize([] as unknown as object), /expected object with .* structure, got array/);
   });
 
+  it('gives every message of every method the same bytes and objects, defaults, oneofs and enums included', () => {
+    // Each sample fills a oneof, a nested message, a repeated field, an enum or bytes.
+    const samples: Record<string, object[]> = {
+      '/machine.driver.v1.Driver/GetMetadata': [{ name: 'fake', version: '1.2.3', protocolVersions: [1, 2], capabilities: ['describe'], stateVersion: 2, sdk: 'node/0.1.0', provisioning: 'PROVISIONING_NONE' }],
+      '/machine.driver.v1.Driver/Create': [{ progress: { message: 'booting' } }, { result: { state: Buffer.from('{"a":1}'), stateVersion: 2, warnings: [{ severity: 'SEVERITY_WARNING', summary: 'slow' }] } }],
+      '/machine.driver.v1.Driver/GetSSHInfo': [{ host: '10.0.0.2', port: 22, user: 'docker', keyPath: '/k', hostKey: 'ssh-ed25519 AAAA' }],
+      '/grpc.health.v1.Health/Check': [{ status: 'SERVING' }, { status: 'NOT_SERVING' }],
+    };
+    const request = { machine: { name: 'dev', storePath: '/s', machineDir: '/s/machines/dev', hostKey: 'ssh-rsa AAAA' }, state: Buffer.from('{"ip":"10.0.0.2"}'), stateVersion: 2 };
+    let compared = 0;
+    for (const [name, def] of Object.entries(theirs)) {
+      if ('format' in def) continue;
+      for (const [method, m] of Object.entries(def as Record<string, MethodLike>)) {
+        const o = (ours[name] as Record<string, MethodLike>)[method];
+        const where = `${name}.${method}`;
+        // An empty message: every field takes its default on the way out.
+        assert.deepEqual(o.requestDeserialize(Buffer.alloc(0)), m.requestDeserialize(Buffer.alloc(0)), where);
+        assert.deepEqual(o.responseDeserialize(Buffer.alloc(0)), m.responseDeserialize(Buffer.alloc(0)), where);
+        if (name === 'machine.driver.v1.Driver' && method !== 'GetMetadata' && method !== 'GetSchema' && method !== 'Configure') {
+          const bytes = o.requestSerialize(request);
+          assert.deepEqual(bytes, m.requestSerialize(request), where);
+          assert.deepEqual(o.requestDeserialize(bytes), m.requestDeserialize(bytes), where);
+        }
+        for (const sample of samples[m.path] ?? []) {
+          const bytes = o.responseSerialize(sample);
+          assert.ok(bytes.length > 0, where);
+          assert.deepEqual(bytes, m.responseSerialize(sample), where);
+          assert.deepEqual(o.responseDeserialize(bytes), m.responseDeserialize(bytes), where);
+          compared++;
+        }
+      }
+    }
+    assert.equal(compared, 6);
+  });
+
+  it('serializes and deserializes plain message types as proto-loader does', () => {
+    const diag = { diagnostics: [{ severity: 'SEVERITY_ERROR', summary: 'no', detail: 'why', flag: 'x-size' }] };
+    const o = ours['machine.driver.v1.Diagnostics'] as unknown as { serialize(v: object): Buffer; deserialize(b: Buffer): object };
+    const t = theirs['machine.driver.v1.Diagnostics'] as unknown as { serialize(v: object): Buffer; deserialize(b: Buffer): object };
+    const bytes = o.serialize(diag);
+    assert.deepEqual(bytes, t.serialize(diag));
+    assert.deepEqual(o.deserialize(bytes), t.deserialize(bytes));
+  });
+
+  it('names what is missing when the generated codecs lag behind the descriptor', () => {
+    const stale = { machine: { driver: { v1: {} } } };
+    assert.throws(() => packageDefinitionFromCodecs(descriptor, stale, options), /no message type machine\.driver\.v1\.\w+: run npm run gen -w proto/);
+  });
+
   it('still offers the reflection descriptors, computed on first read', () => {
     const o = (ours['machine.driver.v1.Driver'] as Record<string, MethodLike>).Describe.requestType;
     const t = (theirs['machine.driver.v1.Driver'] as Record<string, MethodLike>).Describe.requestType;
@@ -69,43 +118,5 @@ describe('package definition without eager reflection descriptors', () => {
     assert.equal(camelCase('GetSSHInfo'), 'getSshInfo');
     assert.equal(camelCase('UpgradeState'), 'upgradeState');
     assert.equal(camelCase('Check'), 'check');
-  });
-});
-
-describe('warming codecs ahead of the first call', () => {
-  const hasOwnCodecs = (root: protobuf.Root, name: string): boolean => Object.prototype.hasOwnProperty.call(root.lookupType(name), 'encode');
-  /** A definition over `root`, so the test can see the types it uses. */
-  const definitionOver = (root: protobuf.Root): ReturnType<typeof packageDefinitionFromJSON> => {
-    const fromJSON = sinon.stub(protobuf.Root, 'fromJSON').returns(root);
-    try {
-      return packageDefinitionFromJSON(protobuf, descriptor, options);
-    } finally {
-      fromJSON.restore();
-    }
-  };
-  const turns = (n: number): Promise<void> => (n === 0 ? Promise.resolve() : new Promise((r) => setImmediate(r)).then(() => turns(n - 1)));
-
-  it('sets up the named methods\' message types and their field types, one per turn, and nothing else', async () => {
-    const fresh = protobuf.Root.fromJSON(descriptor);
-    const def = definitionOver(fresh);
-    const warming = warmCodecs(def, ['/machine.driver.v1.Driver/Describe']);
-    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.MachineRequest'), false, 'nothing runs before the event loop turns');
-    // An otherwise idle loop, as a host waiting for its driver's handshake
-    // has: the warm-up must go on by itself, not one type per other event.
-    await new Promise((r) => setTimeout(r, 50));
-    warming.stop();
-    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.MachineRequest'), true);
-    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.Description'), true);
-    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.Machine'), true, 'a field\'s message type is part of the work');
-    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.Metadata'), false, 'another method\'s types are left for their first use');
-  });
-
-  it('stops where it is told to', async () => {
-    const fresh = protobuf.Root.fromJSON(descriptor);
-    const def = definitionOver(fresh);
-    warmCodecs(def, ['/machine.driver.v1.Driver/Describe', '/grpc.health.v1.Health/Check']).stop();
-    await turns(20);
-    assert.equal(hasOwnCodecs(fresh, 'machine.driver.v1.MachineRequest'), false);
-    assert.equal(hasOwnCodecs(fresh, 'grpc.health.v1.HealthCheckRequest'), false);
   });
 });

@@ -1,21 +1,36 @@
-// The package definition that proto-loader's fromJSON returns, built with
-// the same protobufjs calls but with the descriptor parts made lazy.
+// The package definition that proto-loader's fromJSON returns, built from
+// the descriptor and codecs generated ahead of time instead of from
+// protobufjs's reflection at run time.
 //
-// fromJSON encodes a FileDescriptorProto of the whole package and a
-// DescriptorProto of every request and response type up front. Only server
-// reflection reads them, and we serve none; computing them costs about 25 ms
-// at every start of every driver, on the path of each command that launches
-// one (it was a quarter of what a driver does before its handshake line).
-// Everything grpc-js uses (paths, streaming flags, serializers) is built
-// exactly as proto-loader 0.8 builds it; `type` and `fileDescriptorProtos`
-// are still there, computed on first read.
+// fromJSON builds a protobufjs Root from the descriptor, generates each
+// message type's encoder, decoder and converters with new Function on first
+// use, and encodes a FileDescriptorProto of the whole package and a
+// DescriptorProto of every request and response type up front. In a host or
+// a driver that is 25 to 30 ms of CPU at every start, on the path of each
+// command that launches a driver: loading full protobufjs, the Root, one
+// code generation per message type, and descriptors that only server
+// reflection reads (we serve none). Here every codec comes from
+// gen/codecs.ts, which protobufjs's own pbjs generated from the same
+// descriptor with the same converters, so the bytes and objects are the
+// ones proto-loader would give (package-definition.test.ts compares them);
+// `type` and `fileDescriptorProtos` are still there, computed on first read
+// with full protobufjs.
 import type * as Protobuf from 'protobufjs';
 import type { EnumTypeDefinition, MessageTypeDefinition, MethodDefinition, PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
 
-export type ProtobufModule = typeof Protobuf;
-
 /** What the generated bindings were made with (gen/options.json). */
 export type ConversionOptions = Protobuf.IConversionOptions;
+
+/** One message type of the generated codecs (gen/codecs.ts), as far as gRPC uses it. */
+export interface StaticMessage {
+  encode(message: object): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): object;
+  fromObject(value: object): object;
+  toObject(message: object, options: ConversionOptions): object;
+}
+
+/** The generated codecs' namespace tree: packages by name, message types as leaves. */
+export type StaticCodecs = object;
 
 type AnyDefinition = ServiceDefinition | MessageTypeDefinition<object, object> | EnumTypeDefinition;
 
@@ -27,15 +42,12 @@ export function camelCase(name: string): string {
   return words.map((w, i) => (i === 0 ? w.toLowerCase() : w[0].toUpperCase() + w.slice(1).toLowerCase())).join('');
 }
 
-function serializer(type: Protobuf.Type): (value: object) => Buffer {
-  return (value) => {
-    if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${type.name} structure, got array instead`);
-    return Buffer.from(type.encode(type.fromObject(value)).finish());
-  };
-}
-
-function deserializer(type: Protobuf.Type, options: ConversionOptions): (buf: Buffer) => object {
-  return (buf) => type.toObject(type.decode(buf), options);
+/** The descriptor's JSON (protobufjs's Root.toJSON), as far as this file reads it. */
+interface JsonNode {
+  nested?: Record<string, JsonNode>;
+  fields?: object;
+  values?: object;
+  methods?: Record<string, { requestType: string; responseType: string; requestStream?: boolean; responseStream?: boolean }>;
 }
 
 /** Defines `key` on `target` as a getter that computes once. */
@@ -55,117 +67,145 @@ function lazy<T extends object, K extends string>(target: T, key: K, compute: ()
   });
 }
 
-/** protobufjs's descriptor extension adds toDescriptor() to its classes; only reflection needs it. */
-function descriptorExtension(): { FileDescriptorProto: Protobuf.Type } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('protobufjs/ext/descriptor') as { FileDescriptorProto: Protobuf.Type };
-}
-
-/** Each definition's methods by path, and its messages by full name, with the message types their codecs use. */
-const methodTypes = new WeakMap<PackageDefinition, Map<string, Protobuf.Type[]>>();
-
-/** A type and, depth first, the message types of its fields: what encoding or decoding it sets up. */
-function withFieldTypes(protobuf: ProtobufModule, type: Protobuf.Type, out: Protobuf.Type[] = []): Protobuf.Type[] {
-  if (out.includes(type)) return out;
-  out.push(type);
-  for (const f of type.fieldsArray) {
-    const t = f.resolve().resolvedType;
-    if (t instanceof protobuf.Type) withFieldTypes(protobuf, t, out);
-  }
-  return out;
+/** The reflection side, for server reflection only: full protobufjs, its descriptor extension and a Root, made on first use. */
+function reflection(json: Protobuf.INamespace): () => { root: Protobuf.Root; FileDescriptorProto: Protobuf.Type } {
+  let made: { root: Protobuf.Root; FileDescriptorProto: Protobuf.Type } | undefined;
+  return () => {
+    if (!made) {
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const protobuf = require('protobufjs') as typeof Protobuf;
+      const { FileDescriptorProto } = require('protobufjs/ext/descriptor') as { FileDescriptorProto: Protobuf.Type };
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const root = protobuf.Root.fromJSON(json);
+      root.resolveAll();
+      made = { root, FileDescriptorProto };
+    }
+    return made;
+  };
 }
 
 /**
- * Generates the codecs of these methods' message types ahead of their first
- * call, one type per turn of the event loop, until stop() is called.
- * protobufjs compiles a type's encoder, decoder and converters with
- * new Function on first use, about a millisecond a type; a process that is
- * only waiting (a host for its driver's handshake line, a driver for its
- * host's first call) can do it then instead of in the call's path.
+ * The full name a method's request or response type refers to, resolved as
+ * protobuf does: an absolute name (leading dot) as it is, otherwise in the
+ * service's package, then each enclosing one.
  */
-export function warmCodecs(definition: PackageDefinition, pathsOrMessages: readonly string[]): { stop(): void } {
-  const byPath = methodTypes.get(definition);
-  const queue: Protobuf.Type[] = [];
-  for (const p of pathsOrMessages) for (const t of byPath?.get(p) ?? []) if (!queue.includes(t)) queue.push(t);
-  let timer: NodeJS.Immediate | undefined;
-  const step = (): void => {
-    const type = queue.shift();
-    if (!type) return;
-    // setup() replaces the prototype's set-up-on-first-use stubs with own properties.
-    if (!Object.prototype.hasOwnProperty.call(type, 'encode')) type.setup();
-    void type.ctor;
-    if (queue.length > 0) timer = setImmediate(step);
-  };
-  // Referenced: with only unreferenced immediates pending, the loop blocks
-  // waiting for I/O between them, so a waiting process would warm one type
-  // per event. The queue is a handful of types, so it holds an exit back by
-  // a few milliseconds at most.
-  timer = setImmediate(step);
-  return { stop: () => clearImmediate(timer) };
+function resolveTypeName(ref: string, scope: string, known: ReadonlySet<string>): string {
+  if (ref.startsWith('.')) return ref.slice(1);
+  const parts = scope ? scope.split('.') : [];
+  for (let n = parts.length; n >= 0; n--) {
+    const candidate = [...parts.slice(0, n), ref].join('.');
+    if (known.has(candidate)) return candidate;
+  }
+  throw new Error(`the protocol descriptor names an unknown type "${ref}" in ${scope || 'the root package'}`);
 }
 
-export function packageDefinitionFromJSON(protobuf: ProtobufModule, json: Protobuf.INamespace, options: ConversionOptions): PackageDefinition {
-  const root = protobuf.Root.fromJSON(json);
-  root.resolveAll();
-  const typesOf = new Map<string, Protobuf.Type[]>();
+function collectNestedMessages(node: JsonNode, prefix: string, into: Set<string>): void {
+  for (const [child, sub] of Object.entries(node.nested ?? {})) {
+    if (sub.fields) into.add(`${prefix}.${child}`);
+    collectNestedMessages(sub, `${prefix}.${child}`, into);
+  }
+}
+
+function staticMessage(codecs: StaticCodecs, fullName: string): StaticMessage {
+  let node: unknown = codecs;
+  for (const part of fullName.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
+  const t = node as Partial<StaticMessage> | undefined;
+  if (!t || typeof t.encode !== 'function' || typeof t.decode !== 'function' || typeof t.fromObject !== 'function' || typeof t.toObject !== 'function') {
+    throw new Error(`the generated codecs have no message type ${fullName}: run npm run gen -w proto`);
+  }
+  return t as StaticMessage;
+}
+
+function serializer(name: string, type: StaticMessage): (value: object) => Buffer {
+  return (value) => {
+    if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${name} structure, got array instead`);
+    return Buffer.from(type.encode(type.fromObject(value)).finish());
+  };
+}
+
+function deserializer(type: StaticMessage, options: ConversionOptions): (buf: Buffer) => object {
+  return (buf) => type.toObject(type.decode(buf), options);
+}
+
+/**
+ * proto-loader's fromJSON(json, options), with the codecs `codecs` (gen/codecs.ts,
+ * generated from `json`) instead of ones generated at run time.
+ */
+export function packageDefinitionFromCodecs(json: Protobuf.INamespace, codecs: StaticCodecs, options: ConversionOptions): PackageDefinition {
+  // Every object by full name, in the order proto-loader lists them.
+  const objects: Array<{ name: string; node: JsonNode }> = [];
+  const collect = (node: JsonNode, prefix: string): void => {
+    for (const [child, sub] of Object.entries(node.nested ?? {})) {
+      const name = prefix ? `${prefix}.${child}` : child;
+      objects.push({ name, node: sub });
+      // As proto-loader does: a message's nested types and enums are not listed.
+      if (!sub.fields && !sub.methods && !sub.values) collect(sub, name);
+    }
+  };
+  collect(json as JsonNode, '');
+  const messageNames = new Set(objects.filter((o) => o.node.fields).map((o) => o.name));
+  // A method may take or return a message nested in another (Outer.Inner).
+  for (const { name, node } of objects) if (node.fields) collectNestedMessages(node, name, messageNames);
+  const reflect = reflection(json);
   let files: Buffer[] | undefined;
   const fileDescriptorProtos = (): Buffer[] => {
     if (!files) {
-      const descriptor = descriptorExtension();
+      const { root, FileDescriptorProto } = reflect();
       const set = (root as unknown as { toDescriptor(syntax: string): { file: object[] } }).toDescriptor('proto3');
-      files = set.file.map((f) => Buffer.from(descriptor.FileDescriptorProto.encode(f as Protobuf.Message).finish()));
+      files = set.file.map((f) => Buffer.from(FileDescriptorProto.encode(f as Protobuf.Message).finish()));
     }
     return files;
   };
-  const describe = (obj: Protobuf.Type | Protobuf.Enum): unknown => {
-    descriptorExtension();
+  const describe = (fullName: string): unknown => {
+    const obj = reflect().root.lookup(fullName);
     const d = (obj as unknown as { toDescriptor(syntax: string): Protobuf.Message & { $type: Protobuf.Type } }).toDescriptor('proto3');
     return d.$type.toObject(d, DESCRIPTOR_OPTIONS);
   };
-  const message = (type: Protobuf.Type, format: string): MessageTypeDefinition<object, object> => {
-    const def = { format, serialize: serializer(type), deserialize: deserializer(type, options) } as unknown as MessageTypeDefinition<object, object>;
-    lazy(def, 'type', () => describe(type));
+  const message = (fullName: string): MessageTypeDefinition<object, object> => {
+    const type = staticMessage(codecs, fullName);
+    const def = {
+      format: 'Protocol Buffer 3 DescriptorProto',
+      serialize: serializer(fullName.split('.').pop() ?? fullName, type),
+      deserialize: deserializer(type, options),
+    } as unknown as MessageTypeDefinition<object, object>;
+    lazy(def, 'type', () => describe(fullName));
     lazy(def, 'fileDescriptorProtos', fileDescriptorProtos);
     return def;
   };
 
   const out: Record<string, AnyDefinition> = {};
-  const visit = (ns: Protobuf.ReflectionObject, prefix: string): void => {
-    const name = prefix ? `${prefix}.${ns.name}` : ns.name;
-    if (ns instanceof protobuf.Service) {
+  for (const { name, node } of objects) {
+    if (node.methods) {
+      const scope = name.split('.').slice(0, -1).join('.');
       const service: Record<string, MethodDefinition<object, object>> = {};
-      for (const m of ns.methodsArray) {
-        const req = m.resolvedRequestType as Protobuf.Type;
-        const res = m.resolvedResponseType as Protobuf.Type;
-        typesOf.set(`/${name}/${m.name}`, withFieldTypes(protobuf, res, withFieldTypes(protobuf, req)));
-        service[m.name] = {
-          path: `/${name}/${m.name}`,
+      for (const [method, m] of Object.entries(node.methods)) {
+        const req = resolveTypeName(m.requestType, scope, messageNames);
+        const res = resolveTypeName(m.responseType, scope, messageNames);
+        const reqType = staticMessage(codecs, req);
+        const resType = staticMessage(codecs, res);
+        service[method] = {
+          path: `/${name}/${method}`,
           requestStream: !!m.requestStream,
           responseStream: !!m.responseStream,
-          requestSerialize: serializer(req),
-          requestDeserialize: deserializer(req, options),
-          responseSerialize: serializer(res),
-          responseDeserialize: deserializer(res, options),
-          originalName: camelCase(m.name),
-          requestType: message(req, 'Protocol Buffer 3 DescriptorProto'),
-          responseType: message(res, 'Protocol Buffer 3 DescriptorProto'),
+          requestSerialize: serializer(req.split('.').pop() ?? req, reqType),
+          requestDeserialize: deserializer(reqType, options),
+          responseSerialize: serializer(res.split('.').pop() ?? res, resType),
+          responseDeserialize: deserializer(resType, options),
+          originalName: camelCase(method),
+          requestType: message(req),
+          responseType: message(res),
           options: { deprecated: false, idempotency_level: 'IDEMPOTENCY_UNKNOWN', uninterpreted_option: [] },
         } as unknown as MethodDefinition<object, object>;
       }
       out[name] = service;
-    } else if (ns instanceof protobuf.Type) {
-      typesOf.set(name, withFieldTypes(protobuf, ns));
-      out[name] = message(ns, 'Protocol Buffer 3 DescriptorProto');
-    } else if (ns instanceof protobuf.Enum) {
+    } else if (node.fields) {
+      out[name] = message(name);
+    } else if (node.values) {
       const def = { format: 'Protocol Buffer 3 EnumDescriptorProto' } as unknown as EnumTypeDefinition;
-      lazy(def, 'type', () => describe(ns));
+      lazy(def, 'type', () => describe(name));
       lazy(def, 'fileDescriptorProtos', fileDescriptorProtos);
       out[name] = def;
-    } else if (ns instanceof protobuf.Namespace && ns.nested) {
-      for (const child of ns.nestedArray) visit(child, ns instanceof protobuf.Root ? '' : name);
     }
-  };
-  visit(root, '');
-  methodTypes.set(out, typesOf);
+  }
   return out;
 }

@@ -4,6 +4,6 @@
 // which is most of what a driver-using command like `ls` spends before its
 // first call. Drivers bundle their own copy and never load this.
 import * as grpc from '@grpc/grpc-js';
-import * as protobuf from 'protobufjs';
+import codecs from './gen/codecs';
 
-export { grpc, protobuf };
+export { grpc, codecs };

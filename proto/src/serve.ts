@@ -378,8 +378,6 @@ export async function serveDriver<S extends JsonObject>(driver: Driver<S>, optio
   const bound = await listen(server, wire, log);
   files.socketDir = bound.socketDir;
   fs.writeSync(1, formatHandshake({ app: version, network: bound.network, address: bound.address, protocol: 'grpc', certDer: bound.certDer }));
-  // The host needs a moment to connect: prepare what its first calls decode.
-  wire.warmLaunchCodecs();
   log.debug('driver serving', { network: bound.network, address: bound.address, protocol: version });
 
   watchHost(() => {

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
-import { packageDefinitionFromJSON, warmCodecs, type ProtobufModule } from './package-definition';
+import type * as Protobuf from 'protobufjs';
+import { packageDefinitionFromCodecs, type StaticCodecs } from './package-definition';
 import type { ProtoGrpcType as DriverProto } from './gen/driver';
 import type { ProtoGrpcType as HealthProto } from './gen/health';
 import type { ProtoGrpcType as ControllerProto } from './gen/grpc_controller';
@@ -19,28 +20,19 @@ export interface Wire {
   protos: Protos;
   encodeDiagnostics(d: Diagnostics): Buffer;
   decodeDiagnostics(b: Buffer): Diagnostics__Output;
-  /** Prepares the codecs every launch uses while the caller waits (see warmCodecs); stop() when the wait is over. */
-  warmLaunchCodecs(): { stop(): void };
 }
-
-/**
- * What every session between a host and a driver encodes and decodes: the
- * health check and metadata at launch, the machine each call carries, and
- * the shutdown at the end.
- */
-const LAUNCH_CODECS = ['/grpc.health.v1.Health/Check', '/machine.driver.v1.Driver/GetMetadata', 'machine.driver.v1.MachineRequest', '/plugin.GRPCController/Shutdown'];
 
 let cached: Wire | undefined;
 
 /** Milliseconds spent in the first loadWire() of this process, for diagnostics and benchmarks. */
-export const loadTimings: { grpcMs?: number; protobufMs?: number; descriptorMs?: number } = {};
+export const loadTimings: { grpcMs?: number; codecsMs?: number; descriptorMs?: number } = {};
 
 /**
  * The runtime bundle when it is at least as new as this file (see runtime.ts),
  * else the packages themselves. Inside a driver's own bundle the path does not
  * exist and the bundled packages are used. MACHINE_NO_RUNTIME_BUNDLE=1 skips it.
  */
-function bundledRuntime(): { grpc: Grpc; protobuf: ProtobufModule } | undefined {
+function bundledRuntime(): { grpc: Grpc; codecs: StaticCodecs } | undefined {
   if (process.env.MACHINE_NO_RUNTIME_BUNDLE) return undefined;
   const bundle = path.join(__dirname, '..', 'dist', 'runtime.js');
   try {
@@ -49,7 +41,7 @@ function bundledRuntime(): { grpc: Grpc; protobuf: ProtobufModule } | undefined 
     return undefined;
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(bundle) as { grpc: Grpc; protobuf: ProtobufModule };
+  return require(bundle) as { grpc: Grpc; codecs: StaticCodecs };
 }
 
 export function loadWire(): Wire {
@@ -60,16 +52,17 @@ export function loadWire(): Wire {
   const grpc = runtime?.grpc ?? (require('@grpc/grpc-js') as Grpc);
   loadTimings.grpcMs = performance.now() - t;
   t = performance.now();
+  // Generated ahead of time (see package-definition.ts); only protobufjs's minimal run time comes with them.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const protobuf = runtime?.protobuf ?? (require('protobufjs') as ProtobufModule);
-  loadTimings.protobufMs = performance.now() - t;
+  const codecs = runtime?.codecs ?? (require('./gen/codecs') as { default: StaticCodecs }).default;
+  loadTimings.codecsMs = performance.now() - t;
   t = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const descriptor = require('./gen/descriptor.json') as Parameters<typeof packageDefinitionFromJSON>[1];
+  const descriptor = require('./gen/descriptor.json') as Protobuf.INamespace;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const opts = require('./gen/options.json') as { keepCase: boolean; longs: string; enums: string; defaults: boolean; oneofs: boolean };
-  // The same definition proto-loader's fromJSON makes, without its eager reflection descriptors (see package-definition.ts).
-  const packageDefinition = packageDefinitionFromJSON(protobuf, descriptor, {
+  // The definition proto-loader's fromJSON makes, with the generated codecs.
+  const packageDefinition = packageDefinitionFromCodecs(descriptor, codecs, {
     longs: opts.longs === 'String' ? String : Number,
     enums: String,
     defaults: opts.defaults,
@@ -84,7 +77,6 @@ export function loadWire(): Wire {
     protos,
     encodeDiagnostics: (d) => diagnosticsType.serialize(d),
     decodeDiagnostics: (b) => diagnosticsType.deserialize(b),
-    warmLaunchCodecs: () => warmCodecs(packageDefinition, LAUNCH_CODECS),
   };
   return cached;
 }

@@ -120,8 +120,8 @@ export async function bench(report: Report): Promise<void> {
     await describeMany(bundled, path.join(tmp, 'store'), report);
     report('host: load @grpc/grpc-js + descriptor (once per command)', [hostLoadMs], {
       grpcMs: Math.round(loadTimings.grpcMs ?? 0),
-      protobufMs: Math.round(loadTimings.protobufMs ?? 0),
-      fromJSONMs: Math.round(loadTimings.descriptorMs ?? 0),
+      codecsMs: Math.round(loadTimings.codecsMs ?? 0),
+      definitionMs: Math.round(loadTimings.descriptorMs ?? 0),
     });
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
