@@ -7,6 +7,7 @@
 // 2.5, env/config/inspect ≤ 1.3; see docs/benchmarks.md. Ends with a table
 // of each target, its median and ratio.
 import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import { addFakeMachine, CLI, loopbackIP, sandbox, startDaemon, type Sandbox } from '../integration/cli-support';
 
 type Report = (name: string, samplesMs: number[], extra?: Record<string, string | number>) => void;
@@ -121,6 +122,16 @@ export async function bench(report: Report): Promise<void> {
     await measure('machine ip NAME (driver started)', cli('ip', 'dev'), sb.env, N, none, { label: '`ip NAME`', maxRatio: 2.5 });
     await measure('machine config NAME', cli('config', 'dev'), sb.env, N, none, { label: '`config NAME`', maxRatio: 1.3 });
     await measure('machine inspect NAME', cli('inspect', 'dev'), sb.env, N, none, { label: '`inspect NAME`', maxRatio: 1.3 });
+    // Floors of a command that starts a driver, measured the same way: what
+    // the CLI's gRPC side costs to load before its first call, and two Node
+    // starts one after the other, as a CLI that starts its driver has.
+    const runtime = path.join(path.dirname(require.resolve('@machine/driver-sdk/package.json')), 'dist', 'runtime.js');
+    await measure('floor: node loading the gRPC runtime a driver command loads', [process.execPath, '-e', `require(${JSON.stringify(runtime)})`], sb.env, N, none, {
+      label: 'floor: Node + the gRPC runtime',
+    });
+    await measure('floor: node starting node -e 0 and waiting for it', [process.execPath, '-e', `require('child_process').spawnSync(process.execPath, ['-e', '0'])`], sb.env, N, none, {
+      label: 'floor: two Node starts in a row',
+    });
     // For comparison with runs before the baseline shared the command's
     // environment: Node's start in the environment the bench itself runs in.
     // xNode here is that start against the sandbox's (NODE_EXTRA_CA_CERTS, for one, makes it dearer).
