@@ -4,10 +4,13 @@
 # and end-to-end tests. Prints one closing line: "tests: N passed, N failed".
 #
 # The suites run in two lanes side by side, each lane's suites one after the
-# other:  a = unit, integration, conformance   b = e2e
-# The end-to-end suite alone takes longer than the three others together
-# (the closing summary names the slowest files, to re-balance by), so it gets
-# a lane of its own. Lanes cannot collide: every test host, network and
+# other:  1 = unit, integration, conformance, then the e2e files named in
+# MACHINE_TEST_E2E_LANE1;  2 = the other e2e files.
+# The end-to-end suite alone takes longer than the three others together,
+# so lane 1 takes its longest files once its own suites are done and the
+# lanes end at about the same time (the closing summary names the slowest
+# files, to re-balance by). Each file runs in one lane only. Lanes cannot
+# collide: every test host, network and
 # temporary directory is named per process, each lane has its own run id (its
 # root hooks remove only its own hosts) and summary file, the daemon stand-ins
 # listen on random loopback addresses, and the npm registry is started here,
@@ -15,6 +18,10 @@
 #
 # Environment:
 #   MACHINE_TEST_LANES=1   every suite one after the other, in one lane
+#   MACHINE_TEST_E2E_LANE1 the e2e files (names without .test.js, separated
+#                          by spaces) that lane 1 runs after its own suites;
+#                          default: the two longest, fault-injection and
+#                          virtualbox (about 11 of the e2e suite's 36 minutes)
 #   MACHINE_TEST_ONLY      a quick run on a machine that is set up already
 #                          (no host setup, Keystone install, lint or image
 #                          preparation): the suites to run, each optionally
@@ -61,10 +68,13 @@ else
 fi
 is_selected() { [[ " ${selected[*]} " == *" $1 "* ]]; }
 
+# A lane runs suites, or a share of one: "e2e:lane1" is the e2e files named
+# in E2E_LANE1, "e2e:lane2" the others.
+E2E_LANE1=${MACHINE_TEST_E2E_LANE1-fault-injection virtualbox}
 if [ "${MACHINE_TEST_LANES:-2}" = 1 ]; then
   lanes=("unit integration conformance e2e")
 else
-  lanes=("unit integration conformance" "e2e")
+  lanes=("unit integration conformance e2e:lane1" "e2e:lane2")
 fi
 
 # One id per run, and per lane below it: whatever a killed lane left is
@@ -96,33 +106,54 @@ fi
 # The mocha arguments of a suite: its config, or, when files were named, the
 # config's timeout and root hooks with those files (a config's spec would
 # add the whole suite).
+# With a share ("lane1" or "lane2" of e2e), only that share's files; prints
+# nothing when the share has none.
 suite_args() {
-  local name=$1 config
+  local name=$1 share=${2:-} config
   config=$(suite_config "$name")
-  if [ -z "${files[$name]:-}" ]; then
+  if [ -z "${files[$name]:-}" ] && [ -z "$share" ]; then
     printf '%s\n' --config "$config"
     return
   fi
   node -e '
-    const c = require(require("path").resolve(process.argv[1]));
+    const fs = require("fs");
+    const path = require("path");
+    const [configFile, named, share, lane1] = process.argv.slice(1);
+    const c = require(path.resolve(configFile));
+    // The suite'"'"'s own files: its spec globs are "dir/**/*.suffix".
+    const specFiles = () =>
+      [c.spec ?? []].flat().flatMap((glob) => {
+        const [dir, suffix] = glob.split("/**/*");
+        return fs.readdirSync(dir, { recursive: true }).filter((f) => f.endsWith(suffix)).map((f) => path.join(dir, f));
+      }).sort();
+    let list = named ? named.split(",").filter(Boolean) : specFiles();
+    if (share) {
+      const inLane1 = new Set(lane1.split(/\s+/).filter(Boolean));
+      list = list.filter((f) => inLane1.has(path.basename(f).replace(/\.test\.js$/, "")) === (share === "lane1"));
+    }
+    if (list.length === 0) process.exit(0);
     const args = ["--no-config", "--timeout", String(c.timeout ?? 2000)];
     for (const r of c.require ?? []) args.push("--require", r);
-    args.push(...process.argv[2].split(",").filter(Boolean));
+    args.push(...list);
     process.stdout.write(args.join("\n") + "\n");
-  ' "$config" "${files[$name]}"
+  ' "$config" "${files[$name]:-}" "$share" "$E2E_LANE1"
 }
 
 # Runs a lane's suites one after the other, then writes its status (0 when
 # every suite passed) where the main shell reads it.
 run_lane() {
-  local lane=$1 status=0 name args
+  local lane=$1 status=0 entry name share args
   shift
   export MACHINE_TEST_RUN_ID="$RUN_ID-$lane"
   export MACHINE_TEST_SUMMARY="$work/$lane.summary"
-  for name in "$@"; do
+  for entry in "$@"; do
+    name=${entry%%:*}
+    share=${entry#"$name"}
+    share=${share#:}
     is_selected "$name" || continue
-    echo "==> $name tests"
-    mapfile -t args < <(suite_args "$name")
+    mapfile -t args < <(suite_args "$name" "$share")
+    [ ${#args[@]} -gt 0 ] || continue
+    echo "==> $name tests${share:+ (the $share share)}"
     MACHINE_TEST_SUITE=$name npx mocha --reporter test/lib/support/summary-reporter.js "${args[@]}" || status=1
   done
   echo "$status" >"$work/$lane.status"

@@ -38,6 +38,7 @@ describe('test/run-all.sh lanes', function () {
       `it('${name} reports its lane', () => console.log('${name}: ' + JSON.stringify({ run: process.env.MACHINE_TEST_RUN_ID, registry: process.env.MACHINE_TEST_NPM_REGISTRY ?? null, registryDir: process.env.MACHINE_TEST_NPM_REGISTRY_DIR ?? null })));\n`;
     fs.writeFileSync(path.join(dir, 'first.test.js'), reporting('first'));
     fs.writeFileSync(path.join(dir, 'second.test.js'), reporting('second'));
+    fs.writeFileSync(path.join(dir, 'third.test.js'), reporting('third'));
     fs.writeFileSync(path.join(dir, 'fails.test.js'), `it('fails on purpose', () => { throw new Error('the stand-in failure'); });\n`);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -63,9 +64,26 @@ describe('test/run-all.sh lanes', function () {
     assert.ok(second.registryDir && !fs.existsSync(second.registryDir), 'the registry\'s files are gone after the run');
     await assert.rejects(fetch(`${second.registry}/-/ping`), 'the registry stopped with the run');
     assert.match(r.output, /^\[lane1\] ==> unit tests$/m);
-    assert.match(r.output, /^\[lane2\] ==> e2e tests$/m);
+    assert.match(r.output, /^\[lane2\] ==> e2e tests \(the lane2 share\)$/m);
+    assert.doesNotMatch(r.output, /^\[lane1\] ==> e2e tests/m, 'lane 1 has no e2e file of its own here');
     assert.match(r.output, /^tests: 2 passed, 0 failed$/m);
     assert.ok(r.stdout.trimEnd().endsWith('tests: 2 passed, 0 failed'), 'the closing line is last');
+  });
+
+  it('runs the e2e files named in MACHINE_TEST_E2E_LANE1 at the end of lane 1, every other e2e file in lane 2, each once', async () => {
+    const e2e = ['second', 'third'].map((n) => path.join(dir, `${n}.test.js`)).join(',');
+    const r = await runAll({ MACHINE_TEST_ONLY: `unit=${path.join(dir, 'first.test.js')} e2e=${e2e}`, MACHINE_TEST_E2E_LANE1: 'third' });
+    assert.equal(r.code, 0, r.output);
+    assert.equal(reported(r.output, 'second').lane, '[lane2]');
+    const third = reported(r.output, 'third');
+    assert.equal(third.lane, '[lane1]');
+    assert.match(third.registry ?? '', /^http:\/\/127\.0\.0\.1:\d+$/, 'lane 1\'s e2e share gets the run\'s registry too');
+    const lane1 = r.output.split('\n').filter((l) => l.startsWith('[lane1] '));
+    const unitAt = lane1.findIndex((l) => /==> unit tests$/.test(l));
+    const e2eAt = lane1.findIndex((l) => /==> e2e tests \(the lane1 share\)$/.test(l));
+    assert.ok(unitAt >= 0 && e2eAt > unitAt, `lane 1 runs its share of e2e after its own suites:\n${lane1.join('\n')}`);
+    assert.equal(r.output.match(/third: /g)?.length, 1, 'each file runs in one lane only');
+    assert.match(r.output, /^tests: 3 passed, 0 failed$/m);
   });
 
   it('fails the run when a suite fails, names the failure, and with MACHINE_TEST_LANES=1 runs in one unprefixed lane', async () => {
