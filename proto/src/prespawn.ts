@@ -45,18 +45,39 @@ interface Pending extends StartedDriverProcess {
 }
 
 const PRESPAWNED = Symbol.for('machine.driver-sdk.prespawned');
+const SIGNALS_CLAIMED = Symbol.for('machine.driver-sdk.signals-claimed');
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * A host that handles Ctrl-C, SIGTERM and SIGHUP itself (closing its drivers,
+ * then exiting) says so here; until it does, a prespawn handles them.
+ */
+export function claimInterruptSignals(): void {
+  (globalThis as Record<symbol, unknown>)[SIGNALS_CLAIMED] = true;
+}
 
 function pendingList(): Pending[] {
   const g = globalThis as Record<symbol, unknown>;
   let list = g[PRESPAWNED] as Pending[] | undefined;
   if (!list) {
-    list = [];
-    g[PRESPAWNED] = list;
+    const pending: Pending[] = [];
+    list = pending;
+    g[PRESPAWNED] = pending;
     // Nobody adopted these: they were never asked to do anything, so a
     // SIGKILL loses nothing (and a driver under a stdin lifeline ignores SIGTERM).
     process.on('exit', () => {
-      for (const p of list!.splice(0)) discard(p);
+      for (const p of pending.splice(0)) discard(p);
     });
+    // A signal before the host has claimed them would otherwise end the
+    // process by its default action, which runs no exit hook: the driver
+    // would stop by its lifeline, but its socket directory and launch record
+    // would stay. Exit as the host's own handling does: 128 + the signal's
+    // number, through the exit hook above.
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (g[SIGNALS_CLAIMED]) return;
+      process.exit(128 + (os.constants.signals[sig] ?? 0));
+    };
+    for (const s of INTERRUPTS) process.on(s, onSignal);
   }
   return list;
 }
@@ -118,11 +139,15 @@ export function prespawnDriver(spec: SpawnSpec): void {
   // Over TCP a launch offers AutoMTLS, which a prespawn does not.
   if ((spec.env ?? process.env)[ENV_TRANSPORT] === 'tcp' || process.platform === 'win32') return;
   try {
+    // First the exit and signal hooks: until a signal has a handler, it kills
+    // the process outright, wherever it is, even between making the socket
+    // directory and recording the process that would remove it.
+    const pending = pendingList();
     const socketBase = makeSocketBase();
     const env = launchEnvironment(spec.env ?? process.env, socketBase, spec.protocolVersions ?? PROTOCOL_VERSIONS);
     const started = startDriverProcess(spec, env, socketBase);
     // The same object: its listeners keep updating what is handed over.
-    pendingList().push(Object.assign(started, { key: specKey(spec) }));
+    pending.push(Object.assign(started, { key: specKey(spec) }));
   } catch {
     // e.g. an unwritable temp directory: the real launch reports it
   }

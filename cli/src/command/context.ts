@@ -90,6 +90,17 @@ export class CommandContext {
   }
 
   /**
+   * The signal (Ctrl-C, SIGTERM, SIGHUP) that is ending the process while
+   * this command's drivers run, if one is. Loads nothing for a command that
+   * started no driver: only a registry installs the signal handling.
+   */
+  interruptedBy(): NodeJS.Signals | undefined {
+    if (!this.reg) return undefined;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../discovery/registry') as typeof import('../discovery/registry')).interruptedBy();
+  }
+
+  /**
    * Starts a driver without waiting for it, so that its process boots while
    * the command goes on reading the store. The command's own registry.get()
    * later shares the launch, and reports its failure if it failed.

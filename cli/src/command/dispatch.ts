@@ -128,6 +128,11 @@ export async function runSpec(
     const code = await spec.run(ctx, { flags, args: parsed.args, passed: parsed.passed ?? [] });
     return code ?? 0;
   } catch (e) {
+    // Failing because a signal is closing the drivers under the command (a
+    // read whose driver was still starting, say): the signal's handler ends
+    // the process with 128 + n once they are closed, as it does for create,
+    // and this failure is only its echo.
+    if (ctx?.interruptedBy()) await new Promise<never>(() => undefined);
     return reportError(e, err, debug);
   } finally {
     if (ctx) await ctx.close();

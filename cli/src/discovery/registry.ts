@@ -15,6 +15,7 @@
 import * as os from 'node:os';
 import type { DriverClient, LaunchOptions } from '@machine/driver-sdk';
 import { isProcessAlive } from '@machine/driver-sdk/process-alive';
+import { claimInterruptSignals } from '@machine/driver-sdk/prespawn';
 import { MachineError } from '../errors';
 import { findDriver, type DiscoveryOptions, type DriverLocation } from './discover';
 
@@ -74,6 +75,11 @@ export function signalExitCode(sig: NodeJS.Signals): number {
 
 let interrupted: NodeJS.Signals | undefined;
 
+/** The signal being handled, once one has arrived: the process is on its way out. */
+export function interruptedBy(): NodeJS.Signals | undefined {
+  return interrupted;
+}
+
 function installProcessHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
@@ -87,6 +93,8 @@ function installProcessHooks(): void {
       .then(() => Promise.allSettled([...live].map((r) => r.closeAll())))
       .finally(() => process.exit(signalExitCode(sig)));
   };
+  // From here on these handlers end the process; a driver started ahead (prespawn) leaves them to it.
+  claimInterruptSignals();
   // Kept installed: a second signal during the rollback must not cut it short.
   // (Other listeners, such as the lock library's exit hook, see this one and
   // leave the process to it.)

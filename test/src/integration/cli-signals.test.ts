@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, REPO, isRunning, sandbox, type Sandbox } from './cli-support';
+import { CLI, REPO, addFakeMachine, isRunning, sandbox, type Sandbox } from './cli-support';
 
 interface Running {
   child: ChildProcess;
@@ -77,6 +77,26 @@ describe('signals, locks and interrupted creates (real CLI, fake driver)', funct
       assert.equal(exitCode, code, run.output());
       assert.match(run.output(), /Rolled back: "sig" was removed/);
       assert.equal(fs.existsSync(sb.store.machineDir('sig')), false, 'no machine directory is left');
+      await waitFor('the drivers to exit', () => sb.alive().length === 0, 10_000);
+      assert.deepEqual(leftovers(sb), []);
+    });
+  }
+
+  for (const [sig, code] of [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    it(`${sig} to a read command while its driver starts ends it with ${code} and nothing on stderr, leaving nothing`, async () => {
+      addFakeMachine(sb, 'slow');
+      // The driver takes its time to start, so that the signal lands while it does.
+      const wrapper = path.join(sb.driverDir, 'machine-driver-fake');
+      fs.writeFileSync(wrapper, fs.readFileSync(wrapper, 'utf8').replace(/^exec /m, 'sleep 1\nexec '));
+      const run = startCli(sb, ['status', 'slow'], env);
+      await waitFor('the driver to be spawned', () => sb.spawned().length === 1);
+      process.kill(run.child.pid as number, sig);
+      const { code: exitCode } = await run.exit;
+      assert.equal(exitCode, code, run.output());
+      assert.equal(run.output(), '');
       await waitFor('the drivers to exit', () => sb.alive().length === 0, 10_000);
       assert.deepEqual(leftovers(sb), []);
     });
