@@ -99,11 +99,14 @@ function resolveTypeName(ref: string, scope: string, known: ReadonlySet<string>)
   throw new Error(`the protocol descriptor names an unknown type "${ref}" in ${scope || 'the root package'}`);
 }
 
-function collectNestedMessages(node: JsonNode, prefix: string, into: Set<string>): void {
+/** The full name of every message type, nested ones (Outer.Inner) included: what a method may take or return. */
+function messageNamesOf(node: JsonNode, prefix = '', into = new Set<string>()): Set<string> {
   for (const [child, sub] of Object.entries(node.nested ?? {})) {
-    if (sub.fields) into.add(`${prefix}.${child}`);
-    collectNestedMessages(sub, `${prefix}.${child}`, into);
+    const name = prefix ? `${prefix}.${child}` : child;
+    if (sub.fields) into.add(name);
+    messageNamesOf(sub, name, into);
   }
+  return into;
 }
 
 function staticMessage(codecs: StaticCodecs, fullName: string): StaticMessage {
@@ -116,15 +119,22 @@ function staticMessage(codecs: StaticCodecs, fullName: string): StaticMessage {
   return t as StaticMessage;
 }
 
-function serializer(name: string, type: StaticMessage): (value: object) => Buffer {
-  return (value) => {
-    if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${name} structure, got array instead`);
-    return Buffer.from(type.encode(type.fromObject(value)).finish());
-  };
+interface Codec {
+  serialize(value: object): Buffer;
+  deserialize(buf: Buffer): object;
 }
 
-function deserializer(type: StaticMessage, options: ConversionOptions): (buf: Buffer) => object {
-  return (buf) => type.toObject(type.decode(buf), options);
+/** What proto-loader's serializer and deserializer of the type do, with the generated codecs. */
+function codecOf(codecs: StaticCodecs, fullName: string, options: ConversionOptions): Codec {
+  const type = staticMessage(codecs, fullName);
+  const name = fullName.slice(fullName.lastIndexOf('.') + 1);
+  return {
+    serialize: (value) => {
+      if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${name} structure, got array instead`);
+      return Buffer.from(type.encode(type.fromObject(value)).finish());
+    },
+    deserialize: (buf) => type.toObject(type.decode(buf), options),
+  };
 }
 
 /**
@@ -143,9 +153,13 @@ export function packageDefinitionFromCodecs(json: Protobuf.INamespace, codecs: S
     }
   };
   collect(json as JsonNode, '');
-  const messageNames = new Set(objects.filter((o) => o.node.fields).map((o) => o.name));
-  // A method may take or return a message nested in another (Outer.Inner).
-  for (const { name, node } of objects) if (node.fields) collectNestedMessages(node, name, messageNames);
+  const messageNames = messageNamesOf(json as JsonNode);
+  const codecByName = new Map<string, Codec>();
+  const codec = (fullName: string): Codec => {
+    let c = codecByName.get(fullName);
+    if (!c) codecByName.set(fullName, (c = codecOf(codecs, fullName, options)));
+    return c;
+  };
   const reflect = reflection(json);
   let files: Buffer[] | undefined;
   const fileDescriptorProtos = (): Buffer[] => {
@@ -162,12 +176,8 @@ export function packageDefinitionFromCodecs(json: Protobuf.INamespace, codecs: S
     return d.$type.toObject(d, DESCRIPTOR_OPTIONS);
   };
   const message = (fullName: string): MessageTypeDefinition<object, object> => {
-    const type = staticMessage(codecs, fullName);
-    const def = {
-      format: 'Protocol Buffer 3 DescriptorProto',
-      serialize: serializer(fullName.split('.').pop() ?? fullName, type),
-      deserialize: deserializer(type, options),
-    } as unknown as MessageTypeDefinition<object, object>;
+    const { serialize, deserialize } = codec(fullName);
+    const def = { format: 'Protocol Buffer 3 DescriptorProto', serialize, deserialize } as unknown as MessageTypeDefinition<object, object>;
     lazy(def, 'type', () => describe(fullName));
     lazy(def, 'fileDescriptorProtos', fileDescriptorProtos);
     return def;
@@ -181,16 +191,14 @@ export function packageDefinitionFromCodecs(json: Protobuf.INamespace, codecs: S
       for (const [method, m] of Object.entries(node.methods)) {
         const req = resolveTypeName(m.requestType, scope, messageNames);
         const res = resolveTypeName(m.responseType, scope, messageNames);
-        const reqType = staticMessage(codecs, req);
-        const resType = staticMessage(codecs, res);
         service[method] = {
           path: `/${name}/${method}`,
           requestStream: !!m.requestStream,
           responseStream: !!m.responseStream,
-          requestSerialize: serializer(req.split('.').pop() ?? req, reqType),
-          requestDeserialize: deserializer(reqType, options),
-          responseSerialize: serializer(res.split('.').pop() ?? res, resType),
-          responseDeserialize: deserializer(resType, options),
+          requestSerialize: codec(req).serialize,
+          requestDeserialize: codec(req).deserialize,
+          responseSerialize: codec(res).serialize,
+          responseDeserialize: codec(res).deserialize,
           originalName: camelCase(method),
           requestType: message(req),
           responseType: message(res),

@@ -58,28 +58,26 @@ export function claimInterruptSignals(): void {
 
 function pendingList(): Pending[] {
   const g = globalThis as Record<symbol, unknown>;
-  let list = g[PRESPAWNED] as Pending[] | undefined;
-  if (!list) {
-    const pending: Pending[] = [];
-    list = pending;
-    g[PRESPAWNED] = pending;
-    // Nobody adopted these: they were never asked to do anything, so a
-    // SIGKILL loses nothing (and a driver under a stdin lifeline ignores SIGTERM).
-    process.on('exit', () => {
-      for (const p of pending.splice(0)) discard(p);
-    });
-    // A signal before the host has claimed them would otherwise end the
-    // process by its default action, which runs no exit hook: the driver
-    // would stop by its lifeline, but its socket directory and launch record
-    // would stay. Exit as the host's own handling does: 128 + the signal's
-    // number, through the exit hook above.
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (g[SIGNALS_CLAIMED]) return;
-      process.exit(128 + (os.constants.signals[sig] ?? 0));
-    };
-    for (const s of INTERRUPTS) process.on(s, onSignal);
-  }
-  return list;
+  const existing = g[PRESPAWNED] as Pending[] | undefined;
+  if (existing) return existing;
+  const pending: Pending[] = [];
+  g[PRESPAWNED] = pending;
+  // Nobody adopted these: they were never asked to do anything, so a
+  // SIGKILL loses nothing (and a driver under a stdin lifeline ignores SIGTERM).
+  process.on('exit', () => {
+    for (const p of pending.splice(0)) discard(p);
+  });
+  // A signal before the host has claimed them would otherwise end the
+  // process by its default action, which runs no exit hook: the driver
+  // would stop by its lifeline, but its socket directory and launch record
+  // would stay. Exit as the host's own handling does: 128 + the signal's
+  // number, through the exit hook above.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (g[SIGNALS_CLAIMED]) return;
+    process.exit(128 + (os.constants.signals[sig] ?? 0));
+  };
+  for (const s of INTERRUPTS) process.on(s, onSignal);
+  return pending;
 }
 
 /** A private, per-launch directory for the driver's unix socket; the host's pid in its name lets a later launch sweep it. */
