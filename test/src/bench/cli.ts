@@ -6,7 +6,7 @@
 // as ratios to `node -e 0`: ls (21) ≤ 4.5, ls (100) ≤ 10, status/ip/url ≤
 // 2.5, env/config/inspect ≤ 1.3; see docs/benchmarks.md. Ends with a table
 // of each target, its median and ratio.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { addFakeMachine, CLI, loopbackIP, sandbox, startDaemon, type Sandbox } from '../integration/cli-support';
 
@@ -31,6 +31,37 @@ function runOnce(argv: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; 
     child.on('error', reject);
     child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, code: code ?? -1, stderr }));
   });
+}
+
+/**
+ * CPU time (user + system) of a command and every process it waited for,
+ * the CLI and its driver: a shell runs it, then prints its own /proc stat,
+ * whose cutime and cstime are its waited-for children's (Linux only).
+ */
+function cpuOnce(argv: string[], env: NodeJS.ProcessEnv, ticksPerSecond: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const script = '"$@" >/dev/null 2>&1 || exit 1; cat /proc/$$/stat';
+    const child = spawn('/bin/sh', ['-c', script, 'sh', ...argv], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      // Fields after the command name: state is field 3, cutime 16 and cstime 17.
+      const fields = out.slice(out.lastIndexOf(')') + 2).trim().split(' ');
+      const ticks = Number(fields[13]) + Number(fields[14]);
+      if (code !== 0 || !Number.isFinite(ticks)) reject(new Error(`${argv.slice(1).join(' ')} failed (${code}) while its CPU time was measured`));
+      else resolve((ticks * 1000) / ticksPerSecond);
+    });
+  });
+}
+
+function clockTicksPerSecond(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
 }
 
 /**
@@ -101,6 +132,18 @@ export async function bench(report: Report): Promise<void> {
     return p.samples;
   };
 
+  const ticks = clockTicksPerSecond();
+  /**
+   * What a command costs in CPU, CLI and driver together, against its wall
+   * time: on a machine with two cores that overlap poorly, a command whose
+   * two processes keep both busy is bound by CPU, not by waiting.
+   */
+  const cpu = async (name: string, argv: string[], env: NodeJS.ProcessEnv, wallMs: number[]): Promise<void> => {
+    const samples: number[] = [];
+    for (let i = 0; i < Math.min(N, 9); i++) samples.push(await cpuOnce(argv, env, ticks));
+    report(name, samples, { coresBusy: (median(samples) / median(wallMs)).toFixed(2) });
+  };
+
   const sb: Sandbox = sandbox();
   const ip = loopbackIP();
   // As create leaves it: the URL remembered, so env and config need no driver.
@@ -118,7 +161,8 @@ export async function bench(report: Report): Promise<void> {
     });
     await measure('machine url NAME (driver asked: state and URL at once)', cli('url', 'dev'), sb.env, N, none, { label: '`url NAME`', maxRatio: 2.5 });
     await measure('machine url NAME via oclif (for comparison)', cli('url', 'dev'), { ...sb.env, MACHINE_NO_FAST_PATH: '1' }, Math.min(N, 7));
-    await measure('machine status NAME (driver started)', cli('status', 'dev'), sb.env, N, none, { label: '`status NAME`', maxRatio: 2.5 });
+    const statusWall = await measure('machine status NAME (driver started)', cli('status', 'dev'), sb.env, N, none, { label: '`status NAME`', maxRatio: 2.5 });
+    await cpu('machine status NAME: CPU of CLI and driver (user + sys)', cli('status', 'dev'), sb.env, statusWall);
     await measure('machine ip NAME (driver started)', cli('ip', 'dev'), sb.env, N, none, { label: '`ip NAME`', maxRatio: 2.5 });
     await measure('machine config NAME', cli('config', 'dev'), sb.env, N, none, { label: '`config NAME`', maxRatio: 1.3 });
     await measure('machine inspect NAME', cli('inspect', 'dev'), sb.env, N, none, { label: '`inspect NAME`', maxRatio: 1.3 });
@@ -126,9 +170,20 @@ export async function bench(report: Report): Promise<void> {
     // the CLI's gRPC side costs to load before its first call, and two Node
     // starts one after the other, as a CLI that starts its driver has.
     const runtime = path.join(path.dirname(require.resolve('@machine/driver-sdk/package.json')), 'dist', 'runtime.js');
-    await measure('floor: node loading the gRPC runtime a driver command loads', [process.execPath, '-e', `require(${JSON.stringify(runtime)})`], sb.env, N, none, {
+    const runtimeLoad = `require(${JSON.stringify(runtime)})`;
+    await measure('floor: node loading the gRPC runtime a driver command loads', [process.execPath, '-e', runtimeLoad], sb.env, N, none, {
       label: 'floor: Node + the gRPC runtime',
     });
+    // How well two busy Node processes overlap here: a driver command's CLI
+    // and driver both load gRPC at about the same time.
+    await measure(
+      'floor: two nodes loading the gRPC runtime at once',
+      ['/bin/sh', '-c', '"$1" -e "$2" & "$1" -e "$2"; wait', 'sh', process.execPath, runtimeLoad],
+      sb.env,
+      N,
+      none,
+      { label: 'floor: two Nodes loading the gRPC runtime at once' },
+    );
     await measure('floor: node starting node -e 0 and waiting for it', [process.execPath, '-e', `require('child_process').spawnSync(process.execPath, ['-e', '0'])`], sb.env, N, none, {
       label: 'floor: two Node starts in a row',
     });
@@ -160,6 +215,7 @@ export async function bench(report: Report): Promise<void> {
         target,
       );
       lsMedians[count] = median(samples);
+      if (count === 21) await cpu('machine ls, 21 machines: CPU of CLI and driver (user + sys)', [process.execPath, RUN_JS, 'ls'], s.env, samples);
       if (count === 21) await measure('machine ls -q, 21 machines', [process.execPath, RUN_JS, 'ls', '-q'], s.env, Math.min(N, 7), () => ({}), { label: '`ls -q`, 21 machines' });
     } finally {
       s.cleanup();
