@@ -29,6 +29,21 @@ describe('prelaunch: which drivers a command line will ask', () => {
     assert.deepEqual(driversToPrelaunch(['status'], env), ['docker']);
   });
 
+  it('status and url leave out a machine that may prove itself (a remembered URL and its own server certificate); ip does not', () => {
+    const cert = path.join(root, 'server.pem');
+    fs.writeFileSync(cert, 'a certificate');
+    const record = (url: string, certPath: string) => ({ DriverName: 'generic', Machine: { LastURL: url }, HostOptions: { AuthOptions: { ServerCertPath: certPath } } });
+    machine('proud', record('tcp://10.0.0.5:2376', cert));
+    machine('no-url', record('', cert));
+    machine('no-cert', record('tcp://10.0.0.5:2376', path.join(root, 'missing.pem')));
+    assert.deepEqual(driversToPrelaunch(['status', 'proud'], env), []);
+    assert.deepEqual(driversToPrelaunch(['url', 'proud', '--json'], env), []);
+    assert.deepEqual(driversToPrelaunch(['url', 'a-box'], env), ['amazonec2']);
+    assert.deepEqual(driversToPrelaunch(['ip', 'proud'], env), ['generic']);
+    assert.deepEqual(driversToPrelaunch(['status', 'no-url'], env), ['generic']);
+    assert.deepEqual(driversToPrelaunch(['status', 'no-cert'], env), ['generic']);
+  });
+
   it('ls: the first machine\'s driver, as ls starts it itself; none for -q', () => {
     assert.deepEqual(driversToPrelaunch(['ls'], env), ['amazonec2']);
     assert.deepEqual(driversToPrelaunch(['ls', '--json'], env), ['amazonec2']);

@@ -12,10 +12,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as Names from './names';
+import type * as SelfProof from './query/self-proof';
 import type * as StorePaths from './store/paths';
 
 /** Commands that ask each named machine's driver (default: the machine "default"). */
 const PER_MACHINE = new Set(['status', 'ip', 'url']);
+/**
+ * Of those, the ones that first let a machine prove it runs (query/machine-info.ts):
+ * a machine that can is not started for here; the command starts its driver
+ * itself when the proof is slow to come.
+ */
+const PROOF_FIRST = new Set(['status', 'url']);
 /** Flags of those commands and of ls that change nothing about which driver runs. */
 const HARMLESS_FLAGS = new Set(['--json']);
 
@@ -44,10 +51,18 @@ export function driversToPrelaunch(argv: string[], env: NodeJS.ProcessEnv): stri
   }
   const drivers: string[] = [];
   for (const name of targets) {
-    const driver = isValidMachineName(name) ? driverOf(path.join(machines, name, 'config.json')) : undefined;
+    const record = isValidMachineName(name) ? readRecord(path.join(machines, name, 'config.json')) : undefined;
+    if (!record || (PROOF_FIRST.has(command) && mayProveItself(record))) continue;
+    const driver = driverOf(record);
     if (driver && !drivers.includes(driver)) drivers.push(driver);
   }
   return drivers;
+}
+
+function mayProveItself(record: SelfProof.ProofRecord): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { urlToProve } = require('./query/self-proof') as typeof SelfProof;
+  return urlToProve(record) !== undefined;
 }
 
 function firstMachine(machinesDir: string): string | undefined {
@@ -62,35 +77,50 @@ function firstMachine(machinesDir: string): string | undefined {
   }
 }
 
-function driverOf(configFile: string): string | undefined {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { driverNameProblem } = require('./names') as typeof Names;
+function readRecord(configFile: string): (SelfProof.ProofRecord & { DriverName?: unknown }) | undefined {
   try {
-    const name = (JSON.parse(fs.readFileSync(configFile, 'utf8')) as { DriverName?: unknown }).DriverName;
-    return typeof name === 'string' && driverNameProblem(name) === undefined ? name : undefined;
+    const record: unknown = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    return record !== null && typeof record === 'object' ? record : undefined;
   } catch {
     return undefined;
   }
 }
 
+function driverOf(record: { DriverName?: unknown }): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { driverNameProblem } = require('./names') as typeof Names;
+  const name = record.DriverName;
+  return typeof name === 'string' && driverNameProblem(name) === undefined ? name : undefined;
+}
+
 /** Starts the drivers `argv` will need; never throws, never prints. */
 export function prelaunch(argv: string[], env: NodeJS.ProcessEnv = process.env): void {
   try {
-    const drivers = driversToPrelaunch(argv, env);
-    if (drivers.length === 0) return;
+    for (const name of driversToPrelaunch(argv, env)) startDriverAhead(name, env);
+  } catch {
+    // the command itself reports whatever is wrong
+  }
+}
+
+/**
+ * Starts the named driver for the command's own launch to adopt later
+ * (killed at exit if it never does). Never throws, never prints; does
+ * nothing under MACHINE_NO_PRELAUNCH=1.
+ */
+export function startDriverAhead(name: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (env.MACHINE_NO_PRELAUNCH) return;
+  try {
     // Loaded only when there is something to start: child_process and discovery.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const { prespawnDriver } = require('@machine/driver-sdk/prespawn') as typeof import('@machine/driver-sdk/prespawn');
     const { findDriver } = require('./discovery/discover') as typeof import('./discovery/discover');
     /* eslint-enable @typescript-eslint/no-require-imports */
-    for (const name of drivers) {
-      const loc = findDriver(name, { env });
-      // A standalone driver is checked against its recorded SHA-256 before it
-      // runs; that check belongs to the launch itself.
-      if (loc.source === 'installed') continue;
-      prespawnDriver({ path: loc.path, env });
-    }
+    const loc = findDriver(name, { env });
+    // A standalone driver is checked against its recorded SHA-256 before it
+    // runs; that check belongs to the launch itself.
+    if (loc.source === 'installed') return;
+    prespawnDriver({ path: loc.path, env });
   } catch {
-    // the command itself reports whatever is wrong
+    // the launch that needs it reports whatever is wrong
   }
 }

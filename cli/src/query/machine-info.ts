@@ -6,6 +6,8 @@
  *   machineCall(store, host)              the MachineCall every driver call takes
  *   runningURL(ctx, host)                 the URL once the driver says Running; 'Host is not running' otherwise
  *                                         (state and URL asked concurrently: one round trip)
+ *   provenURL(ctx, host, timeoutMs)       the remembered URL, once the daemon there proves it is this machine; else undefined
+ *   currentURL(ctx, host)                 provenURL within a moment, else runningURL (url, status)
  *   connectionCheck(ctx, host)            the URL, after SAN and TLS checks; MachineError otherwise
  *   tlsFilesOf(host)                      CA / client cert / key paths recorded for the machine
  */
@@ -18,6 +20,8 @@ import { MachineError, errorMessage } from '../errors';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
 import type { CommandContext } from '../command/context';
+import { urlToProve } from './self-proof';
+import { startDriverAhead } from '../prelaunch';
 
 export function machineCall(store: Store, host: HostConfig): MachineCall {
   return {
@@ -110,24 +114,71 @@ async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameM
 }
 
 /**
+ * The remembered URL, when the daemon there presents this machine's own
+ * server certificate within `timeoutMs`: that proves both that the machine
+ * runs and that the address is still its own (a stopped machine's old
+ * address may answer as another machine that trusts the same CA, whose
+ * certificate is not this one). Undefined when there is no such proof, for
+ * whatever reason; the caller then asks the driver.
+ */
+export async function provenURL(ctx: CommandContext, host: HostConfig, timeoutMs: number): Promise<string | undefined> {
+  const cached = urlToProve(host);
+  if (cached === undefined) return undefined;
+  try {
+    await checkOnce(host, cached, timeoutMs, true);
+    return cached;
+  } catch (e) {
+    ctx.debug(`(${host.Name}) check with the last known URL failed: ${errorMessage(e)}; asking the driver`);
+    return undefined;
+  }
+}
+
+/**
+ * How long url and status wait for that proof before they take the driver's
+ * answer. A running machine nearby answers in milliseconds; one that does
+ * not answer at all (stopped, or gone from that address) costs this long
+ * at most, and its driver has been starting meanwhile (below).
+ */
+const QUICK_PROOF_MS = 250;
+/**
+ * bin/run.js does not start the driver of a machine that can prove itself
+ * (prelaunch.ts): for a running machine nearby it would only compete for the
+ * CPU and be killed unused. A proof that has not come within this long may
+ * not come, so the driver is started then, to answer in its stead.
+ */
+const DRIVER_AHEAD_AFTER_MS = 40;
+
+async function quickProof(ctx: CommandContext, host: HostConfig): Promise<string | undefined> {
+  if (urlToProve(host) === undefined) return undefined;
+  const ahead = setTimeout(() => startDriverAhead(host.DriverName, ctx.env), DRIVER_AHEAD_AFTER_MS);
+  try {
+    return await provenURL(ctx, host, QUICK_PROOF_MS);
+  } finally {
+    clearTimeout(ahead);
+  }
+}
+
+/**
+ * url's answer: the remembered URL when its daemon proves it is this machine
+ * (as env's is), else the driver's, for a machine it says is Running.
+ */
+export async function currentURL(ctx: CommandContext, host: HostConfig): Promise<string> {
+  return (await quickProof(ctx, host)) ?? runningURL(ctx, host);
+}
+
+/** True when the machine's daemon proves, within a moment, that the machine runs (see currentURL). */
+export async function provenRunning(ctx: CommandContext, host: HostConfig): Promise<boolean> {
+  return (await quickProof(ctx, host)) !== undefined;
+}
+
+/**
  * env/config's check: the URL, verified to reach a daemon whose certificate
  * our CA signed for the machine's address. A failure with the remembered URL
  * falls back to the driver once (the IP may have changed).
  */
 export async function connectionCheck(ctx: CommandContext, host: HostConfig): Promise<string> {
-  // The remembered URL is used only when the daemon there presents this
-  // machine's own server certificate: that proves both that the machine runs
-  // and that the address is still its own. Anything else asks the driver.
-  const cached = host.Machine?.LastURL;
-  const ownCert = hasOwnServerCert(host);
-  if (ownCert && typeof cached === 'string' && cached !== '') {
-    try {
-      await checkOnce(host, cached, 3000, true);
-      return cached;
-    } catch (e) {
-      ctx.debug(`(${host.Name}) check with the last known URL failed: ${errorMessage(e)}; asking the driver`);
-    }
-  }
+  const proven = await provenURL(ctx, host, 3000);
+  if (proven !== undefined) return proven;
   const url = await runningURL(ctx, host);
   await checkOnce(host, url, 20_000, false);
   return url;
@@ -156,12 +207,4 @@ export async function clientEndpoint(
   const all = ctx.store.list().flatMap((e) => (e.host ? [e.host] : []));
   const found = await swarmEndpoint(host, all, check);
   return { name: found.host.Name, ...found };
-}
-
-function hasOwnServerCert(host: HostConfig): boolean {
-  try {
-    return fs.statSync(host.HostOptions.AuthOptions.ServerCertPath).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { CLI, addFakeMachine, runNode, loopbackIP, sandbox, startDaemon, waitGone, type Daemon, type Sandbox } from './cli-support';
+import * as net from 'node:net';
+import { CLI, addFakeMachine, runNode, loopbackIP, sandbox, startDaemon, waitGone, writeMachineCerts, type Daemon, type Sandbox } from './cli-support';
 
 describe('machine env / config / url / inspect (real CLI, fake driver)', function () {
   this.timeout(120_000);
@@ -143,22 +144,60 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
     assert.deepEqual(r, { code: 1, stdout: '', stderr: `Error checking TLS connection: Cannot read the CA certificate ${ca}: it is a directory, not a file. Move it away and try again.\n` });
   });
 
-  it('url asks the driver every time; a daemon at the remembered URL is not enough', async () => {
+  it('url and status take a remembered URL whose daemon presents this machine\'s own certificate without asking the driver; ip asks it', async () => {
+    const before = fs.readFileSync(sb.store.configPath('dev'), 'utf8');
+    // Unproven: nothing remembered yet, so both ask the driver.
+    assert.deepEqual(await sb.run(['url', 'dev']), { code: 0, stdout: `tcp://${ip}:2376\n`, stderr: '' });
+    assert.deepEqual(await sb.run(['status', 'dev']), { code: 0, stdout: 'Running\n', stderr: '' });
+    assert.equal(sb.spawned().length, 2);
+    // As create, start and restart leave it; and a driver that would now fail
+    // shows that the answers below come from the daemon's proof.
     await sb.store.update('dev', (h) => {
       h.Machine = { ...(h.Machine ?? {}), LastURL: `tcp://${ip}:2376` };
+      h.Driver = { ...h.Driver, failOn: 'getState' };
     });
-    const url = await sb.run(['url', 'dev']);
-    assert.deepEqual(url, { code: 0, stdout: `tcp://${ip}:2376\n`, stderr: '' });
-    assert.equal(sb.spawned().length, 1);
+    const remembered = fs.readFileSync(sb.store.configPath('dev'), 'utf8');
+    assert.deepEqual(await sb.run(['url', 'dev']), { code: 0, stdout: `tcp://${ip}:2376\n`, stderr: '' });
+    assert.deepEqual(await sb.run(['status', 'dev']), { code: 0, stdout: 'Running\n', stderr: '' });
+    assert.deepEqual(await sb.run(['status', '--json', 'dev']), { code: 0, stdout: '{\n  "Name": "dev",\n  "State": "Running"\n}\n', stderr: '' });
+    assert.equal(fs.readFileSync(sb.store.configPath('dev'), 'utf8'), remembered, 'read-only: the record is left as it was');
+    assert.notEqual(remembered, before);
+    // ip is the driver's to tell (a driver's IP need not be its URL's host).
+    assert.deepEqual(await sb.run(['ip', 'dev']), { code: 0, stdout: `${ip}\n`, stderr: '' });
+    // With the daemon gone there is no proof, and the driver's failure is the answer.
+    await daemon?.close();
+    daemon = undefined;
     const status = await sb.run(['status', 'dev']);
-    assert.equal(status.stdout, 'Running\n');
-    const ipOut = await sb.run(['ip', 'dev']);
-    assert.equal(ipOut.stdout, `${ip}\n`);
+    assert.equal(status.code, 1);
+    assert.match(status.stderr, /^error getting state for host dev: \(fake\) fake failure in getState\n/);
+    assert.deepEqual(await waitGone(sb), []);
   });
 
-  it('a stopped machine whose old address now answers as another machine: url, env, config and version say "Host is not running"', async () => {
-    // "other" runs at the address "gone" remembers; both trust the store's CA.
+  it('a remembered daemon that accepts the connection and never answers: status and url take the driver\'s answer, from one driver process', async () => {
+    // The machine's certificate is in place, so it may prove itself; nothing at its address completes a handshake.
+    const silentIP = loopbackIP();
+    // Reads and drops what arrives, so that a client's close ends the connection.
+    const silent = net.createServer((c) => c.resume());
+    await new Promise<void>((resolve) => silent.listen(2376, silentIP, resolve));
+    try {
+      addFakeMachine(sb, 'hushed', { ip: silentIP, power: 'Stopped', lastURL: `tcp://${silentIP}:2376` });
+      await writeMachineCerts(sb, 'hushed', [silentIP]);
+      const before = sb.spawned().length;
+      assert.deepEqual(await sb.run(['status', 'hushed']), { code: 0, stdout: 'Stopped\n', stderr: '' });
+      assert.deepEqual(await sb.run(['url', 'hushed']), { code: 1, stdout: '', stderr: 'Host is not running\n' });
+      assert.equal(sb.spawned().length - before, 2, 'one driver process per command: the one started while the proof was awaited is the one used');
+    } finally {
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('a stopped machine whose old address now answers as another machine: url, env, config and version say "Host is not running", status "Stopped"', async () => {
+    // "dev" runs at the address "gone" remembers; both trust the store's CA,
+    // and "gone" holds a server certificate of its own, so each command tries
+    // the proof first, and the daemon there presents dev's.
     addFakeMachine(sb, 'gone', { ip, power: 'Stopped', lastURL: `tcp://${ip}:2376` });
+    await writeMachineCerts(sb, 'gone', [ip]);
+    assert.deepEqual(await sb.run(['status', 'gone']), { code: 0, stdout: 'Stopped\n', stderr: '' });
     const expected: Record<string, string> = {
       url: 'Host is not running\n',
       env: 'Error checking TLS connection: Host is not running\n',

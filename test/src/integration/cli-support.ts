@@ -132,23 +132,34 @@ export interface Daemon {
 }
 
 /**
- * A stand-in Docker daemon on ip:2376 with a server certificate our CA
- * signed for `certHosts` (default: the IP and localhost), requiring the
- * client certificate, answering GET /version.
+ * Gives the machine what create would: a server certificate our CA signed
+ * for `hosts` (made fresh, so each machine's is its own) and the client's
+ * TLS files. Returns the server's certificate and key.
  */
-export async function startDaemon(sb: Sandbox, machine: string, ip: string, certHosts?: string[]): Promise<Daemon> {
+export async function writeMachineCerts(sb: Sandbox, machine: string, hosts: string[]): Promise<{ certPem: string; keyPem: string }> {
   const paths = defaultCertPaths(sb.store.root);
   await bootstrapCertificates(paths, { storeRoot: sb.store.root, log: () => undefined });
   const server = await generateServerCert({
     caCertPem: fs.readFileSync(paths.caCertPath, 'utf8'),
     caKeyPem: fs.readFileSync(paths.caKeyPath, 'utf8'),
     org: `test.${machine}`,
-    hosts: certHosts ?? [ip, 'localhost'],
+    hosts,
   });
   const dir = sb.store.machineDir(machine);
   fs.writeFileSync(path.join(dir, 'server.pem'), server.certPem);
   fs.writeFileSync(path.join(dir, 'server-key.pem'), server.keyPem, { mode: 0o600 });
   for (const [from, to] of [[paths.caCertPath, 'ca.pem'], [paths.clientCertPath, 'cert.pem'], [paths.clientKeyPath, 'key.pem']]) fs.copyFileSync(from, path.join(dir, to));
+  return server;
+}
+
+/**
+ * A stand-in Docker daemon on ip:2376 with a server certificate our CA
+ * signed for `certHosts` (default: the IP and localhost), requiring the
+ * client certificate, answering GET /version.
+ */
+export async function startDaemon(sb: Sandbox, machine: string, ip: string, certHosts?: string[]): Promise<Daemon> {
+  const server = await writeMachineCerts(sb, machine, certHosts ?? [ip, 'localhost']);
+  const paths = defaultCertPaths(sb.store.root);
   const d: Daemon = { url: `tcp://${ip}:2376`, requests: 0, close: async () => undefined };
   const srv = https.createServer({ key: server.keyPem, cert: server.certPem, ca: fs.readFileSync(paths.caCertPath), requestCert: true, rejectUnauthorized: true }, (_req, res) => {
     d.requests++;
