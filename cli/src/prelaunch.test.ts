@@ -29,7 +29,7 @@ describe('prelaunch: which drivers a command line will ask', () => {
     assert.deepEqual(driversToPrelaunch(['status'], env), ['docker']);
   });
 
-  it('status and url leave out a machine that may prove itself (a remembered URL and its own server certificate); ip does not', () => {
+  it('status and url leave out a machine that may prove itself (a remembered URL and its own server certificate); ip, one that also remembers its IP', () => {
     const cert = path.join(root, 'server.pem');
     fs.writeFileSync(cert, 'a certificate');
     const record = (url: string, certPath: string) => ({ DriverName: 'generic', Machine: { LastURL: url }, HostOptions: { AuthOptions: { ServerCertPath: certPath } } });
@@ -39,7 +39,10 @@ describe('prelaunch: which drivers a command line will ask', () => {
     assert.deepEqual(driversToPrelaunch(['status', 'proud'], env), []);
     assert.deepEqual(driversToPrelaunch(['url', 'proud', '--json'], env), []);
     assert.deepEqual(driversToPrelaunch(['url', 'a-box'], env), ['amazonec2']);
-    assert.deepEqual(driversToPrelaunch(['ip', 'proud'], env), ['generic']);
+    assert.deepEqual(driversToPrelaunch(['ip', 'proud'], env), ['generic'], 'no IP remembered');
+    machine('proud-ip', { ...record('tcp://10.0.0.5:2376', cert), Machine: { LastURL: 'tcp://10.0.0.5:2376', LastIP: '10.0.0.5' } });
+    assert.deepEqual(driversToPrelaunch(['ip', 'proud-ip'], env), []);
+    assert.deepEqual(driversToPrelaunch(['ip', 'proud-ip', 'a-box'], env), ['amazonec2']);
     assert.deepEqual(driversToPrelaunch(['status', 'no-url'], env), ['generic']);
     assert.deepEqual(driversToPrelaunch(['status', 'no-cert'], env), ['generic']);
   });

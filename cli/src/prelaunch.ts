@@ -18,11 +18,15 @@ import type * as StorePaths from './store/paths';
 /** Commands that ask each named machine's driver (default: the machine "default"). */
 const PER_MACHINE = new Set(['status', 'ip', 'url']);
 /**
- * Of those, the ones that first let a machine prove it runs (query/machine-info.ts):
- * a machine that can is not started for here; the command starts its driver
- * itself when the proof is slow to come.
+ * Each of those first lets a machine prove it runs (query/machine-info.ts):
+ * the driver of a machine that may is not started here; the command starts
+ * it itself when the proof is slow to come. ip needs the IP remembered too.
  */
-const PROOF_FIRST = new Set(['status', 'url']);
+const MAY_PROVE: Record<string, (record: SelfProof.ProofRecord) => boolean> = {
+  status: (r) => proof().urlToProve(r) !== undefined,
+  url: (r) => proof().urlToProve(r) !== undefined,
+  ip: (r) => proof().rememberedIP(r) !== undefined,
+};
 /** Flags of those commands and of ls that change nothing about which driver runs. */
 const HARMLESS_FLAGS = new Set(['--json']);
 
@@ -52,17 +56,16 @@ export function driversToPrelaunch(argv: string[], env: NodeJS.ProcessEnv): stri
   const drivers: string[] = [];
   for (const name of targets) {
     const record = isValidMachineName(name) ? readRecord(path.join(machines, name, 'config.json')) : undefined;
-    if (!record || (PROOF_FIRST.has(command) && mayProveItself(record))) continue;
+    if (!record || MAY_PROVE[command]?.(record)) continue;
     const driver = driverOf(record);
     if (driver && !drivers.includes(driver)) drivers.push(driver);
   }
   return drivers;
 }
 
-function mayProveItself(record: SelfProof.ProofRecord): boolean {
+function proof(): typeof SelfProof {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { urlToProve } = require('./query/self-proof') as typeof SelfProof;
-  return urlToProve(record) !== undefined;
+  return require('./query/self-proof') as typeof SelfProof;
 }
 
 function firstMachine(machinesDir: string): string | undefined {
@@ -102,13 +105,17 @@ export function prelaunch(argv: string[], env: NodeJS.ProcessEnv = process.env):
   }
 }
 
+const startedAhead = new Set<string>();
+
 /**
  * Starts the named driver for the command's own launch to adopt later
  * (killed at exit if it never does). Never throws, never prints; does
  * nothing under MACHINE_NO_PRELAUNCH=1.
  */
 export function startDriverAhead(name: string, env: NodeJS.ProcessEnv = process.env): void {
-  if (env.MACHINE_NO_PRELAUNCH) return;
+  // One process serves all of a command's machines of a driver.
+  if (env.MACHINE_NO_PRELAUNCH || startedAhead.has(name)) return;
+  startedAhead.add(name);
   try {
     // Loaded only when there is something to start: child_process and discovery.
     /* eslint-disable @typescript-eslint/no-require-imports */

@@ -1,11 +1,13 @@
 import { MachineError, errorMessage } from '../errors';
-import { machineCall } from '../query/machine-info';
+import { machineCall, provenIP } from '../query/machine-info';
 import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 
 export const spec: CommandSpec = {
   id: 'ip',
   summary: 'Get the IP address of one or more machines',
+  description:
+    'Prints the IP the driver reports; for a machine whose last known URL has that IP as its host, the remembered IP once the Docker daemon there presents this machine\'s own certificate.',
   args: [{ name: 'names', description: 'machine names (default: "default")' }],
   variadic: true,
   readOnly: true,
@@ -18,6 +20,9 @@ export const spec: CommandSpec = {
     const hosts = names.map((n) => ctx.loadHost(n));
     const results = await Promise.allSettled(
       hosts.map(async (h) => {
+        // A machine whose daemon proves it is at the remembered IP needs no driver.
+        const proven = await provenIP(ctx, h);
+        if (proven !== undefined) return proven;
         const d = await ctx.registry.get(h.DriverName);
         return d.getIP(machineCall(ctx.store, h), { timeoutMs: 60_000 });
       }),

@@ -8,6 +8,7 @@
  *                                         (state and URL asked concurrently: one round trip)
  *   provenURL(ctx, host, timeoutMs)       the remembered URL, once the daemon there proves it is this machine; else undefined
  *   currentURL(ctx, host)                 provenURL within a moment, else runningURL (url, status)
+ *   provenIP(ctx, host)                   the remembered IP, when it is the proven URL's host; else undefined (ip)
  *   connectionCheck(ctx, host)            the URL, after SAN and TLS checks; MachineError otherwise
  *   tlsFilesOf(host)                      CA / client cert / key paths recorded for the machine
  */
@@ -20,7 +21,7 @@ import { MachineError, errorMessage } from '../errors';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
 import type { CommandContext } from '../command/context';
-import { urlToProve } from './self-proof';
+import { rememberedIP, urlToProve } from './self-proof';
 import { startDriverAhead } from '../prelaunch';
 
 export function machineCall(store: Store, host: HostConfig): MachineCall {
@@ -169,6 +170,26 @@ export async function currentURL(ctx: CommandContext, host: HostConfig): Promise
 /** True when the machine's daemon proves, within a moment, that the machine runs (see currentURL). */
 export async function provenRunning(ctx: CommandContext, host: HostConfig): Promise<boolean> {
   return (await quickProof(ctx, host)) !== undefined;
+}
+
+/**
+ * The remembered IP, when it is the host of the remembered URL (the driver
+ * gave the two together) and the daemon there proves it is this machine:
+ * the machine is then at that address. Undefined otherwise; ip asks the
+ * driver then.
+ */
+export async function provenIP(ctx: CommandContext, host: HostConfig): Promise<string | undefined> {
+  const ip = rememberedIP(host);
+  const url = urlToProve(host);
+  if (ip === undefined || url === undefined) return undefined;
+  let urlHost: string;
+  try {
+    urlHost = parseDockerURL(url).host;
+  } catch {
+    return undefined;
+  }
+  if (urlHost !== ip) return undefined;
+  return (await quickProof(ctx, host)) !== undefined ? ip : undefined;
 }
 
 /**

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 
 /** The parts of a stored machine this check reads (config.json, parsed). */
 export interface ProofRecord {
-  Machine?: { LastURL?: unknown };
+  Machine?: { LastURL?: unknown; LastIP?: unknown };
   HostOptions?: { AuthOptions?: { ServerCertPath?: unknown } };
 }
 
@@ -22,4 +22,14 @@ export function urlToProve(record: ProofRecord): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The remembered IP, when there is a URL to prove and an IP was remembered
+ * with it. Whether the IP is the URL's host, which the proof then covers,
+ * is machine-info.ts's to check: this one runs before the CLI loads.
+ */
+export function rememberedIP(record: ProofRecord): string | undefined {
+  const ip = record.Machine?.LastIP;
+  return typeof ip === 'string' && ip !== '' && urlToProve(record) !== undefined ? ip : undefined;
 }

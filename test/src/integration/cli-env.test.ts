@@ -144,7 +144,7 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
     assert.deepEqual(r, { code: 1, stdout: '', stderr: `Error checking TLS connection: Cannot read the CA certificate ${ca}: it is a directory, not a file. Move it away and try again.\n` });
   });
 
-  it('url and status take a remembered URL whose daemon presents this machine\'s own certificate without asking the driver; ip asks it', async () => {
+  it('url, status and ip take what is remembered once the daemon at the remembered URL presents this machine\'s own certificate, without asking the driver', async () => {
     const before = fs.readFileSync(sb.store.configPath('dev'), 'utf8');
     // Unproven: nothing remembered yet, so both ask the driver.
     assert.deepEqual(await sb.run(['url', 'dev']), { code: 0, stdout: `tcp://${ip}:2376\n`, stderr: '' });
@@ -162,8 +162,24 @@ describe('machine env / config / url / inspect (real CLI, fake driver)', functio
     assert.deepEqual(await sb.run(['status', '--json', 'dev']), { code: 0, stdout: '{\n  "Name": "dev",\n  "State": "Running"\n}\n', stderr: '' });
     assert.equal(fs.readFileSync(sb.store.configPath('dev'), 'utf8'), remembered, 'read-only: the record is left as it was');
     assert.notEqual(remembered, before);
-    // ip is the driver's to tell (a driver's IP need not be its URL's host).
+    // ip needs the IP remembered with the URL, as its host; until then the driver tells it.
     assert.deepEqual(await sb.run(['ip', 'dev']), { code: 0, stdout: `${ip}\n`, stderr: '' });
+    await sb.store.update('dev', (h) => {
+      h.Machine = { ...(h.Machine ?? {}), LastIP: ip };
+      h.Driver = { ...h.Driver, failOn: 'getIP' };
+    });
+    assert.deepEqual(await sb.run(['ip', 'dev']), { code: 0, stdout: `${ip}\n`, stderr: '' });
+    assert.deepEqual(await sb.run(['ip', '--json', 'dev']), { code: 0, stdout: `[\n  {\n    "Name": "dev",\n    "IP": "${ip}"\n  }\n]\n`, stderr: '' });
+    // An IP that is not the URL's host is not what the proof covers: the (failing) driver is asked.
+    await sb.store.update('dev', (h) => {
+      h.Machine = { ...(h.Machine ?? {}), LastIP: '10.9.8.7' };
+    });
+    const other = await sb.run(['ip', 'dev']);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /^Error getting IP address: dev: .*fake failure in getIP/);
+    await sb.store.update('dev', (h) => {
+      h.Driver = { ...h.Driver, failOn: 'getState' };
+    });
     // With the daemon gone there is no proof, and the driver's failure is the answer.
     await daemon?.close();
     daemon = undefined;
