@@ -16,17 +16,17 @@ export const spec: CommandSpec = {
   },
   async run(ctx, { flags, args }) {
     const host = ctx.loadHost(ctx.targetName(args));
-    // A daemon that proves it is this machine settles it without the driver
-    // (which has been starting meanwhile, and is then stopped unused).
-    let state = (await provenRunning(ctx, host)) ? 'Running' : undefined;
-    if (state === undefined) {
+    const driverState = async (): Promise<string> => {
       try {
         const d = await ctx.registry.get(host.DriverName);
-        state = await d.getState(machineCall(ctx.store, host), { timeoutMs: 60_000 });
+        return await d.getState(machineCall(ctx.store, host), { timeoutMs: 60_000 });
       } catch (e) {
         throw MachineError.from(e, 'driver', `error getting state for host ${host.Name}`);
       }
-    }
+    };
+    // A daemon that proves it is this machine settles it without the driver
+    // (which has been starting meanwhile, and is then stopped unused).
+    const state = (await provenRunning(ctx, host)) ? 'Running' : await driverState();
     ctx.out(flags.json === true ? jsonDocument({ Name: host.Name, State: state }) : state);
   },
 };

@@ -150,7 +150,7 @@ const QUICK_PROOF_MS = 250;
 const DRIVER_AHEAD_AFTER_MS = 40;
 
 async function quickProof(ctx: CommandContext, host: HostConfig): Promise<string | undefined> {
-  if (urlToProve(host) === undefined) return undefined;
+  // Nothing to prove settles at once, well before the timer.
   const ahead = setTimeout(() => startDriverAhead(host.DriverName, ctx.env), DRIVER_AHEAD_AFTER_MS);
   try {
     return await provenURL(ctx, host, QUICK_PROOF_MS);
@@ -180,11 +180,11 @@ export async function provenRunning(ctx: CommandContext, host: HostConfig): Prom
  */
 export async function provenIP(ctx: CommandContext, host: HostConfig): Promise<string | undefined> {
   const ip = rememberedIP(host);
-  const url = urlToProve(host);
-  if (ip === undefined || url === undefined) return undefined;
+  if (ip === undefined) return undefined;
   let urlHost: string;
   try {
-    urlHost = parseDockerURL(url).host;
+    // rememberedIP found a URL to prove, so there is one.
+    urlHost = parseDockerURL(host.Machine?.LastURL ?? '').host;
   } catch {
     return undefined;
   }
