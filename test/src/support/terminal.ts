@@ -2,14 +2,31 @@
 // reading back what the terminal ends up showing: shared by the progress
 // e2e tests of create and of the docker driver's `image build`.
 /* eslint-disable no-control-regex -- this reads terminal control sequences */
+import { strict as assert } from 'node:assert';
 import { run, type Result } from './run';
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Runs FILE ARGS on a new pseudo-terminal; stdout is what it drew there. */
-export function runInTerminal(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
+/** Runs FILE ARGS on a new pseudo-terminal; stdout is what it drew there, wallSeconds how long it took. */
+export async function runInTerminal(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<Result & { wallSeconds: number }> {
   const command = [file, ...args].map(shellQuote).join(' ');
-  return run('script', ['-qefc', command, '/dev/null'], { env });
+  const started = Date.now();
+  const r = await run('script', ['-qefc', command, '/dev/null'], { env });
+  return { ...r, wallSeconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * Checks that a kept line is `words` and a duration (`Creating machine...
+ * 0.6s`) of at least `atLeast` seconds, the time the step is known to take,
+ * and under `wallSeconds`, the whole command's: a loaded machine stretches a
+ * step, so a fixed upper bound would fail for no fault of the code.
+ */
+export function assertKeptDuration(line: string | undefined, words: string, atLeast: number, wallSeconds: number): void {
+  const escaped = words.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const m = new RegExp(`^${escaped} (\\d+\\.\\d)s$`).exec(line ?? '');
+  assert.ok(m, `expected "${words}" kept with its duration, got ${JSON.stringify(line)}`);
+  const seconds = Number(m[1]);
+  assert.ok(seconds >= atLeast && seconds < wallSeconds, `"${words}" took ${seconds}s: expected at least ${atLeast}s and under the command's ${wallSeconds}s`);
 }
 
 /**
