@@ -47,10 +47,14 @@ describe('prelaunch: which drivers a command line will ask', () => {
     assert.deepEqual(driversToPrelaunch(['status', 'no-cert'], env), ['generic']);
   });
 
-  it('ls: the first machine\'s driver, as ls starts it itself; none for -q', () => {
+  it('ls: the first machine\'s driver, as ls starts it itself, unless that machine may prove itself; none for -q', () => {
     assert.deepEqual(driversToPrelaunch(['ls'], env), ['amazonec2']);
     assert.deepEqual(driversToPrelaunch(['ls', '--json'], env), ['amazonec2']);
     assert.deepEqual(driversToPrelaunch(['ls', '-q'], env), []);
+    const cert = path.join(root, 'server.pem');
+    fs.writeFileSync(cert, 'a certificate');
+    machine('0-proud', { DriverName: 'generic', Machine: { LastURL: 'tcp://10.0.0.5:2376' }, HostOptions: { AuthOptions: { ServerCertPath: cert } } });
+    assert.deepEqual(driversToPrelaunch(['ls'], env), []);
   });
 
   it('guesses nothing it cannot be sure of', () => {

@@ -18,14 +18,16 @@ import type * as StorePaths from './store/paths';
 /** Commands that ask each named machine's driver (default: the machine "default"). */
 const PER_MACHINE = new Set(['status', 'ip', 'url']);
 /**
- * Each of those first lets a machine prove it runs (query/machine-info.ts):
- * the driver of a machine that may is not started here; the command starts
- * it itself when the proof is slow to come. ip needs the IP remembered too.
+ * Each of those, and ls, first lets a machine prove it runs
+ * (query/machine-info.ts): the driver of a machine that may is not started
+ * here; the command starts it itself when the proof is slow to come. ip
+ * needs the IP remembered too.
  */
 const MAY_PROVE: Record<string, (record: SelfProof.ProofRecord) => boolean> = {
   status: (r) => proof().urlToProve(r) !== undefined,
   url: (r) => proof().urlToProve(r) !== undefined,
   ip: (r) => proof().rememberedIP(r) !== undefined,
+  ls: (r) => proof().urlToProve(r) !== undefined,
 };
 /** Flags of those commands and of ls that change nothing about which driver runs. */
 const HARMLESS_FLAGS = new Set(['--json']);

@@ -5,6 +5,7 @@ import { Template, TemplateError, unescapeFormat } from '../format/template';
 import type { HostConfig, HostEntry } from '../store/types';
 import { swarmRecord } from '../swarm/record';
 import { gather, type ListItem } from '../query/list';
+import { urlToProve } from '../query/self-proof';
 import { jsonDocument } from '../format/json';
 import type { CommandSpec } from '../command/spec';
 import type { CommandContext } from '../command/context';
@@ -110,13 +111,14 @@ export function renderItems(items: ListItem[], format: string | undefined): stri
 function startFirstDriver(ctx: CommandContext): void {
   const first = ctx.store.names()[0];
   if (first === undefined) return;
-  let driverName: string;
+  let host: HostConfig;
   try {
-    driverName = ctx.store.load(first).DriverName;
+    host = ctx.store.load(first);
   } catch {
     return; // a broken record is reported by the listing itself
   }
-  ctx.startDriver(driverName);
+  // A machine that may prove it runs may need no driver (query/list.ts).
+  if (urlToProve(host) === undefined) ctx.startDriver(host.DriverName);
 }
 
 export const spec: CommandSpec = {

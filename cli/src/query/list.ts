@@ -1,7 +1,9 @@
 /**
  * ls's data: every machine's state, URL and Docker version, gathered with one
  * Describe call per machine over one process per driver, a per-machine
- * timeout, and a cap on concurrent Docker version requests.
+ * timeout, and a cap on concurrent Docker version requests. A machine whose
+ * daemon proves it runs (machine-info.ts's provenEngine, as for url and
+ * status) needs no Describe: its driver is not started for it.
  */
 import type { Description } from '@machine/driver-sdk';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
@@ -14,7 +16,8 @@ import { driverNotInstalledMessage, isDriverNotFound } from '../discovery/discov
 import { incompleteProblem } from '../store/incomplete';
 import type { HostConfig, HostEntry } from '../store/types';
 import type { CommandContext } from '../command/context';
-import { machineCall, tlsFilesOf } from './machine-info';
+import { machineCall, provenEngine, tlsFilesOf } from './machine-info';
+import { urlToProve } from './self-proof';
 import { swarmRecord } from '../swarm/record';
 
 export interface ListItem {
@@ -178,9 +181,11 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       };
       const started = Date.now();
       const deadline = started + o.timeoutMs;
+      // The proof shares the cap on connections to daemons: 100 machines make no 100 handshakes at once.
+      const proof = urlToProve(host) === undefined ? undefined : await limit(() => provenEngine(ctx, host, o.dockerVersion));
       let desc: Description | 'timeout';
       try {
-        desc = await describeWithTimeout(ctx, host, o.timeoutMs);
+        desc = proof ? { state: 'Running', url: proof.url, ip: '' } : await describeWithTimeout(ctx, host, o.timeoutMs);
       } catch (err) {
         item.State = 'Error';
         item.Error = oneLine(isDriverNotFound(err) ? driverNotInstalledMessage(host.DriverName) : errorMessage(err));
@@ -220,7 +225,8 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
         }
       }
       if (o.dockerVersion) {
-        if (desc.url) {
+        if (proof?.version !== undefined) item.DockerVersion = 'v' + proof.version;
+        else if (desc.url) {
           const left = Math.max(200, deadline - Date.now());
           try {
             item.DockerVersion = 'v' + (await limit(() => dockerVersion({ url: desc.url, ...tlsFilesOf(host), timeoutMs: left })));

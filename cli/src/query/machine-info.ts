@@ -9,6 +9,7 @@
  *   provenURL(ctx, host, timeoutMs)       the remembered URL, once the daemon there proves it is this machine; else undefined
  *   currentURL(ctx, host)                 provenURL within a moment, else runningURL (url, status)
  *   provenIP(ctx, host)                   the remembered IP, when it is the proven URL's host; else undefined (ip)
+ *   provenEngine(ctx, host, version)      provenURL within a moment, with the engine's version when asked (ls)
  *   connectionCheck(ctx, host)            the URL, after SAN and TLS checks; MachineError otherwise
  *   tlsFilesOf(host)                      CA / client cert / key paths recorded for the machine
  */
@@ -16,7 +17,7 @@ import * as fs from 'node:fs';
 import type { MachineCall } from '@machine/driver-sdk';
 import { certMismatchMessage, checkServerCertHost } from '../certs/inspect';
 import { goNetError } from '../certs/go-wording';
-import { checkTLS, parseDockerURL, type DaemonError, type TLSFiles } from '../certs/tls-check';
+import { checkTLS, dockerVersion, parseDockerURL, type DaemonError, type DaemonTarget, type TLSFiles } from '../certs/tls-check';
 import { MachineError, errorMessage } from '../errors';
 import type { Store } from '../store/store';
 import type { HostConfig } from '../store/types';
@@ -88,7 +89,13 @@ function certHint(name: string): string {
   return `You can attempt to regenerate them using 'machine regenerate-certs ${name}'.\nBe advised that this will trigger a Docker daemon restart which might stop running containers.\n`;
 }
 
-async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameMachine: boolean): Promise<void> {
+/**
+ * Connects to the daemon at `url` the way `probe` does (checkTLS: the
+ * handshake only; dockerVersion: GET /version on the verified connection),
+ * after the certificate checks every connection makes, and gives the probe's
+ * answer. `sameMachine`: only this machine's own server certificate will do.
+ */
+async function checkOnce<T>(host: HostConfig, url: string, timeoutMs: number, sameMachine: boolean, probe: (t: DaemonTarget) => Promise<T>): Promise<T> {
   const { host: ip, port } = parseDockerURL(url);
   const serverCert = host.HostOptions.AuthOptions.ServerCertPath;
   const san = checkServerCertHost(serverCert, ip);
@@ -102,7 +109,7 @@ async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameM
     }
   }
   try {
-    await checkTLS({ url, ...tlsFilesOf(host), timeoutMs, expectCertPem });
+    return await probe({ url, ...tlsFilesOf(host), timeoutMs, expectCertPem });
   } catch (e) {
     const de = e as DaemonError;
     // Docker Machine validates the certificates by dialling the engine, so an
@@ -123,11 +130,15 @@ async function checkOnce(host: HostConfig, url: string, timeoutMs: number, sameM
  * whatever reason; the caller then asks the driver.
  */
 export async function provenURL(ctx: CommandContext, host: HostConfig, timeoutMs: number): Promise<string | undefined> {
+  return (await proven(ctx, host, timeoutMs, checkTLS))?.url;
+}
+
+/** provenURL with what `probe` learnt on the proving connection. */
+async function proven<T>(ctx: CommandContext, host: HostConfig, timeoutMs: number, probe: (t: DaemonTarget) => Promise<T>): Promise<{ url: string; answer: T } | undefined> {
   const cached = urlToProve(host);
   if (cached === undefined) return undefined;
   try {
-    await checkOnce(host, cached, timeoutMs, true);
-    return cached;
+    return { url: cached, answer: await checkOnce(host, cached, timeoutMs, true, probe) };
   } catch (e) {
     ctx.debug(`(${host.Name}) check with the last known URL failed: ${errorMessage(e)}; asking the driver`);
     return undefined;
@@ -150,13 +161,35 @@ const QUICK_PROOF_MS = 250;
 const DRIVER_AHEAD_AFTER_MS = 40;
 
 async function quickProof(ctx: CommandContext, host: HostConfig): Promise<string | undefined> {
-  // Nothing to prove settles at once, well before the timer.
-  const ahead = setTimeout(() => startDriverAhead(host.DriverName, ctx.env), DRIVER_AHEAD_AFTER_MS);
+  return (await quickly(ctx, host, checkTLS))?.url;
+}
+
+async function quickly<T>(ctx: CommandContext, host: HostConfig, probe: (t: DaemonTarget) => Promise<T>): Promise<{ url: string; answer: T } | undefined> {
+  // Nothing to prove settles at once, well before the timer. A driver this
+  // command launched meanwhile (ls: for a machine with nothing to prove) serves this one too.
+  const ahead = setTimeout(() => {
+    if (!ctx.driverAsked(host.DriverName)) startDriverAhead(host.DriverName, ctx.env);
+  }, DRIVER_AHEAD_AFTER_MS);
   try {
-    return await provenURL(ctx, host, QUICK_PROOF_MS);
+    return await proven(ctx, host, QUICK_PROOF_MS, probe);
   } finally {
     clearTimeout(ahead);
   }
+}
+
+/**
+ * ls's answer for a machine that proves it runs, as url and status take it:
+ * its remembered URL and, when `withVersion`, the engine's version, read on
+ * the proving connection (ls makes that request anyway). Undefined without
+ * a proof within a moment; ls then asks the driver, as it always has.
+ */
+export async function provenEngine(ctx: CommandContext, host: HostConfig, withVersion: boolean): Promise<{ url: string; version?: string } | undefined> {
+  if (!withVersion) {
+    const handshake = await quickly(ctx, host, checkTLS);
+    return handshake && { url: handshake.url };
+  }
+  const found = await quickly(ctx, host, dockerVersion);
+  return found && { url: found.url, version: found.answer };
 }
 
 /**
@@ -198,11 +231,11 @@ export async function provenIP(ctx: CommandContext, host: HostConfig): Promise<s
  * falls back to the driver once (the IP may have changed).
  */
 export async function connectionCheck(ctx: CommandContext, host: HostConfig): Promise<string> {
-  const proven = await provenURL(ctx, host, 3000);
-  if (proven !== undefined) return proven;
-  const url = await runningURL(ctx, host);
-  await checkOnce(host, url, 20_000, false);
-  return url;
+  const url = await provenURL(ctx, host, 3000);
+  if (url !== undefined) return url;
+  const reported = await runningURL(ctx, host);
+  await checkOnce(host, reported, 20_000, false, checkTLS);
+  return reported;
 }
 
 /**

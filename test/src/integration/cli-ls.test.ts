@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, addFakeMachine, addScriptDriver, loopbackIP, sandbox, startDaemon, waitGone, REPO, type Sandbox } from './cli-support';
+import { CLI, addFakeMachine, addScriptDriver, loopbackIP, sandbox, startDaemon, waitGone, writeMachineCerts, REPO, type Sandbox } from './cli-support';
 
 // A driver whose reads never answer and ignore cancellation.
 const SLOW_DRIVER = `const { serveDriver } = require(${JSON.stringify(path.join(REPO, 'proto', 'lib', 'index.js'))});
@@ -130,6 +130,59 @@ describe('machine ls (real CLI, fake driver)', function () {
     assert.equal(code, 130);
     assert.ok(Date.now() - t0 < 15_000, 'interrupted ls returned promptly');
     assert.deepEqual(await waitGone(sb, 3000), []);
+  });
+
+  it('a machine whose daemon presents its own certificate at the remembered URL is listed from that proof; its driver is never asked', async () => {
+    const ip = loopbackIP();
+    const url = `tcp://${ip}:2376`;
+    addFakeMachine(sb, 'proud', { ip, lastURL: url });
+    // A driver that would fail shows that the row comes from the daemon.
+    await sb.store.update('proud', (h) => {
+      h.Driver = { ...h.Driver, failOn: 'getState' };
+    });
+    const daemon = await startDaemon(sb, 'proud', ip);
+    const record = fs.readFileSync(sb.store.configPath('proud'), 'utf8');
+    try {
+      const r = await sb.run(['ls']);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trimEnd().split('\n');
+      assert.equal(lines.length, 2);
+      assert.match(lines[1], new RegExp(`^proud\\s+-\\s+fake\\s+Running\\s+${url.replace(/\./g, '\\.')}\\s+v24\\.0\\.7\\s*$`), 'no ERRORS');
+      const fields = ['--format', '{{.Name}}|{{.State}}|{{.URL}}|{{.DockerVersion}}|{{.Error}}'];
+      assert.deepEqual(await sb.run(['ls', ...fields]), { code: 0, stdout: `proud|Running|${url}|v24.0.7|\n`, stderr: '' });
+      // Without the Docker version (state filters, active) the handshake alone proves it.
+      assert.deepEqual(await sb.run(['ls', '-q', '--filter', 'state=Running']), { code: 0, stdout: 'proud\n', stderr: '' });
+      assert.deepEqual(await sb.run(['active'], { DOCKER_HOST: url }), { code: 0, stdout: 'proud\n', stderr: '' });
+      // The failing driver was never asked. One may have been started while a
+      // proof was slow to come (a loaded machine), unused, at most one per command.
+      assert.ok(sb.spawned().length <= 4, `${sb.spawned().length} driver processes for 4 commands`);
+      assert.equal(fs.readFileSync(sb.store.configPath('proud'), 'utf8'), record, 'read-only: the record is left as it was');
+    } finally {
+      await daemon.close();
+    }
+    // With the daemon gone there is no proof: the (failing) driver is asked.
+    const before = sb.spawned().length;
+    const r = await sb.run(['ls', '--format', '{{.Name}}|{{.State}}|{{.URL}}|{{.Error}}']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^proud\|Error\|\|.*fake failure in getState\n$/);
+    assert.equal(sb.spawned().length - before, 1);
+  });
+
+  it('a stopped machine whose old address answers as another machine is asked of its driver: Stopped, no URL', async () => {
+    const ip = loopbackIP();
+    const url = `tcp://${ip}:2376`;
+    addFakeMachine(sb, 'live', { ip, lastURL: url });
+    const daemon = await startDaemon(sb, 'live', ip);
+    // Both trust the store's CA and "gone" holds a certificate of its own; the daemon at its old address presents live's.
+    addFakeMachine(sb, 'gone', { ip, power: 'Stopped', lastURL: url });
+    await writeMachineCerts(sb, 'gone', [ip]);
+    try {
+      const r = await sb.run(['ls', '--format', '{{.Name}}|{{.State}}|{{.URL}}|{{.DockerVersion}}|{{.Error}}']);
+      assert.deepEqual(r, { code: 0, stdout: `gone|Stopped||Unknown|\nlive|Running|${url}|v24.0.7|\n`, stderr: '' });
+      assert.equal(sb.spawned().length, 1, 'one driver process: gone\'s, which a slow proof of live does not start twice');
+    } finally {
+      await daemon.close();
+    }
   });
 
   it('a driver that cannot be found shows as an error row naming how to install it', async () => {
