@@ -5,7 +5,6 @@
  *   ctx.store         the Store at --storage-path
  *   ctx.registry      DriverRegistry, created on first use (no gRPC before that)
  *   ctx.startDriver(n)      launch driver n now, in the background (ls: while the store is read)
- *   ctx.driverAsked(n)      whether driver n was launched or is being launched
  *   ctx.out(s)/ctx.err(s)   write a line to stdout / stderr
  *   ctx.targetName(args)    Docker Machine's rule: the one name given, else "default" if it exists
  *   ctx.loadHost(name)      validated name → HostConfig, or the reference's "does not exist" error
@@ -108,11 +107,6 @@ export class CommandContext {
    */
   startDriver(name: string): void {
     this.registry.get(name).catch(() => undefined);
-  }
-
-  /** Whether driver `name` was asked for already; loads nothing when no driver was. */
-  driverAsked(name: string): boolean {
-    return this.reg?.asked(name) ?? false;
   }
 
   /** Whether a driver was ever asked for (tests, benchmarks). */

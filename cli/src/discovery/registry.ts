@@ -135,11 +135,6 @@ export class DriverRegistry {
     return findDriver(name, this.options);
   }
 
-  /** Whether driver `name` was asked for: launched, or being launched. */
-  asked(name: string): boolean {
-    return this.clients.has(name);
-  }
-
   get(name: string): Promise<DriverClient> {
     if (this.closing) return Promise.reject(new MachineError('internal', 'driver registry already closed'));
     let p = this.clients.get(name);

@@ -161,17 +161,10 @@ const QUICK_PROOF_MS = 250;
 const DRIVER_AHEAD_AFTER_MS = 40;
 
 async function quickProof(ctx: CommandContext, host: HostConfig): Promise<string | undefined> {
-  return (await quickly(ctx, host, checkTLS))?.url;
-}
-
-async function quickly<T>(ctx: CommandContext, host: HostConfig, probe: (t: DaemonTarget) => Promise<T>): Promise<{ url: string; answer: T } | undefined> {
-  // Nothing to prove settles at once, well before the timer. A driver this
-  // command launched meanwhile (ls: for a machine with nothing to prove) serves this one too.
-  const ahead = setTimeout(() => {
-    if (!ctx.driverAsked(host.DriverName)) startDriverAhead(host.DriverName, ctx.env);
-  }, DRIVER_AHEAD_AFTER_MS);
+  // Nothing to prove settles at once, well before the timer.
+  const ahead = setTimeout(() => startDriverAhead(host.DriverName, ctx.env), DRIVER_AHEAD_AFTER_MS);
   try {
-    return await proven(ctx, host, QUICK_PROOF_MS, probe);
+    return await provenURL(ctx, host, QUICK_PROOF_MS);
   } finally {
     clearTimeout(ahead);
   }
@@ -182,13 +175,18 @@ async function quickly<T>(ctx: CommandContext, host: HostConfig, probe: (t: Daem
  * its remembered URL and, when `withVersion`, the engine's version, read on
  * the proving connection (ls makes that request anyway). Undefined without
  * a proof within a moment; ls then asks the driver, as it always has.
+ *
+ * Unlike url and status, ls starts no driver while it waits: its proofs
+ * share one thread and a cap on connections, so many take longer than
+ * DRIVER_AHEAD_AFTER_MS on a store of running machines, and a driver
+ * started then would only take the CPU they need and be killed unused.
  */
 export async function provenEngine(ctx: CommandContext, host: HostConfig, withVersion: boolean): Promise<{ url: string; version?: string } | undefined> {
   if (!withVersion) {
-    const handshake = await quickly(ctx, host, checkTLS);
+    const handshake = await proven(ctx, host, QUICK_PROOF_MS, checkTLS);
     return handshake && { url: handshake.url };
   }
-  const found = await quickly(ctx, host, dockerVersion);
+  const found = await proven(ctx, host, QUICK_PROOF_MS, dockerVersion);
   return found && { url: found.url, version: found.answer };
 }
 

@@ -153,9 +153,9 @@ describe('machine ls (real CLI, fake driver)', function () {
       // Without the Docker version (state filters, active) the handshake alone proves it.
       assert.deepEqual(await sb.run(['ls', '-q', '--filter', 'state=Running']), { code: 0, stdout: 'proud\n', stderr: '' });
       assert.deepEqual(await sb.run(['active'], { DOCKER_HOST: url }), { code: 0, stdout: 'proud\n', stderr: '' });
-      // The failing driver was never asked. One may have been started while a
-      // proof was slow to come (a loaded machine), unused, at most one per command.
-      assert.ok(sb.spawned().length <= 4, `${sb.spawned().length} driver processes for 4 commands`);
+      // The failing driver was never asked; ls starts none while it awaits
+      // proofs. active shares ls's gathering, and so does this.
+      assert.equal(sb.spawned().length, 0, 'no driver process started');
       assert.equal(fs.readFileSync(sb.store.configPath('proud'), 'utf8'), record, 'read-only: the record is left as it was');
     } finally {
       await daemon.close();
@@ -179,7 +179,7 @@ describe('machine ls (real CLI, fake driver)', function () {
     try {
       const r = await sb.run(['ls', '--format', '{{.Name}}|{{.State}}|{{.URL}}|{{.DockerVersion}}|{{.Error}}']);
       assert.deepEqual(r, { code: 0, stdout: `gone|Stopped||Unknown|\nlive|Running|${url}|v24.0.7|\n`, stderr: '' });
-      assert.equal(sb.spawned().length, 1, 'one driver process: gone\'s, which a slow proof of live does not start twice');
+      assert.equal(sb.spawned().length, 1, 'one driver process, for gone: ls starts none while proofs are awaited');
     } finally {
       await daemon.close();
     }
