@@ -54,8 +54,9 @@ function timeProblem(cert: X509Certificate, now: number): PeerFailure | undefine
  * self-signed certificate alone, a chain the daemon sent that ends in a
  * self-signed root we don't trust, or a chain that ends nowhere.
  */
-function unknownAuthority(leaf: X509Certificate, presentedChain: readonly X509Certificate[]): PeerFailure {
+function unknownAuthority(leaf: X509Certificate, presented: () => readonly X509Certificate[]): PeerFailure {
   if (selfSigned(leaf)) return selfSignedLeaf();
+  const presentedChain = presented();
   if (presentedChain.length === 0) return unableToVerifyLeaf();
   if (presentedChain.some(selfSigned)) return selfSignedInChain();
   return unableToGetIssuerLocally();
@@ -64,8 +65,12 @@ function unknownAuthority(leaf: X509Certificate, presentedChain: readonly X509Ce
 export interface PeerToVerify {
   /** The certificate the daemon presented. */
   leaf: X509Certificate;
-  /** The other certificates it sent along, if any (only used to word a failure). */
-  presentedChain: readonly X509Certificate[];
+  /**
+   * The other certificates it sent along, if any. Only used to word a
+   * failure, so only asked for then: Node's chain form of a peer
+   * certificate costs ten times its plain form.
+   */
+  presentedChain: () => readonly X509Certificate[];
   /** The store's CA; undefined when its file holds no certificate (nothing is trusted then). */
   ca: X509Certificate | undefined;
   /** The host we connected to: an IP address or a name. */
