@@ -12,7 +12,7 @@ import { effectiveDockerHost } from '../contexts/docker-context';
 import { dockerVersionError } from '../certs/go-wording';
 import { dockerVersion, parseDockerURL } from '../certs/tls-check';
 import { errorMessage } from '../errors';
-import { driverNotInstalledMessage, isDriverNotFound } from '../discovery/discover';
+import { driverNotInstalledMessage, findDriver, isDriverNotFound } from '../discovery/discover';
 import { incompleteProblem } from '../store/incomplete';
 import type { HostConfig, HostEntry } from '../store/types';
 import type { CommandContext } from '../command/context';
@@ -160,6 +160,21 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
     if (!caChecked.has(file)) caChecked.set(file, caExpiryWarning(certExpiry(file)));
     return caChecked.get(file);
   };
+  // A machine whose driver is gone is reported as such even while its
+  // engine runs (the row names the command that brings the driver back), so
+  // the proof is taken only for a driver that can be found: once per driver.
+  const found = new Map<string, boolean>();
+  const driverFound = (name: string): boolean => {
+    if (!found.has(name)) {
+      try {
+        findDriver(name, { env: ctx.env });
+        found.set(name, true);
+      } catch {
+        found.set(name, false);
+      }
+    }
+    return found.get(name) === true;
+  };
   return Promise.all(
     entries.map(async (e): Promise<ListItem> => {
       if (!e.host) return errorItem(e.name, e.error);
@@ -182,7 +197,7 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
       const started = Date.now();
       const deadline = started + o.timeoutMs;
       // The proof shares the cap on connections to daemons: 100 machines make no 100 handshakes at once.
-      const proof = urlToProve(host) === undefined ? undefined : await limit(() => provenEngine(ctx, host, o.dockerVersion));
+      const proof = urlToProve(host) === undefined || !driverFound(host.DriverName) ? undefined : await limit(() => provenEngine(ctx, host, o.dockerVersion));
       let desc: Description | 'timeout';
       try {
         desc = proof ? { state: 'Running', url: proof.url, ip: '' } : await describeWithTimeout(ctx, host, o.timeoutMs);

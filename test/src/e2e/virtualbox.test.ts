@@ -85,14 +85,29 @@ describe('virtualbox driver (e2e, VBoxManage stand-in with real hosts)', functio
       const leases = fs.readdirSync(fake.userHome).filter((f) => f.endsWith('-Dhcpd.leases'));
       assert.ok(leases.length > 0, 'the DHCP server leased the address');
       for (const f of leases) fs.rmSync(path.join(fake.userHome, f));
+      const guestPropertyReads = (since: number) => fake.commands.slice(since).filter((c) => c[0] === 'guestproperty' && c[1] === 'get' && c.includes(IP_PROPERTY)).length;
+      // ls lists a machine whose daemon proves it runs without asking the
+      // driver; without the machine's server certificate there is no proof,
+      // and the driver is asked: the path this checks.
+      const serverCert = path.join(store, 'machines', name, 'server.pem');
+      fs.renameSync(serverCert, `${serverCert}.aside`);
       const commandsBefore = fake.commands.length;
-      for (let n = 0; n < 3; n++) {
-        const row = (await states()).get(name);
-        assert.deepEqual(row?.slice(2, 5), ['virtualbox', 'Running', `tcp://${ip}:2376`]);
+      try {
+        for (let n = 0; n < 3; n++) {
+          const row = (await states()).get(name);
+          assert.deepEqual(row?.slice(2, 5), ['virtualbox', 'Running', `tcp://${ip}:2376`]);
+        }
+      } finally {
+        fs.renameSync(`${serverCert}.aside`, serverCert);
       }
       assert.equal(fake.connectionsThrough(name), sshBefore, 'ls opened no SSH connection through the NAT forward');
-      const asked = fake.commands.slice(commandsBefore).filter((c) => c[0] === 'guestproperty' && c[1] === 'get' && c.includes(IP_PROPERTY));
-      assert.equal(asked.length, 3, 'each ls read the guest property');
+      assert.equal(guestPropertyReads(commandsBefore), 3, 'each ls read the guest property');
+      // With the certificate back, the engine's proof gives the row: no VBoxManage call for the address either.
+      const provenBefore = fake.commands.length;
+      const row = (await states()).get(name);
+      assert.deepEqual(row?.slice(2, 5), ['virtualbox', 'Running', `tcp://${ip}:2376`]);
+      assert.equal(guestPropertyReads(provenBefore), 0, 'the proven row asked no driver');
+      assert.equal(fake.connectionsThrough(name), sshBefore);
     });
 
     it('runs a locally imported image through machine env', async () => {

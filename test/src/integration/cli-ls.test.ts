@@ -157,6 +157,16 @@ describe('machine ls (real CLI, fake driver)', function () {
       // proofs. active shares ls's gathering, and so does this.
       assert.equal(sb.spawned().length, 0, 'no driver process started');
       assert.equal(fs.readFileSync(sb.store.configPath('proud'), 'utf8'), record, 'read-only: the record is left as it was');
+      // The same engine, proven, listed for a machine whose driver is not
+      // installed: the row names the driver and how to install it.
+      addFakeMachine(sb, 'orphan', { ip, lastURL: url, driver: 'nosuchdriver' });
+      for (const f of ['server.pem', 'ca.pem', 'cert.pem', 'key.pem']) fs.copyFileSync(path.join(sb.store.machineDir('proud'), f), path.join(sb.store.machineDir('orphan'), f));
+      assert.deepEqual(await sb.run(['ls', '--filter', 'name=orphan', '--format', '{{.Name}}|{{.State}}|{{.Error}}']), {
+        code: 0,
+        stdout: 'orphan|Error|driver nosuchdriver is not installed: machine plugins install driver-nosuchdriver\n',
+        stderr: '',
+      });
+      fs.rmSync(sb.store.machineDir('orphan'), { recursive: true });
     } finally {
       await daemon.close();
     }
