@@ -20,6 +20,13 @@ import { ENV_CLIENT_CERT, ENV_LIFELINE, ENV_PROTOCOL_VERSIONS, ENV_TRANSPORT, EN
 import { driverEnvironment } from './driver-env';
 import { removeLaunchRecord, writeLaunchRecord } from './launch-record';
 
+/**
+ * What a launch does first, for a host that launches nothing this time: ends
+ * what hosts killed outright left behind (orphaned drivers, sockets, socket
+ * directories). Loads no gRPC.
+ */
+export { sweepStaleLaunches } from './launch-record';
+
 /** What decides which process a launch starts; two launches with equal keys start the same process. */
 export interface SpawnSpec {
   path: string;

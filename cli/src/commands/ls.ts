@@ -108,6 +108,15 @@ export function renderItems(items: ListItem[], format: string | undefined): stri
   return table ? tabwrite(out, LS_TABWRITER) : out;
 }
 
+async function sweepAfterKilledHosts(): Promise<void> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    await (require('@machine/driver-sdk/prespawn') as typeof import('@machine/driver-sdk/prespawn')).sweepStaleLaunches();
+  } catch {
+    // what is left stays for the next launch, which sweeps again
+  }
+}
+
 function startFirstDriver(ctx: CommandContext): void {
   const first = ctx.store.names()[0];
   if (first === undefined) return;
@@ -150,6 +159,10 @@ export const spec: CommandSpec = {
       return;
     }
     const items = await gather(ctx, entries, { timeoutMs: (flags.timeout as number) * 1000, dockerVersion: flags.quiet !== true });
+    // Every driver launch first cleans up after hosts killed outright
+    // (SIGKILL): their orphaned drivers and socket directories. A listing
+    // whose machines all proved they run launched none, so it does the same.
+    if (!ctx.registryUsed) await sweepAfterKilledHosts();
     let shown = items;
     if (needState) {
       const wanted = filters.state.map((s) => s.toLowerCase());

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI, addFakeMachine, addScriptDriver, loopbackIP, sandbox, startDaemon, waitGone, writeMachineCerts, REPO, type Sandbox } from './cli-support';
 
@@ -142,9 +143,14 @@ describe('machine ls (real CLI, fake driver)', function () {
     });
     const daemon = await startDaemon(sb, 'proud', ip);
     const record = fs.readFileSync(sb.store.configPath('proud'), 'utf8');
+    // What a host killed outright leaves: its socket directory, named with its pid.
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid;
+    const stale = path.join(os.tmpdir(), `machine-${deadPid}-Zz9Yy8`);
+    fs.mkdirSync(stale);
     try {
       const r = await sb.run(['ls']);
       assert.equal(r.code, 0, r.stderr);
+      assert.equal(fs.existsSync(stale), false, 'ls, which launched no driver, swept as a launch does');
       const lines = r.stdout.trimEnd().split('\n');
       assert.equal(lines.length, 2);
       assert.match(lines[1], new RegExp(`^proud\\s+-\\s+fake\\s+Running\\s+${url.replace(/\./g, '\\.')}\\s+v24\\.0\\.7\\s*$`), 'no ERRORS');
