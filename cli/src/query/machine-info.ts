@@ -182,11 +182,8 @@ async function quickProof(ctx: CommandContext, host: HostConfig): Promise<string
  * started then would only take the CPU they need and be killed unused.
  */
 export async function provenEngine(ctx: CommandContext, host: HostConfig, withVersion: boolean): Promise<{ url: string; version?: string } | undefined> {
-  if (!withVersion) {
-    const handshake = await proven(ctx, host, QUICK_PROOF_MS, checkTLS);
-    return handshake && { url: handshake.url };
-  }
-  const found = await proven(ctx, host, QUICK_PROOF_MS, dockerVersion);
+  const handshakeOnly = async (t: DaemonTarget): Promise<undefined> => void (await checkTLS(t));
+  const found = await proven(ctx, host, QUICK_PROOF_MS, withVersion ? dockerVersion : handshakeOnly);
   return found && { url: found.url, version: found.answer };
 }
 
