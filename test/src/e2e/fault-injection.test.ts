@@ -445,9 +445,9 @@ describe('fault injection: signals at random points of create, start, provision 
       }
       if (plan.sig === 'SIGKILL' && sent !== 'driver') {
         // Killed outright, the CLI and its driver could not remove their
-        // socket directory: the next command that launches a driver does.
-        // ls launches one per driver (status may not: a machine whose daemon
-        // proves it runs answers without its driver).
+        // socket directory: the next command that launches a driver does,
+        // and so does an ls that launched none (every machine proved it
+        // runs), while status may do neither.
         // What ls prints about the half-made machine is checked below.
         await machine(['ls']);
       }
