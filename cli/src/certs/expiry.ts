@@ -3,8 +3,8 @@
  * machine's server certificate run out. Dates come from the certificates
  * themselves; `now` is a parameter so callers (and tests) choose the clock.
  */
-import { crypto } from '../lazy-crypto';
 import * as fs from 'node:fs';
+import { certificateOf } from './x509';
 
 /** ls warns this many days before a server certificate expires. */
 export const EXPIRY_WARNING_DAYS = 30;
@@ -22,7 +22,7 @@ export interface CertExpiry {
 
 export function certExpiry(file: string, now = new Date()): CertExpiry {
   try {
-    const cert = new (crypto().X509Certificate)(fs.readFileSync(file));
+    const cert = certificateOf(fs.readFileSync(file));
     const notAfter = new Date(cert.validTo);
     return { path: file, notAfter, daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS) };
   } catch (err) {

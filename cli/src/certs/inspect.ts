@@ -1,8 +1,8 @@
 // Reading certificates without node-forge: Node's X509Certificate parses a
 // PEM in well under a millisecond, so the hot commands (env, config, ls) can
 // check that a machine's server certificate still names its IP.
-import { crypto } from '../lazy-crypto';
 import * as fs from 'node:fs';
+import { certificateOf } from './x509';
 
 export interface CertSANs {
   ips: string[];
@@ -10,7 +10,7 @@ export interface CertSANs {
 }
 
 export function readCertSANs(pem: string | Buffer): CertSANs {
-  const x = new (crypto().X509Certificate)(pem);
+  const x = certificateOf(pem);
   return parseSubjectAltName(x.subjectAltName ?? '');
 }
 
@@ -96,7 +96,7 @@ export function certMismatchMessage(name: string, host: string, sans: CertSANs |
 /** Whether a certificate is past its NotAfter (or unreadable). */
 export function certExpired(pem: string | Buffer, now = new Date()): boolean {
   try {
-    const x = new (crypto().X509Certificate)(pem);
+    const x = certificateOf(pem);
     return new Date(x.validTo).getTime() <= now.getTime();
   } catch {
     return true;

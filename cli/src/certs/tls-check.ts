@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import type * as HTTP from 'node:http';
 import type * as TLS from 'node:tls';
 import { MachineError } from '../errors';
-import { crypto as loadCrypto } from '../lazy-crypto';
 import { fsProblem } from '../store/fs-problem';
 import { verifyDaemonPeer } from './daemon-peer';
+import { certificateOf } from './x509';
 
 export interface TLSFiles {
   caPath: string;
@@ -69,21 +69,13 @@ function secureContextFor(cert: Buffer, key: Buffer): TLS.SecureContext {
   return context;
 }
 
-const caCertificates = new Map<string, X509Certificate | undefined>();
-
 /** Undefined when the file holds no certificate: Node then trusted nothing, and the daemon's certificate fails as unknown. */
 function caCertificateFor(pem: Buffer): X509Certificate | undefined {
-  const id = pem.toString('base64');
-  if (!caCertificates.has(id)) {
-    let ca: X509Certificate | undefined;
-    try {
-      ca = new (loadCrypto().X509Certificate)(pem);
-    } catch {
-      ca = undefined;
-    }
-    caCertificates.set(id, ca);
+  try {
+    return certificateOf(pem);
+  } catch {
+    return undefined;
   }
-  return caCertificates.get(id);
 }
 
 interface DaemonConnection {
@@ -101,7 +93,7 @@ function daemonConnection(t: DaemonTarget): DaemonConnection {
   const { host, port } = parseDockerURL(t.url);
   const caPem = readTLSFile('the CA certificate', t.caPath);
   const ca = caCertificateFor(caPem);
-  const expectFingerprint = t.expectCertPem === undefined ? undefined : fingerprint256(t.expectCertPem);
+  const expected = t.expectCertPem === undefined ? undefined : certificateOf(t.expectCertPem);
   const options = {
     host,
     port,
@@ -120,7 +112,8 @@ function daemonConnection(t: DaemonTarget): DaemonConnection {
     // CPU per connection here against 0.07, and ls makes one per machine.
     const leafDetails = sock.getPeerCertificate(false);
     if (!leafDetails?.raw) return Object.assign(new Error('the daemon presented no certificate'), { code: 'ERR_TLS_CERT_MISSING' });
-    const leaf = new (loadCrypto().X509Certificate)(leafDetails.raw);
+    // The expected certificate is already parsed: the same bytes need no second parse.
+    const leaf = expected?.raw.equals(leafDetails.raw) ? expected : certificateOf(leafDetails.raw);
     const problem = verifyDaemonPeer({
       leaf,
       presentedChain: () => presentedIssuers(sock.getPeerCertificate(true)),
@@ -130,7 +123,7 @@ function daemonConnection(t: DaemonTarget): DaemonConnection {
       checkServerIdentity: loadTLS().checkServerIdentity,
     });
     if (problem) return problem;
-    if (expectFingerprint !== undefined && leaf.fingerprint256 !== expectFingerprint) {
+    if (expected !== undefined && leaf !== expected) {
       return new DaemonError('certificate', `the daemon at ${t.url} presented another machine's certificate (${describeSubject(leafDetails.subject)})`);
     }
     return undefined;
@@ -140,12 +133,11 @@ function daemonConnection(t: DaemonTarget): DaemonConnection {
 
 /** The certificates the daemon sent after its own, as Node links them (a self-signed one links to itself). */
 function presentedIssuers(leaf: TLS.DetailedPeerCertificate): X509Certificate[] {
-  const { X509Certificate: X509 } = loadCrypto();
   const issuers: X509Certificate[] = [];
   let current = leaf;
   while (current.issuerCertificate && current.issuerCertificate !== current && issuers.length < 10) {
     current = current.issuerCertificate;
-    issuers.push(new X509(current.raw));
+    issuers.push(certificateOf(current.raw));
   }
   return issuers;
 }
@@ -176,10 +168,6 @@ function connectVerified(
   const onError = (e: Error): void => settle(e);
   sock.on('error', onError);
   return sock;
-}
-
-function fingerprint256(pem: string | Buffer): string {
-  return new (loadCrypto().X509Certificate)(pem).fingerprint256;
 }
 
 function describeSubject(subject: TLS.PeerCertificate['subject'] | undefined): string {
