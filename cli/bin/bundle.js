@@ -5,7 +5,7 @@
 // only while it is newer than the last tsc build.
 // lib/fast-bundle.js is the SDK's code-cache loader (as drivers use): the
 // bundle itself is lib/fast-bundle.bundle.js, compiled from a V8 code cache
-// kept beside it (see docs/benchmarks.md for what that saves).
+// per command kept beside it (see docs/benchmarks.md for what that saves).
 'use strict';
 
 const path = require('node:path');
@@ -47,7 +47,7 @@ async function bundle() {
     logLevel: 'warning',
   });
   const { writeCodeCacheLoader } = require('@machine/driver-sdk/scripts/bundle-driver.js');
-  writeCodeCacheLoader(path.join(root, 'lib', 'fast-bundle.js'), path.join(root, 'lib', 'fast-bundle.bundle.js'));
+  writeCodeCacheLoader(path.join(root, 'lib', 'fast-bundle.js'), path.join(root, 'lib', 'fast-bundle.bundle.js'), { perCommand: true });
 }
 
 module.exports = { bundle };

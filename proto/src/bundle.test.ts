@@ -43,6 +43,37 @@ describe('bundle-driver script', function () {
     assert.equal(fs.statSync(cacheFile).mtimeMs, written);
   });
 
+  it('keeps one code cache per command for a loader written with perCommand, and loads no node:module', () => {
+    const work = path.join(dir, 'per-command');
+    fs.mkdirSync(work, { recursive: true });
+    fs.copyFileSync(path.join(dir, 'dist', 'mini.bundle.js'), path.join(work, 'cli.bundle.js'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { writeCodeCacheLoader } = require('../scripts/bundle-driver.js') as {
+      writeCodeCacheLoader: (out: string, bundle: string, options?: { perCommand?: boolean }) => void;
+    };
+    writeCodeCacheLoader(path.join(work, 'cli.js'), path.join(work, 'cli.bundle.js'), { perCommand: true });
+    // As bin/run.js is: a script whose first argument is the command.
+    fs.writeFileSync(
+      path.join(work, 'run.js'),
+      "require('./cli.js');\nprocess.stdout.write(JSON.stringify(process.moduleLoadList.includes('NativeModule module')));\n",
+    );
+    const run = (...args: string[]): string => execFileSync(process.execPath, [path.join(work, 'run.js'), ...args], { encoding: 'utf8' });
+    const caches = (): string[] => fs.readdirSync(work).filter((f) => f.endsWith('.v8cache')).sort();
+
+    assert.equal(run('inspect', 'box'), 'false');
+    run('ls');
+    // Not a command word: the shared cache, never a path built from argv.
+    run('--debug', 'ls');
+    run('../../escape');
+    const v = process.version;
+    assert.deepEqual(caches(), [`cli.bundle.js.inspect.${v}.v8cache`, `cli.bundle.js.ls.${v}.v8cache`, `cli.bundle.js.${v}.v8cache`].sort());
+    const inspectCache = path.join(work, `cli.bundle.js.inspect.${v}.v8cache`);
+    const written = fs.statSync(inspectCache).mtimeMs;
+    run('inspect', 'other');
+    // Accepted by the next start of the same command (a rejected one is written again).
+    assert.equal(fs.statSync(inspectCache).mtimeMs, written);
+  });
+
   it('stubs a module (--alias), leaves one to run time (--external) and can skip the loader (--no-loader)', () => {
     const work = path.join(dir, 'options');
     fs.mkdirSync(path.join(work, 'out'), { recursive: true });
