@@ -1,7 +1,8 @@
 // Build step (npm run bundle, after tsc): writes oclif.manifest.json, which
 // lets oclif answer help and find a command without loading every command
-// module, and lib/build.json, the stamp bin/run.js checks: the commit, and a
-// fingerprint of the compiler's build info (bin/build-stamp.js), which changes whenever tsc emits again.
+// module, and lib/build.json, the stamp bin/run.js checks: the commit, a
+// fingerprint of the compiler's build info (bin/build-stamp.js), which changes
+// whenever tsc emits again, and the commands that may start a driver ahead.
 'use strict';
 
 const fs = require('node:fs');
@@ -32,7 +33,9 @@ function writeBuildInfo() {
     // not a git checkout
   }
   const stamp = require('./build-stamp').stampOf(path.join(root, 'lib', '.tsbuildinfo'));
-  fs.writeFileSync(path.join(root, 'lib', 'build.json'), JSON.stringify({ commit, ...stamp }) + '\n');
+  // Read by bin/run.js at every start instead of loading lib/prelaunch.js.
+  const prelaunch = require(path.join(root, 'lib', 'prelaunch.js')).PRELAUNCH_COMMANDS;
+  fs.writeFileSync(path.join(root, 'lib', 'build.json'), JSON.stringify({ commit, ...stamp, prelaunch }) + '\n');
 }
 
 module.exports = { writeManifest, writeBuildInfo };

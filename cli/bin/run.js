@@ -30,7 +30,9 @@ if (!require('./build-stamp').buildInfoMatches(path.join(lib, '.tsbuildinfo'), s
 const argv = process.argv.slice(2);
 // A read command's driver boots while the rest of the CLI loads (lib/prelaunch.js);
 // MACHINE_NO_PRELAUNCH=1 turns that off (benchmarks compare both).
-if (!process.env.MACHINE_NO_FAST_PATH && !process.env.MACHINE_NO_PRELAUNCH) require('../lib/prelaunch.js').prelaunch(argv);
+// The build lists the commands that may (a stamp without the list: any may).
+const mayPrelaunch = !Array.isArray(stamp.prelaunch) || stamp.prelaunch.includes(argv[0]);
+if (mayPrelaunch && !process.env.MACHINE_NO_FAST_PATH && !process.env.MACHINE_NO_PRELAUNCH) require('../lib/prelaunch.js').prelaunch(argv);
 // MACHINE_NO_FAST_PATH=1 sends every command through oclif (tests compare both paths).
 const fast = process.env.MACHINE_NO_FAST_PATH ? Promise.resolve(undefined) : require('../lib/fast-bundle.js').runFast(argv);
 

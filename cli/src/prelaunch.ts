@@ -18,6 +18,11 @@ import type * as StorePaths from './store/paths';
 /** Commands that ask each named machine's driver (default: the machine "default"). */
 const PER_MACHINE = new Set(['status', 'ip', 'url']);
 /**
+ * Every command that may start a driver ahead. The build records this list
+ * in lib/build.json, so bin/run.js loads this module for these commands only.
+ */
+export const PRELAUNCH_COMMANDS: readonly string[] = [...PER_MACHINE, 'ls'];
+/**
  * Each of those, and ls, first lets a machine prove it runs
  * (query/machine-info.ts): the driver of a machine that may is not started
  * here; the command starts it itself when the proof is slow to come. ip
@@ -35,7 +40,7 @@ const HARMLESS_FLAGS = new Set(['--json']);
 /** The drivers `argv` will launch, by name, in the order the command asks them; [] when unsure. */
 export function driversToPrelaunch(argv: string[], env: NodeJS.ProcessEnv): string[] {
   const [command, ...rest] = argv;
-  if (command === undefined || !(PER_MACHINE.has(command) || command === 'ls')) return [];
+  if (command === undefined || !PRELAUNCH_COMMANDS.includes(command)) return [];
   // Loaded only past that check: every other command starts without them.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { defaultStoragePath } = require('./store/paths') as typeof StorePaths;

@@ -12,11 +12,11 @@
  * Reads only package.json files and directory listings; never starts a driver.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { MachineError } from '../errors';
 import { driverNameProblem } from '../names';
 import { cliRoot } from '../root';
+import { homeDirectory } from '../store/paths';
 
 export const DRIVER_PREFIX = 'machine-driver-';
 
@@ -109,7 +109,7 @@ function scanDir(dir: string, source: DriverSource): DriverLocation[] {
 /** oclif's data directory for this CLI (where `plugins install` puts packages). */
 export function oclifDataDir(env: NodeJS.ProcessEnv): string {
   if (env.MACHINE_DATA_DIR) return env.MACHINE_DATA_DIR;
-  const base = env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  const base = env.XDG_DATA_HOME || path.join(homeDirectory(), '.local', 'share');
   return path.join(base, 'machine');
 }
 

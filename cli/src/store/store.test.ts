@@ -6,6 +6,7 @@ import { Store } from './store';
 import { newHostConfig, serializeHost } from './host';
 import { tryLock } from './lock';
 import { writeFileAtomicSync } from './atomic';
+import { homeDirectory } from './paths';
 
 function tmpStore(): Store {
   return new Store(fs.mkdtempSync(path.join(os.tmpdir(), 'store-test-')));
@@ -223,5 +224,24 @@ describe('store across processes', function () {
     assert.equal(s.load('shared').Driver.n, 30);
     for (const n of ['a', 'b', 'c']) assert.equal(s.load(n).Driver.n, 10);
     assert.deepEqual(fs.readdirSync(path.join(s.root, 'locks')), []);
+  });
+});
+
+describe('homeDirectory', () => {
+  const saved = process.env.HOME;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.HOME;
+    else process.env.HOME = saved;
+  });
+
+  it('answers as os.homedir() does: HOME as it is, even empty, and the password database when HOME is unset', () => {
+    for (const home of ['/x/y/', '']) {
+      process.env.HOME = home;
+      assert.equal(homeDirectory(), home);
+      assert.equal(homeDirectory(), os.homedir());
+    }
+    delete process.env.HOME;
+    assert.equal(homeDirectory(), os.homedir());
+    assert.ok(path.isAbsolute(homeDirectory()));
   });
 });

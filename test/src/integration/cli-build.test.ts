@@ -64,6 +64,22 @@ describe('bin/run.js and the build', function () {
     assert.equal(off.stdout, 'bundle ran: ls -q\n');
   });
 
+  it('loads the prelaunch only for the commands the build listed as starting a driver ahead', async () => {
+    writeBuild('{"program":"same"}', '{"program":"same"}');
+    const stamp = JSON.parse(fs.readFileSync(path.join(root, 'lib', 'build.json'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(path.join(root, 'lib', 'build.json'), JSON.stringify({ ...stamp, prelaunch: ['status', 'ls'] }));
+    fs.writeFileSync(path.join(root, 'lib', 'prelaunch.js'), 'process.stdout.write("prelaunch loaded\\n");\nexports.prelaunch = () => {};\n');
+    fs.writeFileSync(path.join(root, 'lib', 'fast-bundle.js'), 'exports.runFast = async () => { process.stdout.write("ran\\n"); return 0; };\n');
+    assert.equal((await runNode([runJs, 'ls'], process.env)).stdout, 'prelaunch loaded\nran\n');
+    assert.equal((await runNode([runJs, 'inspect', 'box'], process.env)).stdout, 'ran\n');
+    assert.equal((await runNode([runJs, '--debug', 'ls'], process.env)).stdout, 'ran\n');
+    // The real build lists what lib/prelaunch.js starts drivers for.
+    const real = path.join(path.dirname(CLI), '..', 'lib');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PRELAUNCH_COMMANDS } = require(path.join(real, 'prelaunch.js')) as { PRELAUNCH_COMMANDS: string[] };
+    assert.deepEqual((JSON.parse(fs.readFileSync(path.join(real, 'build.json'), 'utf8')) as { prelaunch: unknown }).prelaunch, PRELAUNCH_COMMANDS);
+  });
+
   it('the stamp the build writes: a copy that lost mtimes still runs, a recompile does not', async () => {
     const info = path.join(root, 'lib', '.tsbuildinfo');
     fs.writeFileSync(info, '{"program":"built"}');
