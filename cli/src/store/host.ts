@@ -49,17 +49,21 @@ export function defaultSwarmOptions(): SwarmOptions {
 export function defaultAuthOptions(storeRoot: string, name: string): AuthOptions {
   const certs = path.join(storeRoot, 'certs');
   const dir = path.join(storeRoot, 'machines', name);
+  // Both are normalised already, so a file name is appended as path.join
+  // would, without normalising again: ls reads this for every machine.
+  const inCerts = (file: string): string => `${certs}${path.sep}${file}`;
+  const inDir = (file: string): string => `${dir}${path.sep}${file}`;
   return {
     CertDir: certs,
-    CaCertPath: path.join(certs, 'ca.pem'),
-    CaPrivateKeyPath: path.join(certs, 'ca-key.pem'),
+    CaCertPath: inCerts('ca.pem'),
+    CaPrivateKeyPath: inCerts('ca-key.pem'),
     CaCertRemotePath: '',
-    ServerCertPath: path.join(dir, 'server.pem'),
-    ServerKeyPath: path.join(dir, 'server-key.pem'),
-    ClientKeyPath: path.join(certs, 'key.pem'),
+    ServerCertPath: inDir('server.pem'),
+    ServerKeyPath: inDir('server-key.pem'),
+    ClientKeyPath: inCerts('key.pem'),
     ServerCertRemotePath: '',
     ServerKeyRemotePath: '',
-    ClientCertPath: path.join(certs, 'cert.pem'),
+    ClientCertPath: inCerts('cert.pem'),
     ServerCertSANs: [],
     StorePath: dir,
   };

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Store } from './store';
-import { newHostConfig, serializeHost } from './host';
+import { defaultAuthOptions, newHostConfig, serializeHost } from './host';
 import { tryLock } from './lock';
 import { writeFileAtomicSync } from './atomic';
 import { homeDirectory } from './paths';
@@ -243,5 +243,20 @@ describe('homeDirectory', () => {
     delete process.env.HOME;
     assert.equal(homeDirectory(), os.homedir());
     assert.ok(path.isAbsolute(homeDirectory()));
+  });
+});
+
+describe('defaultAuthOptions', () => {
+  it('names the same files path.join would, for any store root', () => {
+    for (const root of ['/', '/home/u/.docker/machine', '/a/./b/../c/', 'relative/store', '.', '']) {
+      const o = defaultAuthOptions(root, 'box');
+      const certs = path.join(root, 'certs');
+      const dir = path.join(root, 'machines', 'box');
+      assert.deepEqual(
+        [o.CertDir, o.CaCertPath, o.CaPrivateKeyPath, o.ClientKeyPath, o.ClientCertPath, o.ServerCertPath, o.ServerKeyPath, o.StorePath],
+        [certs, path.join(certs, 'ca.pem'), path.join(certs, 'ca-key.pem'), path.join(certs, 'key.pem'), path.join(certs, 'cert.pem'), path.join(dir, 'server.pem'), path.join(dir, 'server-key.pem'), dir],
+        root,
+      );
+    }
   });
 });
