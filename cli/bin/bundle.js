@@ -47,7 +47,10 @@ async function bundle() {
     logLevel: 'warning',
   });
   const { writeCodeCacheLoader } = require('@machine/driver-sdk/scripts/bundle-driver.js');
-  writeCodeCacheLoader(path.join(root, 'lib', 'fast-bundle.js'), path.join(root, 'lib', 'fast-bundle.bundle.js'), { perCommand: true });
+  // A cache per command word: "driver ls" and "driver rm" share "driver"'s.
+  const { COMMAND_TABLE } = require(path.join(root, 'lib', 'command', 'table.js'));
+  const words = [...new Set(Object.keys(COMMAND_TABLE).map((id) => id.split(' ')[0]))];
+  writeCodeCacheLoader(path.join(root, 'lib', 'fast-bundle.js'), path.join(root, 'lib', 'fast-bundle.bundle.js'), { perCommand: words });
 }
 
 module.exports = { bundle };

@@ -35,10 +35,12 @@ const file = path.join(__dirname, BUNDLE);
 // Read as bytes, then decoded: Node 20's readFileSync(file, 'utf8') is slower.
 const source = fs.readFileSync(file).toString();
 const useCache = !process.env.MACHINE_NO_CODE_CACHE;
-// One cache per command (a CLI's first argument) for a loader written with
-// { perCommand: true }: each then holds what its own command compiled, and
-// no command deserialises the functions of whichever command ran first.
-const variant = PER_COMMAND && /^[a-z][a-z0-9-]{0,31}$/.test(process.argv[2] || '') ? '.' + process.argv[2] : '';
+// One cache per command (a CLI's first argument, when it is one of the
+// commands the loader was written with): each then holds what its own
+// command compiled, and no command deserialises the functions of whichever
+// command ran first. Any other first argument shares one cache, so a typo
+// never leaves a file behind.
+const variant = PER_COMMAND.includes(process.argv[2]) ? '.' + process.argv[2] : '';
 const paths = [
   () => file + variant + '.' + process.version + '.v8cache',
   () => {
@@ -180,11 +182,13 @@ function removeStaleCodeCaches(bundleFile) {
  * Writes `outFile`, a loader that runs `bundleFile` (in the same directory)
  * from a V8 code cache, with the bundle's exports; removes older caches.
  * Also used for bundles that are not drivers (the CLI's fast path, with
- * `{ perCommand: true }`: one cache per command).
+ * `{ perCommand: ['ls', ...] }`: one cache for each of those commands).
  */
 function writeCodeCacheLoader(outFile, bundleFile, options = {}) {
   if (path.dirname(path.resolve(outFile)) !== path.dirname(path.resolve(bundleFile))) throw new Error('the loader and its bundle must share a directory');
-  const loader = LOADER.replace(/BUNDLE/g, JSON.stringify(path.basename(bundleFile))).replace('PER_COMMAND &&', `${options.perCommand === true} &&`);
+  const commands = options.perCommand ?? [];
+  if (!Array.isArray(commands) || !commands.every((c) => /^[a-z][a-z0-9-]*$/.test(c))) throw new Error('perCommand takes command words such as "ls"');
+  const loader = LOADER.replace(/BUNDLE/g, JSON.stringify(path.basename(bundleFile))).replace('PER_COMMAND.includes', `${JSON.stringify(commands)}.includes`);
   fs.writeFileSync(outFile, loader);
   removeStaleCodeCaches(bundleFile);
 }

@@ -43,15 +43,15 @@ describe('bundle-driver script', function () {
     assert.equal(fs.statSync(cacheFile).mtimeMs, written);
   });
 
-  it('keeps one code cache per command for a loader written with perCommand, and loads no node:module', () => {
+  it('keeps one code cache for each command a loader was written with, and loads no node:module', () => {
     const work = path.join(dir, 'per-command');
     fs.mkdirSync(work, { recursive: true });
     fs.copyFileSync(path.join(dir, 'dist', 'mini.bundle.js'), path.join(work, 'cli.bundle.js'));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { writeCodeCacheLoader } = require('../scripts/bundle-driver.js') as {
-      writeCodeCacheLoader: (out: string, bundle: string, options?: { perCommand?: boolean }) => void;
+      writeCodeCacheLoader: (out: string, bundle: string, options?: { perCommand?: string[] }) => void;
     };
-    writeCodeCacheLoader(path.join(work, 'cli.js'), path.join(work, 'cli.bundle.js'), { perCommand: true });
+    writeCodeCacheLoader(path.join(work, 'cli.js'), path.join(work, 'cli.bundle.js'), { perCommand: ['inspect', 'ls'] });
     // As bin/run.js is: a script whose first argument is the command.
     fs.writeFileSync(
       path.join(work, 'run.js'),
@@ -62,8 +62,9 @@ describe('bundle-driver script', function () {
 
     assert.equal(run('inspect', 'box'), 'false');
     run('ls');
-    // Not a command word: the shared cache, never a path built from argv.
+    // Not one of its commands: the shared cache, never a file per typo or a path built from argv.
     run('--debug', 'ls');
+    run('lss');
     run('../../escape');
     const v = process.version;
     assert.deepEqual(caches(), [`cli.bundle.js.inspect.${v}.v8cache`, `cli.bundle.js.ls.${v}.v8cache`, `cli.bundle.js.${v}.v8cache`].sort());
@@ -72,6 +73,7 @@ describe('bundle-driver script', function () {
     run('inspect', 'other');
     // Accepted by the next start of the same command (a rejected one is written again).
     assert.equal(fs.statSync(inspectCache).mtimeMs, written);
+    assert.throws(() => writeCodeCacheLoader(path.join(work, 'x.js'), path.join(work, 'cli.bundle.js'), { perCommand: ['../x'] }), /perCommand takes command words/);
   });
 
   it('stubs a module (--alias), leaves one to run time (--external) and can skip the loader (--no-loader)', () => {
