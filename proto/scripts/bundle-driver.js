@@ -18,8 +18,10 @@
 // itself goes next to it as <out>.bundle.js. The loader compiles the bundle
 // with a V8 code cache (like Node SEA's useCodeCache), kept next to the bundle
 // or, when that directory is read-only, in the temp dir. V8 rejects a cache
-// made by another Node version or for other source, and the loader then
-// writes a new one. MACHINE_NO_CODE_CACHE=1 turns it off.
+// made by another Node version or for source of another length, and the
+// loader then writes a new one; the build removes the caches beside an older
+// bundle, and the temp dir's are named by the bundle's fingerprint.
+// MACHINE_NO_CODE_CACHE=1 turns it off.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -44,7 +46,10 @@ const variant = PER_COMMAND.includes(process.argv[2]) ? '.' + process.argv[2] : 
 const paths = [
   () => file + variant + '.' + process.version + '.v8cache',
   () => {
-    const key = require('crypto').createHash('sha256').update(file + '\\0' + process.version + variant).digest('hex').slice(0, 16);
+    // The bundle's fingerprint too: V8 checks a cache against the source's
+    // length only, and this one outlives an upgrade to a bundle of the same
+    // length (the one beside the bundle goes with the old package).
+    const key = require('crypto').createHash('sha256').update(file + '\\0' + process.version + variant + '\\0' + FINGERPRINT).digest('hex').slice(0, 16);
     return path.join(require('os').tmpdir(), 'machine-v8cache', key + '.v8cache');
   },
 ];
@@ -188,7 +193,10 @@ function writeCodeCacheLoader(outFile, bundleFile, options = {}) {
   if (path.dirname(path.resolve(outFile)) !== path.dirname(path.resolve(bundleFile))) throw new Error('the loader and its bundle must share a directory');
   const commands = options.perCommand ?? [];
   if (!Array.isArray(commands) || !commands.every((c) => /^[a-z][a-z0-9-]*$/.test(c))) throw new Error('perCommand takes command words such as "ls"');
-  const loader = LOADER.replace(/BUNDLE/g, JSON.stringify(path.basename(bundleFile))).replace('PER_COMMAND.includes', `${JSON.stringify(commands)}.includes`);
+  const fingerprint = require('node:crypto').createHash('sha256').update(fs.readFileSync(bundleFile)).digest('hex').slice(0, 16);
+  const loader = LOADER.replace(/BUNDLE/g, JSON.stringify(path.basename(bundleFile)))
+    .replace('PER_COMMAND.includes', `${JSON.stringify(commands)}.includes`)
+    .replace('+ FINGERPRINT)', `+ ${JSON.stringify(fingerprint)})`);
   fs.writeFileSync(outFile, loader);
   removeStaleCodeCaches(bundleFile);
 }

@@ -76,6 +76,36 @@ describe('bundle-driver script', function () {
     assert.throws(() => writeCodeCacheLoader(path.join(work, 'x.js'), path.join(work, 'cli.bundle.js'), { perCommand: ['../x'] }), /perCommand takes command words/);
   });
 
+  it('never runs an older bundle from a temp-dir cache, even when the new bundle has the same length', () => {
+    const work = path.join(dir, 'upgrade');
+    const tmp = path.join(work, 'tmp');
+    fs.mkdirSync(tmp, { recursive: true });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { writeCodeCacheLoader } = require('../scripts/bundle-driver.js') as { writeCodeCacheLoader: (out: string, bundle: string) => void };
+    const bundle = path.join(work, 'x.bundle.js');
+    const besideBundle = `${bundle}.${process.version}.v8cache`;
+    const build = (answer: string): void => {
+      fs.rmSync(besideBundle, { recursive: true, force: true });
+      fs.writeFileSync(bundle, `exports.answer = () => '${answer}';\n`);
+      writeCodeCacheLoader(path.join(work, 'x.js'), bundle);
+    };
+    // A directory where the cache beside the bundle would go: as for a
+    // read-only install, the loader falls back to the temp dir.
+    const run = (): string => {
+      fs.mkdirSync(besideBundle, { recursive: true });
+      return execFileSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(path.join(work, 'x.js'))}).answer())`], {
+        encoding: 'utf8',
+        env: { ...process.env, TMPDIR: tmp },
+      });
+    };
+    build('one');
+    assert.equal(run(), 'one');
+    assert.equal(run(), 'one');
+    assert.equal(fs.readdirSync(path.join(tmp, 'machine-v8cache')).length, 1);
+    build('two');
+    assert.equal(run(), 'two');
+  });
+
   it('stubs a module (--alias), leaves one to run time (--external) and can skip the loader (--no-loader)', () => {
     const work = path.join(dir, 'options');
     fs.mkdirSync(path.join(work, 'out'), { recursive: true });
