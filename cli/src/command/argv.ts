@@ -17,6 +17,22 @@ function rewriteBool(arg: string): string {
   return on ? `--${m[1]}` : `--no-${m[1]}`;
 }
 
+/**
+ * Docker Machine's global options are Go flags, which take one dash or two
+ * alike and a value after "=" for short names too: `-debug`,
+ * `-storage-path DIR`, `-s=DIR`. Rewritten to the spelling our parsers read;
+ * anything that is not a global flag is left as it is.
+ */
+function goGlobalFlag(arg: string): string[] {
+  const m = /^-([A-Za-z0-9][A-Za-z0-9-]*)(=.*)?$/.exec(arg);
+  if (!m) return [arg];
+  const [, name, assigned] = m;
+  if (name.length > 1) return GLOBAL_FLAGS[name] || ((name === 'version' || name === 'help') && assigned === undefined) ? [`--${name}${assigned ?? ''}`] : [arg];
+  const long = Object.entries(GLOBAL_FLAGS).find(([, def]) => def.char === name);
+  if (!long || assigned === undefined || long[1].type === 'boolean') return [arg];
+  return [`-${name}`, assigned.slice(1)];
+}
+
 export interface SplitArgv {
   /** The command id words ([] when none was given). */
   id: string[];
@@ -26,8 +42,18 @@ export interface SplitArgv {
   normalized: string[];
 }
 
-export function splitArgv(argv: string[]): SplitArgv {
+export function splitArgv(given: string[]): SplitArgv {
   const arity = globalFlagArity();
+  // Global flags are Go flags only before the command, as in the reference.
+  const argv: string[] = [];
+  let g = 0;
+  while (g < given.length && given[g].startsWith('-') && given[g] !== '--') {
+    const flag = goGlobalFlag(given[g++]);
+    argv.push(...flag);
+    // A value given as the next word goes with it unchanged.
+    if (flag.length === 1 && arity.get(flag[0]) && g < given.length) argv.push(given[g++]);
+  }
+  argv.push(...given.slice(g));
   const leading: string[] = [];
   let i = 0;
   while (i < argv.length) {

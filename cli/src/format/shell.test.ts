@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { detectShell, shellSyntax } from './shell';
+import { SHELL_HINT, detectShell, shellSyntax } from './shell';
 import { splitArgv } from '../command/argv';
 import { machineNameProblem } from '../names';
 
@@ -49,7 +49,8 @@ describe('env shells', () => {
     assert.equal(detectShell(undefined, { SHELL: '/usr/bin/fish' }, () => undefined), 'fish');
     const out: string[] = [];
     assert.throws(() => detectShell(undefined, {}, (s) => out.push(s)), /Unknown shell/);
-    assert.match(out[0], /--shell flag/);
+    // The hint ends with a blank line, as the reference prints it.
+    assert.deepEqual(out, [SHELL_HINT + '\n']);
   });
 });
 
@@ -62,6 +63,18 @@ describe('argv and names', () => {
     assert.deepEqual(splitArgv(['help', 'driver', 'ls']).normalized, ['driver', 'ls', '--help']);
     assert.deepEqual(splitArgv(['help']).normalized, ['--help']);
     assert.deepEqual(splitArgv(['-s', '/x', '-v']).normalized, ['version', '-s', '/x']);
+  });
+
+  it('reads leading global flags as Go flags: one dash or two, and -s=DIR', () => {
+    assert.deepEqual(splitArgv(['-s=/x', 'ls']).normalized, ['ls', '-s', '/x']);
+    assert.deepEqual(splitArgv(['-storage-path', '/x', '-debug', 'ls']).normalized, ['ls', '--storage-path', '/x', '--debug']);
+    assert.deepEqual(splitArgv(['-storage-path=/x', '-native-ssh=false', 'ls']).normalized, ['ls', '--storage-path=/x', '--no-native-ssh']);
+    assert.deepEqual(splitArgv(['-version']).normalized, ['version']);
+    // A value that looks like a flag stays the value; after the command nothing is rewritten.
+    assert.deepEqual(splitArgv(['-s', '-debug', 'ls']).normalized, ['ls', '-s', '-debug']);
+    assert.deepEqual(splitArgv(['ssh', 'dev', '-s=x']).normalized, ['ssh', 'dev', '-s=x']);
+    // Not a global flag: left for the command's parser to refuse.
+    assert.deepEqual(splitArgv(['-bogus', 'ls']).normalized, ['-bogus', 'ls']);
   });
 
   it('machine names follow the reference regex', () => {

@@ -113,7 +113,8 @@ export function detectShell(flag: string | undefined, env: NodeJS.ProcessEnv, ou
   if (flag) return flag;
   const sh = env.SHELL;
   if (!sh) {
-    out(SHELL_HINT);
+    // The reference leaves a blank line after the hint.
+    out(SHELL_HINT + '\n');
     throw new MachineError('usage', 'Error: Unknown shell');
   }
   return path.basename(sh);
