@@ -55,7 +55,7 @@ export function fastParse(spec: CommandSpec, rest: string[]): { flags: ParsedFla
     else flags[name] = v;
   }
   const args = parsed.positionals;
-  if (!spec.variadic && args.length > spec.args.length) return undefined;
+  if (!spec.variadic && !spec.extraWords && args.length > spec.args.length) return undefined;
   if (spec.args.some((a, i) => a.required && args[i] === undefined)) return undefined;
   return { flags, global, args };
 }

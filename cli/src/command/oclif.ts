@@ -54,13 +54,14 @@ export function commandFromSpec(spec: CommandSpec): typeof Command {
   class SpecCommand extends Command {
     static override summary = spec.summary;
     static override description = spec.description;
-    static override usage = spec.usage;
+    // Not strict, oclif would show the last argument as a list.
+    static override usage = spec.usage ?? (spec.extraWords ? [spec.id, ...spec.args.map((a) => `[${a.name.toUpperCase()}]`), '[FLAGS]'].join(' ') : undefined);
     static override examples = spec.examples ?? [];
     static override aliases = spec.aliases ?? [];
     static override flags = flags;
     static override baseFlags = globalOclifFlags;
     static override args = args;
-    static override strict = !spec.variadic;
+    static override strict = !spec.variadic && !spec.extraWords;
 
     async run(): Promise<void> {
       const split = spec.passThrough ? spec.passThrough(this.argv) : { parse: this.argv, passed: [] };
@@ -78,13 +79,13 @@ export function commandFromSpec(spec: CommandSpec): typeof Command {
       const flagDefs = prepared?.flagDefs ?? spec.flags;
       let parsed;
       try {
-        parsed = await this.parse({ flags: prepared ? toOclifFlags(flagDefs) : flags, baseFlags: globalOclifFlags, args, strict: !spec.variadic }, split.parse);
+        parsed = await this.parse({ flags: prepared ? toOclifFlags(flagDefs) : flags, baseFlags: globalOclifFlags, args, strict: !spec.variadic && !spec.extraWords }, split.parse);
       } catch (err) {
         await prepared?.ctx.close();
         throw err;
       }
       const all = parsed.flags as Record<string, unknown>;
-      const positional = spec.variadic ? (parsed.argv as string[]) : spec.args.map((a) => (parsed.args as Record<string, string | undefined>)[a.name]).filter((v): v is string => v !== undefined);
+      const positional = spec.variadic || spec.extraWords ? (parsed.argv as string[]) : spec.args.map((a) => (parsed.args as Record<string, string | undefined>)[a.name]).filter((v): v is string => v !== undefined);
       const code = await runSpec(
         spec,
         { flags: pick(all, Object.keys(flagDefs)), global: pick(all, Object.keys(GLOBAL_FLAGS)), args: positional, passed: split.passed },

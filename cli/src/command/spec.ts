@@ -47,6 +47,12 @@ export interface CommandSpec {
   /** Accept more positional arguments than `args` lists (machine lists). */
   variadic?: boolean;
   /**
+   * Words beyond `args` still reach run(), which refuses or ignores them as
+   * the reference does ("Expected one machine name as an argument"); help
+   * shows `args` as listed.
+   */
+  extraWords?: boolean;
+  /**
    * Runs without loading @oclif/core when argv parses cleanly: the commands
    * scripts call in loops. Others always go through oclif.
    */

@@ -9,6 +9,8 @@ export const spec: CommandSpec = {
   description: 'Prints the docker client flags for a machine, one per line: docker $(machine config NAME) ps',
   examples: ['docker $(<%= config.bin %> config dev) ps'],
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
+  // Words after the first name are ignored, as the reference ignores them.
+  extraWords: true,
   readOnly: true,
   fastPath: true,
   flags: {
@@ -16,8 +18,10 @@ export const spec: CommandSpec = {
     json: { type: 'boolean', description: 'Print the connection (Host, TLS files, docker Args) as one JSON document' },
   },
   async run(ctx, { flags, args }) {
-    const { name, host, url } = await clientEndpoint(ctx, args, flags.swarm === true, 'Error running connection boilerplate');
-    const dir = host.HostOptions.AuthOptions.StorePath || ctx.store.machineDir(name);
+    // Like the reference, config reads only the first name it is given.
+    const { name, url } = await clientEndpoint(ctx, args.slice(0, 1), flags.swarm === true, 'Error running connection boilerplate');
+    // The files in the machine's directory of the store this command reads, as the reference prints them.
+    const dir = ctx.store.machineDir(name);
     const join = (f: string): string => (dir.endsWith('/') ? dir + f : `${dir}/${f}`);
     const files = { ca: join('ca.pem'), cert: join('cert.pem'), key: join('key.pem') };
     const docArgs = ['--tlsverify', `--tlscacert=${goQuote(files.ca)}`, `--tlscert=${goQuote(files.cert)}`, `--tlskey=${goQuote(files.key)}`, `-H=${url}`];

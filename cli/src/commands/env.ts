@@ -14,6 +14,8 @@ export const spec: CommandSpec = {
     'The URL comes from the last one the driver reported when that daemon still answers with the machine\'s certificate; otherwise the driver is asked.',
   examples: ['eval "$(<%= config.bin %> env dev)"', '<%= config.bin %> env --shell fish dev | source', 'eval "$(<%= config.bin %> env -u)"'],
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
+  // More than one name is refused by targetName, with the reference's text.
+  extraWords: true,
   readOnly: true,
   fastPath: true,
   flags: {
@@ -27,20 +29,27 @@ export const spec: CommandSpec = {
     const unset = flags.unset === true;
     const json = flags.json === true;
     if (unset && args.length > 0) throw new MachineError('usage', 'Error: Expected no machine name when the -u flag is present');
-    // --json needs no shell; the shell is still checked first otherwise, as the reference does.
-    const sh = json ? undefined : shellSyntax(detectShell(flags.shell as string | undefined, ctx.env, ctx.out));
-    const noProxyVar = ctx.env.no_proxy !== undefined ? 'no_proxy' : 'NO_PROXY';
+    // --json needs no shell. As in the reference, unsetting asks for the shell
+    // first, setting only once the machine passed its connection check.
+    const shell = () => (json ? undefined : shellSyntax(detectShell(flags.shell as string | undefined, ctx.env, ctx.out)));
+    // The reference takes no_proxy only when it holds something, else NO_PROXY.
+    const noProxyVar = ctx.env.no_proxy ? 'no_proxy' : 'NO_PROXY';
     // In order: the value to set, or null to unset.
     const vars: Array<[string, string | null]> = [];
+    let sh: ReturnType<typeof shell>;
     if (unset) {
+      sh = shell();
       for (const v of ['DOCKER_TLS_VERIFY', 'DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_MACHINE_NAME']) vars.push([v, null]);
       if (process.platform === 'win32') vars.push(['COMPOSE_CONVERT_WINDOWS_PATHS', null]);
       if (flags['no-proxy'] === true) vars.push([noProxyVar, null]);
     } else {
-      const { name, host, url } = await clientEndpoint(ctx, args, flags.swarm === true, 'Error checking TLS connection');
+      const { name, url } = await clientEndpoint(ctx, args, flags.swarm === true, 'Error checking TLS connection');
+      sh = shell();
       vars.push(['DOCKER_TLS_VERIFY', '1']);
       vars.push(['DOCKER_HOST', url]);
-      vars.push(['DOCKER_CERT_PATH', host.HostOptions.AuthOptions.StorePath || ctx.store.machineDir(name)]);
+      // The machine's directory in the store this command reads, as the
+      // reference prints it, even when the record was written elsewhere.
+      vars.push(['DOCKER_CERT_PATH', ctx.store.machineDir(name)]);
       vars.push(['DOCKER_MACHINE_NAME', name]);
       if (process.platform === 'win32') vars.push(['COMPOSE_CONVERT_WINDOWS_PATHS', 'true']);
       if (flags['no-proxy'] === true) {

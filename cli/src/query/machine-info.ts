@@ -254,6 +254,6 @@ export async function clientEndpoint(
   // Loaded only for --swarm: the fast path of env and config stays small.
   const { swarmEndpoint } = await import('../swarm/client-endpoint');
   const all = ctx.store.list().flatMap((e) => (e.host ? [e.host] : []));
-  const found = await swarmEndpoint(host, all, check);
+  const found = await swarmEndpoint(host, all, check, heading);
   return { name: found.host.Name, ...found };
 }

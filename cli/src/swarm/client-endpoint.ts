@@ -15,9 +15,11 @@ export interface SwarmEndpoint {
 
 /**
  * `check` is the command's connection check (it returns the engine URL of a
- * running machine, or throws); `all` is every machine of the store.
+ * running machine, or throws); `all` is every machine of the store;
+ * `heading` starts the message for a machine that is no swarm master, as the
+ * reference words it inside its connection check.
  */
-export async function swarmEndpoint(host: HostConfig, all: HostConfig[], check: (h: HostConfig) => Promise<string>): Promise<SwarmEndpoint> {
+export async function swarmEndpoint(host: HostConfig, all: HostConfig[], check: (h: HostConfig) => Promise<string>, heading: string): Promise<SwarmEndpoint> {
   const member = swarmRecord(host);
   if (member?.Role === 'worker') {
     const managers = all.filter((h) => {
@@ -39,9 +41,10 @@ export async function swarmEndpoint(host: HostConfig, all: HostConfig[], check: 
     }
     throw new MachineError('swarm', `"${host.Name}" is a swarm worker and no manager of its swarm answers (${failures.join('; ')})`);
   }
-  const url = await check(host);
-  if (member) return { host, url };
+  if (member) return { host, url: await check(host) };
   const so = host.HostOptions.SwarmOptions;
-  if (!so.Master) throw new MachineError('usage', `"${host.Name}" is not a swarm master. The --swarm flag is intended for use with swarm masters`);
+  // Refused before any connection, as the reference does.
+  if (!so.Master) throw new MachineError('usage', `${heading}: "${host.Name}" is not a swarm master. The --swarm flag is intended for use with swarm masters`);
+  const url = await check(host);
   return { host, url: `tcp://${parseDockerURL(url).host}:${/:(\d+)$/.exec(so.Host)?.[1] ?? '3376'}` };
 }

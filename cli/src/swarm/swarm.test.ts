@@ -96,20 +96,26 @@ describe('ls --filter swarm= on swarm-mode machines', () => {
 describe('env/config --swarm endpoint', () => {
   const urls: Record<string, string> = { ma1: 'tcp://10.0.0.1:2376', ma2: 'tcp://10.0.0.2:2376', wa1: 'tcp://10.0.0.3:2376', legacy: 'tcp://10.0.0.9:2376' };
   const checkAll = async (h: HostConfig) => urls[h.Name];
+  const H = 'Error checking TLS connection';
 
   it('a manager is its own endpoint, on its engine port', async () => {
     const ma1 = member('ma1', 'manager');
-    const ep = await swarmEndpoint(ma1, [ma1], checkAll);
+    const ep = await swarmEndpoint(ma1, [ma1], checkAll, H);
     assert.equal(ep.host.Name, 'ma1');
     assert.equal(ep.url, 'tcp://10.0.0.1:2376');
   });
 
   it('a worker points at the first manager of its swarm that answers', async () => {
     const all = [member('mb1', 'manager', 'c2'), member('ma1', 'manager'), member('ma2', 'manager'), member('wa1', 'worker')];
-    const ep = await swarmEndpoint(all[3], all, async (h) => {
-      if (h.Name === 'ma1') throw new MachineError('not-running', 'Host is not running');
-      return urls[h.Name];
-    });
+    const ep = await swarmEndpoint(
+      all[3],
+      all,
+      async (h) => {
+        if (h.Name === 'ma1') throw new MachineError('not-running', 'Host is not running');
+        return urls[h.Name];
+      },
+      H,
+    );
     assert.equal(ep.host.Name, 'ma2');
     assert.equal(ep.url, 'tcp://10.0.0.2:2376');
   });
@@ -117,19 +123,33 @@ describe('env/config --swarm endpoint', () => {
   it('says why when no manager of a worker\'s swarm answers or none is known', async () => {
     const all = [member('ma1', 'manager'), member('ma2', 'manager'), member('wa1', 'worker')];
     await assert.rejects(
-      swarmEndpoint(all[2], all, async (h) => {
-        throw new MachineError('not-running', `${h.Name} down`);
-      }),
+      swarmEndpoint(
+        all[2],
+        all,
+        async (h) => {
+          throw new MachineError('not-running', `${h.Name} down`);
+        },
+        H,
+      ),
       /"wa1" is a swarm worker and no manager of its swarm answers \(ma1: ma1 down; ma2: ma2 down\)/,
     );
-    await assert.rejects(swarmEndpoint(all[2], [all[2]], checkAll), /"wa1" is a swarm worker and no machine is a manager of its swarm/);
+    await assert.rejects(swarmEndpoint(all[2], [all[2]], checkAll, H), /"wa1" is a swarm worker and no machine is a manager of its swarm/);
   });
 
   it('keeps the reference\'s answers for Swarm classic stores', async () => {
     const legacy = member('legacy');
-    await assert.rejects(swarmEndpoint(legacy, [legacy], checkAll), /"legacy" is not a swarm master\. The --swarm flag is intended for use with swarm masters/);
+    // Refused with the command's heading, before any connection is made.
+    const checked: string[] = [];
+    const recording = async (h: HostConfig) => {
+      checked.push(h.Name);
+      return urls[h.Name];
+    };
+    await assert.rejects(swarmEndpoint(legacy, [legacy], recording, H), {
+      message: 'Error checking TLS connection: "legacy" is not a swarm master. The --swarm flag is intended for use with swarm masters',
+    });
+    assert.deepEqual(checked, []);
     Object.assign(legacy.HostOptions.SwarmOptions, { IsSwarm: true, Master: true, Host: 'tcp://0.0.0.0:3376' });
-    assert.equal((await swarmEndpoint(legacy, [legacy], checkAll)).url, 'tcp://10.0.0.9:3376');
+    assert.equal((await swarmEndpoint(legacy, [legacy], checkAll, H)).url, 'tcp://10.0.0.9:3376');
   });
 });
 
