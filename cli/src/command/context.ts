@@ -13,7 +13,7 @@
  */
 import * as path from 'node:path';
 import type { DriverRegistry } from '../discovery/registry';
-import { MachineError } from '../errors';
+import { MachineError, errorMessage, notExistError } from '../errors';
 import { machineNameProblem } from '../names';
 import { defaultStoragePath } from '../store/paths';
 import { Store } from '../store/store';
@@ -132,10 +132,33 @@ export class CommandContext {
     return [this.targetName([])];
   }
 
+  /**
+   * A name no machine may have names no machine: the reference's "does not
+   * exist". A directory put under machines/ by hand is the store's to explain.
+   */
   loadHost(name: string): HostConfig {
-    const problem = machineNameProblem(name);
-    if (problem) throw new MachineError('invalid-name', `Invalid machine name "${name}": ${problem}.`);
+    if (machineNameProblem(name) && !this.store.isStrayEntry(name)) throw notExistError(name);
     return this.store.load(name);
+  }
+
+  /**
+   * Every named machine, or, when any cannot be loaded, the errors of all
+   * that cannot, one per line (one alone keeps its own exit code): as the
+   * reference, a command on several machines acts on none until all load.
+   */
+  loadHosts(names: string[]): HostConfig[] {
+    const hosts: HostConfig[] = [];
+    const failures: unknown[] = [];
+    for (const n of names) {
+      try {
+        hosts.push(this.loadHost(n));
+      } catch (e) {
+        failures.push(e);
+      }
+    }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new MachineError('not-found', failures.map(errorMessage).join('\n'));
+    return hosts;
   }
 
   async close(): Promise<void> {

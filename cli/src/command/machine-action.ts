@@ -17,10 +17,13 @@ export function checkNames(names: string[]): void {
   }
 }
 
-/** Runs one lifecycle action on the named machines (default: "default"). */
+/**
+ * Runs one lifecycle action on the named machines (default: "default"): on
+ * none of them unless every one loads, as the reference does.
+ */
 export async function runMachineAction(ctx: CommandContext, action: ActionName, args: string[], options: ActionOptions = {}): Promise<void> {
   const names = ctx.targetNames(args);
-  checkNames(names);
+  ctx.loadHosts(names);
   const { runAction } = await import('../lifecycle/actions');
   await runAction(actionEnv(ctx), action, names, options);
 }

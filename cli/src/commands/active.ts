@@ -10,13 +10,16 @@ export const spec: CommandSpec = {
   summary: 'Print which machine is active',
   description: 'The active machine is the running one whose URL equals $DOCKER_HOST, or, with DOCKER_HOST unset, the endpoint of the current docker context (machine use).',
   args: [],
+  // Any word is refused below with the reference's text.
+  extraWords: true,
   readOnly: true,
   fastPath: true,
   flags: {
     timeout: { type: 'integer', char: 't', default: 10, min: 1, description: 'Timeout in seconds, default to 10s', helpValue: '<seconds>' },
     json: { type: 'boolean', description: 'Print Name and URL of the active machine as one JSON document' },
   },
-  async run(ctx, { flags }) {
+  async run(ctx, { flags, args }) {
+    if (args.length > 0) throw new MachineError('usage', 'Error: Too many arguments given');
     const dockerHost = effectiveDockerHost(ctx.env);
     // Without DOCKER_HOST or a machine's docker context nothing can be active: no need to ask any driver.
     if (dockerHost === '') throw new MachineError('not-found', 'No active host found');

@@ -68,6 +68,8 @@ export const spec: CommandSpec = {
   description: 'Prints the machine\'s record (config.json with the driver\'s state) as JSON, secrets masked; --format applies a Go template to it.',
   examples: ['<%= config.bin %> inspect dev', "<%= config.bin %> inspect --format '{{.Driver.IPAddress}}' dev", "<%= config.bin %> inspect -f '{{json .HostOptions.EngineOptions}}' dev"],
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
+  // More than one name is refused by targetName, with the reference's text.
+  extraWords: true,
   readOnly: true,
   fastPath: true,
   flags: {

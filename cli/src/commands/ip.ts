@@ -17,7 +17,7 @@ export const spec: CommandSpec = {
   },
   async run(ctx, { flags, args }) {
     const names = ctx.targetNames(args);
-    const hosts = names.map((n) => ctx.loadHost(n));
+    const hosts = ctx.loadHosts(names);
     const results = await Promise.allSettled(
       hosts.map(async (h) => {
         // A machine whose daemon proves it is at the remembered IP needs no driver.

@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../command/spec';
-import { actionEnv, checkNames, runMachineAction } from '../command/machine-action';
+import { actionEnv, runMachineAction } from '../command/machine-action';
 
 export const spec: CommandSpec = {
   id: 'regenerate-certs',
@@ -19,8 +19,7 @@ export const spec: CommandSpec = {
     const renewCA = flags['client-certs'] === true;
     // --client-certs covers every machine: names, when given, are only checked.
     const names = renewCA ? args : ctx.targetNames(args);
-    checkNames(names);
-    for (const n of names) ctx.loadHost(n);
+    ctx.loadHosts(names);
     if (flags.force !== true) {
       const { confirm } = await import('../command/prompt');
       if (!(await confirm('Regenerate TLS machine certs?  Warning: this is irreversible. (y/n): '))) return;

@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../command/spec';
-import { MachineError } from '../errors';
-import { checkNames } from '../command/machine-action';
+import { MachineError, notExistError } from '../errors';
+import type { RemoveOutcome } from '../lifecycle/remove';
 
 export const spec: CommandSpec = {
   id: 'rm',
@@ -15,13 +15,6 @@ export const spec: CommandSpec = {
   },
   async run(ctx, { args: names, flags }) {
     if (names.length === 0) throw new MachineError('usage', 'Error: Expected to get one or more machine names as arguments');
-    const stray = new Set(names.filter((n) => ctx.store.isStrayEntry(n)));
-    checkNames(names.filter((n) => !stray.has(n)));
-    for (const n of names) {
-      if (!stray.has(n) && !ctx.store.exists(n)) {
-        throw new MachineError('not-found', `Docker machine "${n}" does not exist. Use "machine ls" to list machines. Use "machine create" to add a new one.`);
-      }
-    }
     const force = flags.force === true;
     const json = flags.json === true;
     // The reference prints both lines whatever the flags; scripts that parse rm's output expect them.
@@ -35,11 +28,24 @@ export const spec: CommandSpec = {
     }
     const { removeMachine } = await import('../lifecycle/remove');
     const out = json ? () => undefined : ctx.out;
-    const results = await Promise.all(names.map((n) => removeMachine({ store: ctx.store, registry: ctx.registry, out, err: ctx.err }, n, force)));
-    if (json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+    // As in the reference, a name that names no machine does not stop the
+    // others from going: it is reported, and with --force it is only reported.
+    const results: Array<RemoveOutcome & { missing?: true }> = await Promise.all(
+      names.map((n) =>
+        ctx.store.exists(n) || ctx.store.isStrayEntry(n)
+          ? removeMachine({ store: ctx.store, registry: ctx.registry, out, err: ctx.err }, n, force)
+          : Promise.resolve({ name: n, removed: false, missing: true as const, error: notExistError(n).message }),
+      ),
+    );
+    if (json) process.stdout.write(JSON.stringify(results.map(({ name, removed, error }) => ({ name, removed, ...(error === undefined ? {} : { error }) })), null, 2) + '\n');
     const failed = results.filter((r) => !r.removed);
-    if (failed.length) {
-      throw new MachineError('driver', failed.map((r) => `Error removing host "${r.name}": ${r.error}`).join('\n'));
+    const message = (r: { name: string; error?: string }) => `Error removing host "${r.name}": ${r.error}`;
+    const missing = force ? failed.filter((r) => r.missing) : [];
+    for (const r of missing) {
+      ctx.err(message(r));
+      ctx.err(`Can't remove "${r.name}"`);
     }
+    const fatal = failed.filter((r) => !missing.includes(r));
+    if (fatal.length) throw new MachineError('driver', fatal.map(message).join('\n'));
   },
 };

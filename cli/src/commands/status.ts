@@ -9,6 +9,8 @@ export const spec: CommandSpec = {
   description:
     'Prints Running when the machine\'s Docker daemon, at its last known URL, presents this machine\'s own certificate; otherwise the driver\'s state: Running, Stopped, Paused, Saved, Stopping, Starting, Error, or an empty line when unknown.',
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
+  // More than one name is refused by targetName, with the reference's text.
+  extraWords: true,
   readOnly: true,
   fastPath: true,
   flags: {

@@ -8,6 +8,8 @@ export const spec: CommandSpec = {
   description:
     'Prints tcp://IP:PORT of a running machine: the last known URL when the Docker daemon there presents this machine\'s own certificate, otherwise the URL the driver reports; a machine that is not running is an error.',
   args: [{ name: 'name', description: 'machine name (default: "default")' }],
+  // More than one name is refused by targetName, with the reference's text.
+  extraWords: true,
   readOnly: true,
   fastPath: true,
   flags: {

@@ -36,6 +36,8 @@ export const spec: CommandSpec = {
   id: 'version',
   summary: 'Show the machine version or a machine\'s docker version',
   args: [{ name: 'name', description: 'machine whose Docker daemon version to print' }],
+  // More than one name is refused by targetName, with the reference's text.
+  extraWords: true,
   readOnly: true,
   fastPath: true,
   flags: {
