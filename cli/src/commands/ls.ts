@@ -40,29 +40,53 @@ export function parseFilters(raw: string[]): Filters {
   const f: Filters = { driver: [], state: [], name: [], label: [], swarm: [] };
   for (const r of raw) {
     const i = r.indexOf('=');
-    if (i <= 0) throw new MachineError('usage', 'Unsupported filter syntax.');
+    // The reference's texts: "=x" names the empty key.
+    if (i < 0) throw new MachineError('usage', 'Unsupported filter syntax');
     const key = r.slice(0, i).toLowerCase();
     const value = r.slice(i + 1);
-    if (key === 'name') {
-      try {
-        f.name.push(new RegExp(value));
-      } catch (e) {
-        throw new MachineError('usage', `Invalid name filter "${value}": ${(e as Error).message}`);
-      }
-    } else if (key === 'driver' || key === 'state' || key === 'label' || key === 'swarm') f[key].push(value);
+    if (key === 'name') f.name.push(nameFilter(value));
+    else if (key === 'driver' || key === 'state' || key === 'label' || key === 'swarm') f[key].push(value);
     else throw new MachineError('usage', `Unsupported filter key '${key}'`);
   }
   return f;
 }
 
-/** Filters that need no driver: name, driver, label, swarm. Same key = OR, different keys = AND. */
+/**
+ * A name filter is a Go regular expression: its leading flag group
+ * ("(?i)" and the like) becomes the JavaScript flags it stands for.
+ */
+function nameFilter(value: string): RegExp {
+  const flags = /^\(\?([ims]+)\)/.exec(value);
+  try {
+    return flags ? new RegExp(value.slice(flags[0].length), [...new Set(flags[1])].join('')) : new RegExp(value);
+  } catch (e) {
+    throw new MachineError('usage', `Invalid name filter "${value}": ${(e as Error).message}`);
+  }
+}
+
+/** label=KEY=VALUE: the key as given, the value in any case (the reference's EqualFold); label=KEY: any value. */
+function hasLabel(labels: string[], filter: string): boolean {
+  const i = filter.indexOf('=');
+  const key = i < 0 ? filter : filter.slice(0, i);
+  return labels.some((l) => {
+    const j = l.indexOf('=');
+    const k = j < 0 ? l : l.slice(0, j);
+    return k === key && (i < 0 || (j < 0 ? '' : l.slice(j + 1)).toLowerCase() === filter.slice(i + 1).toLowerCase());
+  });
+}
+
+/**
+ * Filters that need no driver: name, driver, label, swarm. Same key = OR,
+ * different keys = AND. A machine whose record cannot be read is always
+ * listed, whatever the filters, as the reference lists it.
+ */
 export function staticFilter(entries: HostEntry[], f: Filters): HostEntry[] {
   return entries.filter((e) => {
-    if (!e.host) return f.driver.length + f.label.length + f.swarm.length === 0 && (f.name.length === 0 || f.name.some((re) => re.test(e.name)));
+    if (!e.host) return true;
     const h = e.host;
     if (f.name.length && !f.name.some((re) => re.test(h.Name))) return false;
     if (f.driver.length && !f.driver.some((d) => d.toLowerCase() === h.DriverName.toLowerCase())) return false;
-    if (f.label.length && !f.label.some((l) => (h.HostOptions.EngineOptions.Labels ?? []).includes(l))) return false;
+    if (f.label.length && !f.label.some((l) => hasLabel(h.HostOptions.EngineOptions.Labels ?? [], l))) return false;
     if (f.swarm.length && !inSwarmOf(h, entries, f.swarm)) return false;
     return true;
   });
@@ -88,9 +112,11 @@ function inSwarmOf(h: HostConfig, entries: HostEntry[], names: string[]): boolea
 }
 
 export function renderItems(items: ListItem[], format: string | undefined): string {
-  let f = format && format !== '' ? unescapeFormat(format) : DEFAULT_LS_FORMAT;
+  let f = format && format !== '' ? format : DEFAULT_LS_FORMAT;
   const table = f.startsWith('table');
-  if (table) f = f.slice('table'.length).trim();
+  if (table) f = f.slice('table'.length);
+  // In the reference's order: spaces trimmed, then \t and \n made real.
+  f = unescapeFormat(f.replace(/^ +| +$/g, ''));
   let t: Template;
   try {
     t = new Template(f, { strict: true });
@@ -136,6 +162,8 @@ export const spec: CommandSpec = {
   description: 'Lists every machine with its driver, state, URL and Docker version. One driver process serves all machines of that driver; a machine that does not answer within --timeout shows as Timeout, and a broken one shows its error without hiding the others.',
   examples: ['<%= config.bin %> ls', '<%= config.bin %> ls --filter driver=generic --filter state=Running', "<%= config.bin %> ls --format '{{.Name}}: {{.URL}}'", '<%= config.bin %> ls -q'],
   args: [],
+  // Words after the flags are ignored, as the reference ignores them.
+  extraWords: true,
   readOnly: true,
   fastPath: true,
   flags: {
@@ -166,7 +194,8 @@ export const spec: CommandSpec = {
     let shown = items;
     if (needState) {
       const wanted = filters.state.map((s) => s.toLowerCase());
-      shown = items.filter((i) => wanted.includes(i.State.toLowerCase()));
+      const unreadable = new Set(entries.filter((e) => !e.host).map((e) => e.name));
+      shown = items.filter((i) => unreadable.has(i.Name) || wanted.includes(i.State.toLowerCase()));
       entries = entries.filter((e) => shown.some((i) => i.Name === e.name));
     }
     shown.sort((a, b) => naturalCompare(a.Name, b.Name));

@@ -50,12 +50,20 @@ describe('format', () => {
     );
     assert.equal(renderItems([item], '{{.Name}}: {{.State}}'), 'default: Running\n');
     assert.equal(renderItems([item], 'table {{.Name}}\\t{{.DriverName}}'), 'NAME      DRIVER\ndefault   virtualbox\n');
+    // Spaces are trimmed before \n becomes a newline, which then stays: a blank line after each row.
+    assert.equal(renderItems([item], ' {{.Name}} '), 'default\n');
+    assert.equal(renderItems([item], '  table {{.Name}}'), 'table default\n');
+    assert.equal(renderItems([item], 'table {{.Name}}\\n'), 'NAME\n\ndefault\n\n');
     assert.match(DEFAULT_LS_FORMAT, /^table /);
   });
 
   it('ls filters: syntax and keys', () => {
-    assert.throws(() => parseFilters(['nokey']), /Unsupported filter syntax/);
-    assert.throws(() => parseFilters(['color=red']), /Unsupported filter key 'color'/);
+    assert.throws(() => parseFilters(['nokey']), { message: 'Unsupported filter syntax' });
+    assert.throws(() => parseFilters(['color=red']), { message: "Unsupported filter key 'color'" });
+    // "=x" is a filter with an empty key, as the reference splits it.
+    assert.throws(() => parseFilters(['=foo']), { message: "Unsupported filter key ''" });
+    // A leading Go flag group becomes the RegExp's flags.
+    assert.ok(parseFilters(['name=(?i)^M1$']).name[0].test('m1'));
     const f = parseFilters(['DRIVER=fake', 'state=Running', 'name=^a']);
     assert.deepEqual(f.driver, ['fake']);
     assert.ok(f.name[0].test('abc'));
@@ -71,16 +79,21 @@ describe('format', () => {
     const entries: HostEntry[] = [
       mk('m1', 'fake', ['env=prod'], { master: true, discovery: 'token://x' }),
       mk('w1', 'fake', ['env=dev'], { discovery: 'token://x' }),
-      mk('g1', 'generic', ['env=prod']),
+      mk('g1', 'generic', ['env=Prod', 'flag']),
       { name: 'broken', error: new Error('bad') },
     ];
     const names = (f: string[]): string[] => staticFilter(entries, parseFilters(f)).map((e) => e.name);
+    // A machine whose record cannot be read is listed whatever the filters.
     assert.deepEqual(names([]), ['m1', 'w1', 'g1', 'broken']);
-    assert.deepEqual(names(['driver=FAKE']), ['m1', 'w1']);
-    assert.deepEqual(names(['driver=fake', 'driver=generic']), ['m1', 'w1', 'g1']);
-    assert.deepEqual(names(['driver=fake', 'label=env=prod']), ['m1']);
-    assert.deepEqual(names(['swarm=m1']), ['m1', 'w1']);
-    assert.deepEqual(names(['name=^(g|b)']), ['g1', 'broken']);
+    assert.deepEqual(names(['driver=FAKE']), ['m1', 'w1', 'broken']);
+    assert.deepEqual(names(['driver=fake', 'driver=generic']), ['m1', 'w1', 'g1', 'broken']);
+    assert.deepEqual(names(['driver=fake', 'label=env=prod']), ['m1', 'broken']);
+    // A label's value matches in any case, its key exactly; a key alone matches any value.
+    assert.deepEqual(names(['label=env=PROD']), ['m1', 'g1', 'broken']);
+    assert.deepEqual(names(['label=ENV=prod']), ['broken']);
+    assert.deepEqual(names(['label=flag']), ['g1', 'broken']);
+    assert.deepEqual(names(['swarm=m1']), ['m1', 'w1', 'broken']);
+    assert.deepEqual(names(['name=^g']), ['g1', 'broken']);
   });
 
   it('goQuote is Go %q', () => {
