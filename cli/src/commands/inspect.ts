@@ -2,7 +2,7 @@ import type { JsonValue } from '@machine/driver-sdk';
 import { cachedDescription } from '../discovery/describe-cache';
 import { findDriver } from '../discovery/discover';
 import { MachineError } from '../errors';
-import { Template, TemplateError, unescapeFormat } from '../format/template';
+import { Template, TemplateError } from '../format/template';
 import { serializeHost } from '../store/host';
 import type { HostConfig } from '../store/types';
 import { jsonDocument } from '../format/json';
@@ -90,11 +90,12 @@ export const spec: CommandSpec = {
       ctx.out(serializeHost(shown));
       return;
     }
+    // The template as given: the reference turns no \n or \t into control characters here (ls does).
     let t: Template;
     try {
-      t = new Template(unescapeFormat(format));
+      t = new Template(format);
     } catch (e) {
-      throw new MachineError('usage', (e as Error).message);
+      throw new MachineError('usage', `template parsing error: ${(e as Error).message}`);
     }
     try {
       ctx.out(t.execute(sortedKeys(JSON.parse(JSON.stringify(shown)) as JsonValue)));

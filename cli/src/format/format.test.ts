@@ -34,7 +34,10 @@ describe('format', () => {
     assert.equal(new Template('{{if .Empty}}y{{else}}n{{end}} {{.Name | upper}}').execute(data), 'n DEV');
     assert.equal(new Template('{{.Nope}}').execute(data), '<no value>');
     assert.throws(() => new Template('{{.Nope}}', { strict: true }).execute(data), /can't evaluate field Nope/);
-    assert.throws(() => new Template('{{.Name'), /template parsing error/);
+    // Go's parse errors: the template's (empty) name and the line of the action.
+    assert.throws(() => new Template('{{.Name'), { message: 'template: :1: unclosed action' });
+    assert.throws(() => new Template('a\n{{if .X}}\n{{end}}\n{{nosuch .Y}}'), { message: 'template: :4: function "nosuch" not defined' });
+    assert.throws(() => new Template('{{if .X}}'), { message: 'template: :1: unexpected EOF' });
     assert.throws(() => new Template('{{bogus .Name}}'), /function "bogus" not defined/);
   });
 

@@ -115,7 +115,8 @@ function parseArg(t: string): Arg {
   throw new TemplateError(`template: unexpected "${t}" in command`);
 }
 
-function parse(src: string): Node[] {
+/** Parses `src`; `known` says whether a function name is defined (Go checks it while parsing). */
+function parse(src: string, known: (name: string) => boolean): Node[] {
   const root: Node[] = [];
   const stack: { node: Node | null; list: Node[] }[] = [{ node: null, list: root }];
   let i = 0;
@@ -136,7 +137,7 @@ function parse(src: string): Node[] {
     }
     if (text) stack[stack.length - 1].list.push({ kind: 'text', text });
     const close = src.indexOf('}}', inner0);
-    if (close < 0) throw new TemplateError('template: unclosed action');
+    if (close < 0) throw atLine(src, open, 'template: unclosed action');
     let inner = src.slice(inner0, close);
     if (/\s-$/.test(inner)) {
       inner = inner.slice(0, -1);
@@ -145,11 +146,29 @@ function parse(src: string): Node[] {
     i = close + 2;
     inner = inner.trim();
     if (inner.startsWith('/*')) continue;
+    try {
+      parseAction(inner);
+    } catch (e) {
+      throw e instanceof TemplateError ? atLine(src, open, e.message) : e;
+    }
+  }
+  if (stack.length !== 1) throw atLine(src, src.length, 'template: unexpected EOF');
+  return root;
+
+  function defined(p: Pipeline): Pipeline {
+    for (const cmd of p) for (const a of cmd) {
+      if (a.kind === 'ident' && !known(a.name)) throw new TemplateError(`template: function "${a.name}" not defined`);
+      if (a.kind === 'sub') defined(a.pipe);
+    }
+    return p;
+  }
+
+  function parseAction(inner: string): void {
     const toks = tokenize(inner);
     const kw = toks[0];
     const top = stack[stack.length - 1];
     if (kw === 'if' || kw === 'with' || kw === 'range') {
-      const pipe = parsePipeline(toks, { i: 1 }, false);
+      const pipe = defined(parsePipeline(toks, { i: 1 }, false));
       const node: Node = kw === 'range' ? { kind: 'range', pipe, body: [], else: [] } : { kind: kw, pipe, then: [], else: [] };
       top.list.push(node);
       stack.push({ node, list: kw === 'range' ? (node as { body: Node[] }).body : (node as { then: Node[] }).then });
@@ -158,7 +177,7 @@ function parse(src: string): Node[] {
       if (!n || n.kind === 'text' || n.kind === 'action') throw new TemplateError('template: unexpected {{else}}');
       top.list = n.else;
       if (toks[1] === 'if') {
-        const pipe = parsePipeline(toks, { i: 2 }, false);
+        const pipe = defined(parsePipeline(toks, { i: 2 }, false));
         const nested: Node = { kind: 'if', pipe, then: [], else: [] };
         n.else.push(nested);
         // `else if` shares the outer {{end}}: replace the frame.
@@ -168,11 +187,18 @@ function parse(src: string): Node[] {
       if (stack.length === 1) throw new TemplateError('template: unexpected {{end}}');
       stack.pop();
     } else {
-      top.list.push({ kind: 'action', pipe: parsePipeline(toks, { i: 0 }, false) });
+      top.list.push({ kind: 'action', pipe: defined(parsePipeline(toks, { i: 0 }, false)) });
     }
   }
-  if (stack.length !== 1) throw new TemplateError('template: unexpected EOF (missing {{end}})');
-  return root;
+}
+
+/**
+ * Go's wording for a parse error, "template: NAME:LINE: ...", with the empty
+ * name the reference's templates have and the line of the action at `at`.
+ */
+function atLine(src: string, at: number, message: string): TemplateError {
+  const line = 1 + (src.slice(0, at).match(/\n/g)?.length ?? 0);
+  return new TemplateError(message.replace(/^template: /, `template: :${line}: `));
 }
 
 /** Go's %v rendering. */
@@ -233,36 +259,11 @@ export class Template {
   private readonly strict: boolean;
   private readonly funcs: Record<string, (...args: Value[]) => Value>;
 
+  /** Throws TemplateError with Go's text for a parse error ("template: :1: unclosed action"). */
   constructor(src: string, options: TemplateOptions = {}) {
     this.strict = options.strict === true;
     this.funcs = { ...BUILTINS, ...(options.funcs ?? {}) };
-    try {
-      this.nodes = parse(src);
-    } catch (e) {
-      throw new TemplateError(`template parsing error: ${(e as Error).message}`);
-    }
-    this.checkFuncs(this.nodes);
-  }
-
-  private checkFuncs(nodes: Node[]): void {
-    const checkPipe = (p: Pipeline): void => {
-      for (const cmd of p) for (const a of cmd) {
-        if (a.kind === 'ident' && !(a.name in this.funcs)) throw new TemplateError(`template parsing error: template: function "${a.name}" not defined`);
-        if (a.kind === 'sub') checkPipe(a.pipe);
-      }
-    };
-    for (const n of nodes) {
-      if (n.kind === 'action') checkPipe(n.pipe);
-      else if (n.kind === 'if' || n.kind === 'with') {
-        checkPipe(n.pipe);
-        this.checkFuncs(n.then);
-        this.checkFuncs(n.else);
-      } else if (n.kind === 'range') {
-        checkPipe(n.pipe);
-        this.checkFuncs(n.body);
-        this.checkFuncs(n.else);
-      }
-    }
+    this.nodes = parse(src, (name) => name in this.funcs);
   }
 
   execute(data: Value): string {

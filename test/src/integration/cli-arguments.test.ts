@@ -81,6 +81,13 @@ describe('several names, unknown names and extra words (real CLI, fake driver)',
     assert.equal(r.stdout, 'a Running\nbroken Error\n');
   });
 
+  it('templates: Go\'s parse errors under each command\'s heading; inspect keeps a \\n as written', async () => {
+    assert.deepEqual(await sb.run(['inspect', '-f', '{{.Name', 'a']), { code: 1, stdout: '', stderr: 'template parsing error: template: :1: unclosed action\n' });
+    assert.deepEqual(await sb.run(['ls', '--format', '{{.Name']), { code: 1, stdout: '', stderr: 'template: :1: unclosed action\n' });
+    assert.deepEqual(await sb.run(['inspect', '-f', 'x{{.Name}}\\n', 'a']), { code: 0, stdout: 'xa\\n\n', stderr: '' });
+    assert.deepEqual(await sb.run(['ls', '--format', '{{.Name}}\\t.']), { code: 0, stdout: 'a\t.\nb\t.\n', stderr: '' });
+  });
+
   it('global flags before the command are Go flags: -s=DIR, -storage-path DIR, -debug', async () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-args-cwd-'));
     try {
