@@ -86,7 +86,8 @@ export const spec: CommandSpec = {
     '<%= config.bin %> create -d generic --generic-ip-address 203.0.113.10 --generic-ssh-key ~/.ssh/id_ed25519 web',
     '<%= config.bin %> create -d none --url tcp://203.0.113.10:2376 existing',
   ],
-  args: [{ name: 'name', description: 'machine name', required: true }],
+  // Not required of the parser: a missing name gets the reference's text below.
+  args: [{ name: 'name', description: 'machine name' }],
   flags: SHARED_FLAGS,
   // The driver's flags come from its schema, so the driver starts before the
   // command line is parsed in full.
@@ -110,6 +111,7 @@ export const spec: CommandSpec = {
     const { driverName, driver, schema } = prep;
     const { driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = await import('../command/create-flags');
     const name = args[0];
+    if (name === undefined || name === '') throw new MachineError('usage', 'Error: No machine name specified');
     const problem = newMachineNameProblem(name);
     if (problem) {
       throw new MachineError('invalid-name', `Error creating machine: Invalid hostname specified. "${name}" is not a valid machine name: ${problem}.`);

@@ -6,14 +6,18 @@ export const spec: CommandSpec = {
   summary: 'Mount or unmount a directory from a machine with SSHFS.',
   description: 'Mounts [machine:][path] (default machine: "default") on a local directory with sshfs; -u unmounts it with fusermount.',
   examples: ['<%= config.bin %> mount dev:/srv/app ./app', '<%= config.bin %> mount -u dev:/srv/app ./app'],
+  usage: 'mount [-u] [[user@]machine:][path] [mountpoint]',
+  // Counted in run(), with the reference's text.
   args: [
-    { name: 'source', description: '[[user@]machine:][path]', required: true },
+    { name: 'source', description: '[[user@]machine:][path]' },
     { name: 'mountpoint', description: 'local directory (default: the remote path)' },
   ],
+  extraWords: true,
   flags: {
     unmount: { type: 'boolean', char: 'u', description: 'Unmount instead of mount' },
   },
   async run(ctx, { args, flags }) {
+    if (args.length < 1 || args.length > 2) throw new MachineError('usage', 'Improper number of arguments');
     const source = args[0];
     const { parseLocation, sshfsArgs } = await import('../lifecycle/copy');
     const loc = parseLocation(source.includes(':') ? source : `default:${source}`);

@@ -28,16 +28,20 @@ export const spec: CommandSpec = {
   summary: 'Copy files between machines',
   description: 'Copies between a machine and a local path, or between two machines, with the system\'s scp (or rsync with --delta).',
   examples: ['<%= config.bin %> scp ./app.conf dev:/tmp/app.conf', '<%= config.bin %> scp -r dev:/var/log/app ./logs'],
+  usage: 'scp [-r] [-d] [-q] [[user@]machine:][path] [[user@]machine:][path]',
+  // Counted in run(), with the reference's text.
   args: [
-    { name: 'from', description: '[[user@]machine:][path]', required: true },
-    { name: 'to', description: '[[user@]machine:][path]', required: true },
+    { name: 'from', description: '[[user@]machine:][path]' },
+    { name: 'to', description: '[[user@]machine:][path]' },
   ],
+  extraWords: true,
   flags: {
     recursive: { type: 'boolean', char: 'r', description: 'Copy files recursively (required to copy directories)' },
     delta: { type: 'boolean', char: 'd', description: 'Reduce amount of data sent over network by sending only the differences (uses rsync)' },
     quiet: { type: 'boolean', char: 'q', description: 'Disables the progress meter as well as warning and diagnostic messages from ssh' },
   },
   async run(ctx, { args, flags }) {
+    if (args.length !== 2) throw new MachineError('usage', 'Improper number of arguments');
     const { parseLocation, scpCommand } = await import('../lifecycle/copy');
     const { ensureHostKey, sshAccess } = await import('../command/ssh-access');
     const { externalSshOptions, writeKnownHosts } = await import('../ssh/external');

@@ -81,6 +81,14 @@ describe('several names, unknown names and extra words (real CLI, fake driver)',
     assert.equal(r.stdout, 'a Running\nbroken Error\n');
   });
 
+  it('create without a name, and scp or mount with a wrong count: the reference texts', async () => {
+    assert.deepEqual(await sb.run(['create', '-d', 'none', '--url', 'tcp://127.0.0.1:2376']), { code: 1, stdout: '', stderr: 'Error: No machine name specified\n' });
+    for (const args of [['scp'], ['scp', 'a:/x'], ['scp', 'a:/x', '/y', '/z'], ['mount'], ['mount', 'a:/x', '/y', '/z']]) {
+      assert.deepEqual(await sb.run(args), { code: 1, stdout: '', stderr: 'Improper number of arguments\n' }, args.join(' '));
+    }
+    assert.deepEqual(fs.readdirSync(sb.store.machinesDir).sort(), ['a', 'b'], 'nothing was made');
+  });
+
   it('templates: Go\'s parse errors under each command\'s heading; inspect keeps a \\n as written', async () => {
     assert.deepEqual(await sb.run(['inspect', '-f', '{{.Name', 'a']), { code: 1, stdout: '', stderr: 'template parsing error: template: :1: unclosed action\n' });
     assert.deepEqual(await sb.run(['ls', '--format', '{{.Name']), { code: 1, stdout: '', stderr: 'template: :1: unclosed action\n' });
