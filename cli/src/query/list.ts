@@ -47,6 +47,7 @@ export interface GatherOptions {
 const NOT_RUNNING = 'Host is not running';
 
 function goDuration(ms: number): string {
+  if (ms === 0) return '0s';
   if (ms < 1) return `${Math.round(ms * 1000)}µs`;
   if (ms < 1000) return `${ms.toFixed(3).replace(/\.?0+$/, '')}ms`;
   return `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
@@ -75,10 +76,11 @@ function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+/** A record that cannot be read: what the reference fills in (no Active, no time taken). */
 export function errorItem(name: string, error: Error): ListItem {
   return {
     Name: name,
-    Active: '-',
+    Active: '',
     ActiveHost: false,
     ActiveSwarm: false,
     DriverName: 'not found',
@@ -87,7 +89,7 @@ export function errorItem(name: string, error: Error): ListItem {
     Swarm: '',
     Error: oneLine(error.message),
     DockerVersion: '',
-    ResponseTime: '',
+    ResponseTime: '0s',
     SwarmOptions: null,
     EngineOptions: null,
   };
@@ -208,10 +210,8 @@ export async function gather(ctx: CommandContext, entries: HostEntry[], o: Gathe
         return item;
       }
       if (desc === 'timeout') {
-        item.State = 'Timeout';
-        item.Active = '';
-        item.ResponseTime = goDuration(Date.now() - started);
-        return item;
+        // The reference's timeout row: the time-out itself as the time taken, and no options.
+        return { ...item, State: 'Timeout', Active: '', ResponseTime: goDuration(o.timeoutMs), SwarmOptions: null, EngineOptions: null };
       }
       item.State = desc.state;
       // A machine that is not running has no URL, as the reference's GetURL fails then; scripts read the blank.

@@ -51,7 +51,8 @@ describe('machine ls (real CLI, fake driver)', function () {
       assert.match(lines[0], /^NAME\s+ACTIVE\s+DRIVER\s+STATE\s+URL\s+SWARM\s+DOCKER\s+ERRORS$/);
       const byName = Object.fromEntries(rows(r.stdout).map((c) => [c[0], c]));
       assert.deepEqual(rows(r.stdout).map((c) => c[0]), ['broken', 'Node1', 'node2', 'node10']);
-      assert.match(lines[1], /^broken\s+-\s+not found\s+Error\s+.*not valid JSON/);
+      // As the reference's row for a record it cannot load: no ACTIVE mark.
+      assert.match(lines[1], /^broken\s+not found\s+Error\s+.*not valid JSON/);
       // node10's daemon answers: active (DOCKER_HOST), Docker version read over TLS.
       assert.match(lines[4], new RegExp(`^node10\\s+\\*\\s+fake\\s+Running\\s+tcp://${ip.replace(/\./g, '\\.')}:2376\\s+v24\\.0\\.7`));
       assert.equal(byName.node2[3], 'Stopped');
@@ -113,6 +114,9 @@ describe('machine ls (real CLI, fake driver)', function () {
     assert.match(lines[1], /^fast1\s+-\s+fake\s+Running/);
     assert.match(lines[2], /^hung\s+slow\s+Timeout/);
     assert.equal(sb.spawned().length, 2);
+    // The reference's timeout row: the time-out as the time taken, and no options.
+    const f = await sb.run(['ls', '-t', '2', '--filter', 'driver=slow', '--format', '{{.Name}} {{.ResponseTime}} {{.SwarmOptions}} {{.EngineOptions}}']);
+    assert.deepEqual(f, { code: 0, stdout: 'hung 2s <nil> <nil>\n', stderr: '' });
     // --timeout 5, then at most a few seconds to stop the stuck driver (not its 30 s grace).
     assert.ok(took < 25_000, `ls returned after ${took} ms`);
   });
