@@ -30,7 +30,17 @@ export interface ActionOptions {
   resetHostKey?: boolean;
 }
 
-/** Runs `action` on every machine concurrently; fails with every machine's error if any failed. */
+/** What start and restart print once every machine has booted, as the reference does. */
+const NEW_ADDRESS_HINT: Partial<Record<ActionName, string>> = {
+  start: 'Started machines may have new IP addresses. You may need to re-run the `machine env` command.',
+  restart: 'Restarted machines may have new IP addresses. You may need to re-run the `machine env` command.',
+};
+
+/**
+ * Runs `action` on every machine concurrently; fails with every machine's
+ * error if any failed. start's and restart's hint comes once, after all
+ * machines, and only when none failed.
+ */
 export async function runAction(env: ActionEnv, action: ActionName, names: string[], options: ActionOptions = {}): Promise<void> {
   const results = await Promise.allSettled(names.map((name) => runOne(env, action, name, options)));
   const errors = results.flatMap((r) => (r.status === 'rejected' ? [errorMessage(r.reason)] : []));
@@ -39,6 +49,8 @@ export async function runAction(env: ActionEnv, action: ActionName, names: strin
     throw MachineError.from(only?.reason);
   }
   if (errors.length) throw new MachineError('driver', errors.join('\n'));
+  const hint = NEW_ADDRESS_HINT[action];
+  if (hint) env.out(hint);
 }
 
 async function runOne(env: ActionEnv, action: ActionName, name: string, options: ActionOptions): Promise<void> {
@@ -84,7 +96,6 @@ async function start(env: ActionEnv, host: HostConfig, driver: DriverClient, sav
   await waitForState(driver, machineCall(env.store, host), 'Running', env.stateTimeoutMs ?? 180_000, env.signal);
   env.out(`Machine "${name}" was started.`);
   await afterBoot(env, host, driver, save);
-  env.out('Started machines may have new IP addresses. You may need to re-run the `machine env` command.');
 }
 
 async function stopLike(env: ActionEnv, host: HostConfig, driver: DriverClient, save: () => void, how: 'stop' | 'kill'): Promise<void> {
@@ -112,15 +123,17 @@ async function restart(env: ActionEnv, host: HostConfig, driver: DriverClient, s
   env.out(`Restarting "${name}"...`);
   const state = await currentState(env, host, driver);
   const call = machineCall(env.store, host);
-  const outcome =
-    state === 'Stopped'
-      ? await driver.start(call, { signal: env.signal, onProgress: (m) => env.out(`(${name}) ${m}`) })
-      : await driver.restart(call, { signal: env.signal, onProgress: (m) => env.out(`(${name}) ${m}`) });
+  // A stopped machine is started, with start's own lines, as the reference's restart does.
+  const starting = state === 'Stopped';
+  if (starting) env.out(`Starting "${name}"...`);
+  const outcome = starting
+    ? await driver.start(call, { signal: env.signal, onProgress: (m) => env.out(`(${name}) ${m}`) })
+    : await driver.restart(call, { signal: env.signal, onProgress: (m) => env.out(`(${name}) ${m}`) });
   outcome.warnings.forEach((w) => env.err(`Warning: ${w.summary}`));
   if (applyOutcome(host, outcome)) save();
   await waitForState(driver, machineCall(env.store, host), 'Running', env.stateTimeoutMs ?? 180_000, env.signal);
+  if (starting) env.out(`Machine "${name}" was started.`);
   await afterBoot(env, host, driver, save);
-  env.out('Restarted machines may have new IP addresses. You may need to re-run the `machine env` command.');
 }
 
 /** A driver that declared no provisioning: its engine is served as is, with no SSH for the core. */

@@ -184,3 +184,52 @@ describe('env and config beside the reference (real CLI, fake driver, TLS daemon
     }
   });
 });
+
+describe('start and restart lines beside the reference (real CLI, fake driver, TLS daemons)', function () {
+  this.timeout(120_000);
+  let sb: Sandbox;
+  let daemons: Daemon[];
+  beforeEach(async () => {
+    sb = sandbox();
+    daemons = [];
+    for (const name of ['a', 'b']) {
+      const ip = loopbackIP();
+      addFakeMachine(sb, name, { ip, power: 'Stopped' });
+      daemons.push(await startDaemon(sb, name, ip));
+    }
+  });
+  afterEach(async () => {
+    await Promise.all(daemons.map((d) => d.close()));
+    assert.deepEqual(await waitGone(sb), [], 'driver processes left behind');
+    sb.cleanup();
+  });
+
+  const started = 'Started machines may have new IP addresses. You may need to re-run the `machine env` command.';
+  const restarted = 'Restarted machines may have new IP addresses. You may need to re-run the `machine env` command.';
+  const lines = (s: string): string[] => s.trimEnd().split('\n');
+
+  it('the new-address hint comes once, after every machine, and not when one failed', async () => {
+    const both = await sb.run(['start', 'a', 'b']);
+    assert.equal(both.code, 0, both.stderr);
+    const out = lines(both.stdout);
+    assert.equal(out.filter((l) => l === started).length, 1, both.stdout);
+    assert.equal(out[out.length - 1], started);
+    for (const n of ['a', 'b']) assert.ok(out.indexOf(`Machine "${n}" was started.`) >= 0, both.stdout);
+    fs.writeFileSync(path.join(sb.store.machineDir('b'), 'fake-machine.json'), JSON.stringify({ power: 'Stopped' }));
+    const partial = await sb.run(['start', 'a', 'b']);
+    assert.equal(partial.code, 1);
+    assert.equal(partial.stderr, 'Machine "a" is already running.\n');
+    assert.ok(lines(partial.stdout).includes('Machine "b" was started.'), partial.stdout);
+    assert.ok(!partial.stdout.includes(started), partial.stdout);
+  });
+
+  it('restart starts a stopped machine with start\'s own lines', async () => {
+    const r = await sb.run(['restart', 'a']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = lines(r.stdout);
+    assert.deepEqual([out[0], out[1]], ['Restarting "a"...', 'Starting "a"...']);
+    assert.ok(out.indexOf('Machine "a" was started.') > 1, r.stdout);
+    assert.equal(out[out.length - 1], restarted);
+    assert.equal(power(sb, 'a'), 'Running');
+  });
+});
