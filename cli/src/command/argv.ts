@@ -23,14 +23,12 @@ function rewriteBool(arg: string): string {
  * `-storage-path DIR`, `-s=DIR`. Rewritten to the spelling our parsers read;
  * anything that is not a global flag is left as it is.
  */
-function goGlobalFlag(arg: string): string[] {
+function goGlobalFlag(arg: string, arity: Map<string, boolean>): string[] {
   const m = /^-([A-Za-z0-9][A-Za-z0-9-]*)(=.*)?$/.exec(arg);
   if (!m) return [arg];
   const [, name, assigned] = m;
   if (name.length > 1) return GLOBAL_FLAGS[name] || ((name === 'version' || name === 'help') && assigned === undefined) ? [`--${name}${assigned ?? ''}`] : [arg];
-  const long = Object.entries(GLOBAL_FLAGS).find(([, def]) => def.char === name);
-  if (!long || assigned === undefined || long[1].type === 'boolean') return [arg];
-  return [`-${name}`, assigned.slice(1)];
+  return assigned !== undefined && arity.get(`-${name}`) ? [`-${name}`, assigned.slice(1)] : [arg];
 }
 
 export interface SplitArgv {
@@ -48,7 +46,7 @@ export function splitArgv(given: string[]): SplitArgv {
   const argv: string[] = [];
   let g = 0;
   while (g < given.length && given[g].startsWith('-') && given[g] !== '--') {
-    const flag = goGlobalFlag(given[g++]);
+    const flag = goGlobalFlag(given[g++], arity);
     argv.push(...flag);
     // A value given as the next word goes with it unchanged.
     if (flag.length === 1 && arity.get(flag[0]) && g < given.length) argv.push(given[g++]);

@@ -40,12 +40,12 @@ export const spec: CommandSpec = {
     if (json) process.stdout.write(JSON.stringify(results.map(({ name, removed, error }) => ({ name, removed, ...(error === undefined ? {} : { error }) })), null, 2) + '\n');
     const failed = results.filter((r) => !r.removed);
     const message = (r: { name: string; error?: string }) => `Error removing host "${r.name}": ${r.error}`;
-    const missing = force ? failed.filter((r) => r.missing) : [];
-    for (const r of missing) {
+    const onlyReported = (r: (typeof failed)[number]) => force && r.missing === true;
+    for (const r of failed.filter(onlyReported)) {
       ctx.err(message(r));
       ctx.err(`Can't remove "${r.name}"`);
     }
-    const fatal = failed.filter((r) => !missing.includes(r));
+    const fatal = failed.filter((r) => !onlyReported(r));
     if (fatal.length) throw new MachineError('driver', fatal.map(message).join('\n'));
   },
 };
