@@ -33,6 +33,23 @@ function slowCommandsExternal() {
   };
 }
 
+/**
+ * The SDK stays external (the host side loads gRPC), except modules that are
+ * light and that a fast-path command runs without any driver: bundled, they
+ * skip Node's package-exports resolution (it loads the ESM resolver, about
+ * 4 ms) and whatever else the SDK's entry modules load.
+ */
+const BUNDLED_SDK_MODULES = new Set(['@machine/driver-sdk/launch-record']);
+
+function sdkExternal() {
+  return {
+    name: 'sdk-external',
+    setup(build) {
+      build.onResolve({ filter: /^@machine\/driver-sdk(\/|$)/ }, (args) => (BUNDLED_SDK_MODULES.has(args.path) ? undefined : { path: args.path, external: true }));
+    },
+  };
+}
+
 async function bundle() {
   const esbuild = require('esbuild');
   await esbuild.build({
@@ -42,8 +59,8 @@ async function bundle() {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['@machine/driver-sdk', '@machine/driver-sdk/*', 'node-forge', '@oclif/core', 'ssh2', '@grpc/*'],
-    plugins: [slowCommandsExternal()],
+    external: ['node-forge', '@oclif/core', 'ssh2', '@grpc/*'],
+    plugins: [slowCommandsExternal(), sdkExternal()],
     logLevel: 'warning',
   });
   const { writeCodeCacheLoader } = require('@machine/driver-sdk/scripts/bundle-driver.js');

@@ -136,8 +136,9 @@ export function renderItems(items: ListItem[], format: string | undefined): stri
 
 async function sweepAfterKilledHosts(): Promise<void> {
   try {
+    // The bundle holds launch-record itself (bin/bundle.js): prespawn would load child_process too.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    await (require('@machine/driver-sdk/prespawn') as typeof import('@machine/driver-sdk/prespawn')).sweepStaleLaunches();
+    await (require('@machine/driver-sdk/launch-record') as typeof import('@machine/driver-sdk/launch-record')).sweepStaleLaunches();
   } catch {
     // what is left stays for the next launch, which sweeps again
   }
