@@ -20,6 +20,22 @@ export interface SshAccess {
   knownHostsFile?: string;
 }
 
+/**
+ * scp and mount load each machine they name before anything else, and word
+ * one that does not load as Docker Machine does: its store error under
+ * "Error loading host: ", which the reference's scp and mount both add once more.
+ */
+export function loadNamedForCopy(ctx: CommandContext, names: readonly string[]): void {
+  for (const name of names) {
+    try {
+      ctx.loadHost(name);
+    } catch (e) {
+      if (!MachineError.is(e)) throw e;
+      throw new MachineError(e.code, `Error loading host: Error loading host: ${e.message}`, { exitCode: e.exitCode });
+    }
+  }
+}
+
 export async function sshAccess(ctx: CommandContext, name: string): Promise<SshAccess> {
   const host = ctx.loadHost(name);
   const driver = await ctx.registry.get(host.DriverName);

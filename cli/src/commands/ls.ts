@@ -81,15 +81,26 @@ function hasLabel(labels: string[], filter: string): boolean {
  * listed, whatever the filters, as the reference lists it.
  */
 export function staticFilter(entries: HostEntry[], f: Filters): HostEntry[] {
+  const masters = swarmMasters(entries);
   return entries.filter((e) => {
     if (!e.host) return true;
     const h = e.host;
     if (f.name.length && !f.name.some((re) => re.test(h.Name))) return false;
     if (f.driver.length && !f.driver.some((d) => d.toLowerCase() === h.DriverName.toLowerCase())) return false;
     if (f.label.length && !f.label.some((l) => hasLabel(h.HostOptions.EngineOptions.Labels ?? [], l))) return false;
-    if (f.swarm.length && !inSwarmOf(h, entries, f.swarm)) return false;
+    if (f.swarm.length && !inSwarmOf(h, entries, f.swarm, masters)) return false;
     return true;
   });
+}
+
+/**
+ * The reference's map of each discovery to its swarm master's name: of
+ * several masters on one discovery, the last listed wins.
+ */
+function swarmMasters(entries: HostEntry[]): Map<string, string> {
+  const masters = new Map<string, string>();
+  for (const x of entries) if (x.host?.HostOptions.SwarmOptions.Master) masters.set(x.host.HostOptions.SwarmOptions.Discovery, x.name);
+  return masters;
 }
 
 /**
@@ -97,7 +108,7 @@ export function staticFilter(entries: HostEntry[], f: Filters): HostEntry[] {
  * In swarm mode every manager is a master: naming any manager selects every
  * machine of its cluster.
  */
-function inSwarmOf(h: HostConfig, entries: HostEntry[], names: string[]): boolean {
+function inSwarmOf(h: HostConfig, entries: HostEntry[], names: string[], masters: Map<string, string>): boolean {
   const wanted = names.map((s) => s.toLowerCase());
   const member = swarmRecord(h);
   if (member) {
@@ -106,9 +117,9 @@ function inSwarmOf(h: HostConfig, entries: HostEntry[], names: string[]): boolea
       return r?.Role === 'manager' && r.ClusterID === member.ClusterID && wanted.includes(x.name.toLowerCase());
     });
   }
-  const so = h.HostOptions.SwarmOptions;
-  const masterOf = so.Master ? h.Name : entries.find((x) => x.host?.HostOptions.SwarmOptions.Master && x.host.HostOptions.SwarmOptions.Discovery === so.Discovery && so.Discovery !== '')?.name;
-  return masterOf !== undefined && wanted.includes(masterOf.toLowerCase());
+  // The master of the machine's discovery, '' when there is none: so
+  // `swarm=` (an empty name) selects the machines in no swarm, as in the reference.
+  return wanted.includes((masters.get(h.HostOptions.SwarmOptions.Discovery) ?? '').toLowerCase());
 }
 
 export function renderItems(items: ListItem[], format: string | undefined): string {

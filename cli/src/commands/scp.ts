@@ -43,11 +43,12 @@ export const spec: CommandSpec = {
   async run(ctx, { args, flags }) {
     if (args.length !== 2) throw new MachineError('usage', 'Improper number of arguments');
     const { parseLocation, scpCommand } = await import('../lifecycle/copy');
-    const { ensureHostKey, sshAccess } = await import('../command/ssh-access');
+    const { ensureHostKey, loadNamedForCopy, sshAccess } = await import('../command/ssh-access');
     const { externalSshOptions, writeKnownHosts } = await import('../ssh/external');
     const src = parseLocation(args[0]);
     const dst = parseLocation(args[1]);
     const sides = [src, dst];
+    loadNamedForCopy(ctx, sides.flatMap((l) => (l.machine ? [l.machine] : [])));
     const accesses = await Promise.all(sides.map((l) => (l.machine ? sshAccess(ctx, l.machine) : Promise.resolve(undefined))));
     // Every machine end gets a recorded key (on first use if need be), so checking is strict for each.
     for (const a of accesses) if (a) await ensureHostKey(ctx, a);

@@ -96,6 +96,10 @@ describe('format', () => {
     assert.deepEqual(names(['label=ENV=prod']), ['broken']);
     assert.deepEqual(names(['label=flag']), ['g1', 'broken']);
     assert.deepEqual(names(['swarm=m1']), ['m1', 'w1', 'broken']);
+    assert.deepEqual(names(['swarm=M1']), ['m1', 'w1', 'broken']);
+    // As the reference looks a machine's master up: none is the empty name.
+    assert.deepEqual(names(['swarm=']), ['g1', 'broken']);
+    assert.deepEqual(names(['swarm=w1']), ['broken']);
     assert.deepEqual(names(['name=^g']), ['g1', 'broken']);
   });
 

@@ -89,6 +89,17 @@ describe('several names, unknown names and extra words (real CLI, fake driver)',
     assert.deepEqual(fs.readdirSync(sb.store.machinesDir).sort(), ['a', 'b'], 'nothing was made');
   });
 
+  it('scp and mount naming a machine that does not exist: the store error under the reference\'s doubled heading', async () => {
+    const loadError = (name: string) => ({ code: 1, stdout: '', stderr: `Error loading host: Error loading host: ${dne(name)}\n` });
+    assert.deepEqual(await sb.run(['scp', 'nope:/x', '/tmp/y']), loadError('nope'));
+    assert.deepEqual(await sb.run(['scp', '/tmp/y', 'user@nope:/x']), loadError('nope'));
+    assert.deepEqual(await sb.run(['mount', 'nope:/x', '/tmp/y']), loadError('nope'));
+    // The reference loads the machine to unmount too; without one, the default.
+    assert.deepEqual(await sb.run(['mount', '-u', 'nope:/x', '/tmp/y']), loadError('nope'));
+    assert.deepEqual(await sb.run(['mount', '/x']), loadError('default'));
+    assert.equal(sb.spawned().length, 0, 'no driver was started');
+  });
+
   it('templates: Go\'s parse errors under each command\'s heading; inspect keeps a \\n as written', async () => {
     assert.deepEqual(await sb.run(['inspect', '-f', '{{.Name', 'a']), { code: 1, stdout: '', stderr: 'template parsing error: template: :1: unclosed action\n' });
     assert.deepEqual(await sb.run(['ls', '--format', '{{.Name']), { code: 1, stdout: '', stderr: 'template: :1: unclosed action\n' });
