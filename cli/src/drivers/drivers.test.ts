@@ -96,7 +96,7 @@ describe('none driver', () => {
   it('registers a URL and reports it as a running machine without SSH', async () => {
     const d = new NoneDriver();
     const ctx = context(os.tmpdir());
-    assert.throws(() => d.configure(ctx, {}), /requires the --url option/);
+    assert.throws(() => d.configure(ctx, {}), /--url option is required when no driver is selected$/);
     assert.throws(() => d.configure(ctx, { url: 'http://x' }), /tcp:\/\/HOST:PORT/);
     const state = d.configure(ctx, { url: 'tcp://[2001:db8::5]:2376' });
     assert.equal(await d.getIP(ctx, state), '2001:db8::5');

@@ -5,6 +5,7 @@ import type { DriverClient, FlagValues } from '@machine/driver-sdk';
 import { bootstrapCertificates } from '../certs/bootstrap';
 import type { KeyPairPem } from '../certs/generate';
 import { isProcessAlive } from '@machine/driver-sdk/process-alive';
+import { isDriverCallError } from '@machine/driver-sdk';
 import { MachineError, errorMessage } from '../errors';
 import type { ProvisionResult } from '../provision/provision';
 import { newHostConfig } from '../store/host';
@@ -80,8 +81,6 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
     clientCertPath: req.tls.clientCert ?? `${store.root}/certs/cert.pem`,
     clientKeyPath: req.tls.clientKey ?? `${store.root}/certs/key.pem`,
   };
-  await time('bootstrap', () => bootstrapCertificates(certPaths, { storeRoot: store.root, log: (l) => progress.line(l) }));
-
   const release = await store.lock(name, { waitMs: 0 });
   let claimed = false;
   let driverTouched = false;
@@ -91,7 +90,15 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
     // Configure and the pre-create check make nothing, so they run before
     // the store entry exists: a bad flag leaves nothing to clean up.
     const ref = { name, storePath: store.root, machineDir: store.machineDir(name) };
-    const configured = await time('configure', () => driver.configure(ref, req.driverFlags, { signal: req.signal }));
+    let configured: Awaited<ReturnType<DriverClient['configure']>>;
+    try {
+      configured = await time('configure', () => driver.configure(ref, req.driverFlags, { signal: req.signal }));
+    } catch (err) {
+      // The reference's heading for a driver refusing its flags (SetConfigFromFlags).
+      throw new MachineError(MachineError.from(err, 'driver').code, `Error setting machine configuration from flags provided: ${driverWords(err)}`, { cause: err });
+    }
+    // As the reference does, only once the driver took its flags: a refused flag writes no CA.
+    await time('bootstrap', () => bootstrapCertificates(certPaths, { storeRoot: store.root, log: (l) => progress.line(l) }));
     configured.warnings.forEach(warn);
 
     host = newHostConfig({ storeRoot: store.root, name, driverName: driver.name, driverState: configured.state, driverStateVersion: configured.stateVersion });
@@ -109,7 +116,7 @@ export async function createMachine(req: CreateRequest): Promise<CreateResult> {
       const checked = await time('preCreateCheck', () => driver.preCreateCheck(machineCall(store, host as HostConfig), { signal: req.signal }));
       checked.warnings.forEach(warn);
     } catch (err) {
-      throw new MachineError('precreate', `Error with pre-create check: "${errorMessage(err)}"`, { cause: err });
+      throw new MachineError('precreate', `Error with pre-create check: "${driverWords(err)}"`, { cause: err });
     }
     store.claim(name);
     claimed = true;
@@ -223,4 +230,17 @@ function driverRunning(driver: DriverClient): boolean {
 async function reviveDriver(driver: DriverClient): Promise<DriverClient> {
   const { reviveDriver: revive } = await import('../discovery/registry');
   return revive(driver);
+}
+
+/**
+ * What a driver answered, as Docker Machine shows a driver's error: its own
+ * words, without the "(driver) " prefix our host adds. A driver that could
+ * not be started keeps the prefix: those words are not the driver's.
+ */
+function driverWords(err: unknown): string {
+  if (isDriverCallError(err) && err.call !== 'launch') {
+    const prefix = `(${err.driver}) `;
+    return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+  }
+  return errorMessage(err);
 }

@@ -223,7 +223,15 @@ export class Store {
   }
 
   async lock(name: string, options?: LockOptions): Promise<Release> {
-    const release = await acquireLock(this.lockPath(name), `Machine "${name}"`, options);
+    let release: Release;
+    try {
+      release = await acquireLock(this.lockPath(name), `Machine "${name}"`, options);
+    } catch (e) {
+      // The lock is often the first thing a command writes: a store path that cannot be one gets its own line.
+      const rootProblem = storeRootProblem(this.root);
+      if (rootProblem) throw new MachineError('store', rootProblem);
+      throw e;
+    }
     this.held.add(name);
     return () => {
       this.held.delete(name);

@@ -89,6 +89,24 @@ describe('several names, unknown names and extra words (real CLI, fake driver)',
     assert.deepEqual(fs.readdirSync(sb.store.machinesDir).sort(), ['a', 'b'], 'nothing was made');
   });
 
+  it('create: a driver refusing its flags or its pre-create check, in the reference words without our driver prefix', async () => {
+    const before = fs.readdirSync(sb.store.machinesDir).sort();
+    assert.deepEqual(await sb.run(['create', '-d', 'none', 'n1']), {
+      code: 1,
+      stdout: '',
+      stderr: 'Error setting machine configuration from flags provided: --url option is required when no driver is selected\n',
+    });
+    assert.deepEqual(await sb.run(['create', '-d', 'fake', '--fake-fail-on', 'configure', 'f1']), {
+      code: 1,
+      stdout: '',
+      stderr: 'Error setting machine configuration from flags provided: fake failure in configure\nRequested with --fake-fail-on configure.\n',
+    });
+    const pre = await sb.run(['create', '-d', 'fake', '--fake-fail-on', 'preCreateCheck', 'f2']);
+    assert.equal(pre.code, 3);
+    assert.equal(pre.stderr, 'Error with pre-create check: "fake failure in preCreateCheck\nRequested with --fake-fail-on preCreateCheck."\n');
+    assert.deepEqual(fs.readdirSync(sb.store.machinesDir).sort(), before, 'nothing was made');
+  });
+
   it('scp and mount naming a machine that does not exist: the store error under the reference\'s doubled heading', async () => {
     const loadError = (name: string) => ({ code: 1, stdout: '', stderr: `Error loading host: Error loading host: ${dne(name)}\n` });
     assert.deepEqual(await sb.run(['scp', 'nope:/x', '/tmp/y']), loadError('nope'));

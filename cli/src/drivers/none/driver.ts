@@ -53,7 +53,7 @@ export class NoneDriver implements Driver<NoneState> {
 
   configure(ctx: DriverContext, flags: FlagValues): NoneState {
     const url = String(flags.url ?? '').trim();
-    if (!url) throw new DriverError('invalid-argument', 'the none driver requires the --url option', { flag: 'url' });
+    if (!url) throw new DriverError('invalid-argument', '--url option is required when no driver is selected', { flag: 'url' });
     const parsed = parseTcpHostPort(url);
     if ('problem' in parsed) {
       throw new DriverError('invalid-argument', `--url "${url}" is not a Docker engine address: ${parsed.problem}`, { flag: 'url' });
