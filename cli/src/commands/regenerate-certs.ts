@@ -19,11 +19,13 @@ export const spec: CommandSpec = {
     const renewCA = flags['client-certs'] === true;
     // --client-certs covers every machine: names, when given, are only checked.
     const names = renewCA ? args : ctx.targetNames(args);
-    ctx.loadHosts(names);
+    // The reference's order: the question, then its one line, then the machines are loaded.
     if (flags.force !== true) {
       const { confirm } = await import('../command/prompt');
-      if (!(await confirm('Regenerate TLS machine certs?  Warning: this is irreversible. (y/n): '))) return;
+      if (!(await confirm('Regenerate TLS machine certs?  Warning: this is irreversible. (y/n): ', '-f'))) return;
     }
+    ctx.out('Regenerating TLS certificates');
+    ctx.loadHosts(names);
     if (renewCA) {
       const { renewAuthority } = await import('../lifecycle/renew-ca');
       const result = await renewAuthority(actionEnv(ctx));

@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
     }
     if (!force && flags.y !== true) {
       const { confirm } = await import('../command/prompt');
-      if (!(await confirm('Are you sure? (y/n): '))) return;
+      if (!(await confirm('Are you sure? (y/n): ', '-y (or -f)'))) return;
     }
     const { removeMachine } = await import('../lifecycle/remove');
     const out = json ? () => undefined : ctx.out;

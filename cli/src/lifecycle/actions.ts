@@ -70,7 +70,6 @@ async function runOne(env: ActionEnv, action: ActionName, name: string, options:
       case 'provision':
         return reprovision(env, host, driver, save, options.resetHostKey === true);
       case 'regenerate-certs':
-        env.out('Regenerating TLS certificates');
         return reprovision(env, host, driver, save, false);
       case 'upgrade':
         return upgrade(env, host, driver, save);

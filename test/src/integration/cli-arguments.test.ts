@@ -39,6 +39,18 @@ describe('several names, unknown names and extra words (real CLI, fake driver)',
     assert.deepEqual(invalid, { code: 1, stdout: '', stderr: `${dne('a_b')}\n` });
   });
 
+  it('regenerate-certs asks first, then says its one line, then loads the machines, as the reference does', async () => {
+    const question = 'Regenerate TLS machine certs?  Warning: this is irreversible. (y/n): ';
+    // No answer on stdin: the question comes before any machine is looked at, and the error names -f.
+    assert.deepEqual(await sb.run(['regenerate-certs', 'nope']), {
+      code: 1,
+      stdout: question,
+      stderr: 'Error: no answer on standard input; pass -f to confirm without a prompt\n',
+    });
+    assert.deepEqual(await sb.run(['regenerate-certs', '-f', 'a', 'nope']), { code: 1, stdout: 'Regenerating TLS certificates\n', stderr: `${dne('nope')}\n` });
+    assert.equal(sb.spawned().length, 0, 'no driver was started');
+  });
+
   it('rm -f removes the machines that exist and only reports the others; rm -y removes them and fails', async () => {
     const header = 'About to remove a, nope\nWARNING: This action will delete both local reference and remote instance.\n';
     const forced = await sb.run(['rm', '-f', 'a', 'nope']);
