@@ -88,6 +88,8 @@ export const spec: CommandSpec = {
   ],
   // Not required of the parser: a missing name gets the reference's text below.
   args: [{ name: 'name', description: 'machine name' }],
+  // Words after the name get the reference's text below, not a usage dump.
+  extraWords: true,
   flags: SHARED_FLAGS,
   // The driver's flags come from its schema, so the driver starts before the
   // command line is parsed in full.
@@ -110,6 +112,8 @@ export const spec: CommandSpec = {
     if (!prep) throw new MachineError('internal', 'create ran without its driver');
     const { driverName, driver, schema } = prep;
     const { driverFlagValues, engineOptionsFrom, swarmOptionsFrom } = await import('../command/create-flags');
+    // Go prints the extra words as a []string: [b c].
+    if (args.length > 1) throw new MachineError('usage', `Invalid command line. Found extra arguments [${args.slice(1).join(' ')}]`);
     const name = args[0];
     if (name === undefined || name === '') throw new MachineError('usage', 'Error: No machine name specified');
     const problem = newMachineNameProblem(name);

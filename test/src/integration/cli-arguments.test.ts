@@ -95,6 +95,7 @@ describe('several names, unknown names and extra words (real CLI, fake driver)',
 
   it('create without a name, and scp or mount with a wrong count: the reference texts', async () => {
     assert.deepEqual(await sb.run(['create', '-d', 'none', '--url', 'tcp://127.0.0.1:2376']), { code: 1, stdout: '', stderr: 'Error: No machine name specified\n' });
+    assert.deepEqual(await sb.run(['create', '-d', 'none', '--url', 'tcp://127.0.0.1:2376', 'c', 'd', 'e']), { code: 1, stdout: '', stderr: 'Invalid command line. Found extra arguments [d e]\n' });
     for (const args of [['scp'], ['scp', 'a:/x'], ['scp', 'a:/x', '/y', '/z'], ['mount'], ['mount', 'a:/x', '/y', '/z']]) {
       assert.deepEqual(await sb.run(args), { code: 1, stdout: '', stderr: 'Improper number of arguments\n' }, args.join(' '));
     }
