@@ -98,7 +98,8 @@ describe('openstack driver against a real Keystone and the local Nova, Neutron a
     ]);
     assert.deepEqual(server.securityGroups, [group.id]);
     // Each call sent a token that the real Keystone issued and the fake validated.
-    assert.ok(fake.requests().every((r) => r.status !== 401), 'no refused token');
+    const refused = fake.requests().filter((r) => r.status === 401);
+    assert.deepEqual(refused.map((r) => `${new Date(r.at).toISOString()} ${r.method} ${r.url} ${r.label}: ${r.error}`), [], 'no refused token');
 
     const port = [...fake.ports.values()].find((p) => p.deviceId === server.id)!;
     assert.equal(state.IPAddress, server.host!.ip);

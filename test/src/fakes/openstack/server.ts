@@ -316,16 +316,19 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
 
   // ---- auth ----
 
-  const authenticate = async (req: FakeRequest, operation: string): Promise<TokenInfo | FakeResponse> => {
+  // A refusal says why in the request log, so a test that finds one can tell a missing token from one Keystone refused.
+  const authenticate = async (req: FakeRequest, operation: string): Promise<TokenInfo | (FakeResponse & { why: string })> => {
     const token = req.headers['x-auth-token'];
-    if (typeof token !== 'string' || token === '') return unauthorized(ks.url);
+    if (typeof token !== 'string' || token === '') return { ...unauthorized(ks.url), why: 'no token' };
     const expireAt = expireOn.indexOf(operation);
+    let why = 'Keystone did not validate the token';
     if (expireAt >= 0) {
       expireOn.splice(expireAt, 1);
       await ks.revoke(token);
+      why = 'token revoked by the expiry switch';
     }
     const info = await ks.validate(token);
-    return info ?? unauthorized(ks.url);
+    return info ?? { ...unauthorized(ks.url), why: `${why} (…${token.slice(-6)})` };
   };
 
   // ---- routing helpers ----
@@ -347,7 +350,7 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
         const label = `${name} ${r.op}`;
         if (closed) return { ...json(503, {}), label, error: 'Closed' };
         const who = await authenticate(req, r.op);
-        if ('status' in who) return { ...who, label, error: 'Unauthorized' };
+        if ('status' in who) return { status: who.status, headers: who.headers, body: who.body, label, error: `Unauthorized: ${who.why}` };
         const fault = faults.take(r.op);
         if (fault) return { ...renderFault(fault), label, error: fault.code };
         try {
