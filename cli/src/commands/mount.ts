@@ -23,9 +23,10 @@ export const spec: CommandSpec = {
     const loc = parseLocation(source.includes(':') ? source : `default:${source}`);
     const mountpoint = args[1] ?? loc.path;
     if (!mountpoint) throw new MachineError('usage', 'Error: give a mount point (or a remote path to reuse as one)');
+    const machine = loc.machine ?? 'default';
     const { ensureHostKey, loadNamedForCopy, sshAccess, optionsFor } = await import('../command/ssh-access');
     // The reference loads the machine for -u too.
-    loadNamedForCopy(ctx, [loc.machine ?? 'default']);
+    loadNamedForCopy(ctx, [machine]);
     const { spawn } = await import('node:child_process');
     const runTool = (program: string, argv: string[]) =>
       new Promise<number>((resolve, reject) => {
@@ -37,7 +38,7 @@ export const spec: CommandSpec = {
     if (flags.unmount === true) {
       code = await runTool('fusermount', ['-u', mountpoint]);
     } else {
-      const access = await sshAccess(ctx, loc.machine ?? 'default');
+      const access = await sshAccess(ctx, machine);
       await ensureHostKey(ctx, access);
       const end = { host: access.info.host, port: access.info.port, user: loc.user ?? access.info.user };
       // sshfs takes ssh options as -o NAME=VALUE too, minus the ones it sets itself.

@@ -71,8 +71,7 @@ export class Store {
     try {
       ents = fs.readdirSync(this.machinesDir, { withFileTypes: true });
     } catch (e) {
-      const rootProblem = storeRootProblem(this.root);
-      if (rootProblem) throw new MachineError('store', rootProblem);
+      this.throwIfRootBlocked();
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new MachineError('store', fsProblem('the machine store', this.machinesDir, e));
     }
@@ -222,14 +221,19 @@ export class Store {
     return lockHolder(this.lockPath(name));
   }
 
+  /** A store path that is, or lies under, a file: one line naming it and the fix. */
+  private throwIfRootBlocked(): void {
+    const rootProblem = storeRootProblem(this.root);
+    if (rootProblem) throw new MachineError('store', rootProblem);
+  }
+
   async lock(name: string, options?: LockOptions): Promise<Release> {
     let release: Release;
     try {
       release = await acquireLock(this.lockPath(name), `Machine "${name}"`, options);
     } catch (e) {
       // The lock is often the first thing a command writes: a store path that cannot be one gets its own line.
-      const rootProblem = storeRootProblem(this.root);
-      if (rootProblem) throw new MachineError('store', rootProblem);
+      this.throwIfRootBlocked();
       throw e;
     }
     this.held.add(name);
