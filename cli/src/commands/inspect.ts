@@ -62,6 +62,26 @@ export function sortedKeys(v: JsonValue): JsonValue {
   return out;
 }
 
+/**
+ * `record` through a --format template as the reference renders it: the
+ * template as given (no \n or \t made real, unlike ls), over the record's
+ * JSON read back into maps, whose keys Go visits in sorted order.
+ */
+export function renderRecord(format: string, record: object): string {
+  let t: Template;
+  try {
+    t = new Template(format);
+  } catch (e) {
+    throw new MachineError('usage', `template parsing error: ${(e as Error).message}`);
+  }
+  try {
+    return t.execute(sortedKeys(JSON.parse(JSON.stringify(record)) as JsonValue));
+  } catch (e) {
+    if (e instanceof TemplateError) throw new MachineError('usage', e.message);
+    throw e;
+  }
+}
+
 export const spec: CommandSpec = {
   id: 'inspect',
   summary: 'Inspect information about a machine',
@@ -90,18 +110,6 @@ export const spec: CommandSpec = {
       ctx.out(serializeHost(shown));
       return;
     }
-    // The template as given: the reference turns no \n or \t into control characters here (ls does).
-    let t: Template;
-    try {
-      t = new Template(format);
-    } catch (e) {
-      throw new MachineError('usage', `template parsing error: ${(e as Error).message}`);
-    }
-    try {
-      ctx.out(t.execute(sortedKeys(JSON.parse(JSON.stringify(shown)) as JsonValue)));
-    } catch (e) {
-      if (e instanceof TemplateError) throw new MachineError('usage', e.message);
-      throw e;
-    }
+    ctx.out(renderRecord(format, shown));
   },
 };

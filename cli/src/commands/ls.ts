@@ -2,6 +2,7 @@ import { MachineError } from '../errors';
 import { naturalCompare } from '../format/natural-sort';
 import { LS_TABWRITER, tabwrite } from '../format/tabwriter';
 import { Template, TemplateError, unescapeFormat } from '../format/template';
+import { HOST_LIST_ITEM, hostListItem } from '../format/reference-types';
 import type { HostConfig, HostEntry } from '../store/types';
 import { swarmRecord } from '../swarm/record';
 import { gather, type ListItem } from '../query/list';
@@ -130,14 +131,15 @@ export function renderItems(items: ListItem[], format: string | undefined): stri
   f = unescapeFormat(f.replace(/^ +| +$/g, ''));
   let t: Template;
   try {
-    t = new Template(f, { strict: true });
+    t = new Template(f);
   } catch (e) {
     throw new MachineError('usage', (e as Error).message);
   }
   let out = '';
   try {
-    if (table) out += t.execute(HEADERS) + '\n';
-    for (const it of items) out += t.execute(it) + '\n';
+    // The header row runs the template over the reference's map of column titles.
+    if (table) out += t.execute(HEADERS, { mapElem: 'string' }) + '\n';
+    for (const it of items) out += t.execute(hostListItem(it), { type: HOST_LIST_ITEM.name }) + '\n';
   } catch (e) {
     if (e instanceof TemplateError) throw new MachineError('usage', e.message);
     throw e;

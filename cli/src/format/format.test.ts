@@ -3,6 +3,9 @@ import { naturalSort } from './natural-sort';
 import { tabwrite, LS_TABWRITER } from './tabwriter';
 import { Template } from './template';
 import { goQuote } from './quote';
+import { goSprintf } from './go-printf';
+import { goFloat } from './go-value';
+import { HOST_LIST_ITEM, hostListItem } from './reference-types';
 import { DEFAULT_LS_FORMAT, parseFilters, renderItems, staticFilter } from '../commands/ls';
 import { newHostConfig } from '../store/host';
 import type { HostEntry } from '../store/types';
@@ -33,12 +36,45 @@ describe('format', () => {
     assert.equal(new Template('{{.Labels}}|{{range .Labels}}<{{.}}>{{end}}|{{join .Labels ","}}').execute(data), '[a=b c=d]|<a=b><c=d>|a=b,c=d');
     assert.equal(new Template('{{if .Empty}}y{{else}}n{{end}} {{.Name | upper}}').execute(data), 'n DEV');
     assert.equal(new Template('{{.Nope}}').execute(data), '<no value>');
-    assert.throws(() => new Template('{{.Nope}}', { strict: true }).execute(data), /can't evaluate field Nope/);
+    // A field a value does not have: Go's error, with the line and column of the field.
+    assert.throws(() => new Template('x\n {{.Name.Nope}}').execute(data), { message: 'template: :2:8: executing "" at <.Name.Nope>: can\'t evaluate field Nope in type interface {}' });
     // Go's parse errors: the template's (empty) name and the line of the action.
     assert.throws(() => new Template('{{.Name'), { message: 'template: :1: unclosed action' });
     assert.throws(() => new Template('a\n{{if .X}}\n{{end}}\n{{nosuch .Y}}'), { message: 'template: :4: function "nosuch" not defined' });
     assert.throws(() => new Template('{{if .X}}'), { message: 'template: :1: unexpected EOF' });
     assert.throws(() => new Template('{{bogus .Name}}'), /function "bogus" not defined/);
+  });
+
+  it("printf is Go's: flags, widths, precisions, and its marks for a bad verb, a missing or an extra operand", () => {
+    const p = (f: string, ...a: unknown[]): string => goSprintf(f, a, String);
+    assert.equal(p('%-6s|%6s|%.2s', 'ab', 'cd', 'efg'), 'ab    |    cd|ef');
+    assert.equal(p('%05d|%+d|%x|%X|%o|%b|%c|%U', 42, 7, 255, 255, 8, 5, 65, 0x1f600), '00042|+7|ff|FF|10|101|A|U+1F600');
+    assert.equal(p('%6.2f|%e|%g|%.3g', 3.14159, 1234.5678, 0.000012345, 1234567), '  3.14|1.234568e+03|1.2345e-05|1.23e+06');
+    assert.equal(p('%q|%t|%T|%T|%%', 'a"b', true, 'x', 1.5), '"a\\"b"|true|string|float64|%');
+    assert.equal(p('%d|%s', 'dev', 1), '%!d(string=dev)|%!s(int=1)');
+    assert.equal(p('%s %d', 'dev'), 'dev %!d(MISSING)');
+    assert.equal(p('%s', 'a', 2, true), 'a%!(EXTRA int=2, bool=true)');
+  });
+
+  it("floats print as Go's %v does", () => {
+    assert.deepEqual([0.5, 123456, 1234567, 1e6, 1e21, 0.0001, 0.00001, 100].map(goFloat), ['0.5', '123456', '1.234567e+06', '1e+06', '1e+21', '0.0001', '1e-05', '100']);
+  });
+
+  it('ls rows are Go structs: Go field names, declared order, nil pointers, and errors naming the types', () => {
+    const item: ListItem = {
+      Name: 'a', Active: '-', ActiveHost: false, ActiveSwarm: false, DriverName: 'fake', State: 'Running', URL: '', Swarm: '', Error: '', DockerVersion: '', ResponseTime: '1ms',
+      SwarmOptions: null,
+      EngineOptions: { ArbitraryFlags: [], Dns: null, GraphDir: '', Env: [], Ipv6: false, InsecureRegistry: [], Labels: ['x=y'], LogLevel: '', StorageDriver: '', SelinuxEnabled: false, TlsVerify: true, RegistryMirror: [], InstallURL: 'u' } as unknown as ListItem['EngineOptions'],
+    };
+    const run = (f: string): string => new Template(f).execute(hostListItem(item), { type: HOST_LIST_ITEM.name });
+    assert.equal(run('{{.EngineOptions}}'), '{[] []  [] false [] [x=y]   false true [] u}');
+    assert.equal(run('{{.EngineOptions.DNS}}|{{.EngineOptions.TLSVerify}}|{{.SwarmOptions}}|{{json .EngineOptions.DNS}}'), '[]|true|<nil>|null');
+    assert.throws(() => run('{{.EngineOptions.TlsVerify}}'), { message: 'template: :1:16: executing "" at <.EngineOptions.TlsVerify>: can\'t evaluate field TlsVerify in type *engine.Options' });
+    assert.throws(() => run('{{.SwarmOptions.Master}}'), { message: 'template: :1:15: executing "" at <.SwarmOptions.Master>: nil pointer evaluating *swarm.Options.Master' });
+    assert.throws(() => run('{{len .ActiveHost}}'), { message: 'template: :1:2: executing "" at <len .ActiveHost>: error calling len: len of type bool' });
+    assert.equal(run('{{$n := .Name}}{{range $i, $l := .EngineOptions.Labels}}{{$n}}{{$i}}={{$l}}{{end}} {{$.DriverName}}'), 'a0=x=y fake');
+    assert.equal(run('{{if gt (len .EngineOptions.Labels) 0}}some{{end}} {{lt "a" "b"}}'), 'some true');
+    assert.throws(() => run('{{lt 1 "b"}}'), /error calling lt: incompatible types for comparison/);
   });
 
   it('ls renders the default table and custom formats', () => {

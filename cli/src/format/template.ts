@@ -1,20 +1,27 @@
 /**
- * A subset of Go's text/template, enough for Docker Machine's --format:
- *   {{.Name}}  {{ .Driver.IPAddress }}  {{.}}  {{json .}}  {{prettyjson .Driver}}
- *   {{.Name | upper}}  {{join .Labels ","}}  {{printf "%s-%d" .Name 3}}
- *   {{if .Error}}...{{else}}...{{end}}  {{range .Labels}}{{.}} {{end}}  {{with .X}}{{.}}{{end}}
- *   {{- trims whitespace -}}, "strings", numbers, true/false, eq/ne/not/and/or/len
- * Values print as Go's %v does: [a b] for lists, map[k:v] for objects,
- * <no value> for a missing key. With `strict`, a missing field is an error
- * (ls's struct fields); without, it is <no value> (inspect's JSON maps).
+ * Go's text/template, as far as Docker Machine's --format reaches:
+ *   {{.Name}}  {{ .Driver.IPAddress }}  {{.}}  {{$}}  {{json .}}  {{prettyjson .Driver}}
+ *   {{.Name | printf "%-10s"}}  {{if gt (len .Labels) 1}}...{{else if .X}}...{{else}}...{{end}}
+ *   {{range .Labels}}{{.}} {{end}}  {{range $i, $l := .Labels}}{{$i}}={{$l}}{{end}}
+ *   {{with .X}}{{.}}{{end}}  {{$n := .Name}}{{$n}}  {{- trims whitespace -}}  {{/* comments * /}}
+ * Go's builtins (and or not len index print printf println html js urlquery
+ * eq ne lt le gt ge), and the extras docs/cli.md lists (json prettyjson upper
+ * lower title split join).
+ *
+ * Values print as Go's fmt does: [a b] for slices, map[k:v] for maps (plain
+ * objects, as inspect's JSON is read), {a b} for structs (GoStruct, as ls's
+ * rows are), <no value> for a missing key, <nil> for a nil pointer.
+ * Errors carry Go's words: "template: :1: ..." when parsing, and
+ * "template: :LINE:COL: executing "" at <NODE>: ..." when running.
  */
 import { goEscape } from '../store/host';
+import { GoNil, GoStruct, NIL_SLICE, goFloat } from './go-value';
+import { goSprintf, goTypeName } from './go-printf';
 
 type Value = unknown;
 
 export interface TemplateOptions {
-  strict?: boolean;
-  /** Extra functions. */
+  /** Extra functions, by name. */
   funcs?: Record<string, (...args: Value[]) => Value>;
 }
 
@@ -25,18 +32,41 @@ export class TemplateError extends Error {
   }
 }
 
+/** A function's own failure: reported as "error calling NAME: ..." at its command. */
+class CallError extends Error {}
+
+/** A token of an action, with its offset in the whole template. */
+interface Token {
+  text: string;
+  pos: number;
+}
+
+type Arg =
+  | { kind: 'field'; path: string[]; pos: number; text: string }
+  | { kind: 'variable'; name: string; path: string[]; pos: number; text: string }
+  | { kind: 'dot'; pos: number; text: string }
+  | { kind: 'literal'; value: Value; pos: number; text: string }
+  | { kind: 'ident'; name: string; pos: number; text: string }
+  | { kind: 'sub'; pipe: Pipeline; pos: number; text: string };
+interface Command {
+  args: Arg[];
+  pos: number;
+}
+interface Pipeline {
+  /** Variables the pipeline declares ($x := ...) or assigns ($x = ...). */
+  decl: string[];
+  assign: boolean;
+  cmds: Command[];
+}
+
 type Node =
   | { kind: 'text'; text: string }
   | { kind: 'action'; pipe: Pipeline }
   | { kind: 'if' | 'with'; pipe: Pipeline; then: Node[]; else: Node[] }
   | { kind: 'range'; pipe: Pipeline; body: Node[]; else: Node[] };
 
-type Arg = { kind: 'field'; path: string[] } | { kind: 'dot' } | { kind: 'literal'; value: Value } | { kind: 'ident'; name: string } | { kind: 'sub'; pipe: Pipeline };
-type Command = Arg[];
-type Pipeline = Command[];
-
-function tokenize(src: string): string[] {
-  const toks: string[] = [];
+function tokenize(src: string, base: number): Token[] {
+  const toks: Token[] = [];
   let i = 0;
   while (i < src.length) {
     const c = src[i];
@@ -44,75 +74,120 @@ function tokenize(src: string): string[] {
       i++;
       continue;
     }
-    if (c === '"' || c === '`') {
+    if (c === '"' || c === '`' || c === "'") {
       let j = i + 1;
-      let s = '';
-      while (j < src.length && src[j] !== c) {
-        if (c === '"' && src[j] === '\\' && j + 1 < src.length) {
-          const e = src[j + 1];
-          s += e === 'n' ? '\n' : e === 't' ? '\t' : e;
-          j += 2;
-          continue;
-        }
-        s += src[j++];
-      }
-      if (j >= src.length) throw new TemplateError('template: unterminated quoted string');
-      toks.push(JSON.stringify(s));
+      while (j < src.length && src[j] !== c) j += c !== '`' && src[j] === '\\' ? 2 : 1;
+      if (j >= src.length) throw new TemplateError(c === "'" ? 'template: unterminated character constant' : 'template: unterminated quoted string');
+      toks.push({ text: src.slice(i, j + 1), pos: base + i });
       i = j + 1;
       continue;
     }
-    if (c === '|' || c === '(' || c === ')') {
-      toks.push(c);
+    if (src.startsWith(':=', i)) {
+      toks.push({ text: ':=', pos: base + i });
+      i += 2;
+      continue;
+    }
+    if ('|(),='.includes(c)) {
+      toks.push({ text: c, pos: base + i });
       i++;
       continue;
     }
     let j = i;
-    while (j < src.length && !/[\s|()"`]/.test(src[j])) j++;
-    toks.push(src.slice(i, j));
+    while (j < src.length && !/[\s|()"`',=]/.test(src[j]) && !src.startsWith(':=', j)) j++;
+    toks.push({ text: src.slice(i, j), pos: base + i });
     i = j;
   }
   return toks;
 }
 
-function parsePipeline(toks: string[], pos: { i: number }, stopAtParen: boolean): Pipeline {
-  const pipe: Pipeline = [];
-  let cmd: Command = [];
-  while (pos.i < toks.length) {
-    const t = toks[pos.i];
-    if (t === ')') {
-      if (!stopAtParen) throw new TemplateError('template: unexpected ")"');
+/** A quoted literal's value, as Go's strconv.Unquote reads it. */
+function unquote(t: string): Value {
+  if (t.startsWith('`')) return t.slice(1, -1);
+  if (t.startsWith("'")) {
+    const body = t.slice(1, -1);
+    const s = body.startsWith('\\') ? (JSON.parse(`"${body}"`) as string) : body;
+    return s.codePointAt(0) ?? 0;
+  }
+  return JSON.parse(t.replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1').replace(/\\a/g, '\\u0007').replace(/\\v/g, '\\u000b')) as string;
+}
+
+function parseArg(t: Token): Arg {
+  const { text, pos } = t;
+  if (text === '.') return { kind: 'dot', pos, text };
+  // A chain (.A.B) is one node at the position of its second link, as Go's parser makes it.
+  const chainPos = (head: number, parts: string[]): number => (parts.length > 1 ? pos + head + parts[0].length + 1 : pos);
+  if (text.startsWith('.')) {
+    const path = text.slice(1).split('.');
+    if (path.some((p) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) throw new TemplateError(`template: unexpected "${text}" in operand`);
+    return { kind: 'field', path, pos: chainPos(0, path), text };
+  }
+  if (text.startsWith('$')) {
+    const [name, ...path] = text.split('.');
+    if (!/^\$[A-Za-z0-9_]*$/.test(name)) throw new TemplateError(`template: unexpected "${text}" in operand`);
+    return { kind: 'variable', name, path, pos: path.length ? pos + name.length : pos, text };
+  }
+  if (/^["`']/.test(text)) return { kind: 'literal', value: unquote(text), pos, text };
+  if (text === 'true' || text === 'false') return { kind: 'literal', value: text === 'true', pos, text };
+  if (text === 'nil') return { kind: 'literal', value: null, pos, text };
+  if (/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text) || /^[-+]?0[xX][0-9a-fA-F]+$/.test(text)) return { kind: 'literal', value: Number(text), pos, text };
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) return { kind: 'ident', name: text, pos, text };
+  throw new TemplateError(`template: unexpected "${text}" in command`);
+}
+
+function parsePipeline(toks: Token[], at: { i: number }, stopAtParen: boolean, allowDecl: 'none' | 'one' | 'two'): Pipeline {
+  const pipe: Pipeline = { decl: [], assign: false, cmds: [] };
+  // $x := ..., $x = ..., and in range $i, $v := ...
+  if (allowDecl !== 'none' && toks[at.i]?.text.startsWith('$') && !toks[at.i].text.includes('.')) {
+    const names: string[] = [toks[at.i].text];
+    let j = at.i + 1;
+    if (allowDecl === 'two' && toks[j]?.text === ',' && toks[j + 1]?.text.startsWith('$')) {
+      names.push(toks[j + 1].text);
+      j += 2;
+    }
+    const op = toks[j]?.text;
+    if (op === ':=' || (op === '=' && names.length === 1)) {
+      pipe.decl = names;
+      pipe.assign = op === '=';
+      at.i = j + 1;
+    }
+  }
+  let cmd: Command | undefined;
+  while (at.i < toks.length) {
+    const t = toks[at.i];
+    if (t.text === ')') {
+      if (!stopAtParen) throw new TemplateError('template: unexpected ")" in command');
       break;
     }
-    pos.i++;
-    if (t === '|') {
-      if (cmd.length === 0) throw new TemplateError('template: missing command before "|"');
-      pipe.push(cmd);
-      cmd = [];
+    at.i++;
+    if (t.text === '|') {
+      if (!cmd) throw new TemplateError('template: missing command before "|"');
+      pipe.cmds.push(cmd);
+      cmd = undefined;
       continue;
     }
-    if (t === '(') {
-      const sub = parsePipeline(toks, pos, true);
-      if (toks[pos.i] !== ')') throw new TemplateError('template: unclosed "("');
-      pos.i++;
-      cmd.push({ kind: 'sub', pipe: sub });
+    if (t.text === ',' || t.text === ':=' || t.text === '=') throw new TemplateError(`template: unexpected "${t.text}" in command`);
+    cmd ??= { args: [], pos: t.pos };
+    if (t.text === '(') {
+      const sub = parsePipeline(toks, at, true, 'none');
+      if (toks[at.i]?.text !== ')') throw new TemplateError('template: unclosed left paren');
+      at.i++;
+      cmd.args.push({ kind: 'sub', pipe: sub, pos: t.pos, text: `(${pipelineText(sub)})` });
       continue;
     }
-    cmd.push(parseArg(t));
+    cmd.args.push(parseArg(t));
   }
-  if (cmd.length) pipe.push(cmd);
-  if (pipe.length === 0) throw new TemplateError('template: missing value for command');
+  if (cmd) pipe.cmds.push(cmd);
+  if (pipe.cmds.length === 0) throw new TemplateError('template: missing value for command');
   return pipe;
 }
 
-function parseArg(t: string): Arg {
-  if (t === '.') return { kind: 'dot' };
-  if (t.startsWith('.')) return { kind: 'field', path: t.slice(1).split('.') };
-  if (t.startsWith('"')) return { kind: 'literal', value: JSON.parse(t) as string };
-  if (t === 'true' || t === 'false') return { kind: 'literal', value: t === 'true' };
-  if (t === 'nil') return { kind: 'literal', value: null };
-  if (/^-?\d+(\.\d+)?$/.test(t)) return { kind: 'literal', value: Number(t) };
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(t)) return { kind: 'ident', name: t };
-  throw new TemplateError(`template: unexpected "${t}" in command`);
+function commandText(c: Command): string {
+  return c.args.map((a) => a.text).join(' ');
+}
+
+function pipelineText(p: Pipeline): string {
+  const decl = p.decl.length ? `${p.decl.join(', ')} ${p.assign ? '=' : ':='} ` : '';
+  return decl + p.cmds.map(commandText).join(' | ');
 }
 
 /** Parses `src`; `known` says whether a function name is defined (Go checks it while parsing). */
@@ -144,10 +219,9 @@ function parse(src: string, known: (name: string) => boolean): Node[] {
       trimNext = true;
     }
     i = close + 2;
-    inner = inner.trim();
-    if (inner.startsWith('/*')) continue;
+    if (inner.trim().startsWith('/*')) continue;
     try {
-      parseAction(inner);
+      parseAction(tokenize(inner, inner0));
     } catch (e) {
       throw e instanceof TemplateError ? atLine(src, open, e.message) : e;
     }
@@ -156,28 +230,29 @@ function parse(src: string, known: (name: string) => boolean): Node[] {
   return root;
 
   function defined(p: Pipeline): Pipeline {
-    for (const cmd of p) for (const a of cmd) {
-      if (a.kind === 'ident' && !known(a.name)) throw new TemplateError(`template: function "${a.name}" not defined`);
-      if (a.kind === 'sub') defined(a.pipe);
+    for (const cmd of p.cmds) {
+      for (const a of cmd.args) {
+        if (a.kind === 'ident' && !known(a.name)) throw new TemplateError(`template: function "${a.name}" not defined`);
+        if (a.kind === 'sub') defined(a.pipe);
+      }
     }
     return p;
   }
 
-  function parseAction(inner: string): void {
-    const toks = tokenize(inner);
-    const kw = toks[0];
+  function parseAction(toks: Token[]): void {
+    const kw = toks[0]?.text;
     const top = stack[stack.length - 1];
     if (kw === 'if' || kw === 'with' || kw === 'range') {
-      const pipe = defined(parsePipeline(toks, { i: 1 }, false));
+      const pipe = defined(parsePipeline(toks, { i: 1 }, false, kw === 'range' ? 'two' : 'one'));
       const node: Node = kw === 'range' ? { kind: 'range', pipe, body: [], else: [] } : { kind: kw, pipe, then: [], else: [] };
       top.list.push(node);
-      stack.push({ node, list: kw === 'range' ? (node as { body: Node[] }).body : (node as { then: Node[] }).then });
+      stack.push({ node, list: node.kind === 'range' ? node.body : node.then });
     } else if (kw === 'else') {
       const n = top.node;
       if (!n || n.kind === 'text' || n.kind === 'action') throw new TemplateError('template: unexpected {{else}}');
       top.list = n.else;
-      if (toks[1] === 'if') {
-        const pipe = defined(parsePipeline(toks, { i: 2 }, false));
+      if (toks[1]?.text === 'if') {
+        const pipe = defined(parsePipeline(toks, { i: 2 }, false, 'one'));
         const nested: Node = { kind: 'if', pipe, then: [], else: [] };
         n.else.push(nested);
         // `else if` shares the outer {{end}}: replace the frame.
@@ -187,157 +262,382 @@ function parse(src: string, known: (name: string) => boolean): Node[] {
       if (stack.length === 1) throw new TemplateError('template: unexpected {{end}}');
       stack.pop();
     } else {
-      top.list.push({ kind: 'action', pipe: defined(parsePipeline(toks, { i: 0 }, false)) });
+      top.list.push({ kind: 'action', pipe: defined(parsePipeline(toks, { i: 0 }, false, 'one')) });
     }
   }
 }
 
-/**
- * Go's wording for a parse error, "template: NAME:LINE: ...", with the empty
- * name the reference's templates have and the line of the action at `at`.
- */
+/** Go's wording for a parse error, "template: NAME:LINE: ...", with the reference's empty name. */
 function atLine(src: string, at: number, message: string): TemplateError {
   const line = 1 + (src.slice(0, at).match(/\n/g)?.length ?? 0);
   return new TemplateError(message.replace(/^template: /, `template: :${line}: `));
 }
 
-/** Go's %v rendering. */
+/** Go's %v of a value inside another one being printed: a nil there is <nil>. */
+function printNested(v: Value): string {
+  if (v === undefined || v === null) return '<nil>';
+  return formatValue(v);
+}
+
+/** Go's %v rendering of a value the template prints. */
 export function formatValue(v: Value): string {
-  if (v === undefined) return '<no value>';
-  if (v === null) return '<nil>';
+  if (v === undefined || v === null) return '<no value>';
+  if (v instanceof GoNil) return '<nil>';
+  if (v instanceof GoStruct) {
+    return `{${v.type.fields
+      .map((f) => {
+        const x = v.get(f.name);
+        if (f.kind === 'float64' && typeof x === 'number') return goFloat(x);
+        // A pointer inside a struct prints as an address in Go; its fields are more use here.
+        return printNested(x);
+      })
+      .join(' ')}}`;
+  }
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (Array.isArray(v)) return `[${v.map(formatValue).join(' ')}]`;
+  if (Array.isArray(v)) return `[${v.map(printNested).join(' ')}]`;
   if (typeof v === 'object') {
     const o = v as Record<string, Value>;
-    return `map[${Object.keys(o).sort().map((k) => `${k}:${formatValue(o[k])}`).join(' ')}]`;
+    return `map[${Object.keys(o)
+      .sort()
+      .map((k) => `${k}:${printNested(o[k])}`)
+      .join(' ')}]`;
   }
   return String(v);
 }
 
+/** Go's truth of a value: false for the zero value, a nil pointer and an empty slice or map. */
 function truthy(v: Value): boolean {
   if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
+  if (v instanceof GoNil) return false;
+  if (v instanceof GoStruct) return true;
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'object') return Object.keys(v as object).length > 0;
   return true;
 }
 
-function sprintf(fmt: string, ...args: Value[]): string {
-  let k = 0;
-  return fmt.replace(/%([-+ 0#]*\d*(?:\.\d+)?)?([vsdqtfx%])/g, (_m, _flags: string | undefined, verb: string) => {
-    if (verb === '%') return '%';
-    const a = args[k++];
-    if (verb === 'q') return JSON.stringify(formatValue(a));
-    if (verb === 'd') return String(Math.trunc(Number(a)));
-    if (verb === 'x') return typeof a === 'number' ? a.toString(16) : Buffer.from(String(a)).toString('hex');
-    return formatValue(a);
+/** An operand of print, printf and println: fmt shows a pointer to a struct as &{...}. */
+function printOperand(v: Value): string {
+  return v instanceof GoStruct && v.pointer ? '&' + formatValue(v) : printNested(v);
+}
+
+/** fmt.Sprint: a space between two operands when neither is a string. */
+function goSprint(args: Value[]): string {
+  let out = '';
+  args.forEach((a, i) => {
+    if (i > 0 && typeof a !== 'string' && typeof args[i - 1] !== 'string') out += ' ';
+    out += printOperand(a);
   });
+  return out;
+}
+
+/** The text html, js and urlquery escape: a lone string as it is, anything else as fmt.Sprint makes it. */
+function escaperInput(args: Value[]): string {
+  return args.length === 1 && typeof args[0] === 'string' ? args[0] : goSprint(args);
+}
+
+function htmlEscape(s: string): string {
+  return s.replace(/[<>&'"\0]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&#39;', '"': '&#34;', '\0': '\uFFFD' })[c] ?? c);
+}
+
+/** text/template's JSEscapeString as Docker Machine 0.16's Go has it. */
+function jsEscape(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === "'") out += "\\'";
+    else if (ch === '"') out += '\\"';
+    else if (ch === '<') out += '\\x3C';
+    else if (ch === '>') out += '\\x3E';
+    else if (c < 0x20) out += '\\u' + c.toString(16).toUpperCase().padStart(4, '0');
+    else out += ch;
+  }
+  return out;
+}
+
+/** url.QueryEscape: only letters, digits and -_.~ stay; a space becomes +. */
+function queryEscape(s: string): string {
+  return Array.from(Buffer.from(s))
+    .map((b) => {
+      const c = String.fromCharCode(b);
+      if (/[A-Za-z0-9\-_.~]/.test(c)) return c;
+      if (c === ' ') return '+';
+      return '%' + b.toString(16).toUpperCase().padStart(2, '0');
+    })
+    .join('');
+}
+
+/** The kind Go's comparison functions sort a value into. */
+function basicKind(v: Value): 'int' | 'float' | 'string' | 'bool' | undefined {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  return undefined;
+}
+
+function compare(name: string, a: Value, b: Value): number {
+  const ka = basicKind(a);
+  const kb = basicKind(b);
+  if (!ka || !kb || ka === 'bool' || kb === 'bool') throw new CallError('invalid type for comparison');
+  if (ka !== kb) throw new CallError('incompatible types for comparison');
+  void name;
+  return (a as number | string) < (b as number | string) ? -1 : a === b ? 0 : 1;
+}
+
+function lengthOf(v: Value): number {
+  if (typeof v === 'string') return Buffer.byteLength(v);
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof GoNil) throw new CallError('len of nil pointer');
+  if (v instanceof GoStruct) throw new CallError(`len of type ${v.typeName}`);
+  if (v !== null && typeof v === 'object') return Object.keys(v).length;
+  throw new CallError(`len of type ${goTypeName(v)}`);
+}
+
+function indexOf(v: Value, keys: Value[]): Value {
+  let item = v;
+  for (const k of keys) {
+    if (item === null || item === undefined) throw new CallError('index of untyped nil');
+    if (item instanceof GoNil) throw new CallError('index of nil pointer');
+    if (Array.isArray(item) || typeof item === 'string') {
+      if (typeof k !== 'number' || !Number.isInteger(k)) throw new CallError(`cannot index slice/array with type ${goTypeName(k)}`);
+      const len = Array.isArray(item) ? item.length : Buffer.byteLength(item);
+      if (k < 0 || k >= len) throw new CallError(`index out of range: ${k}`);
+      item = Array.isArray(item) ? (item[k] as Value) : Buffer.from(item)[k];
+    } else if (typeof item === 'object' && !(item instanceof GoStruct)) {
+      item = (item as Record<string, Value>)[String(k)];
+    } else {
+      throw new CallError(`can't index item of type ${goTypeName(item)}`);
+    }
+  }
+  return item;
 }
 
 const BUILTINS: Record<string, (...args: Value[]) => Value> = {
-  json: (v) => goEscape(JSON.stringify(v === undefined ? null : v)),
-  prettyjson: (v) => goEscape(JSON.stringify(v === undefined ? null : v, null, 4)),
+  // Go's own.
+  and: (...a) => a.find((x) => !truthy(x)) ?? a[a.length - 1],
+  or: (...a) => a.find((x) => truthy(x)) ?? a[a.length - 1],
+  not: (a) => !truthy(a),
+  len: (v) => lengthOf(v),
+  index: (v, ...keys) => indexOf(v, keys),
+  print: (...a) => goSprint(a),
+  printf: (fmt, ...a) => goSprintf(typeof fmt === 'string' ? fmt : formatValue(fmt), a, printOperand),
+  println: (...a) => a.map(printOperand).join(' ') + '\n',
+  html: (...a) => htmlEscape(escaperInput(a)),
+  js: (...a) => jsEscape(escaperInput(a)),
+  urlquery: (...a) => queryEscape(escaperInput(a)),
+  eq: (a, ...b) => b.some((x) => x === a),
+  ne: (a, b) => a !== b,
+  lt: (a, b) => compare('lt', a, b) < 0,
+  le: (a, b) => compare('le', a, b) <= 0,
+  gt: (a, b) => compare('gt', a, b) > 0,
+  ge: (a, b) => compare('ge', a, b) >= 0,
+  // inspect's (the reference's funcMap), and the extras docs/cli.md lists.
+  json: (v) => goEscape(JSON.stringify(v === undefined ? null : v, nilSlices)),
+  prettyjson: (v) => goEscape(JSON.stringify(v === undefined ? null : v, nilSlices, 4)),
   upper: (v) => formatValue(v).toUpperCase(),
   lower: (v) => formatValue(v).toLowerCase(),
   title: (v) => formatValue(v).replace(/\b\w/g, (c) => c.toUpperCase()),
   join: (v, sep) => (Array.isArray(v) ? v.map(formatValue).join(formatValue(sep)) : formatValue(v)),
   split: (v, sep) => formatValue(v).split(formatValue(sep)),
-  len: (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0),
-  printf: (fmt, ...a) => sprintf(formatValue(fmt), ...a),
-  print: (...a) => a.map(formatValue).join(''),
-  println: (...a) => a.map(formatValue).join(' ') + '\n',
-  eq: (a, ...b) => b.some((x) => x === a),
-  ne: (a, b) => a !== b,
-  not: (a) => !truthy(a),
-  and: (...a) => a.find((x) => !truthy(x)) ?? a[a.length - 1],
-  or: (...a) => a.find((x) => truthy(x)) ?? a[a.length - 1],
-  index: (v, ...keys) => keys.reduce<Value>((acc, k) => (acc && typeof acc === 'object' ? (acc as Record<string, Value>)[String(k)] : undefined), v),
 };
+
+function nilSlices(_key: string, v: Value): Value {
+  return v === NIL_SLICE ? null : v;
+}
+
+/** A value with the static type Go names in a field error. */
+interface Typed {
+  v: Value;
+  type: string;
+}
+
+export interface ExecuteOptions {
+  /** Go's type of the data, for errors ("commands.HostListItem"); default: what the value says. */
+  type?: string;
+  /** Go's element type of maps in the data ("interface {}" for JSON read into maps). */
+  mapElem?: string;
+}
 
 export class Template {
   private readonly nodes: Node[];
-  private readonly strict: boolean;
   private readonly funcs: Record<string, (...args: Value[]) => Value>;
+  private readonly src: string;
 
   /** Throws TemplateError with Go's text for a parse error ("template: :1: unclosed action"). */
   constructor(src: string, options: TemplateOptions = {}) {
-    this.strict = options.strict === true;
     this.funcs = { ...BUILTINS, ...(options.funcs ?? {}) };
+    this.src = src;
     this.nodes = parse(src, (name) => name in this.funcs);
   }
 
-  execute(data: Value): string {
-    return this.run(this.nodes, data);
+  /** Throws TemplateError with Go's text for an execution error. */
+  execute(data: Value, options: ExecuteOptions = {}): string {
+    const run = new Execution(this.src, this.funcs, data, options);
+    return run.nodes(this.nodes, { v: data, type: options.type ?? staticType(data, options.mapElem) });
+  }
+}
+
+function staticType(v: Value, mapElem = 'interface {}'): string {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoStruct) && !(v instanceof GoNil)) return `map[string]${mapElem}`;
+  return goTypeName(v);
+}
+
+class Execution {
+  private readonly vars: { name: string; value: Typed }[];
+
+  constructor(
+    private readonly src: string,
+    private readonly funcs: Record<string, (...args: Value[]) => Value>,
+    root: Value,
+    private readonly options: ExecuteOptions,
+  ) {
+    this.vars = [{ name: '$', value: { v: root, type: options.type ?? staticType(root, options.mapElem) } }];
   }
 
-  private run(nodes: Node[], dot: Value): string {
+  nodes(list: Node[], dot: Typed): string {
     let out = '';
-    for (const n of nodes) {
-      if (n.kind === 'text') out += n.text;
-      else if (n.kind === 'action') out += formatValue(this.pipe(n.pipe, dot));
-      else if (n.kind === 'if') out += truthy(this.pipe(n.pipe, dot)) ? this.run(n.then, dot) : this.run(n.else, dot);
-      else if (n.kind === 'with') {
-        const v = this.pipe(n.pipe, dot);
-        out += truthy(v) ? this.run(n.then, v) : this.run(n.else, dot);
-      } else if (n.kind === 'range') {
-        const v = this.pipe(n.pipe, dot);
-        const items = Array.isArray(v) ? v : v && typeof v === 'object' ? Object.keys(v).sort().map((k) => (v as Record<string, Value>)[k]) : [];
-        out += items.length ? items.map((it) => this.run(n.body, it)).join('') : this.run(n.else, dot);
+    for (const n of list) {
+      if (n.kind === 'text') {
+        out += n.text;
+        continue;
+      }
+      const mark = this.vars.length;
+      try {
+        if (n.kind === 'action') {
+          const v = this.pipe(n.pipe, dot);
+          if (n.pipe.decl.length === 0) out += formatValue(v.v);
+        } else if (n.kind === 'if') {
+          out += truthy(this.pipe(n.pipe, dot).v) ? this.nodes(n.then, dot) : this.nodes(n.else, dot);
+        } else if (n.kind === 'with') {
+          const v = this.pipe(n.pipe, dot);
+          out += truthy(v.v) ? this.nodes(n.then, v) : this.nodes(n.else, dot);
+        } else if (n.kind === 'range') {
+          out += this.range(n, dot);
+        }
+      } finally {
+        // Variables declared in an action live to the end of the enclosing block; a block's own end with it.
+        if (n.kind !== 'action') this.vars.length = mark;
       }
     }
     return out;
   }
 
-  private pipe(p: Pipeline, dot: Value): Value {
-    let prev: Value = undefined;
-    p.forEach((cmd, i) => {
-      prev = this.command(cmd, dot, i === 0 ? undefined : { v: prev });
-    });
-    return prev;
+  private range(n: Extract<Node, { kind: 'range' }>, dot: Typed): string {
+    const decl = n.pipe.decl;
+    const v = this.pipe({ ...n.pipe, decl: [] }, dot).v;
+    let entries: [Value, Value][];
+    if (Array.isArray(v)) entries = v.map((x, i) => [i, x]);
+    else if (v !== null && typeof v === 'object' && !(v instanceof GoStruct) && !(v instanceof GoNil)) {
+      const o = v as Record<string, Value>;
+      entries = Object.keys(o)
+        .sort()
+        .map((k) => [k, o[k]]);
+    } else if (v === null || v === undefined || v instanceof GoNil) entries = [];
+    else throw this.error(n.pipe.cmds[0].pos, pipelineText(n.pipe), `range can't iterate over ${formatValue(v)}`);
+    if (entries.length === 0) return this.nodes(n.else, dot);
+    let out = '';
+    const mark = this.vars.length;
+    for (const [key, elem] of entries) {
+      const item: Typed = { v: elem, type: goTypeName(elem) };
+      if (decl.length === 1) this.vars.push({ name: decl[0], value: item });
+      if (decl.length === 2) this.vars.push({ name: decl[0], value: { v: key, type: goTypeName(key) } }, { name: decl[1], value: item });
+      out += this.nodes(n.body, item);
+      this.vars.length = mark;
+    }
+    return out;
   }
 
-  private command(cmd: Command, dot: Value, piped: { v: Value } | undefined): Value {
-    const [head, ...rest] = cmd;
-    if (head.kind === 'ident') {
-      const args = rest.map((a) => this.arg(a, dot));
-      if (piped) args.push(piped.v);
-      return this.funcs[head.name](...args);
+  private pipe(p: Pipeline, dot: Typed): Typed {
+    let prev: Typed | undefined;
+    for (const cmd of p.cmds) prev = this.command(cmd, dot, prev);
+    const result = prev ?? { v: undefined, type: '' };
+    if (p.decl.length) {
+      const name = p.decl[p.decl.length - 1];
+      if (p.assign) {
+        const slot = [...this.vars].reverse().find((x) => x.name === name);
+        if (!slot) throw this.error(p.cmds[0].pos, pipelineText(p), `undefined variable: ${name}`);
+        slot.value = result;
+      } else {
+        this.vars.push({ name, value: result });
+      }
     }
-    if (rest.length || piped) throw new TemplateError(`template: can't give argument to non-function ${describe(head)}`);
+    return result;
+  }
+
+  private command(cmd: Command, dot: Typed, piped: Typed | undefined): Typed {
+    const [head, ...rest] = cmd.args;
+    if (head.kind === 'ident') {
+      const args = rest.map((a) => this.arg(a, dot).v);
+      if (piped) args.push(piped.v);
+      try {
+        const v = this.funcs[head.name](...args);
+        return { v, type: goTypeName(v) };
+      } catch (e) {
+        if (e instanceof TemplateError) throw e;
+        throw this.error(cmd.pos, commandText(cmd), `error calling ${head.name}: ${(e as Error).message}`);
+      }
+    }
+    if (rest.length || piped) {
+      const what = head.kind === 'field' ? `${head.path[head.path.length - 1]} is not a method but has arguments` : `can't give argument to non-function ${head.text}`;
+      throw this.error(head.pos, head.text, what);
+    }
     return this.arg(head, dot);
   }
 
-  private arg(a: Arg, dot: Value): Value {
+  private arg(a: Arg, dot: Typed): Typed {
     switch (a.kind) {
       case 'dot':
         return dot;
       case 'literal':
-        return a.value;
+        return { v: a.value, type: goTypeName(a.value) };
       case 'sub':
         return this.pipe(a.pipe, dot);
       case 'ident':
-        return this.funcs[a.name]();
-      case 'field': {
-        let v: Value = dot;
-        for (const key of a.path) {
-          if (v !== null && typeof v === 'object' && !Array.isArray(v) && key in (v as object)) {
-            v = (v as Record<string, Value>)[key];
-          } else if (this.strict || (v !== null && v !== undefined && typeof v !== 'object')) {
-            throw new TemplateError(`template: can't evaluate field ${key} in ${describe(a)}`);
-          } else {
-            v = undefined;
-          }
-        }
-        return v;
+        return { v: this.funcs[a.name](), type: '' };
+      case 'variable': {
+        const slot = [...this.vars].reverse().find((x) => x.name === a.name);
+        if (!slot) throw this.error(a.pos, a.text, `undefined variable: ${a.name}`);
+        return this.fields(slot.value, a.path, a);
       }
+      case 'field':
+        return this.fields(dot, a.path, a);
     }
   }
-}
 
-function describe(a: Arg): string {
-  if (a.kind === 'field') return `.${a.path.join('.')}`;
-  if (a.kind === 'ident') return a.name;
-  return a.kind;
+  /** Walks `.A.B.C` from `from` as Go's evalField does, with its errors. */
+  private fields(from: Typed, path: string[], node: Arg): Typed {
+    let cur = from;
+    for (const key of path) {
+      const v = cur.v;
+      if (v === undefined) return { v: undefined, type: '' };
+      if (v instanceof GoStruct) {
+        const f = v.field(key);
+        if (!f) throw this.error(node.pos, node.text, `can't evaluate field ${key} in type ${cur.type}`);
+        cur = { v: v.get(key), type: f.type };
+      } else if (v instanceof GoNil) {
+        const known = v.type.fields.some((f) => f.name === key);
+        throw this.error(node.pos, node.text, known ? `nil pointer evaluating ${cur.type}.${key}` : `can't evaluate field ${key} in type ${cur.type}`);
+      } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        const o = v as Record<string, Value>;
+        cur = { v: Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined, type: this.options.mapElem ?? 'interface {}' };
+      } else if (v === null) {
+        // A nil interface (JSON null in a map), which Go reads no field of.
+        throw this.error(node.pos, node.text, `nil pointer evaluating ${cur.type || 'interface {}'}.${key}`);
+      } else {
+        throw this.error(node.pos, node.text, `can't evaluate field ${key} in type ${cur.type || goTypeName(v)}`);
+      }
+    }
+    return cur;
+  }
+
+  /** Go's execution error: "template: :LINE:COL: executing "" at <NODE>: MESSAGE". */
+  private error(pos: number, context: string, message: string): TemplateError {
+    const before = this.src.slice(0, pos);
+    const line = 1 + (before.match(/\n/g)?.length ?? 0);
+    const col = pos - (before.lastIndexOf('\n') + 1);
+    return new TemplateError(`template: :${line}:${col}: executing "" at <${context}>: ${message}`);
+  }
 }
 
 /** ls/inspect convenience: literal "\t" and "\n" in a --format become real ones. */

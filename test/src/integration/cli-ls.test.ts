@@ -98,8 +98,13 @@ describe('machine ls (real CLI, fake driver)', function () {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /Unsupported filter key 'color'/);
     const badT = await sb.run(['ls', '--format', '{{.Nope}}']);
-    assert.equal(badT.code, 1);
-    assert.match(badT.stderr, /can't evaluate field Nope/);
+    assert.deepEqual(badT, { code: 1, stdout: '', stderr: 'template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type commands.HostListItem\n' });
+    // A row is the reference's Go struct: its options print field by field in
+    // Go's order, and are read by Go's field names (DNS, TLSVerify).
+    const structs = await sb.run(['ls', '--filter', 'name=a1', '--format', '{{.SwarmOptions}}|{{.EngineOptions.DNS}} {{.EngineOptions.TLSVerify}}|{{printf "%-4s|%3d" .Name 7}}']);
+    assert.deepEqual(structs, { code: 0, stdout: '{false   false false tcp://0.0.0.0:3376 swarm:latest spread 0 0 [] [] [] false}|[] true|a1  |  7\n', stderr: '' });
+    const jsonKey = await sb.run(['ls', '--filter', 'name=a1', '--format', '{{.EngineOptions.Dns}}']);
+    assert.deepEqual(jsonKey, { code: 1, stdout: '', stderr: 'template: :1:16: executing "" at <.EngineOptions.Dns>: can\'t evaluate field Dns in type *engine.Options\n' });
   });
 
   it('a machine that does not answer within --timeout is a Timeout row; the others still show', async () => {
