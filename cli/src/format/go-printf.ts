@@ -3,7 +3,7 @@
 // (- + # 0 space), width and precision, and Go's own marks for a verb that
 // does not fit its operand (%!d(string=dev)), a missing operand
 // (%!s(MISSING)) and operands left over (%!(EXTRA int=2)).
-import { goFloat, GoNil, GoStruct } from './go-value';
+import { goFloat, GoInt, GoNil, GoStruct } from './go-value';
 import { goQuote } from './quote';
 
 /** The %v text of a value, from the template's printer. */
@@ -11,7 +11,7 @@ export type ValuePrinter = (v: unknown) => string;
 
 /** Go's name of a value's type, as %T and the error marks print it. */
 export function goTypeName(v: unknown): string {
-  if (v instanceof GoStruct || v instanceof GoNil) return v.typeName;
+  if (v instanceof GoStruct || v instanceof GoNil || v instanceof GoInt) return v.typeName;
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
@@ -48,6 +48,10 @@ function signed(n: string, negative: boolean, spec: Spec): string {
   return n;
 }
 
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoStruct) && !(v instanceof GoNil) && !(v instanceof GoInt);
+}
+
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
@@ -61,20 +65,34 @@ function goExp(v: number, precision: number, upper: boolean): string {
 }
 
 function formatOne(verb: string, spec: Spec, a: unknown, print: ValuePrinter): string | undefined {
+  if (a instanceof GoInt) {
+    // A String method serves %v %s %q %x %X; the other verbs see the number, which is no float.
+    if (a.name !== undefined && 'vsqxX'.includes(verb)) return formatOne(verb, spec, a.name, print);
+    return 'eEfFgG'.includes(verb) ? undefined : formatOne(verb, spec, a.int, print);
+  }
+  // A slice or a map: each element (and key) with the verb, its width and precision.
+  const each = (e: unknown): string => formatOne(verb, spec, e, print) ?? badVerb(verb, spec, e, print);
+  if (verb !== 'T' && Array.isArray(a)) return `[${a.map(each).join(' ')}]`;
+  if (verb !== 'T' && isMap(a)) {
+    return `map[${Object.keys(a)
+      .sort()
+      .map((k) => `${each(k)}:${each(a[k])}`)
+      .join(' ')}]`;
+  }
   switch (verb) {
-    case 'v':
+    case 'v': {
+      if (typeof a === 'string') return pad(spec.precision === undefined ? a : a.slice(0, spec.precision), spec, false);
       return pad(typeof a === 'number' && !Number.isInteger(a) ? goFloat(a) : print(a), spec, typeof a === 'number');
+    }
     case 'T':
       return pad(goTypeName(a), spec, false);
     case 's': {
       if (typeof a === 'string') return pad(spec.precision === undefined ? a : a.slice(0, spec.precision), spec, false);
-      if (Array.isArray(a) && a.every((x) => typeof x === 'string')) return pad(`[${a.join(' ')}]`, spec, false);
       return undefined;
     }
     case 'q':
       if (typeof a === 'string') return pad(goQuote(a), spec, false);
-      if (Array.isArray(a) && a.every((x) => typeof x === 'string')) return pad(`[${a.map(goQuote).join(' ')}]`, spec, false);
-      if (isInt(a)) return pad(`'${String.fromCodePoint(a)}'`, spec, false);
+      if (isInt(a)) return pad(quoteRune(a), spec, false);
       return undefined;
     case 't':
       return typeof a === 'boolean' ? pad(String(a), spec, false) : undefined;
@@ -92,6 +110,7 @@ function formatOne(verb: string, spec: Spec, a: unknown, print: ValuePrinter): s
       let s: string;
       if (isInt(a)) s = signed((spec.sharp ? '0x' : '') + Math.abs(a).toString(16), a < 0, spec);
       else if (typeof a === 'string') s = Buffer.from(a).toString('hex');
+      else if (typeof a === 'number' && Number.isFinite(a)) s = signed(hexFloat(Math.abs(a)), a < 0, spec);
       else return undefined;
       return pad(verb === 'X' ? s.toUpperCase() : s, spec, isInt(a));
     }
@@ -118,6 +137,34 @@ function formatOne(verb: string, spec: Spec, a: unknown, print: ValuePrinter): s
   }
 }
 
+/** strconv.QuoteRune: 'a', '\\n', '\\x00'. */
+function quoteRune(r: number): string {
+  const inner = goQuote(String.fromCodePoint(r)).slice(1, -1);
+  return `'${inner === '\\"' ? '"' : inner === "'" ? "\\'" : inner}'`;
+}
+
+/** %x of a float64: the shortest hex mantissa and a binary exponent (0x1.8p+01). */
+function hexFloat(v: number): string {
+  if (v === 0) return '0x0p+00';
+  let exp = Math.floor(Math.log2(v));
+  let m = v / 2 ** exp;
+  if (m >= 2) {
+    m /= 2;
+    exp++;
+  } else if (m < 1) {
+    m *= 2;
+    exp--;
+  }
+  let frac = '';
+  for (let f = m - 1; f > 0 && frac.length < 13; ) {
+    f *= 16;
+    const d = Math.floor(f);
+    frac += d.toString(16);
+    f -= d;
+  }
+  return `0x1${frac ? '.' + frac : ''}p${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
+
 /** %.Ng: N significant digits, the exponent form when the exponent is below -4 or at least N. */
 function goG(v: number, precision: number, upper: boolean): string {
   const p = precision === 0 ? 1 : precision;
@@ -127,6 +174,13 @@ function goG(v: number, precision: number, upper: boolean): string {
     return goExp(v, p - 1, upper).replace(/\.?0+e/, 'e');
   }
   return String(Number(v.toPrecision(p)));
+}
+
+/** Go's mark for an operand its verb does not fit: the operand as %v, with the verb's width and precision. */
+function badVerb(verb: string, spec: Spec, a: unknown, print: ValuePrinter): string {
+  if (a === null || a === undefined) return `%!${verb}(<nil>)`;
+  const raw = a instanceof GoInt ? a.int : a;
+  return `%!${verb}(${goTypeName(a)}=${formatOne('v', spec, raw, print) ?? print(raw)})`;
 }
 
 /** fmt.Sprintf(format, args...) for the values a template passes. */
@@ -161,8 +215,7 @@ export function goSprintf(format: string, args: unknown[], print: ValuePrinter):
       continue;
     }
     const a = args[next++];
-    const text = formatOne(verb, spec, a, print);
-    out += text ?? (a === null || a === undefined ? `%!${verb}(<nil>)` : `%!${verb}(${goTypeName(a)}=${print(a)})`);
+    out += formatOne(verb, spec, a, print) ?? badVerb(verb, spec, a, print);
   }
   out += format.slice(last);
   if (next < args.length) out += `%!(EXTRA ${args.slice(next).map((a) => (a === null || a === undefined ? '<nil>' : `${goTypeName(a)}=${print(a)}`)).join(', ')})`;

@@ -6,7 +6,7 @@
 // JSON, which plain objects already behave like.
 
 /** Kinds the printer and the comparisons tell apart. */
-export type GoKind = 'string' | 'bool' | 'int' | 'float64' | 'slice' | 'struct' | 'duration';
+export type GoKind = 'string' | 'bool' | 'int' | 'float64' | 'slice' | 'struct' | 'named';
 
 export interface GoField {
   /** Go's field name, the one a template reads. */
@@ -18,6 +18,8 @@ export interface GoField {
   kind: GoKind;
   /** For a pointer to a struct: that struct's type. */
   struct?: GoStructType;
+  /** For a named integer with a String method (state.State, time.Duration): its number from its name. */
+  named?: (text: string) => number;
 }
 
 export interface GoStructType {
@@ -60,6 +62,29 @@ export class GoStruct {
   }
 }
 
+/**
+ * An integer whose Go type the printer must know: a plain int (fmt refuses
+ * it for %f), or a named one with a String method, as state.State and
+ * time.Duration are (%v, %s and %q print its name, "Running" or "12ms"; %d
+ * its number, 1 or 12000000). Neither is a string to print's spacing or to len.
+ */
+export class GoInt {
+  constructor(
+    readonly typeName: string,
+    readonly int: number,
+    /** What its String method returns; none for a plain int. */
+    readonly name?: string,
+  ) {}
+
+  toString(): string {
+    return this.name ?? String(this.int);
+  }
+
+  toJSON(): string | number {
+    return this.name ?? this.int;
+  }
+}
+
 /** A nil pointer to a struct: prints <nil>, is false, and refuses every field. */
 export class GoNil {
   constructor(readonly type: GoStructType) {}
@@ -85,7 +110,10 @@ export function goStruct(type: GoStructType, record: Record<string, unknown> | n
   const values: Record<string, unknown> = {};
   for (const f of type.fields) {
     const raw = record[f.json ?? f.name];
-    values[f.name] = f.struct && (raw === null || typeof raw === 'object') && !Array.isArray(raw) ? goStruct(f.struct, raw as Record<string, unknown> | null, true) : raw;
+    if (f.struct && (raw === null || typeof raw === 'object') && !Array.isArray(raw)) values[f.name] = goStruct(f.struct, raw as Record<string, unknown> | null, true);
+    else if (f.named && typeof raw === 'string') values[f.name] = new GoInt(f.type, f.named(raw), raw);
+    else if (f.kind === 'int' && typeof raw === 'number') values[f.name] = new GoInt(f.type, raw);
+    else values[f.name] = raw;
   }
   return new GoStruct(type, values, pointer);
 }
@@ -103,4 +131,15 @@ export function goFloat(v: number): string {
   const exp = Number(expText);
   if (exp < -4 || exp >= 6) return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
   return String(v);
+}
+
+const DURATION_UNITS: Record<string, number> = { h: 3.6e12, m: 6e10, s: 1e9, ms: 1e6, us: 1e3, 'µs': 1e3, 'μs': 1e3, ns: 1 };
+
+/** Nanoseconds of a duration as Go's Duration.String writes it ("1m2.5s", "12ms"); 0 for "0s" or anything else. */
+export function parseGoDuration(text: string): number {
+  const sign = text.startsWith('-') ? -1 : 1;
+  let ns = 0;
+  const re = /([0-9.]+)(h|ms|us|µs|μs|ns|m|s)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) ns += Number(m[1]) * DURATION_UNITS[m[2]];
+  return sign * Math.round(ns);
 }

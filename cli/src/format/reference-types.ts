@@ -3,12 +3,14 @@
 // (libmachine). Their names, order and declared types are what a template
 // sees: {{.EngineOptions.DNS}} reads a field the record stores as "Dns",
 // {{.SwarmOptions}} prints {true  token://... ...}, and errors name the types.
-import { GoNil, GoStruct, goStruct, type GoField, type GoStructType } from './go-value';
+import { GoNil, GoStruct, goStruct, parseGoDuration, type GoField, type GoStructType } from './go-value';
 import type { ListItem } from '../query/list';
 
 const str = (name: string): GoField => ({ name, type: 'string', kind: 'string' });
 const bool = (name: string): GoField => ({ name, type: 'bool', kind: 'bool' });
 const strings = (name: string, json?: string): GoField => ({ name, json, type: '[]string', kind: 'slice' });
+
+const STATES = ['', 'Running', 'Paused', 'Saved', 'Stopped', 'Stopping', 'Starting', 'Error', 'Timeout'];
 
 export const SWARM_OPTIONS: GoStructType = {
   name: 'swarm.Options',
@@ -57,14 +59,15 @@ export const HOST_LIST_ITEM: GoStructType = {
     bool('ActiveHost'),
     bool('ActiveSwarm'),
     str('DriverName'),
-    { name: 'State', type: 'state.State', kind: 'string' },
+    // state.State is an int that prints its name (libmachine/state's order).
+    { name: 'State', type: 'state.State', kind: 'named', named: (t) => Math.max(0, STATES.indexOf(t)) },
     str('URL'),
     { name: 'SwarmOptions', type: '*swarm.Options', kind: 'struct', struct: SWARM_OPTIONS },
     str('Swarm'),
     { name: 'EngineOptions', type: '*engine.Options', kind: 'struct', struct: ENGINE_OPTIONS },
     str('Error'),
     str('DockerVersion'),
-    { name: 'ResponseTime', type: 'time.Duration', kind: 'duration' },
+    { name: 'ResponseTime', type: 'time.Duration', kind: 'named', named: parseGoDuration },
   ],
 };
 

@@ -15,7 +15,7 @@
  * "template: :LINE:COL: executing "" at <NODE>: ..." when running.
  */
 import { goEscape } from '../store/host';
-import { GoNil, GoStruct, NIL_SLICE, goFloat } from './go-value';
+import { GoInt, GoNil, GoStruct, NIL_SLICE, goFloat } from './go-value';
 import { goSprintf, goTypeName } from './go-printf';
 
 type Value = unknown;
@@ -294,7 +294,7 @@ export function formatValue(v: Value): string {
       .join(' ')}}`;
   }
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof GoInt) return String(v);
   if (Array.isArray(v)) return `[${v.map(printNested).join(' ')}]`;
   if (typeof v === 'object') {
     const o = v as Record<string, Value>;
@@ -311,6 +311,7 @@ function truthy(v: Value): boolean {
   if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
   if (v instanceof GoNil) return false;
   if (v instanceof GoStruct) return true;
+  if (v instanceof GoInt) return v.int !== 0;
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === 'object') return Object.keys(v as object).length > 0;
   return true;
@@ -333,7 +334,9 @@ function goSprint(args: Value[]): string {
 
 /** The text html, js and urlquery escape: a lone string as it is, anything else as fmt.Sprint makes it. */
 function escaperInput(args: Value[]): string {
-  return args.length === 1 && typeof args[0] === 'string' ? args[0] : goSprint(args);
+  if (args.length === 1 && typeof args[0] === 'string') return args[0];
+  // Each operand as the template would print it: a nil is <no value> here.
+  return goSprint(args.map((a) => (a === null || a === undefined ? '<no value>' : a)));
 }
 
 function htmlEscape(s: string): string {
@@ -370,6 +373,7 @@ function queryEscape(s: string): string {
 
 /** The kind Go's comparison functions sort a value into. */
 function basicKind(v: Value): 'int' | 'float' | 'string' | 'bool' | undefined {
+  if (v instanceof GoInt) return 'int';
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
@@ -382,14 +386,24 @@ function compare(name: string, a: Value, b: Value): number {
   if (!ka || !kb || ka === 'bool' || kb === 'bool') throw new CallError('invalid type for comparison');
   if (ka !== kb) throw new CallError('incompatible types for comparison');
   void name;
-  return (a as number | string) < (b as number | string) ? -1 : a === b ? 0 : 1;
+  const x = a instanceof GoInt ? a.int : (a as number | string);
+  const y = b instanceof GoInt ? b.int : (b as number | string);
+  return x < y ? -1 : x === y ? 0 : 1;
+}
+
+function sameValue(a: Value, b: Value): boolean {
+  if (a instanceof GoInt) return typeof b === 'number' ? a.int === b : b instanceof GoInt ? a.int === b.int : a.name !== undefined && a.name === b;
+  if (b instanceof GoInt) return sameValue(b, a);
+  return a === b;
 }
 
 function lengthOf(v: Value): number {
+  // Docker Machine's Go says so for a missing key and a JSON null alike.
+  if (v === null || v === undefined) throw new CallError('len of untyped nil');
   if (typeof v === 'string') return Buffer.byteLength(v);
   if (Array.isArray(v)) return v.length;
   if (v instanceof GoNil) throw new CallError('len of nil pointer');
-  if (v instanceof GoStruct) throw new CallError(`len of type ${v.typeName}`);
+  if (v instanceof GoStruct || v instanceof GoInt) throw new CallError(`len of type ${v.typeName}`);
   if (v !== null && typeof v === 'object') return Object.keys(v).length;
   throw new CallError(`len of type ${goTypeName(v)}`);
 }
@@ -404,7 +418,7 @@ function indexOf(v: Value, keys: Value[]): Value {
       const len = Array.isArray(item) ? item.length : Buffer.byteLength(item);
       if (k < 0 || k >= len) throw new CallError(`index out of range: ${k}`);
       item = Array.isArray(item) ? (item[k] as Value) : Buffer.from(item)[k];
-    } else if (typeof item === 'object' && !(item instanceof GoStruct)) {
+    } else if (typeof item === 'object' && !(item instanceof GoStruct) && !(item instanceof GoInt)) {
       item = (item as Record<string, Value>)[String(k)];
     } else {
       throw new CallError(`can't index item of type ${goTypeName(item)}`);
@@ -426,8 +440,9 @@ const BUILTINS: Record<string, (...args: Value[]) => Value> = {
   html: (...a) => htmlEscape(escaperInput(a)),
   js: (...a) => jsEscape(escaperInput(a)),
   urlquery: (...a) => queryEscape(escaperInput(a)),
-  eq: (a, ...b) => b.some((x) => x === a),
-  ne: (a, b) => a !== b,
+  // Lenient where Go refuses (docs/cli.md): a state compares by its name with a string.
+  eq: (a, ...b) => b.some((x) => sameValue(a, x)),
+  ne: (a, b) => !sameValue(a, b),
   lt: (a, b) => compare('lt', a, b) < 0,
   le: (a, b) => compare('le', a, b) <= 0,
   gt: (a, b) => compare('gt', a, b) > 0,
@@ -479,7 +494,7 @@ export class Template {
 }
 
 function staticType(v: Value, mapElem = 'interface {}'): string {
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoStruct) && !(v instanceof GoNil)) return `map[string]${mapElem}`;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoStruct) && !(v instanceof GoNil) && !(v instanceof GoInt)) return `map[string]${mapElem}`;
   return goTypeName(v);
 }
 
@@ -528,13 +543,18 @@ class Execution {
     const v = this.pipe({ ...n.pipe, decl: [] }, dot).v;
     let entries: [Value, Value][];
     if (Array.isArray(v)) entries = v.map((x, i) => [i, x]);
-    else if (v !== null && typeof v === 'object' && !(v instanceof GoStruct) && !(v instanceof GoNil)) {
+    else if (v !== null && typeof v === 'object' && !(v instanceof GoStruct) && !(v instanceof GoNil) && !(v instanceof GoInt)) {
       const o = v as Record<string, Value>;
       entries = Object.keys(o)
         .sort()
         .map((k) => [k, o[k]]);
     } else if (v === null || v === undefined || v instanceof GoNil) entries = [];
-    else throw this.error(n.pipe.cmds[0].pos, pipelineText(n.pipe), `range can't iterate over ${formatValue(v)}`);
+    else {
+      // Go reports it at the node evaluated last: the pipeline's final operand.
+      const cmd = n.pipe.cmds[n.pipe.cmds.length - 1];
+      const last = cmd.args.length === 1 ? cmd.args[0] : undefined;
+      throw this.error(last?.pos ?? cmd.pos, last?.text ?? commandText(cmd), `range can't iterate over ${formatValue(v)}`);
+    }
     if (entries.length === 0) return this.nodes(n.else, dot);
     let out = '';
     const mark = this.vars.length;
@@ -611,7 +631,9 @@ class Execution {
     for (const key of path) {
       const v = cur.v;
       if (v === undefined) return { v: undefined, type: '' };
-      if (v instanceof GoStruct) {
+      if (v instanceof GoInt) {
+        throw this.error(node.pos, node.text, `can't evaluate field ${key} in type ${cur.type}`);
+      } else if (v instanceof GoStruct) {
         const f = v.field(key);
         if (!f) throw this.error(node.pos, node.text, `can't evaluate field ${key} in type ${cur.type}`);
         cur = { v: v.get(key), type: f.type };

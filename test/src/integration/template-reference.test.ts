@@ -171,9 +171,26 @@ const LS_FORMATS = [
   '{{nosuch .Name}}',
 ];
 
+/** Every field a row has, and each option's fields, through the ways a script prints or tests them. */
+const FIELDS = [
+  ...['Name', 'Active', 'ActiveHost', 'ActiveSwarm', 'DriverName', 'State', 'URL', 'Swarm', 'Error', 'DockerVersion', 'ResponseTime'].map((f) => `.${f}`),
+  ...['IsSwarm', 'Address', 'Discovery', 'Agent', 'Master', 'Host', 'Image', 'Strategy', 'Heartbeat', 'Overcommit', 'ArbitraryFlags', 'ArbitraryJoinFlags', 'Env', 'IsExperimental'].map((f) => `.SwarmOptions.${f}`),
+  ...['ArbitraryFlags', 'DNS', 'GraphDir', 'Env', 'Ipv6', 'InsecureRegistry', 'Labels', 'LogLevel', 'StorageDriver', 'SelinuxEnabled', 'TLSVerify', 'RegistryMirror', 'InstallURL'].map((f) => `.EngineOptions.${f}`),
+];
+const USES = (f: string): string[] => [
+  `{{${f}}}`,
+  `{{if ${f}}}t{{else}}f{{end}}`,
+  `{{printf "%v|%s|%q|%d|%t|%5.1f|%x" ${f} ${f} ${f} ${f} ${f} ${f} ${f}}}`,
+  `{{print ${f} ${f}}}|{{println ${f}}}`,
+  `{{len ${f}}}`,
+  `{{range ${f}}}<{{.}}>{{end}}`,
+  `{{html ${f}}}|{{urlquery ${f}}}`,
+];
+const GENERATED = FIELDS.flatMap(USES);
+
 const INSPECT_RECORD = {
   ConfigVersion: 3,
-  Driver: { IPAddress: '10.0.0.5', MachineName: 'dev', SSHUser: 'docker', SSHPort: 22, Memory: 1024, Labels: ['a', 'b'], Nested: { B: 1, A: 'x' } },
+  Driver: { IPAddress: '10.0.0.5', MachineName: 'dev', SSHUser: 'docker', SSHPort: 22, Memory: 1024, Labels: ['a', 'b'], Nested: { B: 1.5, A: 'x' } },
   DriverName: 'generic',
   HostOptions: { Driver: '', Memory: 0, Disk: 0, EngineOptions: engineOptions, SwarmOptions: swarmOptions },
   Name: 'dev',
@@ -207,6 +224,34 @@ describe('--format against Go text/template (the reference renderer)', function 
       assertSame(oursLs(format, rows.map((r) => r.item)), ref, format);
     });
   }
+
+  it(`ls: ${GENERATED.length} generated uses of every field print and fail as in Go`, function () {
+    const differences: string[] = [];
+    for (const format of GENERATED) {
+      // Only the rows whose options are set: a Timeout row's nil options fail every one alike.
+      const set = rows.filter((r) => r.item.SwarmOptions);
+      const ref = renderWithGo(go, { command: 'ls', format, items: set.map((r) => ({ ...r.item, ResponseTime: r.ms })) });
+      const ours = oursLs(format, set.map((r) => r.item));
+      const same = ours.stderr === ref.stderr && ours.code === ref.code && (ref.code !== 0 || ours.stdout === ref.stdout);
+      if (!same) differences.push(`${format}\n  go:   ${JSON.stringify(ref)}\n  ours: ${JSON.stringify(ours)}`);
+    }
+    assert.deepEqual(differences, []);
+  });
+
+  it('inspect: generated uses of strings, booleans, lists, maps, nulls and missing keys print and fail as in Go', function () {
+    // Numbers are left out: Go reads JSON numbers as float64 (docs/cli.md lists how machine prints them).
+    const fields = ['.Name', '.Driver.IPAddress', '.Driver.Labels', '.Driver.Nested', '.HostOptions.EngineOptions.TlsVerify', '.HostOptions.EngineOptions.Dns', '.HostOptions.EngineOptions.Labels', '.HostOptions.SwarmOptions.Env', '.Nope', '.Driver.Nope'];
+    const differences: string[] = [];
+    // len of a null or a missing key: Go's words changed after the reference's Go ("len of untyped nil").
+    const versionBound = (f: string, use: string): boolean => use.startsWith('{{len') && /Dns|Env|Nope/.test(f);
+    for (const format of fields.flatMap((f) => [...USES(f), `{{json ${f}}}`].filter((u) => !versionBound(f, u)))) {
+      const ref = renderWithGo(go, { command: 'inspect', format, host: INSPECT_RECORD });
+      const ours = oursInspect(format, INSPECT_RECORD);
+      const same = ours.stderr === ref.stderr && ours.code === ref.code && (ref.code !== 0 || ours.stdout === ref.stdout);
+      if (!same) differences.push(`${format}\n  go:   ${JSON.stringify(ref)}\n  ours: ${JSON.stringify(ours)}`);
+    }
+    assert.deepEqual(differences, []);
+  });
 
   for (const format of INSPECT_FORMATS) {
     it(`inspect --format ${JSON.stringify(format)}`, function () {
