@@ -78,6 +78,20 @@ export class MachineError extends Error {
   }
 }
 
+/**
+ * A usage error after which what the command had already produced still
+ * goes to stdout first, as Go's templates write as they go (ls and inspect
+ * --format): `partial`, exactly, with no newline added.
+ */
+export class PartialOutputError extends MachineError {
+  constructor(
+    message: string,
+    readonly partial: string,
+  ) {
+    super('usage', message);
+  }
+}
+
 export function isMachineError(e: unknown): e is MachineError {
   return e instanceof Error && (e as { name?: string }).name === 'MachineError' && typeof (e as { code?: unknown }).code === 'string';
 }

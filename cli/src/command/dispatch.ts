@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { GLOBAL_FLAGS } from './global-flags';
 import { splitArgv } from './argv';
 import { CommandContext, globalOptionsFrom } from './context';
-import { writeErr, writeOut } from './output';
+import { writeErr, writeOut, writeOutRaw } from './output';
 import { reportError } from './report';
 import { resolveFlags, type FlagDefs, type ParsedFlags } from './flags';
 import type { CommandSpec } from './spec';
@@ -133,7 +133,7 @@ export async function runSpec(
     // the process with 128 + n once they are closed, as it does for create,
     // and this failure is only its echo.
     if (ctx?.interruptedBy()) await new Promise<never>(() => undefined);
-    return reportError(e, err, debug);
+    return reportError(e, err, debug, writeOutRaw);
   } finally {
     if (ctx) await ctx.close();
   }

@@ -73,7 +73,7 @@ export function commandFromSpec(spec: CommandSpec): typeof Command {
           prepared = { ctx, flagDefs: { ...spec.flags, ...(await spec.extraFlags(ctx, split.parse)) } };
         } catch (err) {
           await ctx.close();
-          this.exit(reportError(err, (s) => process.stderr.write(s + '\n'), ctx.global.debug));
+          this.exit(reportError(err, (s) => process.stderr.write(s + '\n'), ctx.global.debug, (s) => process.stdout.write(s)));
         }
       }
       const flagDefs = prepared?.flagDefs ?? spec.flags;

@@ -32,6 +32,11 @@ export function writeOut(s: string): void {
   writeAll(1, s + '\n');
 }
 
+/** Writes `s` to standard output as it is. */
+export function writeOutRaw(s: string): void {
+  writeAll(1, s);
+}
+
 /** Writes `s` and a newline to standard error. */
 export function writeErr(s: string): void {
   writeAll(2, s + '\n');

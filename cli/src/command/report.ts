@@ -1,8 +1,10 @@
-// How a failed command ends, on both paths: the message on stderr (the
-// reference's wording; no stack unless --debug), then its exit code.
-import { EXIT_GENERAL, isMachineError } from '../errors';
+// How a failed command ends, on both paths: what it had already produced on
+// stdout when that is still due (PartialOutputError), the message on stderr
+// (the reference's wording; no stack unless --debug), then its exit code.
+import { EXIT_GENERAL, PartialOutputError, isMachineError } from '../errors';
 
-export function reportError(e: unknown, err: (s: string) => void, debug: boolean): number {
+export function reportError(e: unknown, err: (s: string) => void, debug: boolean, write: (s: string) => void): number {
+  if (e instanceof PartialOutputError && e.partial) write(e.partial);
   if (isMachineError(e)) {
     err(e.message);
     if (debug && e.cause instanceof Error && e.cause.stack) err(e.cause.stack);

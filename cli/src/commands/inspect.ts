@@ -1,7 +1,7 @@
 import type { JsonValue } from '@machine/driver-sdk';
 import { cachedDescription } from '../discovery/describe-cache';
 import { findDriver } from '../discovery/discover';
-import { MachineError } from '../errors';
+import { MachineError, PartialOutputError } from '../errors';
 import { Template, TemplateError } from '../format/template';
 import { serializeHost } from '../store/host';
 import type { HostConfig } from '../store/types';
@@ -77,7 +77,7 @@ export function renderRecord(format: string, record: object): string {
   try {
     return t.execute(sortedKeys(JSON.parse(JSON.stringify(record)) as JsonValue));
   } catch (e) {
-    if (e instanceof TemplateError) throw new MachineError('usage', e.message);
+    if (e instanceof TemplateError) throw new PartialOutputError(e.message, e.partial);
     throw e;
   }
 }

@@ -1,4 +1,4 @@
-import { MachineError } from '../errors';
+import { MachineError, PartialOutputError } from '../errors';
 import { naturalCompare } from '../format/natural-sort';
 import { LS_TABWRITER, tabwrite } from '../format/tabwriter';
 import { Template, TemplateError, unescapeFormat } from '../format/template';
@@ -141,7 +141,11 @@ export function renderItems(items: ListItem[], format: string | undefined): stri
     if (table) out += t.execute(HEADERS, { mapElem: 'string' }) + '\n';
     for (const it of items) out += t.execute(hostListItem(it), { type: HOST_LIST_ITEM.name }) + '\n';
   } catch (e) {
-    if (e instanceof TemplateError) throw new MachineError('usage', e.message);
+    if (e instanceof TemplateError) {
+      // The reference's rows so far, and the failing row's text up to the error, then the error.
+      const partial = out + e.partial;
+      throw new PartialOutputError(e.message, table ? tabwrite(partial, LS_TABWRITER) : partial);
+    }
     throw e;
   }
   return table ? tabwrite(out, LS_TABWRITER) : out;

@@ -23,6 +23,10 @@ export function tabwrite(text: string, options: TabwriterOptions = {}): string {
   const endsWithNewline = text.endsWith('\n');
   const rawLines = (endsWithNewline ? text.slice(0, -1) : text).split('\n');
   const lines = rawLines.map((l) => l.split('\t'));
+  // An unfinished last line (a --format that failed partway) ends with the
+  // cell its last tab closed: Go's Flush adds no empty cell after it.
+  const last = lines[lines.length - 1];
+  if (!endsWithNewline && last.length > 1 && last[last.length - 1] === '') last.pop();
   const out: string[] = new Array<string>(lines.length);
   const widths: number[] = [];
 

@@ -26,6 +26,9 @@ export interface TemplateOptions {
 }
 
 export class TemplateError extends Error {
+  /** What an execution had written before it failed: Go writes as it goes, and that text is out. */
+  partial = '';
+
   constructor(message: string) {
     super(message);
     this.name = 'TemplateError';
@@ -489,7 +492,13 @@ export class Template {
   /** Throws TemplateError with Go's text for an execution error. */
   execute(data: Value, options: ExecuteOptions = {}): string {
     const run = new Execution(this.src, this.funcs, data, options);
-    return run.nodes(this.nodes, { v: data, type: options.type ?? staticType(data, options.mapElem) });
+    try {
+      run.nodes(this.nodes, { v: data, type: options.type ?? staticType(data, options.mapElem) });
+    } catch (e) {
+      if (e instanceof TemplateError) e.partial = run.out;
+      throw e;
+    }
+    return run.out;
   }
 }
 
@@ -500,6 +509,8 @@ function staticType(v: Value, mapElem = 'interface {}'): string {
 
 class Execution {
   private readonly vars: { name: string; value: Typed }[];
+  /** The text written so far, in order, as Go writes it to its writer. */
+  out = '';
 
   constructor(
     private readonly src: string,
@@ -510,35 +521,34 @@ class Execution {
     this.vars = [{ name: '$', value: { v: root, type: options.type ?? staticType(root, options.mapElem) } }];
   }
 
-  nodes(list: Node[], dot: Typed): string {
-    let out = '';
+  nodes(list: Node[], dot: Typed): void {
     for (const n of list) {
       if (n.kind === 'text') {
-        out += n.text;
+        this.out += n.text;
         continue;
       }
       const mark = this.vars.length;
       try {
         if (n.kind === 'action') {
           const v = this.pipe(n.pipe, dot);
-          if (n.pipe.decl.length === 0) out += formatValue(v.v);
+          if (n.pipe.decl.length === 0) this.out += formatValue(v.v);
         } else if (n.kind === 'if') {
-          out += truthy(this.pipe(n.pipe, dot).v) ? this.nodes(n.then, dot) : this.nodes(n.else, dot);
+          this.nodes(truthy(this.pipe(n.pipe, dot).v) ? n.then : n.else, dot);
         } else if (n.kind === 'with') {
           const v = this.pipe(n.pipe, dot);
-          out += truthy(v.v) ? this.nodes(n.then, v) : this.nodes(n.else, dot);
+          if (truthy(v.v)) this.nodes(n.then, v);
+          else this.nodes(n.else, dot);
         } else if (n.kind === 'range') {
-          out += this.range(n, dot);
+          this.range(n, dot);
         }
       } finally {
         // Variables declared in an action live to the end of the enclosing block; a block's own end with it.
         if (n.kind !== 'action') this.vars.length = mark;
       }
     }
-    return out;
   }
 
-  private range(n: Extract<Node, { kind: 'range' }>, dot: Typed): string {
+  private range(n: Extract<Node, { kind: 'range' }>, dot: Typed): void {
     const decl = n.pipe.decl;
     const v = this.pipe({ ...n.pipe, decl: [] }, dot).v;
     let entries: [Value, Value][];
@@ -555,17 +565,18 @@ class Execution {
       const last = cmd.args.length === 1 ? cmd.args[0] : undefined;
       throw this.error(last?.pos ?? cmd.pos, last?.text ?? commandText(cmd), `range can't iterate over ${formatValue(v)}`);
     }
-    if (entries.length === 0) return this.nodes(n.else, dot);
-    let out = '';
+    if (entries.length === 0) {
+      this.nodes(n.else, dot);
+      return;
+    }
     const mark = this.vars.length;
     for (const [key, elem] of entries) {
       const item: Typed = { v: elem, type: goTypeName(elem) };
       if (decl.length === 1) this.vars.push({ name: decl[0], value: item });
       if (decl.length === 2) this.vars.push({ name: decl[0], value: { v: key, type: goTypeName(key) } }, { name: decl[1], value: item });
-      out += this.nodes(n.body, item);
+      this.nodes(n.body, item);
       this.vars.length = mark;
     }
-    return out;
   }
 
   private pipe(p: Pipeline, dot: Typed): Typed {

@@ -103,6 +103,11 @@ describe('machine ls (real CLI, fake driver)', function () {
     // Go's order, and are read by Go's field names (DNS, TLSVerify).
     const structs = await sb.run(['ls', '--filter', 'name=a1', '--format', '{{.SwarmOptions}}|{{.EngineOptions.DNS}} {{.EngineOptions.TLSVerify}}|{{printf "%-4s|%3d" .Name 7}}']);
     assert.deepEqual(structs, { code: 0, stdout: '{false   false false tcp://0.0.0.0:3376 swarm:latest spread 0 0 [] [] [] false}|[] true|a1  |  7\n', stderr: '' });
+    // Go writes as it goes: the rows before the failing one, and that row up to the error, on both entry paths.
+    const later = ['ls', '--format', '{{.Name}} {{if eq .Name "a2"}}{{.Nope}}{{end}}'];
+    const laterError = 'template: :1:32: executing "" at <.Nope>: can\'t evaluate field Nope in type commands.HostListItem\n';
+    assert.deepEqual(await sb.run(later), { code: 1, stdout: 'a1 \na2 ', stderr: laterError });
+    assert.deepEqual(await sb.run(later, { MACHINE_NO_FAST_PATH: '1' }), { code: 1, stdout: 'a1 \na2 ', stderr: laterError });
     const jsonKey = await sb.run(['ls', '--filter', 'name=a1', '--format', '{{.EngineOptions.Dns}}']);
     assert.deepEqual(jsonKey, { code: 1, stdout: '', stderr: 'template: :1:16: executing "" at <.EngineOptions.Dns>: can\'t evaluate field Dns in type *engine.Options\n' });
   });
