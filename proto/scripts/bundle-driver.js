@@ -69,8 +69,16 @@ const req = Module.createRequire(file);
 script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
 mod.loaded = true;
 if (useCache && (!cached || script.cachedDataRejected)) {
-  // At exit the cache also holds the functions this run compiled lazily.
-  process.once('exit', () => {
+  // Taken at exit, the cache also holds the functions this run compiled
+  // lazily (a driver's calls: a third off the next start). But a process
+  // that lives on (create, a test runner) lets V8 flush the bytecode of
+  // functions it no longer runs, and a cache taken then made every later
+  // start slower than no cache at all: so at exit, or one second in,
+  // whichever comes first.
+  let taken = false;
+  const take = () => {
+    if (taken) return;
+    taken = true;
     const data = script.createCachedData();
     for (const pathOf of paths) {
       try {
@@ -82,7 +90,9 @@ if (useCache && (!cached || script.cachedDataRejected)) {
         return;
       } catch (e) { /* read-only: try the next place */ }
     }
-  });
+  };
+  process.once('exit', take);
+  setTimeout(take, 1000).unref();
 }
 module.exports = mod.exports;
 `;

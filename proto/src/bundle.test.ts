@@ -76,6 +76,29 @@ describe('bundle-driver script', function () {
     assert.throws(() => writeCodeCacheLoader(path.join(work, 'x.js'), path.join(work, 'cli.bundle.js'), { perCommand: ['../x'] }), /perCommand takes command words/);
   });
 
+  it('a process that lives on takes its cache one second in, not at exit, and a short one at exit', () => {
+    const work = path.join(dir, 'long-lived');
+    fs.mkdirSync(work, { recursive: true });
+    fs.copyFileSync(path.join(dir, 'dist', 'mini.bundle.js'), path.join(work, 'x.bundle.js'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { writeCodeCacheLoader } = require('../scripts/bundle-driver.js') as { writeCodeCacheLoader: (out: string, bundle: string) => void };
+    writeCodeCacheLoader(path.join(work, 'x.js'), path.join(work, 'x.bundle.js'));
+    const cache = path.join(work, `x.bundle.js.${process.version}.v8cache`);
+    // A long-lived process (a create, a test runner) whose later garbage
+    // collections may flush bytecode: the cache is there at 1.5 s, while it
+    // still runs, and exit writes no other.
+    const probe = `require(${JSON.stringify(path.join(work, 'x.js'))});
+setTimeout(() => { process.stdout.write(String(require('fs').existsSync(${JSON.stringify(cache)}))); }, 1500);`;
+    assert.equal(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' }), 'true');
+    const written = fs.statSync(cache).mtimeMs;
+    execFileSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(work, 'x.js'))})`]);
+    assert.equal(fs.statSync(cache).mtimeMs, written, 'an accepted cache is not written again');
+    // A short run, gone before the second: at exit.
+    fs.rmSync(cache);
+    execFileSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(work, 'x.js'))})`]);
+    assert.ok(fs.existsSync(cache));
+  });
+
   it('never runs an older bundle from a temp-dir cache, even when the new bundle has the same length', () => {
     const work = path.join(dir, 'upgrade');
     const tmp = path.join(work, 'tmp');
