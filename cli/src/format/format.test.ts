@@ -75,6 +75,8 @@ describe('format', () => {
     assert.equal(run('{{$n := .Name}}{{range $i, $l := .EngineOptions.Labels}}{{$n}}{{$i}}={{$l}}{{end}} {{$.DriverName}}'), 'a0=x=y fake');
     assert.equal(run('{{if gt (len .EngineOptions.Labels) 0}}some{{end}} {{lt "a" "b"}}'), 'some true');
     assert.throws(() => run('{{lt 1 "b"}}'), /error calling lt: incompatible types for comparison/);
+    // Numbers as Go writes them: .5 and 1e3 are numbers, not fields.
+    assert.equal(run('{{print .5 1e3}} {{lt .5 1.5}}'), '0.5 1000 true');
   });
 
   it('ls renders the default table and custom formats', () => {

@@ -119,7 +119,7 @@ function parseArg(t: Token): Arg {
   if (text === '.') return { kind: 'dot', pos, text };
   // A chain (.A.B) is one node at the position of its second link, as Go's parser makes it.
   const chainPos = (head: number, parts: string[]): number => (parts.length > 1 ? pos + head + parts[0].length + 1 : pos);
-  if (text.startsWith('.')) {
+  if (text.startsWith('.') && !/^\.\d/.test(text)) {
     const path = text.slice(1).split('.');
     if (path.some((p) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) throw new TemplateError(`template: unexpected "${text}" in operand`);
     return { kind: 'field', path, pos: chainPos(0, path), text };
@@ -383,12 +383,12 @@ function basicKind(v: Value): 'int' | 'float' | 'string' | 'bool' | undefined {
   return undefined;
 }
 
-function compare(name: string, a: Value, b: Value): number {
+/** Go's lt/le/gt/ge: numbers with numbers, strings with strings; -1, 0 or 1. */
+function compare(a: Value, b: Value): number {
   const ka = basicKind(a);
   const kb = basicKind(b);
   if (!ka || !kb || ka === 'bool' || kb === 'bool') throw new CallError('invalid type for comparison');
   if (ka !== kb) throw new CallError('incompatible types for comparison');
-  void name;
   const x = a instanceof GoInt ? a.int : (a as number | string);
   const y = b instanceof GoInt ? b.int : (b as number | string);
   return x < y ? -1 : x === y ? 0 : 1;
@@ -446,10 +446,10 @@ const BUILTINS: Record<string, (...args: Value[]) => Value> = {
   // Lenient where Go refuses (docs/cli.md): a state compares by its name with a string.
   eq: (a, ...b) => b.some((x) => sameValue(a, x)),
   ne: (a, b) => !sameValue(a, b),
-  lt: (a, b) => compare('lt', a, b) < 0,
-  le: (a, b) => compare('le', a, b) <= 0,
-  gt: (a, b) => compare('gt', a, b) > 0,
-  ge: (a, b) => compare('ge', a, b) >= 0,
+  lt: (a, b) => compare(a, b) < 0,
+  le: (a, b) => compare(a, b) <= 0,
+  gt: (a, b) => compare(a, b) > 0,
+  ge: (a, b) => compare(a, b) >= 0,
   // inspect's (the reference's funcMap), and the extras docs/cli.md lists.
   json: (v) => goEscape(JSON.stringify(v === undefined ? null : v, nilSlices)),
   prettyjson: (v) => goEscape(JSON.stringify(v === undefined ? null : v, nilSlices, 4)),
