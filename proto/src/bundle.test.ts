@@ -5,6 +5,23 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { launchDriver } from './host';
 
+/**
+ * A loader required by the test process itself. Without a code cache: a
+ * cache written later by this long-lived process (one second in, or at its
+ * exit) would recreate the directory the suite has removed by then.
+ */
+function requireLoader<T>(file: string): T {
+  const before = process.env.MACHINE_NO_CODE_CACHE;
+  process.env.MACHINE_NO_CODE_CACHE = '1';
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(file) as T;
+  } finally {
+    if (before === undefined) delete process.env.MACHINE_NO_CODE_CACHE;
+    else process.env.MACHINE_NO_CODE_CACHE = before;
+  }
+}
+
 describe('bundle-driver script', function () {
   this.timeout(60_000);
   let dir: string;
@@ -142,8 +159,7 @@ setTimeout(() => { process.stdout.write(String(require('fs').existsSync(${JSON.s
     assert.match(bundle, /require\(["']\.\/late["']\)/);
     assert.doesNotMatch(bundle, /native-thing/);
     fs.writeFileSync(path.join(work, 'out', 'late.js'), "module.exports = 'late';\n");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loaded = require(path.join(work, 'out', 'driver.js')) as { native: string; late: () => string };
+    const loaded = requireLoader<{ native: string; late: () => string }>(path.join(work, 'out', 'driver.js'));
     assert.equal(loaded.native, 'stub');
     assert.equal(loaded.late(), 'late');
 
@@ -163,8 +179,7 @@ setTimeout(() => { process.stdout.write(String(require('fs').existsSync(${JSON.s
     // A computed name, so that esbuild leaves the lookup to run time, as the CLI's plugin search does.
     fs.writeFileSync(path.join(work, 'entry.js'), "exports.find = (name) => require.resolve(name + '/package.json', { paths: [__dirname] });\n");
     execFileSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'bundle-driver.js'), 'entry.js', 'out/resolving.js'], { cwd: work, stdio: 'pipe' });
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const loaded = require(path.join(work, 'out', 'resolving.js')) as { find: (name: string) => string };
+    const loaded = requireLoader<{ find: (name: string) => string }>(path.join(work, 'out', 'resolving.js'));
     assert.equal(loaded.find('beside'), path.join(work, 'node_modules', 'beside', 'package.json'));
   });
 

@@ -46,7 +46,13 @@ describe('serveDriver and go-plugin hosts', function () {
       const stranger = generateEphemeralCert();
       await assert.rejects(check(dial(stranger.keyPem, stranger.certPem)));
     } finally {
-      child.kill('SIGKILL');
+      // A go-plugin host stops its driver with SIGTERM (no lifeline): the
+      // driver removes its socket directory on the way out. SIGKILL only if it hangs.
+      const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
     }
   });
 });

@@ -13,6 +13,7 @@ import { checkTLS, dockerVersion } from './tls-check';
 describe('certificates', function () {
   this.timeout(60_000);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'certs-test-'));
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
   const paths = defaultCertPaths(root);
   const lines: string[] = [];
 

@@ -12,8 +12,14 @@ function exe(p: string): void {
   fs.writeFileSync(p, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
 }
 
+const madeLayouts: string[] = [];
+after(() => {
+  for (const root of madeLayouts) fs.rmSync(root, { recursive: true, force: true });
+});
+
 function layout(): { root: string; env: NodeJS.ProcessEnv; cliRoot: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'discovery-test-'));
+  madeLayouts.push(root);
   const cliRoot = path.join(root, 'cli');
   fs.mkdirSync(cliRoot);
   fs.writeFileSync(path.join(cliRoot, 'package.json'), JSON.stringify({ name: '@machine/cli', machine: { drivers: { generic: 'bin/machine-driver-generic', none: 'bin/machine-driver-none' } } }));

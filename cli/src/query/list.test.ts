@@ -16,6 +16,7 @@ function unimplemented(): Error {
 
 describe('ls data gathering', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'list-test-'));
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
   const bin = path.join(root, 'bin');
   fs.mkdirSync(bin);
   for (const d of ['modern', 'legacy']) fs.writeFileSync(path.join(bin, `machine-driver-${d}`), '#!/bin/sh\n', { mode: 0o755 });

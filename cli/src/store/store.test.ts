@@ -8,9 +8,15 @@ import { tryLock } from './lock';
 import { writeFileAtomicSync } from './atomic';
 import { homeDirectory } from './paths';
 
+const madeStores: string[] = [];
 function tmpStore(): Store {
-  return new Store(fs.mkdtempSync(path.join(os.tmpdir(), 'store-test-')));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'store-test-'));
+  madeStores.push(root);
+  return new Store(root);
 }
+after(() => {
+  for (const root of madeStores) fs.rmSync(root, { recursive: true, force: true });
+});
 
 describe('Store', () => {
   it('writes ConfigVersion 3 with the reference key order, 4-space indent, 0600/0700', () => {
