@@ -3,7 +3,7 @@
 // (- + # 0 space), width and precision, and Go's own marks for a verb that
 // does not fit its operand (%!d(string=dev)), a missing operand
 // (%!s(MISSING)) and operands left over (%!(EXTRA int=2)).
-import { goFloat, GoInt, GoNil, GoStruct } from './go-value';
+import { goExponent, goFloat, GoInt, GoNil, GoStruct, isGoMap } from './go-value';
 import { goQuote } from './quote';
 
 /** The %v text of a value, from the template's printer. */
@@ -48,10 +48,6 @@ function signed(n: string, negative: boolean, spec: Spec): string {
   return n;
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoStruct) && !(v instanceof GoNil) && !(v instanceof GoInt);
-}
-
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
@@ -59,8 +55,7 @@ function isInt(v: unknown): v is number {
 /** Go's %e form: at least two exponent digits. */
 function goExp(v: number, precision: number, upper: boolean): string {
   const [m, e] = Math.abs(v).toExponential(precision).split('e');
-  const exp = Number(e);
-  const s = `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  const s = `${m}e${goExponent(Number(e))}`;
   return upper ? s.toUpperCase() : s;
 }
 
@@ -73,7 +68,7 @@ function formatOne(verb: string, spec: Spec, a: unknown, print: ValuePrinter): s
   // A slice or a map: each element (and key) with the verb, its width and precision.
   const each = (e: unknown): string => formatOne(verb, spec, e, print) ?? badVerb(verb, spec, e, print);
   if (verb !== 'T' && Array.isArray(a)) return `[${a.map(each).join(' ')}]`;
-  if (verb !== 'T' && isMap(a)) {
+  if (verb !== 'T' && isGoMap(a)) {
     return `map[${Object.keys(a)
       .sort()
       .map((k) => `${each(k)}:${each(a[k])}`)
@@ -162,7 +157,7 @@ function hexFloat(v: number): string {
     frac += d.toString(16);
     f -= d;
   }
-  return `0x1${frac ? '.' + frac : ''}p${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return `0x1${frac ? '.' + frac : ''}p${goExponent(exp)}`;
 }
 
 /** %.Ng: N significant digits, the exponent form when the exponent is below -4 or at least N. */

@@ -98,6 +98,11 @@ export class GoNil {
   }
 }
 
+/** A map to Go: a plain object (inspect's JSON read into maps, ls's header titles), no struct, nil or int of ours. */
+export function isGoMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoStruct) && !(v instanceof GoNil) && !(v instanceof GoInt);
+}
+
 /** A nil slice: empty to the template, null to JSON. Frozen and shared. */
 export const NIL_SLICE: readonly unknown[] = Object.freeze([]);
 
@@ -129,8 +134,13 @@ export function goFloat(v: number): string {
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
   const [mantissa, expText] = v.toExponential().split('e');
   const exp = Number(expText);
-  if (exp < -4 || exp >= 6) return `${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  if (exp < -4 || exp >= 6) return `${mantissa}e${goExponent(exp)}`;
   return String(v);
+}
+
+/** An exponent as Go's fmt writes it: its sign, and at least two digits (e+06, p-01). */
+export function goExponent(exp: number): string {
+  return `${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
 }
 
 const DURATION_UNITS: Record<string, number> = { h: 3.6e12, m: 6e10, s: 1e9, ms: 1e6, us: 1e3, 'µs': 1e3, 'μs': 1e3, ns: 1 };

@@ -4,15 +4,17 @@
 // sees: {{.EngineOptions.DNS}} reads a field the record stores as "Dns",
 // {{.SwarmOptions}} prints {true  token://... ...}, and errors name the types.
 import { GoNil, GoStruct, goStruct, parseGoDuration, type GoField, type GoStructType } from './go-value';
+import type { MachineStateName } from '@machine/driver-sdk';
 import type { ListItem } from '../query/list';
 
 const str = (name: string): GoField => ({ name, type: 'string', kind: 'string' });
 const bool = (name: string): GoField => ({ name, type: 'bool', kind: 'bool' });
 const strings = (name: string, json?: string): GoField => ({ name, json, type: '[]string', kind: 'slice' });
 
-const STATES = ['', 'Running', 'Paused', 'Saved', 'Stopped', 'Stopping', 'Starting', 'Error', 'Timeout'];
+/** libmachine's state.State, in its order: the number each name stands for. */
+const STATES: readonly MachineStateName[] = ['', 'Running', 'Paused', 'Saved', 'Stopped', 'Stopping', 'Starting', 'Error', 'Timeout'];
 
-export const SWARM_OPTIONS: GoStructType = {
+const SWARM_OPTIONS: GoStructType = {
   name: 'swarm.Options',
   fields: [
     bool('IsSwarm'),
@@ -32,7 +34,7 @@ export const SWARM_OPTIONS: GoStructType = {
   ],
 };
 
-export const ENGINE_OPTIONS: GoStructType = {
+const ENGINE_OPTIONS: GoStructType = {
   name: 'engine.Options',
   fields: [
     strings('ArbitraryFlags'),
@@ -60,7 +62,7 @@ export const HOST_LIST_ITEM: GoStructType = {
     bool('ActiveSwarm'),
     str('DriverName'),
     // state.State is an int that prints its name (libmachine/state's order).
-    { name: 'State', type: 'state.State', kind: 'named', named: (t) => Math.max(0, STATES.indexOf(t)) },
+    { name: 'State', type: 'state.State', kind: 'named', named: (t) => Math.max(0, STATES.indexOf(t as MachineStateName)) },
     str('URL'),
     { name: 'SwarmOptions', type: '*swarm.Options', kind: 'struct', struct: SWARM_OPTIONS },
     str('Swarm'),

@@ -15,7 +15,7 @@
  * "template: :LINE:COL: executing "" at <NODE>: ..." when running.
  */
 import { goEscape } from '../store/host';
-import { GoInt, GoNil, GoStruct, NIL_SLICE, goFloat } from './go-value';
+import { GoInt, GoNil, GoStruct, NIL_SLICE, goFloat, isGoMap } from './go-value';
 import { goSprintf, goTypeName } from './go-printf';
 
 type Value = unknown;
@@ -118,11 +118,11 @@ function parseArg(t: Token): Arg {
   const { text, pos } = t;
   if (text === '.') return { kind: 'dot', pos, text };
   // A chain (.A.B) is one node at the position of its second link, as Go's parser makes it.
-  const chainPos = (head: number, parts: string[]): number => (parts.length > 1 ? pos + head + parts[0].length + 1 : pos);
+  const chainPos = (parts: string[]): number => (parts.length > 1 ? pos + parts[0].length + 1 : pos);
   if (text.startsWith('.') && !/^\.\d/.test(text)) {
     const path = text.slice(1).split('.');
     if (path.some((p) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) throw new TemplateError(`template: unexpected "${text}" in operand`);
-    return { kind: 'field', path, pos: chainPos(0, path), text };
+    return { kind: 'field', path, pos: chainPos(path), text };
   }
   if (text.startsWith('$')) {
     const [name, ...path] = text.split('.');
@@ -299,8 +299,8 @@ export function formatValue(v: Value): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof GoInt) return String(v);
   if (Array.isArray(v)) return `[${v.map(printNested).join(' ')}]`;
-  if (typeof v === 'object') {
-    const o = v as Record<string, Value>;
+  if (isGoMap(v)) {
+    const o = v;
     return `map[${Object.keys(o)
       .sort()
       .map((k) => `${k}:${printNested(o[k])}`)
@@ -316,7 +316,7 @@ function truthy(v: Value): boolean {
   if (v instanceof GoStruct) return true;
   if (v instanceof GoInt) return v.int !== 0;
   if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v as object).length > 0;
+  if (isGoMap(v)) return Object.keys(v).length > 0;
   return true;
 }
 
@@ -407,7 +407,7 @@ function lengthOf(v: Value): number {
   if (Array.isArray(v)) return v.length;
   if (v instanceof GoNil) throw new CallError('len of nil pointer');
   if (v instanceof GoStruct || v instanceof GoInt) throw new CallError(`len of type ${v.typeName}`);
-  if (v !== null && typeof v === 'object') return Object.keys(v).length;
+  if (isGoMap(v)) return Object.keys(v).length;
   throw new CallError(`len of type ${goTypeName(v)}`);
 }
 
@@ -421,8 +421,8 @@ function indexOf(v: Value, keys: Value[]): Value {
       const len = Array.isArray(item) ? item.length : Buffer.byteLength(item);
       if (k < 0 || k >= len) throw new CallError(`index out of range: ${k}`);
       item = Array.isArray(item) ? (item[k] as Value) : Buffer.from(item)[k];
-    } else if (typeof item === 'object' && !(item instanceof GoStruct) && !(item instanceof GoInt)) {
-      item = (item as Record<string, Value>)[String(k)];
+    } else if (isGoMap(item)) {
+      item = item[String(k)];
     } else {
       throw new CallError(`can't index item of type ${goTypeName(item)}`);
     }
@@ -493,7 +493,7 @@ export class Template {
   execute(data: Value, options: ExecuteOptions = {}): string {
     const run = new Execution(this.src, this.funcs, data, options);
     try {
-      run.nodes(this.nodes, { v: data, type: options.type ?? staticType(data, options.mapElem) });
+      run.nodes(this.nodes, run.root);
     } catch (e) {
       if (e instanceof TemplateError) e.partial = run.out;
       throw e;
@@ -503,11 +503,12 @@ export class Template {
 }
 
 function staticType(v: Value, mapElem = 'interface {}'): string {
-  if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoStruct) && !(v instanceof GoNil) && !(v instanceof GoInt)) return `map[string]${mapElem}`;
-  return goTypeName(v);
+  return isGoMap(v) ? `map[string]${mapElem}` : goTypeName(v);
 }
 
 class Execution {
+  /** The data, $ and the first dot, with Go's type of it. */
+  readonly root: Typed;
   private readonly vars: { name: string; value: Typed }[];
   /** The text written so far, in order, as Go writes it to its writer. */
   out = '';
@@ -518,7 +519,8 @@ class Execution {
     root: Value,
     private readonly options: ExecuteOptions,
   ) {
-    this.vars = [{ name: '$', value: { v: root, type: options.type ?? staticType(root, options.mapElem) } }];
+    this.root = { v: root, type: options.type ?? staticType(root, options.mapElem) };
+    this.vars = [{ name: '$', value: this.root }];
   }
 
   nodes(list: Node[], dot: Typed): void {
@@ -553,11 +555,10 @@ class Execution {
     const v = this.pipe({ ...n.pipe, decl: [] }, dot).v;
     let entries: [Value, Value][];
     if (Array.isArray(v)) entries = v.map((x, i) => [i, x]);
-    else if (v !== null && typeof v === 'object' && !(v instanceof GoStruct) && !(v instanceof GoNil) && !(v instanceof GoInt)) {
-      const o = v as Record<string, Value>;
-      entries = Object.keys(o)
+    else if (isGoMap(v)) {
+      entries = Object.keys(v)
         .sort()
-        .map((k) => [k, o[k]]);
+        .map((k) => [k, v[k]]);
     } else if (v === null || v === undefined || v instanceof GoNil) entries = [];
     else {
       // Go reports it at the node evaluated last: the pipeline's final operand.
@@ -651,9 +652,8 @@ class Execution {
       } else if (v instanceof GoNil) {
         const known = v.type.fields.some((f) => f.name === key);
         throw this.error(node.pos, node.text, known ? `nil pointer evaluating ${cur.type}.${key}` : `can't evaluate field ${key} in type ${cur.type}`);
-      } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        const o = v as Record<string, Value>;
-        cur = { v: Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined, type: this.options.mapElem ?? 'interface {}' };
+      } else if (isGoMap(v)) {
+        cur = { v: Object.prototype.hasOwnProperty.call(v, key) ? v[key] : undefined, type: this.options.mapElem ?? 'interface {}' };
       } else if (v === null) {
         // A nil interface (JSON null in a map), which Go reads no field of.
         throw this.error(node.pos, node.text, `nil pointer evaluating ${cur.type || 'interface {}'}.${key}`);
