@@ -4,7 +4,7 @@
 // and revoked tokens) is what the OpenStack API references document.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { DEMO, startFakeOpenStack, type FakeOpenStack } from '../fakes/openstack';
+import { DEMO, keystone, registerRegion, startFakeOpenStack, type FakeOpenStack } from '../fakes/openstack';
 
 interface Answer {
   status: number;
@@ -117,6 +117,31 @@ describe('local OpenStack (real Keystone, local Nova, Neutron and Glance) on the
       assertRefused(await nova('GET', '/flavors/detail', { token: doomed }), 'the call the switch names');
       assertRefused(await nova('GET', '/servers/detail', { token: doomed }), 'a later call');
       assert.equal((await nova('GET', '/flavors/detail')).status, 200, 'another token still works');
+    });
+  });
+
+  describe('regions of other fakes', () => {
+    // Every fake, as it starts, removes the regions of fakes that are gone.
+    // Test processes in other lanes start fakes while this one runs: their
+    // sweep must not reach this fake's API, whose request log a test reads
+    // for refused tokens, nor take away its region.
+    it('a starting fake removes a dead region, and leaves a live fake\'s region and request log alone', async () => {
+      const ks = await keystone();
+      const { createServer } = await import('node:http');
+      // A region whose endpoint has nothing listening: a fake that died without closing.
+      const gone = createServer();
+      await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+      const port = (gone.address() as { port: number }).port;
+      await new Promise<void>((resolve) => gone.close(() => resolve()));
+      const dead = `fake-dead${randomUUID().slice(0, 4)}`;
+      await registerRegion(ks, dead, [{ type: 'compute', name: 'nova', url: `http://127.0.0.1:${port}/v2.1` }]);
+      const before = fake.requests().length;
+      const other = await startFakeOpenStack();
+      await other.close();
+      const regions = (await ks.admin<{ regions: { id: string }[] }>('GET', '/v3/regions')).regions.map((r) => r.id);
+      assert.ok(!regions.includes(dead), 'the dead region is removed');
+      assert.ok(regions.includes(fake.region), 'the live region stays');
+      assert.deepEqual(fake.requests().slice(before).map((r) => `${r.method} ${r.url} ${r.status}`), [], 'the live fake saw no request');
     });
   });
 
