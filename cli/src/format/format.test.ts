@@ -4,7 +4,7 @@ import { tabwrite, LS_TABWRITER } from './tabwriter';
 import { Template } from './template';
 import { goQuote } from './quote';
 import { goSprintf } from './go-printf';
-import { goFloat } from './go-value';
+import { formatGoDuration, goFloat } from './go-value';
 import { HOST_LIST_ITEM, hostListItem } from './reference-types';
 import { DEFAULT_LS_FORMAT, parseFilters, renderItems, staticFilter } from '../commands/ls';
 import { newHostConfig } from '../store/host';
@@ -60,6 +60,11 @@ describe('format', () => {
     assert.deepEqual([0.5, 123456, 1234567, 1e6, 1e21, 0.0001, 0.00001, 100].map(goFloat), ['0.5', '123456', '1.234567e+06', '1e+06', '1e+21', '0.0001', '1e-05', '100']);
   });
 
+  it('durations print as Go\'s Duration.String', () => {
+    const ns = [0, 1, 999, 1000, 1500, 999999, 1e6, 12345678, 1e9 - 1, 1e9, 1.5e9, 59.9995e9, 60e9, 61e9, 3600e9, 3723.50025e9, -1500, -61e9];
+    assert.deepEqual(ns.map(formatGoDuration), ['0s', '1ns', '999ns', '1µs', '1.5µs', '999.999µs', '1ms', '12.345678ms', '999.999999ms', '1s', '1.5s', '59.9995s', '1m0s', '1m1s', '1h0m0s', '1h2m3.50025s', '-1.5µs', '-1m1s']);
+  });
+
   it('ls rows are Go structs: Go field names, declared order, nil pointers, and errors naming the types', () => {
     const item: ListItem = {
       Name: 'a', Active: '-', ActiveHost: false, ActiveSwarm: false, DriverName: 'fake', State: 'Running', URL: '', Swarm: '', Error: '', DockerVersion: '', ResponseTime: '1ms',
@@ -77,6 +82,10 @@ describe('format', () => {
     assert.throws(() => run('{{lt 1 "b"}}'), /error calling lt: incompatible types for comparison/);
     // Numbers as Go writes them: .5 and 1e3 are numbers, not fields.
     assert.equal(run('{{print .5 1e3}} {{lt .5 1.5}}'), '0.5 1000 true');
+    // Methods of state.State and time.Duration, as the reference's Go had them: no Milliseconds before Go 1.13.
+    assert.equal(run('{{.State.String}} {{.ResponseTime.Seconds}} {{.ResponseTime.Round 1000000000}} {{printf "%T" .ResponseTime.Nanoseconds}}'), 'Running 0.001 0s int64');
+    assert.throws(() => run('{{.ResponseTime.Milliseconds}}'), { message: 'template: :1:15: executing "" at <.ResponseTime.Milliseconds>: can\'t evaluate field Milliseconds in type time.Duration' });
+    assert.throws(() => run('{{.ResponseTime.Round}}'), { message: 'template: :1:15: executing "" at <.ResponseTime.Round>: wrong number of args for Round: want 1 got 0' });
   });
 
   it('ls renders the default table and custom formats', () => {

@@ -3,7 +3,7 @@
 // (- + # 0 space), width and precision, and Go's own marks for a verb that
 // does not fit its operand (%!d(string=dev)), a missing operand
 // (%!s(MISSING)) and operands left over (%!(EXTRA int=2)).
-import { goExponent, goFloat, GoInt, GoNil, GoStruct, isGoMap } from './go-value';
+import { goExponent, goFloat, GoFloat, GoInt, GoNil, GoStruct, isGoMap } from './go-value';
 import { goQuote } from './quote';
 
 /** The %v text of a value, from the template's printer. */
@@ -11,7 +11,7 @@ export type ValuePrinter = (v: unknown) => string;
 
 /** Go's name of a value's type, as %T and the error marks print it. */
 export function goTypeName(v: unknown): string {
-  if (v instanceof GoStruct || v instanceof GoNil || v instanceof GoInt) return v.typeName;
+  if (v instanceof GoStruct || v instanceof GoNil || v instanceof GoInt || v instanceof GoFloat) return v.typeName;
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float64';
@@ -60,6 +60,17 @@ function goExp(v: number, precision: number, upper: boolean): string {
 }
 
 function formatOne(verb: string, spec: Spec, a: unknown, print: ValuePrinter): string | undefined {
+  if (verb === 'T') return pad(goTypeName(a), spec, false);
+  if (a instanceof GoFloat) {
+    // A float, whole or not: %v in Go's float form, and no integer verb.
+    const f = a.float;
+    if (verb === 'v') return pad(goFloat(f), spec, true);
+    if ((verb === 'x' || verb === 'X') && Number.isFinite(f)) {
+      const hex = signed(hexFloat(Math.abs(f)), f < 0, spec);
+      return pad(verb === 'X' ? hex.toUpperCase() : hex, spec, false);
+    }
+    return 'eEfFgG'.includes(verb) ? formatOne(verb, spec, f, print) : undefined;
+  }
   if (a instanceof GoInt) {
     // A String method serves %v %s %q %x %X; the other verbs see the number, which is no float.
     if (a.name !== undefined && 'vsqxX'.includes(verb)) return formatOne(verb, spec, a.name, print);
@@ -79,8 +90,6 @@ function formatOne(verb: string, spec: Spec, a: unknown, print: ValuePrinter): s
       if (typeof a === 'string') return pad(spec.precision === undefined ? a : a.slice(0, spec.precision), spec, false);
       return pad(typeof a === 'number' && !Number.isInteger(a) ? goFloat(a) : print(a), spec, typeof a === 'number');
     }
-    case 'T':
-      return pad(goTypeName(a), spec, false);
     case 's': {
       if (typeof a === 'string') return pad(spec.precision === undefined ? a : a.slice(0, spec.precision), spec, false);
       return undefined;

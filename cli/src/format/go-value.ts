@@ -18,8 +18,27 @@ export interface GoField {
   kind: GoKind;
   /** For a pointer to a struct: that struct's type. */
   struct?: GoStructType;
-  /** For a named integer with a String method (state.State, time.Duration): its number from its name. */
-  named?: (text: string) => number;
+  /** For a named integer with a String method (state.State, time.Duration). */
+  named?: GoNamedInt;
+}
+
+/** A method a template can call: `{{.ResponseTime.Seconds}}`, `{{.ResponseTime.Round 1000000}}`. */
+export interface GoMethod {
+  /** Its parameters' Go types; each argument must be of that type, or an integer constant for an integer type. */
+  params: readonly string[];
+  /** Its result's Go type, as errors name it. */
+  result: string;
+  call(receiver: GoInt, args: readonly GoInt[]): unknown;
+}
+
+/** A named integer type with a String method, as state.State and time.Duration are. */
+export interface GoNamedInt {
+  name: string;
+  /** The number a String result stands for. */
+  parse(text: string): number;
+  /** Its String method. */
+  format(n: number): string;
+  methods: Readonly<Record<string, GoMethod>>;
 }
 
 export interface GoStructType {
@@ -74,7 +93,18 @@ export class GoInt {
     readonly int: number,
     /** What its String method returns; none for a plain int. */
     readonly name?: string,
+    /** Its type's methods, for a named one. */
+    readonly methods: Readonly<Record<string, GoMethod>> = {},
   ) {}
+
+  /** A value of a named type from its number, printing as its String method does. */
+  static of(type: GoNamedInt, n: number): GoInt {
+    return new GoInt(type.name, n, type.format(n), type.methods);
+  }
+
+  method(name: string): GoMethod | undefined {
+    return Object.prototype.hasOwnProperty.call(this.methods, name) ? this.methods[name] : undefined;
+  }
 
   toString(): string {
     return this.name ?? String(this.int);
@@ -82,6 +112,27 @@ export class GoInt {
 
   toJSON(): string | number {
     return this.name ?? this.int;
+  }
+}
+
+/**
+ * A float64 that a method returned (Duration.Seconds): Go prints it as a
+ * float even when it is whole, names its type float64, and refuses it to
+ * %d. A bare number stays as JSON gave it (inspect prints numbers as stored).
+ */
+export class GoFloat {
+  constructor(readonly float: number) {}
+
+  get typeName(): string {
+    return 'float64';
+  }
+
+  toString(): string {
+    return goFloat(this.float);
+  }
+
+  toJSON(): number {
+    return this.float;
   }
 }
 
@@ -100,7 +151,7 @@ export class GoNil {
 
 /** A map to Go: a plain object (inspect's JSON read into maps, ls's header titles), no struct, nil or int of ours. */
 export function isGoMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoStruct) && !(v instanceof GoNil) && !(v instanceof GoInt);
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoStruct) && !(v instanceof GoNil) && !(v instanceof GoInt) && !(v instanceof GoFloat);
 }
 
 /** A nil slice: empty to the template, null to JSON. Frozen and shared. */
@@ -116,7 +167,7 @@ export function goStruct(type: GoStructType, record: Record<string, unknown> | n
   for (const f of type.fields) {
     const raw = record[f.json ?? f.name];
     if (f.struct && (raw === null || typeof raw === 'object') && !Array.isArray(raw)) values[f.name] = goStruct(f.struct, raw as Record<string, unknown> | null, true);
-    else if (f.named && typeof raw === 'string') values[f.name] = new GoInt(f.type, f.named(raw), raw);
+    else if (f.named && typeof raw === 'string') values[f.name] = new GoInt(f.type, f.named.parse(raw), raw, f.named.methods);
     else if (f.kind === 'int' && typeof raw === 'number') values[f.name] = new GoInt(f.type, raw);
     else values[f.name] = raw;
   }
@@ -141,6 +192,28 @@ export function goFloat(v: number): string {
 /** An exponent as Go's fmt writes it: its sign, and at least two digits (e+06, p-01). */
 export function goExponent(exp: number): string {
   return `${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+}
+
+/** A count of `unit`s with its fraction, as Go's Duration.String writes it: no trailing zeros, no point for none. */
+function withFraction(n: number, digits: number): string {
+  const unit = 10 ** digits;
+  const frac = String(n % unit).padStart(digits, '0').replace(/0+$/, '');
+  return String(Math.floor(n / unit)) + (frac ? '.' + frac : '');
+}
+
+/** Go's Duration.String of a count of nanoseconds: "0s", "850ns", "1.5µs", "12.345678ms", "1h2m3.5s". */
+export function formatGoDuration(ns: number): string {
+  const u = Math.abs(Math.trunc(ns));
+  const sign = ns < 0 ? '-' : '';
+  if (u === 0) return '0s';
+  if (u < 1e3) return `${sign}${u}ns`;
+  if (u < 1e6) return `${sign}${withFraction(u, 3)}µs`;
+  if (u < 1e9) return `${sign}${withFraction(u, 6)}ms`;
+  const seconds = withFraction(u % 60e9, 9);
+  const minutes = Math.floor(u / 60e9);
+  if (minutes === 0) return `${sign}${seconds}s`;
+  const hours = Math.floor(minutes / 60);
+  return `${sign}${hours ? `${hours}h` : ''}${minutes % 60}m${seconds}s`;
 }
 
 const DURATION_UNITS: Record<string, number> = { h: 3.6e12, m: 6e10, s: 1e9, ms: 1e6, us: 1e3, 'µs': 1e3, 'μs': 1e3, ns: 1 };

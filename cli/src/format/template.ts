@@ -15,7 +15,7 @@
  * "template: :LINE:COL: executing "" at <NODE>: ..." when running.
  */
 import { goEscape } from '../store/host';
-import { GoInt, GoNil, GoStruct, NIL_SLICE, goFloat, isGoMap } from './go-value';
+import { GoFloat, GoInt, GoNil, GoStruct, NIL_SLICE, goFloat, isGoMap, type GoMethod } from './go-value';
 import { goSprintf, goTypeName } from './go-printf';
 
 type Value = unknown;
@@ -132,7 +132,9 @@ function parseArg(t: Token): Arg {
   if (/^["`']/.test(text)) return { kind: 'literal', value: unquote(text), pos, text };
   if (text === 'true' || text === 'false') return { kind: 'literal', value: text === 'true', pos, text };
   if (text === 'nil') return { kind: 'literal', value: null, pos, text };
-  if (/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text) || /^[-+]?0[xX][0-9a-fA-F]+$/.test(text)) return { kind: 'literal', value: Number(text), pos, text };
+  // A decimal point or an exponent makes a float64 constant, even when whole (2.0, 1e9), as Go's idealConstant does.
+  if (/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text)) return { kind: 'literal', value: /[.eE]/.test(text) ? new GoFloat(Number(text)) : Number(text), pos, text };
+  if (/^[-+]?0[xX][0-9a-fA-F]+$/.test(text)) return { kind: 'literal', value: Number(text), pos, text };
   if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) return { kind: 'ident', name: text, pos, text };
   throw new TemplateError(`template: unexpected "${text}" in command`);
 }
@@ -182,6 +184,17 @@ function parsePipeline(toks: Token[], at: { i: number }, stopAtParen: boolean, a
   if (cmd) pipe.cmds.push(cmd);
   if (pipe.cmds.length === 0) throw new TemplateError('template: missing value for command');
   return pipe;
+}
+
+/**
+ * The node Go's executor was last at after evaluating `a`, which its
+ * errors about the value name: in a parenthesized pipeline, the last
+ * argument of its last command.
+ */
+function lastEvaluated(a: Arg): Arg {
+  if (a.kind !== 'sub') return a;
+  const cmd = a.pipe.cmds[a.pipe.cmds.length - 1];
+  return lastEvaluated(cmd.args[cmd.args.length - 1]);
 }
 
 function commandText(c: Command): string {
@@ -297,7 +310,7 @@ export function formatValue(v: Value): string {
       .join(' ')}}`;
   }
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof GoInt) return String(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v instanceof GoInt || v instanceof GoFloat) return String(v);
   if (Array.isArray(v)) return `[${v.map(printNested).join(' ')}]`;
   if (isGoMap(v)) {
     const o = v;
@@ -315,6 +328,7 @@ function truthy(v: Value): boolean {
   if (v instanceof GoNil) return false;
   if (v instanceof GoStruct) return true;
   if (v instanceof GoInt) return v.int !== 0;
+  if (v instanceof GoFloat) return v.float !== 0;
   if (Array.isArray(v)) return v.length > 0;
   if (isGoMap(v)) return Object.keys(v).length > 0;
   return true;
@@ -377,6 +391,7 @@ function queryEscape(s: string): string {
 /** The kind Go's comparison functions sort a value into. */
 function basicKind(v: Value): 'int' | 'float' | 'string' | 'bool' | undefined {
   if (v instanceof GoInt) return 'int';
+  if (v instanceof GoFloat) return 'float';
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'bool';
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
@@ -389,12 +404,18 @@ function compare(a: Value, b: Value): number {
   const kb = basicKind(b);
   if (!ka || !kb || ka === 'bool' || kb === 'bool') throw new CallError('invalid type for comparison');
   if (ka !== kb) throw new CallError('incompatible types for comparison');
-  const x = a instanceof GoInt ? a.int : (a as number | string);
-  const y = b instanceof GoInt ? b.int : (b as number | string);
+  const x = plain(a);
+  const y = plain(b);
   return x < y ? -1 : x === y ? 0 : 1;
 }
 
+/** A basic value's number or string, out of its Go type. */
+function plain(v: Value): number | string {
+  return v instanceof GoInt ? v.int : v instanceof GoFloat ? v.float : (v as number | string);
+}
+
 function sameValue(a: Value, b: Value): boolean {
+  if (a instanceof GoFloat || b instanceof GoFloat) return plain(a) === plain(b);
   if (a instanceof GoInt) return typeof b === 'number' ? a.int === b : b instanceof GoInt ? a.int === b.int : a.name !== undefined && a.name === b;
   if (b instanceof GoInt) return sameValue(b, a);
   return a === b;
@@ -406,7 +427,7 @@ function lengthOf(v: Value): number {
   if (typeof v === 'string') return Buffer.byteLength(v);
   if (Array.isArray(v)) return v.length;
   if (v instanceof GoNil) throw new CallError('len of nil pointer');
-  if (v instanceof GoStruct || v instanceof GoInt) throw new CallError(`len of type ${v.typeName}`);
+  if (v instanceof GoStruct || v instanceof GoInt || v instanceof GoFloat) throw new CallError(`len of type ${v.typeName}`);
   if (isGoMap(v)) return Object.keys(v).length;
   throw new CallError(`len of type ${goTypeName(v)}`);
 }
@@ -610,11 +631,17 @@ class Execution {
         throw this.error(cmd.pos, commandText(cmd), `error calling ${head.name}: ${(e as Error).message}`);
       }
     }
-    if (rest.length || piped) {
-      const what = head.kind === 'field' ? `${head.path[head.path.length - 1]} is not a method but has arguments` : `can't give argument to non-function ${head.text}`;
-      throw this.error(head.pos, head.text, what);
-    }
-    return this.arg(head, dot);
+    if (!rest.length && !piped) return this.arg(head, dot);
+    // Arguments go to the method the chain ends with.
+    if (head.kind === 'field') return this.fields(dot, head.path, head, { args: rest, piped, dot });
+    if (head.kind === 'variable' && head.path.length) return this.fields(this.variable(head), head.path, head, { args: rest, piped, dot });
+    throw this.error(head.pos, head.text, `can't give argument to non-function ${head.text}`);
+  }
+
+  private variable(a: Extract<Arg, { kind: 'variable' }>): Typed {
+    const slot = [...this.vars].reverse().find((x) => x.name === a.name);
+    if (!slot) throw this.error(a.pos, a.text, `undefined variable: ${a.name}`);
+    return slot.value;
   }
 
   private arg(a: Arg, dot: Typed): Typed {
@@ -627,32 +654,40 @@ class Execution {
         return this.pipe(a.pipe, dot);
       case 'ident':
         return { v: this.funcs[a.name](), type: '' };
-      case 'variable': {
-        const slot = [...this.vars].reverse().find((x) => x.name === a.name);
-        if (!slot) throw this.error(a.pos, a.text, `undefined variable: ${a.name}`);
-        return this.fields(slot.value, a.path, a);
-      }
+      case 'variable':
+        return this.fields(this.variable(a), a.path, a);
       case 'field':
         return this.fields(dot, a.path, a);
     }
   }
 
-  /** Walks `.A.B.C` from `from` as Go's evalField does, with its errors. */
-  private fields(from: Typed, path: string[], node: Arg): Typed {
+  /**
+   * Walks `.A.B.C` from `from` as Go's evalField does, with its errors. A
+   * name the value's type has a method for calls it; the last one takes the
+   * command's arguments and the piped value, which a field refuses.
+   */
+  private fields(from: Typed, path: string[], node: Arg, call?: { args: Arg[]; piped: Typed | undefined; dot: Typed }): Typed {
     let cur = from;
-    for (const key of path) {
+    for (const [i, key] of path.entries()) {
       const v = cur.v;
+      const last = i === path.length - 1;
+      const hasArgs = last && call !== undefined;
       if (v === undefined) return { v: undefined, type: '' };
-      if (v instanceof GoInt) {
+      const method = v instanceof GoInt ? v.method(key) : undefined;
+      if (method && v instanceof GoInt) {
+        cur = this.callMethod(v, key, method, node, last ? call : undefined);
+      } else if (v instanceof GoInt) {
         throw this.error(node.pos, node.text, `can't evaluate field ${key} in type ${cur.type}`);
       } else if (v instanceof GoStruct) {
         const f = v.field(key);
         if (!f) throw this.error(node.pos, node.text, `can't evaluate field ${key} in type ${cur.type}`);
+        if (hasArgs) throw this.error(node.pos, node.text, `${key} has arguments but cannot be invoked as function`);
         cur = { v: v.get(key), type: f.type };
       } else if (v instanceof GoNil) {
         const known = v.type.fields.some((f) => f.name === key);
         throw this.error(node.pos, node.text, known ? `nil pointer evaluating ${cur.type}.${key}` : `can't evaluate field ${key} in type ${cur.type}`);
       } else if (isGoMap(v)) {
+        if (hasArgs) throw this.error(node.pos, node.text, `${key} is not a method but has arguments`);
         cur = { v: Object.prototype.hasOwnProperty.call(v, key) ? v[key] : undefined, type: this.options.mapElem ?? 'interface {}' };
       } else if (v === null) {
         // A nil interface (JSON null in a map), which Go reads no field of.
@@ -662,6 +697,35 @@ class Execution {
       }
     }
     return cur;
+  }
+
+  /** Go's evalCall for a method: as many arguments as it has parameters, each of its parameter's type. */
+  private callMethod(receiver: GoInt, name: string, method: GoMethod, node: Arg, call: { args: Arg[]; piped: Typed | undefined; dot: Typed } | undefined): Typed {
+    const given = (call?.args.length ?? 0) + (call?.piped ? 1 : 0);
+    if (given !== method.params.length) throw this.error(node.pos, node.text, `wrong number of args for ${name}: want ${method.params.length} got ${given}`);
+    const args = (call?.args ?? []).map((a, i) => this.methodArg(a, method.params[i], call!.dot));
+    if (call?.piped) args.push(this.ofType(call.piped, method.params[method.params.length - 1], node));
+    const v = method.call(receiver, args);
+    return { v, type: method.result };
+  }
+
+  /** Go's evalArg for an integer-kinded parameter: a value of exactly that type, or an integer constant. */
+  private methodArg(a: Arg, type: string, dot: Typed): GoInt {
+    if (a.kind === 'literal') {
+      if (a.value === null) throw this.error(a.pos, a.text, `cannot assign nil to ${type}`);
+      // A whole constant is an integer one, even written as a float (1e9).
+      const n = a.value instanceof GoFloat ? a.value.float : a.value;
+      if (typeof n === 'number' && Number.isInteger(n)) return new GoInt(type, n);
+      throw this.error(a.pos, a.text, `expected integer; found ${a.text}`);
+    }
+    return this.ofType(this.arg(a, dot), type, lastEvaluated(a));
+  }
+
+  /** Go's validateType: the value must be of the parameter's type. */
+  private ofType(t: Typed, type: string, node: Arg): GoInt {
+    if (t.v === undefined) throw this.error(node.pos, node.text, `invalid value; expected ${type}`);
+    if (t.v instanceof GoInt && t.v.typeName === type) return t.v;
+    throw this.error(node.pos, node.text, `wrong type for value; expected ${type}; got ${t.type || goTypeName(t.v)}`);
   }
 
   /** Go's execution error: "template: :LINE:COL: executing "" at <NODE>: MESSAGE". */

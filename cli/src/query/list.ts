@@ -19,6 +19,7 @@ import type { CommandContext } from '../command/context';
 import { machineCall, provenEngine, tlsFilesOf } from './machine-info';
 import { urlToProve } from './self-proof';
 import { swarmRecord } from '../swarm/record';
+import { formatGoDuration } from '../format/go-value';
 
 export interface ListItem {
   Name: string;
@@ -46,11 +47,9 @@ export interface GatherOptions {
 
 const NOT_RUNNING = 'Host is not running';
 
+/** A response time as the reference's ResponseTime (a time.Duration) prints. */
 function goDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
-  if (ms < 1000) return `${ms.toFixed(3).replace(/\.?0+$/, '')}ms`;
-  return `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
+  return formatGoDuration(Math.round(ms * 1e6));
 }
 
 function semaphore(n: number): <T>(fn: () => Promise<T>) => Promise<T> {

@@ -8,6 +8,7 @@ import { renderItems } from '@machine/cli/lib/commands/ls';
 import { PartialOutputError } from '@machine/cli/lib/errors';
 import { renderRecord } from '@machine/cli/lib/commands/inspect';
 import type { ListItem } from '@machine/cli/lib/query/list';
+import { formatGoDuration } from '@machine/cli/lib/format/go-value';
 import { goTemplateRenderer, renderWithGo, type Rendered } from '../fixtures/go-template';
 
 const swarmOptions = {
@@ -176,7 +177,37 @@ const LS_FORMATS = [
   '{{len .ActiveHost}}',
   '{{.Name}}{{end}}',
   '{{nosuch .Name}}',
+  // Methods of state.State and time.Duration, and their arguments.
+  '{{.State.String}} {{.ResponseTime.String}} {{.ResponseTime.Nanoseconds}} {{.ResponseTime.Seconds}} {{.ResponseTime.Minutes}} {{.ResponseTime.Hours}}',
+  '{{printf "%.2f %T %T %T" .ResponseTime.Seconds .ResponseTime.Seconds .ResponseTime.Nanoseconds .State.String}}',
+  '{{.ResponseTime.Round 1000000000}} {{.ResponseTime.Truncate 1000000000}} {{.ResponseTime.Round 0}} {{.ResponseTime.Round -7}}',
+  "{{.ResponseTime.Round 'a'}} {{.ResponseTime.Round 1e9}} {{.ResponseTime.Round .ResponseTime}}",
+  '{{$r := .ResponseTime}}{{$r.Round 1000000000}} {{$r.Seconds}}',
+  '{{.ResponseTime.Round 1000000000 | printf "%v"}}',
+  '{{printf "%T %T %d %v %x %T" .State .ResponseTime .ResponseTime.Seconds .ResponseTime.Seconds .ResponseTime.Seconds 1e9}} {{1e9}} {{2.0}} {{.5}}',
+  '{{if eq .ResponseTime.Seconds 10.0}}ten{{end}} {{lt .ResponseTime.Seconds 2.0}} {{len .ResponseTime.Seconds}}',
+  '{{lt .ResponseTime.Seconds 2}}',
+  '{{index .EngineOptions.Labels 1.0}}',
+  '{{.ResponseTime.Round}}',
+  '{{.ResponseTime.String 1}}',
+  '{{.ResponseTime.Round "x"}}',
+  '{{.ResponseTime.Round 1.5}}',
+  '{{.ResponseTime.Round nil}}',
+  '{{.ResponseTime.Round .State}}',
+  '{{.ResponseTime.Round (len .Name)}}',
+  '{{.ResponseTime.Round .Nope}}',
+  '{{1000 | .ResponseTime.Round}}',
+  '{{.ResponseTime.Seconds.X}}',
+  '{{.State.String.X}}',
+  '{{.ResponseTime.Round.Seconds}}',
+  '{{.Name 1}}',
+  '{{.SwarmOptions.Master 1}}',
+  '{{"x" | .Name}}',
+  '{{$n := .Name}}{{$n 1}}',
 ];
+
+/** Response times across Duration.String's forms: nanoseconds, µs, ms, seconds, minutes and hours. */
+const RESPONSE_TIMES_MS = [0, 0.00085, 0.0015, 0.5, 0.999999, 12.345678, 999.9999999, 1000, 1500, 59999.5, 61000, 3600000, 3723500.25, 90061001];
 
 /** Every field a row has, and each option's fields, through the ways a script prints or tests them. */
 const FIELDS = [
@@ -231,6 +262,13 @@ describe('--format against Go text/template (the reference renderer)', function 
       assertSame(oursLs(format, rows.map((r) => r.item)), ref, format);
     });
   }
+
+  it('ls: a response time prints as Go\'s Duration.String, and its methods compute as Go\'s', function () {
+    const format = '{{.ResponseTime}} {{.ResponseTime.Seconds}} {{.ResponseTime.Minutes}} {{.ResponseTime.Round 1000000}} {{.ResponseTime.Truncate 60000000000}} {{.ResponseTime.Round 7}}';
+    const timed = RESPONSE_TIMES_MS.flatMap((ms) => [ms, -ms]).map((ms) => ({ ms, item: { ...rows[0].item, ResponseTime: formatGoDuration(Math.trunc(ms * 1e6)) } }));
+    const ref = renderWithGo(go, { command: 'ls', format, items: timed.map((r) => ({ ...r.item, ResponseTime: r.ms })) });
+    assertSame(oursLs(format, timed.map((r) => r.item)), ref, format);
+  });
 
   it(`ls: ${GENERATED.length} generated uses of every field print and fail as in Go`, function () {
     const differences: string[] = [];
