@@ -491,6 +491,14 @@ interface Typed {
   type: string;
 }
 
+/** What a command gives the method its field chain ends with: its other arguments and the piped value. */
+interface MethodCall {
+  args: Arg[];
+  piped: Typed | undefined;
+  /** The dot the arguments are evaluated against. */
+  dot: Typed;
+}
+
 export interface ExecuteOptions {
   /** Go's type of the data, for errors ("commands.HostListItem"); default: what the value says. */
   type?: string;
@@ -666,18 +674,17 @@ class Execution {
    * name the value's type has a method for calls it; the last one takes the
    * command's arguments and the piped value, which a field refuses.
    */
-  private fields(from: Typed, path: string[], node: Arg, call?: { args: Arg[]; piped: Typed | undefined; dot: Typed }): Typed {
+  private fields(from: Typed, path: string[], node: Arg, call?: MethodCall): Typed {
     let cur = from;
     for (const [i, key] of path.entries()) {
       const v = cur.v;
       const last = i === path.length - 1;
       const hasArgs = last && call !== undefined;
       if (v === undefined) return { v: undefined, type: '' };
-      const method = v instanceof GoInt ? v.method(key) : undefined;
-      if (method && v instanceof GoInt) {
+      if (v instanceof GoInt) {
+        const method = v.method(key);
+        if (!method) throw this.error(node.pos, node.text, `can't evaluate field ${key} in type ${cur.type}`);
         cur = this.callMethod(v, key, method, node, last ? call : undefined);
-      } else if (v instanceof GoInt) {
-        throw this.error(node.pos, node.text, `can't evaluate field ${key} in type ${cur.type}`);
       } else if (v instanceof GoStruct) {
         const f = v.field(key);
         if (!f) throw this.error(node.pos, node.text, `can't evaluate field ${key} in type ${cur.type}`);
@@ -700,7 +707,7 @@ class Execution {
   }
 
   /** Go's evalCall for a method: as many arguments as it has parameters, each of its parameter's type. */
-  private callMethod(receiver: GoInt, name: string, method: GoMethod, node: Arg, call: { args: Arg[]; piped: Typed | undefined; dot: Typed } | undefined): Typed {
+  private callMethod(receiver: GoInt, name: string, method: GoMethod, node: Arg, call: MethodCall | undefined): Typed {
     const given = (call?.args.length ?? 0) + (call?.piped ? 1 : 0);
     if (given !== method.params.length) throw this.error(node.pos, node.text, `wrong number of args for ${name}: want ${method.params.length} got ${given}`);
     const args = (call?.args ?? []).map((a, i) => this.methodArg(a, method.params[i], call!.dot));
