@@ -5,19 +5,22 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { bootstrapCertificates, defaultCertPaths } from './bootstrap';
+import { bootstrapCertificates, defaultCertPaths, type CertPaths } from './bootstrap';
 import { generateServerCert, VALIDITY_DAYS } from './generate';
 import { checkServerCertHost, readCertSANs } from './inspect';
 import { checkTLS, dockerVersion } from './tls-check';
 
 describe('certificates', function () {
   this.timeout(60_000);
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'certs-test-'));
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
-  const paths = defaultCertPaths(root);
+  // Made in a hook, not as the file is read: a suite --grep skips runs no after hook to remove it.
+  let root: string;
+  let paths: CertPaths;
   const lines: string[] = [];
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'certs-test-'));
+    paths = defaultCertPaths(root);
     const r = await bootstrapCertificates(paths, { storeRoot: root, log: (l) => lines.push(l) });
     assert.deepEqual(r, { createdCA: true, createdClient: true });
   });
