@@ -4,6 +4,7 @@
 // and revoked tokens) is what the OpenStack API references document.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { DEMO, keystone, registerRegion, startFakeOpenStack, type FakeOpenStack } from '../fakes/openstack';
 
 interface Answer {
@@ -127,7 +128,6 @@ describe('local OpenStack (real Keystone, local Nova, Neutron and Glance) on the
     // for refused tokens, nor take away its region.
     it('a starting fake removes a dead region, and leaves a live fake\'s region and request log alone', async () => {
       const ks = await keystone();
-      const { createServer } = await import('node:http');
       // A region whose endpoint has nothing listening: a fake that died without closing.
       const gone = createServer();
       await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
