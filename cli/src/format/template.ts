@@ -710,7 +710,7 @@ class Execution {
   private callMethod(receiver: GoInt, name: string, method: GoMethod, node: Arg, call: MethodCall | undefined): Typed {
     const given = (call?.args.length ?? 0) + (call?.piped ? 1 : 0);
     if (given !== method.params.length) throw this.error(node.pos, node.text, `wrong number of args for ${name}: want ${method.params.length} got ${given}`);
-    const args = (call?.args ?? []).map((a, i) => this.methodArg(a, method.params[i], call!.dot));
+    const args = call ? call.args.map((a, i) => this.methodArg(a, method.params[i], call.dot)) : [];
     if (call?.piped) args.push(this.ofType(call.piped, method.params[method.params.length - 1], node));
     const v = method.call(receiver, args);
     return { v, type: method.result };
