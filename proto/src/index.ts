@@ -10,6 +10,8 @@ export type { Driver, DriverContext, DriverInfo, DriverLogger } from './driver';
 export type { ServeOptions } from './serve';
 export { generateSSHKeyPair, writeSSHKeyPair, publicKeyFromPrivate, toOpenSSHPublicKey, generateEd25519HostKey, SSH_RSA_BITS } from './ssh-keys';
 export type { SSHKeyPair, SSHKeyFiles, HostKey } from './ssh-keys';
+export { baseDriverState } from './base-driver';
+export type { BaseDriverState } from './base-driver';
 
 // For hosts
 export { DriverCallError, isDriverCallError } from './errors';

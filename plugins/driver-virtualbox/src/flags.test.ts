@@ -15,6 +15,11 @@ function flagError(fn: () => unknown): DriverError {
 }
 
 describe('virtualbox flags', () => {
+  it("makes a state whose keys come in the reference driver's order: BaseDriver's first, then its own", () => {
+    const keys = Object.keys(stateFromFlags({}, machine));
+    assert.deepEqual(keys.slice(0, 12), ['IPAddress', 'MachineName', 'SSHUser', 'SSHPort', 'SSHKeyPath', 'StorePath', 'SwarmMaster', 'SwarmHost', 'SwarmDiscovery', 'CPU', 'Memory', 'DiskSize']);
+  });
+
   it('has every reference flag with its default and environment variable', () => {
     const byName = new Map(FLAGS.map((f) => [f.name, f]));
     const expected: [string, unknown, string][] = [

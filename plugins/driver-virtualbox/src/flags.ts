@@ -3,7 +3,7 @@
 // flag values into the driver state.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DriverError, type FlagSpec, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { baseDriverState, DriverError, type BaseDriverState, type FlagSpec, type FlagValues, type MachineRef } from '@machine/driver-sdk';
 import { flagReader } from '@machine/driver-sdk/flag-values';
 import { parseHostOnlyCIDR } from './network';
 
@@ -47,20 +47,12 @@ export const FLAGS: FlagSpec[] = [
 
 /**
  * The driver state, as the host stores it under "Driver" in config.json.
- * Field names are the reference driver's, so its stores load unchanged;
- * ImageURL, ImageChecksum, HostOnlyInterface and VMCreated are additions.
+ * Field names and order are the reference driver's, so its stores load
+ * unchanged and inspect prints the same; SSHPort is the host port of the NAT
+ * rule that forwards to the VM's SSH, 0 before the first start. ImageURL,
+ * ImageChecksum, HostOnlyInterface and VMCreated are additions.
  */
-export type VBoxState = {
-  MachineName: string;
-  StorePath: string;
-  SSHKeyPath: string;
-  SSHUser: string;
-  /** Host port of the NAT rule that forwards to the VM's SSH; 0 before the first start. */
-  SSHPort: number;
-  IPAddress: string;
-  SwarmMaster: boolean;
-  SwarmHost: string;
-  SwarmDiscovery: string;
+export type VBoxState = BaseDriverState & {
   CPU: number;
   Memory: number;
   DiskSize: number;
@@ -128,15 +120,13 @@ export function stateFromFlags(flags: FlagValues, machine: MachineRef): VBoxStat
   const f = flagReader(flags, 'virtualbox');
   const cpu = f.int('cpu-count', 1);
   const state: VBoxState = {
-    MachineName: machine.name,
-    StorePath: machine.storePath,
-    SSHKeyPath: path.join(machine.machineDir, 'id_rsa'),
-    SSHUser: SSH_USER,
-    SSHPort: 0,
-    IPAddress: '',
-    SwarmMaster: flags['swarm-master'] === true,
-    SwarmHost: typeof flags['swarm-host'] === 'string' ? flags['swarm-host'] : '',
-    SwarmDiscovery: typeof flags['swarm-discovery'] === 'string' ? flags['swarm-discovery'] : '',
+    ...baseDriverState(machine, {
+      SSHUser: SSH_USER,
+      SSHKeyPath: path.join(machine.machineDir, 'id_rsa'),
+      SwarmMaster: flags['swarm-master'] === true,
+      SwarmHost: typeof flags['swarm-host'] === 'string' ? flags['swarm-host'] : '',
+      SwarmDiscovery: typeof flags['swarm-discovery'] === 'string' ? flags['swarm-discovery'] : '',
+    }),
     CPU: cpu,
     Memory: f.int('memory', 1024),
     DiskSize: f.int('disk-size', 20000),

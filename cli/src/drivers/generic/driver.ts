@@ -6,25 +6,16 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DriverError, type Driver, type DriverContext } from '@machine/driver-sdk';
+import { baseDriverState, DriverError, type BaseDriverState, type Driver, type DriverContext } from '@machine/driver-sdk';
 import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
 import { hostAddressProblem, hostPort } from '../../format/address';
 
 /** Field names are the reference's, so stores it wrote load unchanged. */
-export interface GenericState extends JsonObject {
-  IPAddress: string;
-  MachineName: string;
-  SSHUser: string;
-  SSHPort: number;
-  SSHKeyPath: string;
-  StorePath: string;
-  SwarmMaster: boolean;
-  SwarmHost: string;
-  SwarmDiscovery: string;
+export type GenericState = BaseDriverState & {
   EnginePort: number;
   /** The key file the user gave; copied to SSHKeyPath at create. */
   SSHKey: string;
-}
+};
 
 const DEFAULT_USER = 'root';
 const DEFAULT_SSH_PORT = 22;
@@ -94,15 +85,12 @@ export class GenericDriver implements Driver<GenericState> {
     }
     const key = expandHome(String(flags['generic-ssh-key'] ?? '').trim());
     return {
-      IPAddress: ip,
-      MachineName: ctx.machine.name,
-      SSHUser: String(flags['generic-ssh-user'] || DEFAULT_USER),
-      SSHPort: port(flags['generic-ssh-port'], 'generic-ssh-port', DEFAULT_SSH_PORT),
-      SSHKeyPath: key ? path.join(ctx.machine.machineDir, 'id_rsa') : '',
-      StorePath: ctx.machine.storePath,
-      SwarmMaster: false,
-      SwarmHost: '',
-      SwarmDiscovery: '',
+      ...baseDriverState(ctx.machine, {
+        IPAddress: ip,
+        SSHUser: String(flags['generic-ssh-user'] || DEFAULT_USER),
+        SSHPort: port(flags['generic-ssh-port'], 'generic-ssh-port', DEFAULT_SSH_PORT),
+        SSHKeyPath: key ? path.join(ctx.machine.machineDir, 'id_rsa') : '',
+      }),
       EnginePort: port(flags['generic-engine-port'], 'generic-engine-port', DEFAULT_ENGINE_PORT),
       SSHKey: key ? path.resolve(key) : '',
     };

@@ -1,7 +1,7 @@
 // The none driver: an existing Docker endpoint registered by URL. There is
 // no host to control and no SSH; the core skips provisioning for it.
-import { DriverError, type Driver, type DriverContext, type DriverInfo } from '@machine/driver-sdk';
-import type { FlagSpec, FlagValues, JsonObject, MachineStateName, SSHInfo } from '@machine/driver-sdk';
+import { baseDriverState, DriverError, type BaseDriverState, type Driver, type DriverContext, type DriverInfo } from '@machine/driver-sdk';
+import type { FlagSpec, FlagValues, MachineStateName, SSHInfo } from '@machine/driver-sdk';
 import { parseTcpHostPort } from '../../format/address';
 
 /**
@@ -9,22 +9,7 @@ import { parseTcpHostPort } from '../../format/address';
  * URL, in that order, so config.json and inspect read as Docker Machine's do.
  * IPAddress holds the host alone (the reference kept "host:port" there).
  */
-export interface NoneState extends JsonObject {
-  IPAddress: string;
-  MachineName: string;
-  SSHUser: string;
-  SSHPort: number;
-  SSHKeyPath: string;
-  StorePath: string;
-  SwarmMaster: boolean;
-  SwarmHost: string;
-  SwarmDiscovery: string;
-  URL: string;
-}
-
-function noneState(o: { ip: string; name: string; storePath: string; url: string }): NoneState {
-  return { IPAddress: o.ip, MachineName: o.name, SSHUser: '', SSHPort: 0, SSHKeyPath: '', StorePath: o.storePath, SwarmMaster: false, SwarmHost: '', SwarmDiscovery: '', URL: o.url };
-}
+export type NoneState = BaseDriverState & { URL: string };
 
 /** host part of tcp://host:port (IPv6 brackets removed). */
 export function hostOfURL(url: string): string {
@@ -58,7 +43,7 @@ export class NoneDriver implements Driver<NoneState> {
     if ('problem' in parsed) {
       throw new DriverError('invalid-argument', `--url "${url}" is not a Docker engine address: ${parsed.problem}`, { flag: 'url' });
     }
-    return noneState({ ip: parsed.host, name: ctx.machine.name, storePath: ctx.machine.storePath, url });
+    return { ...baseDriverState(ctx.machine, { IPAddress: parsed.host }), URL: url };
   }
 
   async create(_ctx: DriverContext, state: NoneState): Promise<NoneState> {
