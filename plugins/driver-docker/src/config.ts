@@ -1,43 +1,72 @@
 // The driver's flags and the state they turn into.
-import { DriverError, type FlagSpec, type FlagValues } from '@machine/driver-sdk';
+import { baseDriverState, DriverError, type BaseDriverState, type FlagSpec, type FlagValues, type JsonObject } from '@machine/driver-sdk';
 import * as path from 'node:path';
 import { DEFAULT_DOCKER_HOST, parseDockerHost } from './engine';
 
 export const DEFAULT_NETWORK = 'machine';
+/** Where sshd and dockerd listen inside a machine's container. */
+export const SSH_PORT = 22;
+export const ENGINE_PORT = 2376;
 
-/** The driver state persisted by the host in config.json under "Driver". */
-export type DockerState = {
-  dockerHost: string;
+/**
+ * The driver state persisted by the host in config.json under "Driver".
+ * It opens with Docker Machine's BaseDriver fields, in the reference's
+ * order and names, as every reference driver's state does: scripts read
+ * them with `inspect -f '{{.Driver.IPAddress}}'` (or SSHPort, SSHUser,
+ * SSHKeyPath, MachineName, StorePath) whatever the driver. The driver's own
+ * fields follow, in the same Go-style names. IPAddress is the last address
+ * seen (127.0.0.1 with Publish; live values come from the engine), and
+ * SSHPort is 22 on the container's own address, or with Publish the port on
+ * 127.0.0.1 chosen at create and kept across restarts.
+ */
+export type DockerState = BaseDriverState & {
+  DockerHost: string;
   /** "" for a plain unix:// or tcp:// engine. */
-  dockerCertPath: string;
-  image: string;
+  DockerCertPath: string;
+  Image: string;
   /** Decimal CPUs, "" for no limit. */
-  cpus: string;
+  CPUs: string;
   /** MiB, 0 for no limit. */
-  memoryMB: number;
-  network: string;
-  publish: boolean;
+  Memory: number;
+  Network: string;
+  Publish: boolean;
   /**
-   * With publish: the ports on 127.0.0.1, chosen at create and kept across
-   * restarts. The engine listens on the same port inside the container,
-   * because the core configures the daemon for the port of the machine's URL.
+   * 2376; with Publish, the port on 127.0.0.1 chosen at create and kept
+   * across restarts. The engine listens on the same port inside the
+   * container, because the core configures the daemon for the port of the
+   * machine's URL.
    */
-  sshHostPort: number;
-  engineHostPort: number;
-  containerName: string;
+  EnginePort: number;
+  ContainerName: string;
   /** "" until the container exists. */
-  containerId: string;
-  volumeName: string;
-  sshUser: string;
-  sshKeyPath: string;
+  ContainerID: string;
+  VolumeName: string;
   /**
    * The host key line this driver generated and put in the container
    * (absent in states written before it was recorded), reported in SSHInfo
    * so that the core verifies the first connection.
    */
+  SSHHostKey?: string;
+};
+
+/** The state as earlier builds of this driver wrote it (state version 1): camel-case names, no BaseDriver fields. */
+type DockerStateV1 = {
+  dockerHost?: string;
+  dockerCertPath?: string;
+  image?: string;
+  cpus?: string;
+  memoryMB?: number;
+  network?: string;
+  publish?: boolean;
+  sshHostPort?: number;
+  engineHostPort?: number;
+  containerName?: string;
+  containerId?: string;
+  volumeName?: string;
+  sshUser?: string;
+  sshKeyPath?: string;
   sshHostKey?: string;
-  /** Last address seen; live values come from the engine. */
-  ipAddress: string;
+  ipAddress?: string;
 };
 
 export function schema(defaultImage: string): FlagSpec[] {
@@ -122,7 +151,7 @@ function bool(flags: FlagValues, name: string): boolean {
 // Docker's own rule for container and network names.
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-export function configure(machine: { name: string; machineDir: string }, flags: FlagValues, defaultImage: string): DockerState {
+export function configure(machine: { name: string; machineDir: string; storePath: string }, flags: FlagValues, defaultImage: string): DockerState {
   const dockerHost = str(flags, 'docker-host', DEFAULT_DOCKER_HOST) || DEFAULT_DOCKER_HOST;
   try {
     parseDockerHost(dockerHost);
@@ -157,20 +186,43 @@ export function configure(machine: { name: string; machineDir: string }, flags: 
   }
 
   return {
-    dockerHost,
-    dockerCertPath,
-    image,
-    cpus,
-    memoryMB,
-    network,
-    publish: bool(flags, 'docker-publish'),
-    sshHostPort: 0,
-    engineHostPort: 0,
-    containerName: machine.name,
-    containerId: '',
-    volumeName: '',
-    sshUser: 'root',
-    sshKeyPath: path.join(machine.machineDir, 'id_rsa'),
-    ipAddress: '',
+    ...baseDriverState(machine, { SSHUser: 'root', SSHPort: SSH_PORT, SSHKeyPath: path.join(machine.machineDir, 'id_rsa') }),
+    DockerHost: dockerHost,
+    DockerCertPath: dockerCertPath,
+    Image: image,
+    CPUs: cpus,
+    Memory: memoryMB,
+    Network: network,
+    Publish: bool(flags, 'docker-publish'),
+    EnginePort: ENGINE_PORT,
+    ContainerName: machine.name,
+    ContainerID: '',
+    VolumeName: '',
+  };
+}
+
+/** State version 1 (see DockerStateV1) in today's names; the BaseDriver fields from the machine. */
+export function upgradeFromV1(machine: { name: string; storePath: string }, state: JsonObject): DockerState {
+  const v1 = state as DockerStateV1;
+  const publish = v1.publish === true;
+  return {
+    ...baseDriverState(machine, {
+      IPAddress: v1.ipAddress ?? '',
+      SSHUser: v1.sshUser ?? 'root',
+      SSHPort: publish && v1.sshHostPort ? v1.sshHostPort : SSH_PORT,
+      SSHKeyPath: v1.sshKeyPath ?? '',
+    }),
+    DockerHost: v1.dockerHost ?? '',
+    DockerCertPath: v1.dockerCertPath ?? '',
+    Image: v1.image ?? '',
+    CPUs: v1.cpus ?? '',
+    Memory: v1.memoryMB ?? 0,
+    Network: v1.network ?? DEFAULT_NETWORK,
+    Publish: publish,
+    EnginePort: publish && v1.engineHostPort ? v1.engineHostPort : ENGINE_PORT,
+    ContainerName: v1.containerName ?? machine.name,
+    ContainerID: v1.containerId ?? '',
+    VolumeName: v1.volumeName ?? '',
+    ...(v1.sshHostKey ? { SSHHostKey: v1.sshHostKey } : {}),
   };
 }

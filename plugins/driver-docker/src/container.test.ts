@@ -7,9 +7,9 @@ type Inspect = Dockerode.ContainerInspectInfo;
 
 describe('docker driver container', () => {
   const state = {
-    ...configure({ name: 'dev', machineDir: '/s/machines/dev' }, { 'docker-memory': 1024, 'docker-cpus': '1.5', 'docker-publish': true }, 'img:1'),
-    sshHostPort: 40022,
-    engineHostPort: 40376,
+    ...configure({ name: 'dev', machineDir: '/s/machines/dev', storePath: '/s' }, { 'docker-memory': 1024, 'docker-cpus': '1.5', 'docker-publish': true }, 'img:1'),
+    SSHPort: 40022,
+    EnginePort: 40376,
   };
 
   it('runs systemd unprivileged with the Docker data on the volume', () => {

@@ -2,12 +2,10 @@
 // reads as a machine state.
 import type Dockerode from 'dockerode';
 import type { MachineStateName } from '@machine/driver-sdk';
-import type { DockerState } from './config';
+import { SSH_PORT, type DockerState } from './config';
 import { machineHostConfig } from './image';
 import { machineLabels } from './labels';
 
-export const SSH_PORT = 22;
-export const ENGINE_PORT = 2376;
 
 export interface ContainerSpecInput {
   name: string;
@@ -21,15 +19,15 @@ export interface ContainerSpecInput {
 /** A machine: a systemd container (see machineHostConfig) that runs its own dockerd. */
 export function containerSpec(input: ContainerSpecInput): Dockerode.ContainerCreateOptions {
   const { state } = input;
-  const hostConfig = machineHostConfig(state.network);
+  const hostConfig = machineHostConfig(state.Network);
   // The machine's images and containers live here, so they outlast stop and start.
   hostConfig.Mounts = [{ Type: 'volume', Source: input.volumeName, Target: '/var/lib/docker' }];
-  if (state.memoryMB > 0) hostConfig.Memory = state.memoryMB * 1024 * 1024;
-  if (state.cpus) hostConfig.NanoCpus = Math.round(Number(state.cpus) * 1e9);
+  if (state.Memory > 0) hostConfig.Memory = state.Memory * 1024 * 1024;
+  if (state.CPUs) hostConfig.NanoCpus = Math.round(Number(state.CPUs) * 1e9);
 
   const spec: Dockerode.ContainerCreateOptions = {
-    name: state.containerName,
-    Image: state.image,
+    name: state.ContainerName,
+    Image: state.Image,
     Hostname: input.name,
     Cmd: ['/sbin/init'],
     Env: ['container=docker'],
@@ -39,12 +37,12 @@ export function containerSpec(input: ContainerSpecInput): Dockerode.ContainerCre
     StopSignal: input.stopSignal,
     HostConfig: hostConfig,
   };
-  if (state.publish) {
-    const engine = `${state.engineHostPort}/tcp`;
+  if (state.Publish) {
+    const engine = `${state.EnginePort}/tcp`;
     spec.ExposedPorts = { [`${SSH_PORT}/tcp`]: {}, [engine]: {} };
     hostConfig.PortBindings = {
-      [`${SSH_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(state.sshHostPort) }],
-      [engine]: [{ HostIp: '127.0.0.1', HostPort: String(state.engineHostPort) }],
+      [`${SSH_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(state.SSHPort) }],
+      [engine]: [{ HostIp: '127.0.0.1', HostPort: String(state.EnginePort) }],
     };
   }
   return spec;

@@ -5,9 +5,9 @@
 import type Dockerode from 'dockerode';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DriverError, generateEd25519HostKey, generateSSHKeyPair, writeSSHKeyPair, type Description, type Driver, type DriverContext, type FlagSpec, type FlagValues, type MachineStateName, type SSHInfo } from '@machine/driver-sdk';
-import { configure, schema, type DockerState } from './config';
-import { ENGINE_PORT, SSH_PORT, containerIP, containerSpec, machineState, publishedPort } from './container';
+import { DriverError, generateEd25519HostKey, generateSSHKeyPair, writeSSHKeyPair, type Description, type Driver, type DriverContext, type FlagSpec, type FlagValues, type JsonObject, type MachineStateName, type SSHInfo } from '@machine/driver-sdk';
+import { configure, ENGINE_PORT, schema, SSH_PORT, upgradeFromV1, type DockerState } from './config';
+import { containerIP, containerSpec, machineState, publishedPort } from './container';
 import { DEFAULT_DOCKER_HOST, connectEngine, engineMessage, engineStatus, isConnectionError, isNotFound } from './engine';
 import { LABEL_MANAGED, LABEL_NAME, LABEL_ROLE, LABEL_STORE, labelFilter, machineLabels, networkLabels } from './labels';
 import { withLock } from './lock';
@@ -28,7 +28,8 @@ export class DockerDriver implements Driver<DockerState> {
     name: 'docker',
     version: VERSION,
     description: 'Machines as systemd containers with their own Docker Engine, on a local or remote Docker engine',
-    stateVersion: 1,
+    // 2: the BaseDriver fields and Go-style names (config.ts); 1: camel case.
+    stateVersion: 2,
     capabilities: ['cancel-create'],
   };
 
@@ -40,11 +41,16 @@ export class DockerDriver implements Driver<DockerState> {
     return configure(ctx.machine, flags, defaultImageTag());
   }
 
+  upgradeState(ctx: DriverContext, state: JsonObject): DockerState {
+    // Version 1 is the only older one.
+    return upgradeFromV1(ctx.machine, state);
+  }
+
   async preCreateCheck(ctx: DriverContext, state: DockerState): Promise<void> {
     const docker = this.engine(state);
     await this.ping(docker, state, ctx.signal);
     await this.checkNameFree(docker, state, ctx);
-    if (!(await this.imageExists(docker, state.image)) && state.image !== defaultImageTag()) {
+    if (!(await this.imageExists(docker, state.Image)) && state.Image !== defaultImageTag()) {
       throw missingImage(state);
     }
   }
@@ -86,17 +92,17 @@ export class DockerDriver implements Driver<DockerState> {
       await this.checkNameFree(docker, state, ctx);
       step('nameCheck');
 
-      const undoNetwork = { what: `network ${state.network}`, run: () => this.removeNetworkIfUnused(docker, state) };
+      const undoNetwork = { what: `network ${state.Network}`, run: () => this.removeNetworkIfUnused(docker, state) };
       if (await this.ensureNetwork(docker, state, ctx)) undo.push(undoNetwork);
       step('network');
 
-      const volumeName = `${state.containerName}-docker-${randomSuffix()}`;
+      const volumeName = `${state.ContainerName}-docker-${randomSuffix()}`;
       await docker.createVolume({ Name: volumeName, Labels: machineLabels(name, storePath, 'docker-data') });
       undo.push({ what: `volume ${volumeName}`, run: () => removeVolume(docker, volumeName) });
       step('volume');
 
-      if (state.publish) state = { ...state, ...(await freeLoopbackPorts()) };
-      ctx.progress(`Creating container ${state.containerName} from ${state.image}...`);
+      if (state.Publish) state = { ...state, ...(await freeLoopbackPorts()) };
+      ctx.progress(`Creating container ${state.ContainerName} from ${state.Image}...`);
       const spec = containerSpec({ name, storePath, state, volumeName, stopSignal });
       let container: Dockerode.Container;
       try {
@@ -111,7 +117,7 @@ export class DockerDriver implements Driver<DockerState> {
           throw this.containerRefused(again, state);
         }
       }
-      undo.push({ what: `container ${state.containerName}`, run: () => removeContainer(docker, container.id) });
+      undo.push({ what: `container ${state.ContainerName}`, run: () => removeContainer(docker, container.id) });
       step('containerCreate');
 
       const keys = await keysPending;
@@ -137,10 +143,10 @@ export class DockerDriver implements Driver<DockerState> {
         throw this.containerRefused(err, state);
       }
       step('containerStart');
-      const next: DockerState = { ...state, containerId: container.id, volumeName };
+      const next: DockerState = { ...state, ContainerID: container.id, VolumeName: volumeName };
       const ip = await this.waitUntilUp(docker, next, ctx, step);
       ctx.log.info('create phases (ms)', phases);
-      return { ...next, ipAddress: ip, sshHostKey: hostKey.publicKey.trim() };
+      return { ...next, IPAddress: ip, SSHHostKey: hostKey.publicKey.trim() };
     } catch (err) {
       for (const u of undo.reverse()) {
         try {
@@ -164,7 +170,7 @@ export class DockerDriver implements Driver<DockerState> {
       if (engineStatus(err) !== 304) throw this.translate(err, state);
     }
     const ip = await this.waitUntilUp(this.engine(state), state, ctx);
-    return { ...state, ipAddress: ip };
+    return { ...state, IPAddress: ip };
   }
 
   async stop(ctx: DriverContext, state: DockerState): Promise<void> {
@@ -186,7 +192,7 @@ export class DockerDriver implements Driver<DockerState> {
       throw this.translate(err, state);
     }
     const ip = await this.waitUntilUp(this.engine(state), state, ctx);
-    return { ...state, ipAddress: ip };
+    return { ...state, IPAddress: ip };
   }
 
   async kill(ctx: DriverContext, state: DockerState): Promise<void> {
@@ -201,14 +207,14 @@ export class DockerDriver implements Driver<DockerState> {
 
   async remove(ctx: DriverContext, state: DockerState): Promise<void> {
     // A machine that was never configured has nothing on any engine.
-    if (!state.dockerHost) return;
+    if (!state.DockerHost) return;
     const docker = this.engine(state);
     try {
       if (this.ref(state)) {
         const owned = await this.findOwnContainer(docker, state, ctx);
         if (owned) await removeContainer(docker, owned);
       }
-      if (state.volumeName) await removeVolume(docker, state.volumeName);
+      if (state.VolumeName) await removeVolume(docker, state.VolumeName);
       // A volume left over by an interrupted create of the same machine.
       const leftovers = await docker.listVolumes({
         filters: JSON.stringify({ label: labelFilter({ [LABEL_NAME]: ctx.machine.name, [LABEL_STORE]: ctx.machine.storePath }) }),
@@ -234,9 +240,9 @@ export class DockerDriver implements Driver<DockerState> {
   async getIP(ctx: DriverContext, state: DockerState): Promise<string> {
     const info = await this.inspect(state, ctx);
     if (!info.State?.Running) throw new DriverError('failed-precondition', `machine "${ctx.machine.name}" is not running`, { detail: `Start it with: machine start ${ctx.machine.name}` });
-    if (state.publish) return '127.0.0.1';
-    const ip = containerIP(info, state.network);
-    if (!ip) throw new DriverError('failed-precondition', `the container of "${ctx.machine.name}" has no address on network ${state.network}`);
+    if (state.Publish) return '127.0.0.1';
+    const ip = containerIP(info, state.Network);
+    if (!ip) throw new DriverError('failed-precondition', `the container of "${ctx.machine.name}" has no address on network ${state.Network}`);
     return ip;
   }
 
@@ -256,25 +262,25 @@ export class DockerDriver implements Driver<DockerState> {
     }
     const st = machineState(info.State);
     if (st !== 'Running') return { state: st, ip: '', url: '' };
-    const ip = state.publish ? '127.0.0.1' : containerIP(info, state.network);
+    const ip = state.Publish ? '127.0.0.1' : containerIP(info, state.Network);
     const url = urlOf(info, state);
-    return { state: st, ip, url, ...(ip ? {} : { ipError: `no address on network ${state.network}` }) };
+    return { state: st, ip, url, ...(ip ? {} : { ipError: `no address on network ${state.Network}` }) };
   }
 
   async getSSHInfo(ctx: DriverContext, state: DockerState): Promise<SSHInfo> {
     if (!this.ref(state)) throw new DriverError('not-found', `machine "${ctx.machine.name}" has no container: it was never created`);
-    const base = { user: state.sshUser, keyPath: state.sshKeyPath, ...(state.sshHostKey ? { hostKey: state.sshHostKey } : {}) };
+    const base = { user: state.SSHUser, keyPath: state.SSHKeyPath, ...(state.SSHHostKey ? { hostKey: state.SSHHostKey } : {}) };
     let info: Dockerode.ContainerInspectInfo | undefined;
     try {
       info = await this.engine(state).getContainer(this.ref(state)).inspect({ abortSignal: ctx.signal });
     } catch (err) {
       if (!isNotFound(err) && !isConnectionError(err)) throw this.translate(err, state);
     }
-    if (state.publish) {
+    if (state.Publish) {
       const port = info ? publishedPort(info, SSH_PORT) : 0;
-      return { ...base, host: '127.0.0.1', port: port || SSH_PORT };
+      return { ...base, host: '127.0.0.1', port: port || state.SSHPort };
     }
-    const ip = (info && containerIP(info, state.network)) || state.ipAddress;
+    const ip = (info && containerIP(info, state.Network)) || state.IPAddress;
     return { ...base, host: ip, port: SSH_PORT };
   }
 
@@ -285,23 +291,23 @@ export class DockerDriver implements Driver<DockerState> {
 
   private engine(state: DockerState): Dockerode {
     // State from an unconfigured machine has no host; the default engine is the honest guess.
-    state = { ...state, dockerHost: state.dockerHost || DEFAULT_DOCKER_HOST, dockerCertPath: state.dockerCertPath || '' };
-    const key = `${state.dockerHost}\n${state.dockerCertPath}`;
+    state = { ...state, DockerHost: state.DockerHost || DEFAULT_DOCKER_HOST, DockerCertPath: state.DockerCertPath || '' };
+    const key = `${state.DockerHost}\n${state.DockerCertPath}`;
     const known = this.engines.get(key);
     if (known) return known;
     try {
-      const docker = connectEngine({ host: state.dockerHost, certPath: state.dockerCertPath || undefined });
+      const docker = connectEngine({ host: state.DockerHost, certPath: state.DockerCertPath || undefined });
       this.engines.set(key, docker);
       return docker;
     } catch (err) {
-      throw new DriverError('invalid-argument', `cannot use the Docker engine at ${state.dockerHost}: ${(err as Error).message}`, {
-        flag: state.dockerCertPath ? 'docker-cert-path' : 'docker-host',
+      throw new DriverError('invalid-argument', `cannot use the Docker engine at ${state.DockerHost}: ${(err as Error).message}`, {
+        flag: state.DockerCertPath ? 'docker-cert-path' : 'docker-host',
       });
     }
   }
 
   private ref(state: DockerState): string {
-    return state.containerId || state.containerName || '';
+    return state.ContainerID || state.ContainerName || '';
   }
 
   private async ping(docker: Dockerode, state: DockerState, signal: AbortSignal): Promise<void> {
@@ -346,7 +352,7 @@ export class DockerDriver implements Driver<DockerState> {
   private async checkNameFree(docker: Dockerode, state: DockerState, ctx: DriverContext): Promise<void> {
     let info: Dockerode.ContainerInspectInfo;
     try {
-      info = await docker.getContainer(state.containerName).inspect({ abortSignal: ctx.signal });
+      info = await docker.getContainer(state.ContainerName).inspect({ abortSignal: ctx.signal });
     } catch (err) {
       if (isNotFound(err)) return;
       throw this.translate(err, state);
@@ -356,8 +362,8 @@ export class DockerDriver implements Driver<DockerState> {
     throw new DriverError(
       'already-exists',
       ours
-        ? `a container named "${state.containerName}" is left over from an earlier machine of this store on ${state.dockerHost}; remove it with: docker rm -f -v ${state.containerName}`
-        : `a container named "${state.containerName}" already exists on ${state.dockerHost}; choose another machine name or remove that container`,
+        ? `a container named "${state.ContainerName}" is left over from an earlier machine of this store on ${state.DockerHost}; remove it with: docker rm -f -v ${state.ContainerName}`
+        : `a container named "${state.ContainerName}" already exists on ${state.DockerHost}; choose another machine name or remove that container`,
     );
   }
 
@@ -377,9 +383,9 @@ export class DockerDriver implements Driver<DockerState> {
       networkLockKey(state),
       async () => {
         try {
-          const info = (await docker.getNetwork(state.network).inspect()) as { Driver?: string; Name?: string };
+          const info = (await docker.getNetwork(state.Network).inspect()) as { Driver?: string; Name?: string };
           if (info.Driver && info.Driver !== 'bridge' && info.Driver !== 'macvlan' && info.Driver !== 'ipvlan' && info.Driver !== 'overlay') {
-            throw new DriverError('invalid-argument', `network "${state.network}" uses the ${info.Driver} driver, which gives the machine no address of its own`, {
+            throw new DriverError('invalid-argument', `network "${state.Network}" uses the ${info.Driver} driver, which gives the machine no address of its own`, {
               flag: 'docker-network',
               detail: 'Use a bridge network, or a name that does not exist yet so the driver creates one.',
             });
@@ -388,11 +394,11 @@ export class DockerDriver implements Driver<DockerState> {
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
-        ctx.progress(`Creating network ${state.network}...`);
+        ctx.progress(`Creating network ${state.Network}...`);
         try {
-          await docker.createNetwork({ Name: state.network, Driver: 'bridge', CheckDuplicate: true, Labels: networkLabels() });
+          await docker.createNetwork({ Name: state.Network, Driver: 'bridge', CheckDuplicate: true, Labels: networkLabels() });
         } catch (err) {
-          throw new DriverError('failed-precondition', `the Docker engine refused to create network "${state.network}": ${engineMessage(err)}`, {
+          throw new DriverError('failed-precondition', `the Docker engine refused to create network "${state.Network}": ${engineMessage(err)}`, {
             flag: 'docker-network',
             detail: 'Pick another --docker-network, or create the network yourself (docker network create NAME).',
           });
@@ -404,7 +410,7 @@ export class DockerDriver implements Driver<DockerState> {
   }
 
   private async removeNetworkIfUnused(docker: Dockerode, state: DockerState): Promise<void> {
-    const network = state.network;
+    const network = state.Network;
     if (!network) return;
     // The same lock as creation: a create waiting on it then finds the network gone and makes it anew.
     await withLock(networkLockKey(state), async () => {
@@ -431,19 +437,19 @@ export class DockerDriver implements Driver<DockerState> {
     for (;;) {
       info = await container.inspect({ abortSignal: ctx.signal });
       if (info.State?.Running) {
-        ip = state.publish ? '127.0.0.1' : containerIP(info, state.network);
-        if (ip && (!state.publish || publishedPort(info, SSH_PORT))) break;
+        ip = state.Publish ? '127.0.0.1' : containerIP(info, state.Network);
+        if (ip && (!state.Publish || publishedPort(info, SSH_PORT))) break;
       } else if (info.State?.Status === 'exited' || info.State?.Status === 'dead') {
         throw new DriverError('internal', `the machine's container stopped right after starting (exit code ${info.State.ExitCode})`, {
           detail: await logTail(container),
         });
       }
-      if (Date.now() > until) throw new DriverError('deadline-exceeded', `the machine's container did not get an address on ${state.network} within ${RUNNING_TIMEOUT_MS / 1000} s`);
+      if (Date.now() > until) throw new DriverError('deadline-exceeded', `the machine's container did not get an address on ${state.Network} within ${RUNNING_TIMEOUT_MS / 1000} s`);
       await sleep(200, ctx.signal);
     }
     step('address');
     const host = ip;
-    const port = state.publish ? publishedPort(info, SSH_PORT) : SSH_PORT;
+    const port = state.Publish ? publishedPort(info, SSH_PORT) : SSH_PORT;
     ctx.progress(`Waiting for SSH on ${host}:${port}...`);
     if (!(await waitForSSH(host, port, SSH_TIMEOUT_MS, ctx.signal))) {
       throw new DriverError('deadline-exceeded', `sshd in the machine did not answer on ${host}:${port} within ${SSH_TIMEOUT_MS / 1000} s`, {
@@ -457,7 +463,7 @@ export class DockerDriver implements Driver<DockerState> {
   private containerRefused(err: unknown, state: DockerState): unknown {
     const status = engineStatus(err);
     if (status === 409) {
-      return new DriverError('already-exists', `a container named "${state.containerName}" already exists on ${state.dockerHost}; choose another machine name or remove that container`);
+      return new DriverError('already-exists', `a container named "${state.ContainerName}" already exists on ${state.DockerHost}; choose another machine name or remove that container`);
     }
     if (status === 404 && /image/i.test(engineMessage(err))) return missingImage(state);
     if (status !== undefined && status >= 400) {
@@ -474,7 +480,7 @@ export class DockerDriver implements Driver<DockerState> {
     if (isConnectionError(err)) return unreachable(state, engineMessage(err));
     if (isNotFound(err)) {
       const who = machineName ? `"${machineName}"` : 'this machine';
-      return new DriverError('not-found', `the container of ${who} (${state.containerName}) no longer exists on ${state.dockerHost}`, {
+      return new DriverError('not-found', `the container of ${who} (${state.ContainerName}) no longer exists on ${state.DockerHost}`, {
         detail: machineName ? `Remove the machine with: machine rm -f ${machineName}` : undefined,
       });
     }
@@ -483,7 +489,7 @@ export class DockerDriver implements Driver<DockerState> {
 }
 
 function unreachable(state: DockerState, why: string): DriverError {
-  return new DriverError('unavailable', `cannot reach the Docker engine at ${state.dockerHost} (${why}); start it or point --docker-host at a running engine`, {
+  return new DriverError('unavailable', `cannot reach the Docker engine at ${state.DockerHost} (${why}); start it or point --docker-host at a running engine`, {
     flag: 'docker-host',
     detail: 'On this host, bash scripts/ensure-dockerd.sh starts a local dockerd.',
   });
@@ -492,13 +498,13 @@ function unreachable(state: DockerState, why: string): DriverError {
 function missingImage(state: DockerState): DriverError {
   return new DriverError(
     'failed-precondition',
-    `the machine image ${state.image} is not on the Docker engine at ${state.dockerHost}; build it with: machine image build --tag ${state.image}`,
+    `the machine image ${state.Image} is not on the Docker engine at ${state.DockerHost}; build it with: machine image build --tag ${state.Image}`,
     { flag: 'docker-image', detail: 'Or pass --docker-image with an image that is on the engine.' },
   );
 }
 
 /** Two ports free on this host's loopback, for a machine's published SSH and engine ports. */
-async function freeLoopbackPorts(): Promise<{ sshHostPort: number; engineHostPort: number }> {
+async function freeLoopbackPorts(): Promise<{ SSHPort: number; EnginePort: number }> {
   const net = await import('node:net');
   const servers = [net.createServer(), net.createServer()];
   // Both held open at once, so they differ.
@@ -512,21 +518,21 @@ async function freeLoopbackPorts(): Promise<{ sshHostPort: number; engineHostPor
     ),
   );
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return { sshHostPort: ports[0], engineHostPort: ports[1] };
+  return { SSHPort: ports[0], EnginePort: ports[1] };
 }
 
 function urlOf(info: Dockerode.ContainerInspectInfo, state: DockerState): string {
   if (!info.State?.Running) return '';
-  if (state.publish) {
-    const port = publishedPort(info, state.engineHostPort);
+  if (state.Publish) {
+    const port = publishedPort(info, state.EnginePort);
     return port ? `tcp://127.0.0.1:${port}` : '';
   }
-  const ip = containerIP(info, state.network);
+  const ip = containerIP(info, state.Network);
   return ip ? `tcp://${ip}:${ENGINE_PORT}` : '';
 }
 
 function networkLockKey(state: DockerState): string {
-  return `${state.dockerHost} network ${state.network}`;
+  return `${state.DockerHost} network ${state.Network}`;
 }
 
 function randomSuffix(): string {

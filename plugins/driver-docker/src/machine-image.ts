@@ -30,26 +30,26 @@ async function inspectImage(docker: Dockerode, tag: string): Promise<Dockerode.I
  * and will not be built.
  */
 export async function ensureMachineImage(docker: Dockerode, state: DockerState, ctx: DriverContext, missing: () => Error): Promise<string> {
-  const present = await inspectImage(docker, state.image);
+  const present = await inspectImage(docker, state.Image);
   if (present) {
-    if (state.image === DEFAULT_MACHINE_IMAGE) await warnIfStale(docker, ctx);
+    if (state.Image === DEFAULT_MACHINE_IMAGE) await warnIfStale(docker, ctx);
     return present.Config?.Labels?.[LABEL_STOP_SIGNAL] || DEFAULT_STOP_SIGNAL;
   }
-  if (state.image !== DEFAULT_MACHINE_IMAGE) throw missing();
+  if (state.Image !== DEFAULT_MACHINE_IMAGE) throw missing();
 
-  ctx.progress(`Building the machine image ${state.image}; only the first create does this, and it takes a few minutes...`);
+  ctx.progress(`Building the machine image ${state.Image}; only the first create does this, and it takes a few minutes...`);
   try {
-    await buildMachineImage({ docker, flavour: 'docker', tag: state.image, onProgress: (line) => ctx.progress(line), signal: ctx.signal });
+    await buildMachineImage({ docker, flavour: 'docker', tag: state.Image, onProgress: (line) => ctx.progress(line), signal: ctx.signal });
   } catch (err) {
     if (ctx.signal.aborted || (err as Error).name === 'AbortError') throw new AbortedError();
     const output = err instanceof ImageBuildError ? err.output.slice(-15).join('\n') : undefined;
     throw new DriverError(
       'failed-precondition',
-      `the machine image ${state.image} is missing and building it failed (${err instanceof Error ? err.message : engineMessage(err)}); fix that and run: machine image build`,
+      `the machine image ${state.Image} is missing and building it failed (${err instanceof Error ? err.message : engineMessage(err)}); fix that and run: machine image build`,
       { flag: 'docker-image', detail: output },
     );
   }
-  const built = await inspectImage(docker, state.image);
+  const built = await inspectImage(docker, state.Image);
   if (!built) throw missing();
   return built.Config?.Labels?.[LABEL_STOP_SIGNAL] || DEFAULT_STOP_SIGNAL;
 }

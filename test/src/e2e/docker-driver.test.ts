@@ -124,12 +124,12 @@ describe('docker driver (e2e)', function () {
     it('verifies the host key the driver generated, at create and after', async () => {
       const file = path.join(store, 'machines', name, 'config.json');
       const original = await fs.readFile(file, 'utf8');
-      const config = JSON.parse(original) as { Driver: { sshHostKey?: string }; Machine: { SSHHostKey?: string } };
+      const config = JSON.parse(original) as { Driver: { SSHHostKey?: string }; Machine: { SSHHostKey?: string } };
       const keyMaterial = (line = '') => line.trim().split(/\s+/).slice(0, 2).join(' ');
-      assert.match(config.Driver.sshHostKey ?? '', /^ssh-ed25519 /);
-      assert.equal(keyMaterial(config.Machine.SSHHostKey), keyMaterial(config.Driver.sshHostKey), 'the key recorded at create is the one the driver generated');
+      assert.match(config.Driver.SSHHostKey ?? '', /^ssh-ed25519 /);
+      assert.equal(keyMaterial(config.Machine.SSHHostKey), keyMaterial(config.Driver.SSHHostKey), 'the key recorded at create is the one the driver generated');
       // A driver that reports another key: the core must refuse the host rather than trust it.
-      config.Driver.sshHostKey = generateEd25519HostKey(`root@${name}`).publicKey;
+      config.Driver.SSHHostKey = generateEd25519HostKey(`root@${name}`).publicKey;
       await fs.writeFile(file, JSON.stringify(config, null, 2));
       try {
         const r = await m.cli(['provision', name]);

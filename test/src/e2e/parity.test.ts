@@ -198,6 +198,19 @@ for (const makeTarget of DRIVERS) {
         ]);
       });
 
+      it("inspect's BaseDriver fields take a script's own ssh into the machine, as with every reference driver", async () => {
+        // The idiom: ssh -i KEY -p PORT USER@IP, all read with inspect -f.
+        const fields = await sb.ok(['inspect', '-f', '{{.Driver.IPAddress}} {{.Driver.SSHPort}} {{.Driver.SSHUser}} {{.Driver.SSHKeyPath}} {{.Driver.MachineName}} {{.Driver.StorePath}}', name]);
+        const [address, port, user, keyPath, machineName, storePath] = fields.stdout.trim().split(' ');
+        assert.equal(address, ip, explain(fields));
+        assert.match(port, /^[1-9][0-9]*$/, explain(fields));
+        assert.deepEqual([machineName, storePath], [name, sb.store], explain(fields));
+        assert.equal(keyPath, path.join(sb.store, 'machines', name, 'id_rsa'), explain(fields));
+        const options = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR'];
+        const r = await run('ssh', [...options, '-i', keyPath, '-p', port, `${user}@${address}`, 'echo', 'reached', '$(hostname)']);
+        assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 0, stdout: `reached ${name}\n` }, explain(r));
+      });
+
       if (target.driver === 'generic') {
         it("inspect prints the generic driver's keys in the reference's order: BaseDriver's, then its own; Go-map order in templates", async () => {
           const r = await sb.ok(['inspect', name]);
@@ -367,14 +380,14 @@ for (const makeTarget of DRIVERS) {
           const config = path.join(sb.store, 'machines', name, 'config.json');
           const original = fs.readFileSync(config);
           const record = JSON.parse(original.toString('utf8')) as { Driver: Record<string, unknown> };
-          record.Driver.dockerHost = `unix://${path.join(sb.dir, 'no-engine.sock')}`;
+          record.Driver.DockerHost = `unix://${path.join(sb.dir, 'no-engine.sock')}`;
           fs.writeFileSync(config, JSON.stringify(record, null, '    '));
           try {
             const r = await sb.cli(['rm', '-y', name]);
             assert.equal(r.code, 1, explain(r));
             assert.equal(r.stdout, `About to remove ${name}\nWARNING: This action will delete both local reference and remote instance.\n`);
             // The driver's own words follow the reference's prefix.
-            assert.match(r.stderr, new RegExp(`^Error removing host "${literal(name)}": \\(docker\\) cannot reach the Docker engine at ${literal(record.Driver.dockerHost as string)} `));
+            assert.match(r.stderr, new RegExp(`^Error removing host "${literal(name)}": \\(docker\\) cannot reach the Docker engine at ${literal(record.Driver.DockerHost as string)} `));
             assert.deepEqual(sb.machines(), [name]);
           } finally {
             fs.writeFileSync(config, original);
