@@ -80,17 +80,18 @@ function files({ name, sdk }) {
     'src/main.ts': `// The ${name} driver. The core provisions the machine over SSH after Create
 // (info.provisioning "ssh"); set it to "none" if your service hands out a
 // ready Docker engine at the URL GetURL returns.
-import { DriverError, serveDriver, type Driver, type DriverContext, type FlagSpec, type FlagValues, type MachineStateName, type SSHInfo } from '@machine/driver-sdk';
+import { baseDriverState, DriverError, serveDriver, type BaseDriverState, type Driver, type DriverContext, type FlagSpec, type FlagValues, type MachineStateName, type SSHInfo } from '@machine/driver-sdk';
 
-/** What the core stores for a machine, and hands back to every call. */
-interface State {
-  [key: string]: string | number;
+/**
+ * What the core stores for a machine (config.json "Driver"), and hands back
+ * to every call. It opens with Docker Machine's BaseDriver fields, so that
+ * scripts reading {{.Driver.IPAddress}} or {{.Driver.SSHPort}} with
+ * machine inspect work with this driver as with any other.
+ */
+type State = BaseDriverState & {
   /** The provider's ID of the machine; empty until Create. */
-  id: string;
-  host: string;
-  sshUser: string;
-  sshPort: number;
-}
+  ID: string;
+};
 
 class ${className(name)}Driver implements Driver<State> {
   readonly info = { name: '${name}', version: '0.1.0', description: 'TODO: what this driver makes', provisioning: 'ssh' as const };
@@ -103,30 +104,38 @@ class ${className(name)}Driver implements Driver<State> {
     ];
   }
 
-  configure(_ctx: DriverContext, flags: FlagValues): State {
+  configure(ctx: DriverContext, flags: FlagValues): State {
     const host = String(flags['${name}-host'] ?? '');
     if (!host) throw new DriverError('invalid-argument', '--${name}-host is required', { flag: '${name}-host' });
-    return { id: '', host, sshUser: String(flags['${name}-ssh-user'] ?? 'root'), sshPort: Number(flags['${name}-ssh-port'] ?? 22) };
+    return {
+      ...baseDriverState(ctx.machine, {
+        IPAddress: host,
+        SSHUser: String(flags['${name}-ssh-user'] ?? 'root'),
+        SSHPort: Number(flags['${name}-ssh-port'] ?? 22),
+        SSHKeyPath: \`\${ctx.machine.machineDir}/id_rsa\`,
+      }),
+      ID: '',
+    };
   }
 
   async create(ctx: DriverContext, state: State): Promise<State> {
     ctx.progress('creating the machine');
     // TODO: call your service; honour ctx.signal (Ctrl-C) and undo what was made when it fires.
-    return { ...state, id: state.host };
+    return { ...state, ID: state.IPAddress };
   }
 
   async getState(_ctx: DriverContext, state: State): Promise<MachineStateName> {
     // An unknown machine (never created) reads "Not Found".
-    if (!state.id) return 'Not Found';
+    if (!state.ID) return 'Not Found';
     return 'Running';
   }
 
   async getIP(_ctx: DriverContext, state: State): Promise<string> {
-    return state.host ?? '';
+    return state.IPAddress ?? '';
   }
 
-  async getSSHInfo(ctx: DriverContext, state: State): Promise<SSHInfo> {
-    return { host: state.host, port: state.sshPort, user: state.sshUser, keyPath: \`\${ctx.machine.machineDir}/id_rsa\` };
+  async getSSHInfo(_ctx: DriverContext, state: State): Promise<SSHInfo> {
+    return { host: state.IPAddress, port: state.SSHPort, user: state.SSHUser, keyPath: state.SSHKeyPath };
   }
 
   async start(): Promise<void> {}

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { launchDriver } from '@machine/driver-sdk/host';
 import { sandbox, REPO, type Sandbox } from './cli-support';
 
 const STARTER = path.join(REPO, 'create-machine-driver', 'bin', 'create-machine-driver.js');
@@ -67,6 +68,15 @@ describe('create-machine-driver (npm init machine-driver)', function () {
     assert.match(npm(['test']), /\b14 passing\b/);
 
     const exe = path.join(dir, 'bin', 'machine-driver-exoscale');
+    // Its state opens with Docker Machine's BaseDriver fields, which scripts read with inspect -f.
+    const driver = await launchDriver({ name: 'exoscale', path: exe });
+    try {
+      const { state } = await driver.configure({ name: 'exo1', storePath: '/store', machineDir: '/store/machines/exo1' }, { 'exoscale-host': '203.0.113.9' });
+      assert.deepEqual(Object.keys(state).slice(0, 9), ['IPAddress', 'MachineName', 'SSHUser', 'SSHPort', 'SSHKeyPath', 'StorePath', 'SwarmMaster', 'SwarmHost', 'SwarmDiscovery']);
+      assert.deepEqual([state.IPAddress, state.MachineName, state.SSHPort, state.SSHKeyPath], ['203.0.113.9', 'exo1', 22, '/store/machines/exo1/id_rsa']);
+    } finally {
+      await driver.close();
+    }
     const kit = await sb.run(['driver', 'test', exe], env);
     assert.equal(kit.code, 0, kit.stdout + kit.stderr);
 
