@@ -759,7 +759,8 @@ export class AmazonEC2Driver implements Driver<EC2State> {
       this.recent.clear();
       await call(force ? 'kill the instance' : 'stop the instance', () => client.send(new m.StopInstancesCommand({ ...input, Force: force }), this.opts(ctx)));
       await call('wait for the instance to stop', () => m.waitUntilInstanceStopped({ client, abortSignal: ctx.signal, ...waiterTiming(900) }, input));
-      return { ...state, ipAddress: undefined };
+      // IPAddress stays the last one seen, as the reference keeps it; start records the new one.
+      return state;
     });
   }
 
