@@ -543,7 +543,7 @@ export class AmazonEC2Driver implements Driver<EC2State> {
     for (let attempt = 0; ; attempt++) {
       const out = await call('describe the instance', () => client.send(new m.DescribeInstancesCommand(input), this.opts(ctx)));
       const instance = out.Reservations?.[0]?.Instances?.[0];
-      s.IPAddress = instance?.PublicIpAddress;
+      s.IPAddress = instance?.PublicIpAddress ?? '';
       s.PrivateIPAddress = instance?.PrivateIpAddress;
       if (this.pickAddress(s, instance)) return;
       if (attempt >= 60) throw new DriverError('deadline-exceeded', `instance ${s.InstanceId} is running but got no ${this.wantsPrivate(s) ? 'private' : 'public'} IP address`);

@@ -15,6 +15,11 @@ function flagError(fn: () => unknown): DriverError {
 }
 
 describe('amazonec2 flags', () => {
+  it("makes a state that opens with the reference's BaseDriver fields, in its order", () => {
+    const s = stateFromFlags({}, machine);
+    assert.deepEqual(Object.keys(s).slice(0, 10), ['IPAddress', 'MachineName', 'SSHUser', 'SSHPort', 'SSHKeyPath', 'StorePath', 'SwarmMaster', 'SwarmHost', 'SwarmDiscovery', 'AccessKey']);
+  });
+
   it('gives the reference defaults when no flag is set', () => {
     const s = stateFromFlags({}, machine);
     assert.equal(s.Region, 'us-east-1');

@@ -2,7 +2,7 @@
 // environment variables, plus --amazonec2-profile, and the translation of
 // flag values into the driver state.
 import * as path from 'node:path';
-import { DriverError, type FlagSpec, type FlagValue, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { baseDriverState, DriverError, type BaseDriverState, type FlagSpec, type FlagValue, type FlagValues, type MachineRef } from '@machine/driver-sdk';
 
 export const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_SECURITY_GROUP = 'docker-machine';
@@ -57,12 +57,7 @@ export const FLAGS: FlagSpec[] = [
  * Profile, KeyPairCreated, CreatedSecurityGroupIds, SpotInstanceRequestId,
  * ClientToken, CreateToken and SwarmMode are additions.
  */
-export type EC2State = {
-  MachineName: string;
-  StorePath: string;
-  /** The key the core connects with: machine dir/id_rsa. */
-  SSHKeyPath: string;
-  SwarmDiscovery?: string;
+export type EC2State = BaseDriverState & {
   AccessKey?: string;
   SecretKey?: string;
   SessionToken?: string;
@@ -83,8 +78,6 @@ export type EC2State = {
   RootSize: number;
   VolumeType: string;
   IamInstanceProfile?: string;
-  SSHPort: number;
-  SSHUser: string;
   RequestSpotInstance: boolean;
   SpotPrice: string;
   BlockDurationMinutes: number;
@@ -98,9 +91,6 @@ export type EC2State = {
   ExistingKey: boolean;
   RetryCount: number;
   UserDataFile?: string;
-  /** The reference's Swarm classic fields, kept so its stores load; nothing reads them. */
-  SwarmMaster: boolean;
-  SwarmHost?: string;
   /** The swarm-mode role the core gives the machine ("manager" or "worker"): its security group opens the swarm ports. */
   SwarmMode?: 'manager' | 'worker';
 
@@ -124,7 +114,6 @@ export type EC2State = {
    * when the create was killed before it could return their ids.
    */
   CreateToken?: string;
-  IPAddress?: string;
   PrivateIPAddress?: string;
 };
 
@@ -190,9 +179,8 @@ export function availabilityZone(state: Pick<EC2State, 'Region' | 'Zone'>): stri
 export function stateFromFlags(flags: FlagValues, machine: MachineRef): EC2State {
   const keypairName = str(flags, 'keypair-name');
   const state: EC2State = {
-    MachineName: machine.name,
-    StorePath: machine.storePath,
-    SSHKeyPath: path.join(machine.machineDir, 'id_rsa'),
+    // SSHKeyPath is the key the core connects with: the machine's id_rsa.
+    ...baseDriverState(machine, { SSHUser: str(flags, 'ssh-user') ?? 'ubuntu', SSHPort: int(flags, 'ssh-port', 22), SSHKeyPath: path.join(machine.machineDir, 'id_rsa') }),
     AccessKey: str(flags, 'access-key'),
     SecretKey: str(flags, 'secret-key'),
     SessionToken: str(flags, 'session-token'),
@@ -213,8 +201,6 @@ export function stateFromFlags(flags: FlagValues, machine: MachineRef): EC2State
     RootSize: int(flags, 'root-size', 16),
     VolumeType: str(flags, 'volume-type') ?? 'gp2',
     IamInstanceProfile: str(flags, 'iam-instance-profile'),
-    SSHPort: int(flags, 'ssh-port', 22),
-    SSHUser: str(flags, 'ssh-user') ?? 'ubuntu',
     RequestSpotInstance: bool(flags, 'request-spot-instance'),
     SpotPrice: str(flags, 'spot-price') ?? '0.50',
     BlockDurationMinutes: int(flags, 'block-duration-minutes', 0),
@@ -227,7 +213,6 @@ export function stateFromFlags(flags: FlagValues, machine: MachineRef): EC2State
     ExistingKey: keypairName !== undefined,
     RetryCount: int(flags, 'retries', 5),
     UserDataFile: str(flags, 'userdata'),
-    SwarmMaster: false,
     // Not a schema flag: the core adds it to the flags of a machine that create makes a swarm node.
     SwarmMode: flags['swarm-mode'] === 'manager' || flags['swarm-mode'] === 'worker' ? flags['swarm-mode'] : undefined,
   };

@@ -347,7 +347,7 @@ export class DigitalOceanDriver implements Driver<DOState> {
     const kind = s.UsePrivateIP ? 'private' : 'public';
     for (;;) {
       const droplet = await this.droplet(ctx, api, s);
-      s.IPAddress = addressOf(droplet, 'public');
+      s.IPAddress = addressOf(droplet, 'public') ?? '';
       s.PrivateIPAddress = addressOf(droplet, 'private');
       if (droplet.status === 'active' && this.address(s)) return;
       if (Date.now() + pollMs > deadline) {

@@ -21,6 +21,10 @@ function flagError(fn: () => unknown): DriverError {
 }
 
 describe('digitalocean flags', () => {
+  it("makes a state that opens with the reference's BaseDriver fields, in its order", () => {
+    assert.deepEqual(Object.keys(state({})).slice(0, 10), ['IPAddress', 'MachineName', 'SSHUser', 'SSHPort', 'SSHKeyPath', 'StorePath', 'SwarmMaster', 'SwarmHost', 'SwarmDiscovery', 'ApiURL']);
+  });
+
   let tmp: string;
   before(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'do-flags-'));

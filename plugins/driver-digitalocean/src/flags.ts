@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type DriverError, type FlagSpec, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { baseDriverState, type BaseDriverState, type DriverError, type FlagSpec, type FlagValues, type MachineRef } from '@machine/driver-sdk';
 import { flagReader } from '@machine/driver-sdk/flag-values';
 
 export const DEFAULT_API_URL = 'https://api.digitalocean.com';
@@ -57,18 +57,7 @@ export const FLAGS: FlagSpec[] = [
  * ApiURL, DoctlContext, VpcUUID, UsePrivateIP, PrivateIPAddress,
  * CreateTimeout, SSHKeyCreated and CreateTag are additions.
  */
-export type DOState = {
-  MachineName: string;
-  StorePath: string;
-  /** The key the core connects with: machine dir/id_rsa. */
-  SSHKeyPath: string;
-  SSHUser: string;
-  SSHPort: number;
-  IPAddress?: string;
-  SwarmMaster: boolean;
-  SwarmHost?: string;
-  SwarmDiscovery?: string;
-
+export type DOState = BaseDriverState & {
   /** Empty when the token comes from doctl's config file: then only the context is stored, and read on each call. */
   AccessToken?: string;
   DoctlContext?: string;
@@ -156,14 +145,8 @@ function readable(file: string, name: string, what: string): number {
 export function stateFromFlags(flags: FlagValues, machine: MachineRef, createTag: string): DOState {
   const f = flagReader(flags, 'digitalocean');
   const state: DOState = {
-    MachineName: machine.name,
-    StorePath: machine.storePath,
-    SSHKeyPath: path.join(machine.machineDir, 'id_rsa'),
-    SSHUser: f.string('ssh-user') ?? 'root',
-    SSHPort: f.int('ssh-port', 22),
-    SwarmMaster: flags['swarm-master'] === true,
-    SwarmHost: typeof flags['swarm-host'] === 'string' ? flags['swarm-host'] : undefined,
-    SwarmDiscovery: typeof flags['swarm-discovery'] === 'string' ? flags['swarm-discovery'] : undefined,
+    // SSHKeyPath is the key the core connects with: the machine's id_rsa.
+    ...baseDriverState(machine, { SSHUser: f.string('ssh-user') ?? 'root', SSHPort: f.int('ssh-port', 22), SSHKeyPath: path.join(machine.machineDir, 'id_rsa') }),
     ApiURL: f.string('api-url') ?? DEFAULT_API_URL,
     Image: f.string('image') ?? DEFAULT_IMAGE,
     Region: f.string('region') ?? DEFAULT_REGION,

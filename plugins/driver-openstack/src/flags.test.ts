@@ -27,6 +27,10 @@ function flagError(fn: () => unknown): DriverError {
 }
 
 describe('openstack flags', () => {
+  it("makes a state that opens with the reference's BaseDriver fields, in its order", () => {
+    assert.deepEqual(Object.keys(stateFromFlags(base, machine, {})).slice(0, 10), ['IPAddress', 'MachineName', 'SSHUser', 'SSHPort', 'SSHKeyPath', 'StorePath', 'SwarmMaster', 'SwarmHost', 'SwarmDiscovery', 'AuthUrl']);
+  });
+
   it('has every reference flag with its environment variable and default', () => {
     const byName = new Map(FLAGS.map((f) => [f.name.replace(/^openstack-/, ''), f]));
     const reference: [string, string][] = [

@@ -4,7 +4,7 @@
 // and --openstack-cloud for clouds.yaml; and the translation of flag values
 // into the driver state.
 import * as path from 'node:path';
-import { DriverError, type FlagSpec, type FlagValues, type MachineRef } from '@machine/driver-sdk';
+import { baseDriverState, DriverError, type BaseDriverState, type FlagSpec, type FlagValues, type MachineRef } from '@machine/driver-sdk';
 import { flagReader } from '@machine/driver-sdk/flag-values';
 import { loadCloud, type CloudSettings } from './clouds';
 
@@ -73,13 +73,7 @@ export const FLAGS: FlagSpec[] = [
  * Field names follow the reference driver's so its stores load unchanged;
  * the rancher fields, Cloud and the *Created bookkeeping are additions.
  */
-export type OpenStackState = {
-  MachineName: string;
-  StorePath: string;
-  SSHKeyPath: string;
-  SSHUser: string;
-  SSHPort: number;
-  IPAddress?: string;
+export type OpenStackState = BaseDriverState & {
   Cloud?: string;
   AuthUrl?: string;
   Insecure: boolean;
@@ -171,11 +165,7 @@ const conflict = (a: string, b: string) =>
 export function stateFromFlags(flags: FlagValues, machine: MachineRef, env: NodeJS.ProcessEnv = process.env): OpenStackState {
   const f = flagReader(flags, 'openstack');
   const state: OpenStackState = {
-    MachineName: machine.name,
-    StorePath: machine.storePath,
-    SSHKeyPath: path.join(machine.machineDir, 'id_rsa'),
-    SSHUser: f.string('ssh-user') ?? 'root',
-    SSHPort: f.int('ssh-port', 22),
+    ...baseDriverState(machine, { SSHUser: f.string('ssh-user') ?? 'root', SSHPort: f.int('ssh-port', 22), SSHKeyPath: path.join(machine.machineDir, 'id_rsa') }),
     Cloud: f.string('cloud'),
     AuthUrl: f.string('auth-url'),
     Insecure: f.bool('insecure') ?? false,
