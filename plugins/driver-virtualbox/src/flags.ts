@@ -120,13 +120,8 @@ export function stateFromFlags(flags: FlagValues, machine: MachineRef): VBoxStat
   const f = flagReader(flags, 'virtualbox');
   const cpu = f.int('cpu-count', 1);
   const state: VBoxState = {
-    ...baseDriverState(machine, {
-      SSHUser: SSH_USER,
-      SSHKeyPath: path.join(machine.machineDir, 'id_rsa'),
-      SwarmMaster: flags['swarm-master'] === true,
-      SwarmHost: typeof flags['swarm-host'] === 'string' ? flags['swarm-host'] : '',
-      SwarmDiscovery: typeof flags['swarm-discovery'] === 'string' ? flags['swarm-discovery'] : '',
-    }),
+    // The core hands a driver only its own flags (and swarm-mode), so the Swarm fields stay empty, as in every driver here.
+    ...baseDriverState(machine, { SSHUser: SSH_USER, SSHKeyPath: path.join(machine.machineDir, 'id_rsa') }),
     CPU: cpu,
     Memory: f.int('memory', 1024),
     DiskSize: f.int('disk-size', 20000),
